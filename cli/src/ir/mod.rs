@@ -1,0 +1,154 @@
+//! Stage two: the typed IR, the one source of truth every generator reads.
+//!
+//! Every name is resolved, every relation linked, and every field's Rust, Diesel, SQL and GraphQL
+//! type decided here, so later stages only arrange strings.
+
+pub mod names;
+mod types;
+mod defaults;
+mod validate;
+
+pub use types::{FieldKind, OnDelete, PkKind, ScalarKind, TextFormat, Types};
+pub use validate::validate;
+
+/// A validated manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ir {
+    /// Crate (package) name of the generated server.
+    pub crate_name: String,
+    pub description: Option<String>,
+    pub api: ApiSettings,
+    /// Models in manifest order; explicit `through` models included.
+    pub models: Vec<Model>,
+    /// Join tables generated for implicit many-to-many relations.
+    pub join_tables: Vec<JoinTable>,
+}
+
+/// Page sizes and query limits of the generated API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiSettings {
+    pub default_page_size: u32,
+    pub max_page_size: u32,
+    pub max_depth: u32,
+    pub max_complexity: u32,
+}
+
+/// One model: one table, one GraphQL object type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// PascalCase name, as written: the GraphQL type and Rust struct name.
+    pub name: String,
+    /// snake_case name: module name and the single-object query name's base.
+    pub snake: String,
+    /// snake_case plural: the list query name's base.
+    pub plural_snake: String,
+    pub table: String,
+    pub description: Option<String>,
+    /// Column-backed fields in manifest order (primary key, scalars, foreign keys).
+    pub fields: Vec<Field>,
+    /// Index into `fields` of the primary key.
+    pub pk: usize,
+    /// Forward many-to-many relations declared on this model.
+    pub many_to_many: Vec<ManyToMany>,
+    /// Reverse sides of relations declared on other models (those with a `related_name`).
+    pub reverse: Vec<Reverse>,
+    /// Column groups that must be unique together.
+    pub unique_together: Vec<Vec<String>>,
+    /// Indexes, including those implied by `indexed: true` and by foreign keys.
+    pub indexes: Vec<Index>,
+    /// Default ordering: (field index, descending). The primary key is appended as tie-breaker by readers.
+    pub ordering: Vec<(usize, bool)>,
+}
+
+impl Model {
+    pub fn pk_field(&self) -> &Field {
+        &self.fields[self.pk]
+    }
+}
+
+/// A column-backed field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// snake_case name: the Rust field name.
+    pub name: String,
+    /// camelCase GraphQL name (`id` for the primary key).
+    pub graphql_name: String,
+    pub column: String,
+    pub kind: FieldKind,
+    pub types: Types,
+    pub nullable: bool,
+    pub unique: bool,
+    pub default: Option<DefaultValue>,
+    pub description: Option<String>,
+    /// `Some(reason)` when deprecated.
+    pub deprecated: Option<String>,
+}
+
+/// A field default, already checked against the field's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// A literal, rendered as SQL and as a Rust expression of the row type.
+    Literal { sql: String, rust: String },
+    /// The current date, time or timestamp at insert.
+    Now,
+    /// A fresh random UUID at insert.
+    NewUuid,
+}
+
+/// A many-to-many relation, through a generated join table or an explicit model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManyToMany {
+    /// snake_case field name on the declaring model.
+    pub name: String,
+    pub graphql_name: String,
+    pub target: String,
+    pub join_table: String,
+    /// Join-table column pointing at the declaring model.
+    pub source_column: String,
+    /// Join-table column pointing at the target model.
+    pub target_column: String,
+    /// The explicit through model, if any.
+    pub through: Option<String>,
+    pub related_name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A join table gqlauto creates for an implicit many-to-many relation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinTable {
+    pub table: String,
+    pub source_model: String,
+    pub source_column: String,
+    pub target_model: String,
+    pub target_column: String,
+}
+
+/// The reverse side of a relation, shown on the target model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reverse {
+    /// snake_case name (the `related_name`).
+    pub name: String,
+    pub graphql_name: String,
+    /// The model that declared the relation.
+    pub source_model: String,
+    pub kind: ReverseKind,
+}
+
+/// What a reverse relation returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReverseKind {
+    /// Rows of the source model whose foreign key column points here.
+    ForeignKey { column: String },
+    /// The one row of the source model whose one-to-one column points here.
+    OneToOne { column: String },
+    /// Rows of the source model linked through a join table.
+    ManyToMany { join_table: String, here_column: String, there_column: String },
+}
+
+/// A database index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+}

@@ -1,0 +1,621 @@
+//! Raw manifest → IR. Collects every diagnostic in one run and never panics.
+//!
+//! Passes run in order — top level, model names, fields, relations, constraints — each made of
+//! small rule functions. A pass always runs on what the previous ones could resolve, so one typo
+//! does not hide the next; the IR is returned only when no error was found.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::names::{self, to_camel, to_pascal, to_snake};
+use super::*;
+use crate::diag::{did_you_mean, Code, Diagnostic, Span};
+use crate::manifest::raw::{Deprecated, RawFieldSpec, RawManifest, RawModel};
+use crate::manifest::spans::SpanIndex;
+
+/// Type names accepted in `type:`.
+const TYPE_NAMES: &[&str] = &[
+    "auto", "big_auto", "integer", "big_integer", "float", "decimal", "boolean", "string", "text", "email", "url",
+    "slug", "date", "datetime", "time", "uuid", "json", "enum", "foreign_key", "one_to_one", "many_to_many",
+];
+
+const DEFAULT_MAX_LENGTH: u32 = 255;
+
+/// Validates `raw` into the IR. `spans` locates every diagnostic.
+pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagnostic>) {
+    let mut v = Validator { spans, diags: Vec::new() };
+    let api = v.top_level(raw);
+    v.duplicates();
+    let models = v.model_names(raw);
+    let mut built: Vec<Model> = raw
+        .models
+        .iter()
+        .filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models)))
+        .collect();
+    let join_tables = v.relations(raw, &mut built, &models);
+    v.constraints(raw, &mut built);
+    if v.diags.iter().any(Diagnostic::is_error) {
+        return (None, v.diags);
+    }
+    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, models: built, join_tables };
+    (Some(ir), v.diags)
+}
+
+/// What other passes need to know about a model before its fields are validated.
+struct ModelMeta {
+    table: String,
+    pk: Option<(String, PkKind)>,
+}
+
+struct Validator<'a> {
+    spans: &'a SpanIndex,
+    diags: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, code: Code, span: Option<Span>, message: String, help: impl Into<String>) {
+        self.diags.push(Diagnostic::error(code, span, message).with_help(help));
+    }
+
+    fn key(&self, path: &[&str]) -> Option<Span> {
+        self.spans.key(path)
+    }
+
+    fn value(&self, path: &[&str]) -> Option<Span> {
+        self.spans.value(path)
+    }
+
+    // ---- pass 1: top level -------------------------------------------------------------------
+
+    fn top_level(&mut self, raw: &RawManifest) -> ApiSettings {
+        if raw.version != 1 {
+            self.error(Code::Version, self.value(&["version"]), format!("unsupported manifest version {}", raw.version), "this gqlauto reads `version: 1`");
+        }
+        let crate_ok = raw.name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && raw.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !crate_ok {
+            self.error(Code::InvalidName, self.value(&["name"]), format!("`{}` is not a valid crate name", raw.name), "use lowercase letters, digits, `-` and `_`, starting with a letter, e.g. `blog-api`");
+        }
+        if raw.models.is_empty() {
+            self.error(Code::Shape, self.key(&["models"]), "the manifest declares no models".into(), "add at least one model under `models:`");
+        }
+        let a = &raw.api;
+        let api = ApiSettings {
+            default_page_size: a.default_page_size.unwrap_or(20),
+            max_page_size: a.max_page_size.unwrap_or(100),
+            max_depth: a.max_depth.unwrap_or(10),
+            max_complexity: a.max_complexity.unwrap_or(1000),
+        };
+        for (key, value) in [("default_page_size", api.default_page_size), ("max_page_size", api.max_page_size), ("max_depth", api.max_depth), ("max_complexity", api.max_complexity)] {
+            if value == 0 {
+                self.error(Code::ApiSetting, self.value(&["api", key]), format!("`api.{key}` must be at least 1"), "remove the key to use the default, or give a positive number");
+            }
+        }
+        if api.default_page_size > api.max_page_size {
+            self.error(
+                Code::ApiSetting,
+                self.value(&["api", "default_page_size"]),
+                format!("`api.default_page_size` ({}) is larger than `api.max_page_size` ({})", api.default_page_size, api.max_page_size),
+                "make the default page size at most the maximum",
+            );
+        }
+        api
+    }
+
+    /// Duplicate keys are invisible after deserialization (the last one wins); the span index saw them.
+    fn duplicates(&mut self) {
+        for (path, span, first) in self.spans.duplicates.clone() {
+            let what = match path.as_slice() {
+                [m, _] if m == "models" => "model",
+                [m, _, f, _] if m == "models" && f == "fields" => "field",
+                _ => "key",
+            };
+            let name = path.last().cloned().unwrap_or_default();
+            self.error(Code::Duplicate, Some(span), format!("duplicate {what} `{name}`"), format!("`{name}` is already declared at line {}; rename or remove one of them", first.line));
+        }
+    }
+
+    // ---- pass 2: model names and tables ------------------------------------------------------
+
+    fn model_names(&mut self, raw: &RawManifest) -> BTreeMap<String, ModelMeta> {
+        let mut metas = BTreeMap::new();
+        let mut by_snake: BTreeMap<String, String> = BTreeMap::new();
+        let mut by_table: BTreeMap<String, String> = BTreeMap::new();
+        for (name, model) in &raw.models {
+            let span = self.key(&["models", name]);
+            if !names::is_pascal_ident(name) {
+                let fixed = to_pascal(&to_snake(name));
+                self.error(Code::InvalidName, span, format!("model name `{name}` is not PascalCase"), format!("model names are PascalCase letters and digits, e.g. `{fixed}`"));
+                continue;
+            }
+            if let Some(why) = names::reserved_type_name(name) {
+                self.error(Code::ReservedName, span, format!("model name `{name}` is reserved"), format!("{why}; choose another name, e.g. `{name}Record`"));
+                continue;
+            }
+            let snake = to_snake(name);
+            if let Some(other) = by_snake.get(&snake) {
+                self.error(Code::NameClash, span, format!("model `{name}` clashes with model `{other}`: both become `{snake}`"), "rename one of them so their snake_case forms differ");
+                continue;
+            }
+            by_snake.insert(snake.clone(), name.clone());
+            let table = match &model.table {
+                Some(t) => {
+                    if !names::is_sql_ident(t) {
+                        self.error(Code::InvalidName, self.value(&["models", name, "table"]), format!("table name `{t}` is not a lowercase SQL identifier"), "use lowercase letters, digits and `_`");
+                    }
+                    t.clone()
+                }
+                None => names::pluralize(&snake),
+            };
+            if let Some(other) = by_table.get(&table) {
+                let span = self.value(&["models", name, "table"]).or(span);
+                self.error(Code::TableClash, span, format!("models `{other}` and `{name}` both use table `{table}`"), format!("give `{name}` its own `table:`"));
+            }
+            by_table.insert(table.clone(), name.clone());
+            let pk = model.fields.iter().find_map(|(fname, f)| {
+                let spec = f.spec();
+                match spec.ty.as_str() {
+                    "auto" => Some((to_snake(fname), PkKind::Auto)),
+                    "big_auto" => Some((to_snake(fname), PkKind::BigAuto)),
+                    "uuid" if spec.primary_key => Some((to_snake(fname), PkKind::Uuid)),
+                    _ => None,
+                }
+            });
+            metas.insert(name.clone(), ModelMeta { table, pk });
+        }
+        metas
+    }
+
+    // ---- pass 3: fields -----------------------------------------------------------------------
+
+    fn model(&mut self, name: &str, raw: &RawModel, meta: &ModelMeta, models: &BTreeMap<String, ModelMeta>) -> Model {
+        let snake = to_snake(name);
+        let mut fields = Vec::new();
+        let mut many_to_many = Vec::new();
+        let mut seen_snake: BTreeMap<String, String> = BTreeMap::new();
+        let mut pks: Vec<String> = Vec::new();
+        for (fname, rf) in &raw.fields {
+            let path = ["models", name, "fields", fname.as_str()];
+            let spec = rf.spec();
+            let span = self.key(&path);
+            if !names::is_field_ident(fname) {
+                self.error(Code::InvalidName, span, format!("field name `{fname}` is not a valid identifier"), "use letters, digits and `_`, e.g. `published_at`");
+                continue;
+            }
+            let fsnake = to_snake(fname);
+            if let Some(why) = names::reserved_field_name(&fsnake).or_else(|| names::reserved_field_name(fname)) {
+                self.error(Code::ReservedName, span, format!("field name `{fname}` is reserved"), format!("{why}; rename the field, e.g. `{fsnake}_value`"));
+                continue;
+            }
+            if let Some(other) = seen_snake.get(&fsnake) {
+                self.error(Code::NameClash, span, format!("field `{fname}` clashes with field `{other}`: both become `{fsnake}` / `{}`", to_camel(&fsnake)), "rename one of them");
+                continue;
+            }
+            seen_snake.insert(fsnake.clone(), fname.clone());
+            let type_span = if matches!(rf, crate::manifest::raw::RawField::Short(_)) { self.value(&path) } else { self.value(&[path[0], path[1], path[2], path[3], "type"]) };
+            if !TYPE_NAMES.contains(&spec.ty.as_str()) {
+                let help = did_you_mean(&spec.ty, TYPE_NAMES.iter().copied()).unwrap_or_else(|| format!("known types: {}", TYPE_NAMES.join(", ")));
+                self.error(Code::UnknownType, type_span, format!("unknown field type `{}`", spec.ty), help);
+                continue;
+            }
+            self.check_options(&path, &spec);
+            let deprecated = match &spec.deprecated {
+                None | Some(Deprecated::Flag(false)) => None,
+                Some(Deprecated::Flag(true)) => Some("No longer supported".to_string()),
+                Some(Deprecated::Reason(r)) => Some(r.clone()),
+            };
+            if spec.ty == "many_to_many" {
+                if let Some(target) = self.target(&path, &spec, models) {
+                    let graphql_name = to_camel(&fsnake);
+                    let join_table = format!("{}_{}", meta.table, fsnake);
+                    let (source_column, target_column) = if target == name {
+                        (format!("from_{snake}_id"), format!("to_{snake}_id"))
+                    } else {
+                        (format!("{snake}_id"), format!("{}_id", to_snake(&target)))
+                    };
+                    many_to_many.push(ManyToMany {
+                        name: fsnake.clone(),
+                        graphql_name,
+                        target,
+                        join_table,
+                        source_column,
+                        target_column,
+                        through: spec.through.clone(),
+                        related_name: spec.related_name.as_deref().map(to_snake),
+                        description: spec.description.clone(),
+                    });
+                }
+                continue;
+            }
+            let kind = match spec.ty.as_str() {
+                "auto" => FieldKind::PrimaryKey(PkKind::Auto),
+                "big_auto" => FieldKind::PrimaryKey(PkKind::BigAuto),
+                "uuid" if spec.primary_key => FieldKind::PrimaryKey(PkKind::Uuid),
+                "foreign_key" | "one_to_one" => {
+                    let Some(target) = self.target(&path, &spec, models) else { continue };
+                    let on_delete = self.on_delete(&path, &spec);
+                    let Some((target_column, target_pk)) = models.get(&target).and_then(|m| m.pk.clone()) else { continue };
+                    FieldKind::ForeignKey {
+                        target_table: models[&target].table.clone(),
+                        target,
+                        target_column,
+                        target_pk,
+                        on_delete,
+                        one_to_one: spec.ty == "one_to_one",
+                        related_name: spec.related_name.as_deref().map(to_snake),
+                    }
+                }
+                _ => match self.scalar(name, &path, &fsnake, &spec) {
+                    Some(s) => FieldKind::Scalar(s),
+                    None => continue,
+                },
+            };
+            if spec.primary_key && !matches!(kind, FieldKind::PrimaryKey(_)) {
+                self.error(Code::PrimaryKey, self.value(&[path[0], path[1], path[2], path[3], "primary_key"]), format!("`{fname}` cannot be the primary key: type `{}`", spec.ty), "primary keys are `auto`, `big_auto`, or `uuid` with `primary_key: true`");
+            }
+            let is_pk = matches!(kind, FieldKind::PrimaryKey(_));
+            if is_pk {
+                pks.push(fname.clone());
+                if spec.nullable {
+                    self.error(Code::PrimaryKey, span, format!("primary key `{fname}` cannot be nullable"), "remove `nullable: true`");
+                }
+            }
+            let is_fk = matches!(kind, FieldKind::ForeignKey { .. });
+            let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
+            if !names::is_sql_ident(&column) {
+                self.error(Code::InvalidName, self.value(&[path[0], path[1], path[2], path[3], "column"]), format!("column name `{column}` is not a lowercase SQL identifier"), "use lowercase letters, digits and `_`");
+            }
+            let default = self.default(&path, &spec, &kind);
+            if let (FieldKind::ForeignKey { on_delete: OnDelete::SetNull, .. }, false) = (&kind, spec.nullable) {
+                self.error(Code::Relation, self.value(&[path[0], path[1], path[2], path[3], "on_delete"]), format!("`{fname}` uses `on_delete: set_null` but is not nullable"), "add `nullable: true`, or choose `cascade`, `restrict` or `protect`");
+            }
+            let types = kind.types();
+            let one_to_one = matches!(kind, FieldKind::ForeignKey { one_to_one: true, .. });
+            fields.push(Field {
+                graphql_name: if is_pk { "id".to_string() } else { to_camel(&fsnake) },
+                name: fsnake,
+                column,
+                types,
+                nullable: spec.nullable,
+                unique: spec.unique || is_pk || one_to_one,
+                default,
+                description: spec.description.clone(),
+                deprecated,
+                kind,
+            });
+        }
+        let model_span = self.key(&["models", name]);
+        match pks.len() {
+            0 => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has no primary key"), "add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`)"),
+            1 => {}
+            _ => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has {} primary keys: {}", pks.len(), pks.join(", ")), "keep one; use `unique_together` for composite uniqueness"),
+        }
+        let pk = fields.iter().position(|f| matches!(f.kind, FieldKind::PrimaryKey(_))).unwrap_or(0);
+        // The primary key is exposed as `id`; another field may not take that GraphQL name.
+        for f in &fields {
+            if f.graphql_name == "id" && !matches!(f.kind, FieldKind::PrimaryKey(_)) && !pks.is_empty() {
+                self.error(Code::NameClash, self.key(&["models", name, "fields", &f.name]), format!("field `{}` clashes with the primary key, which the API exposes as `id`", f.name), "rename the field");
+            }
+        }
+        let mut columns: BTreeMap<&str, &str> = BTreeMap::new();
+        let graphql: BTreeSet<&str> = fields.iter().map(|f| f.graphql_name.as_str()).collect();
+        for f in &fields {
+            if let Some(other) = columns.insert(&f.column, &f.name) {
+                self.error(Code::TableClash, self.key(&["models", name, "fields", &f.name]), format!("fields `{other}` and `{}` both use column `{}`", f.name, f.column), "rename one, or set `column:` on it");
+            }
+            // A foreign key `author` is also exposed as `authorId`.
+            let id_name = format!("{}Id", f.graphql_name);
+            if matches!(f.kind, FieldKind::ForeignKey { .. }) && graphql.contains(id_name.as_str()) {
+                self.error(Code::NameClash, self.key(&["models", name, "fields", &f.name]), format!("relation `{}` exposes `{id_name}`, which another field already uses", f.name), "rename one of them");
+            }
+        }
+        for m in &many_to_many {
+            if columns.values().any(|n| *n == m.name) {
+                self.error(Code::NameClash, self.key(&["models", name, "fields", &m.name]), format!("relation `{}` clashes with a field of the same name", m.name), "rename one of them");
+            }
+        }
+        Model {
+            name: name.to_string(),
+            plural_snake: names::pluralize(&snake),
+            snake,
+            table: meta.table.clone(),
+            description: raw.description.clone(),
+            fields,
+            pk,
+            many_to_many,
+            reverse: Vec::new(),
+            unique_together: Vec::new(),
+            indexes: Vec::new(),
+            ordering: Vec::new(),
+        }
+    }
+
+    /// Options that do not belong to the field's type, and required options that are missing.
+    fn check_options(&mut self, path: &[&str; 4], spec: &RawFieldSpec) {
+        let ty = spec.ty.as_str();
+        let is_string = matches!(ty, "string" | "email" | "url" | "slug");
+        let is_rel = matches!(ty, "foreign_key" | "one_to_one" | "many_to_many");
+        let allowed: [(&str, bool, bool); 8] = [
+            ("max_length", spec.max_length.is_some(), is_string),
+            ("max_digits", spec.max_digits.is_some(), ty == "decimal"),
+            ("decimal_places", spec.decimal_places.is_some(), ty == "decimal"),
+            ("values", spec.values.is_some(), ty == "enum"),
+            ("to", spec.to.is_some(), is_rel),
+            ("on_delete", spec.on_delete.is_some(), matches!(ty, "foreign_key" | "one_to_one")),
+            ("related_name", spec.related_name.is_some(), is_rel),
+            ("through", spec.through.is_some(), ty == "many_to_many"),
+        ];
+        for (key, present, ok) in allowed {
+            if present && !ok {
+                self.error(Code::FieldOption, self.key(&[path[0], path[1], path[2], path[3], key]), format!("option `{key}` does not apply to type `{ty}`"), "remove it; docs/manifest.md lists the options of each type");
+            }
+        }
+        if ty == "many_to_many" {
+            for (key, present) in [("nullable", spec.nullable), ("unique", spec.unique), ("indexed", spec.indexed), ("default", spec.default.is_some()), ("column", spec.column.is_some())] {
+                if present {
+                    self.error(Code::FieldOption, self.key(&[path[0], path[1], path[2], path[3], key]), format!("option `{key}` does not apply to `many_to_many`"), "remove it: a many-to-many relation has no column of its own");
+                }
+            }
+        }
+        if ty == "decimal" && (spec.max_digits.is_none() || spec.decimal_places.is_none()) {
+            self.error(Code::FieldOption, self.key(path), format!("decimal field `{}` needs `max_digits` and `decimal_places`", path[3]), "e.g. `{ type: decimal, max_digits: 10, decimal_places: 2 }`");
+        }
+        if let (Some(d), Some(p)) = (spec.max_digits, spec.decimal_places) {
+            if d == 0 || d > 28 || p > d {
+                self.error(Code::FieldOption, self.value(&[path[0], path[1], path[2], path[3], "max_digits"]), format!("decimal `{}` has max_digits {d} and decimal_places {p}", path[3]), "max_digits must be 1 to 28 and at least decimal_places");
+            }
+        }
+        if spec.max_length == Some(0) {
+            self.error(Code::FieldOption, self.value(&[path[0], path[1], path[2], path[3], "max_length"]), "`max_length` must be at least 1".into(), "give a positive length");
+        }
+        if is_rel && spec.to.is_none() {
+            self.error(Code::FieldOption, self.key(path), format!("relation `{}` needs `to:`, the target model", path[3]), "add `to: ModelName`");
+        }
+        if matches!(ty, "foreign_key" | "one_to_one") && spec.on_delete.is_none() {
+            self.error(Code::FieldOption, self.key(path), format!("relation `{}` needs `on_delete:`", path[3]), format!("add `on_delete:` with one of {}", OnDelete::NAMES.join(", ")));
+        }
+    }
+
+    fn target(&mut self, path: &[&str; 4], spec: &RawFieldSpec, models: &BTreeMap<String, ModelMeta>) -> Option<String> {
+        let to = spec.to.as_ref()?;
+        if models.contains_key(to) {
+            return Some(to.clone());
+        }
+        let help = did_you_mean(to, models.keys().map(String::as_str)).unwrap_or_else(|| format!("declared models: {}", models.keys().cloned().collect::<Vec<_>>().join(", ")));
+        self.error(Code::UnknownModel, self.value(&[path[0], path[1], path[2], path[3], "to"]), format!("relation `{}` points to unknown model `{to}`", path[3]), help);
+        None
+    }
+
+    fn on_delete(&mut self, path: &[&str; 4], spec: &RawFieldSpec) -> OnDelete {
+        let Some(raw) = &spec.on_delete else { return OnDelete::Restrict };
+        OnDelete::parse(raw).unwrap_or_else(|| {
+            let help = did_you_mean(raw, OnDelete::NAMES).unwrap_or_else(|| format!("use one of {}", OnDelete::NAMES.join(", ")));
+            self.error(Code::Relation, self.value(&[path[0], path[1], path[2], path[3], "on_delete"]), format!("unknown on_delete action `{raw}`"), help);
+            OnDelete::Restrict
+        })
+    }
+
+    fn scalar(&mut self, model: &str, path: &[&str; 4], fsnake: &str, spec: &RawFieldSpec) -> Option<ScalarKind> {
+        let max_length = spec.max_length.unwrap_or(DEFAULT_MAX_LENGTH);
+        Some(match spec.ty.as_str() {
+            "integer" => ScalarKind::Integer,
+            "big_integer" => ScalarKind::BigInteger,
+            "float" => ScalarKind::Float,
+            "decimal" => ScalarKind::Decimal { max_digits: spec.max_digits.unwrap_or(10), decimal_places: spec.decimal_places.unwrap_or(2) },
+            "boolean" => ScalarKind::Boolean,
+            "string" => ScalarKind::String { max_length, format: TextFormat::Plain },
+            "email" => ScalarKind::String { max_length, format: TextFormat::Email },
+            "url" => ScalarKind::String { max_length, format: TextFormat::Url },
+            "slug" => ScalarKind::String { max_length, format: TextFormat::Slug },
+            "text" => ScalarKind::Text,
+            "date" => ScalarKind::Date,
+            "datetime" => ScalarKind::DateTime,
+            "time" => ScalarKind::Time,
+            "uuid" => ScalarKind::Uuid,
+            "json" => ScalarKind::Json,
+            "enum" => {
+                let values = self.enum_values(path, spec)?;
+                ScalarKind::Enum { type_name: format!("{model}{}", to_pascal(fsnake)), values }
+            }
+            _ => return None,
+        })
+    }
+
+    fn enum_values(&mut self, path: &[&str; 4], spec: &RawFieldSpec) -> Option<Vec<String>> {
+        let vpath = [path[0], path[1], path[2], path[3], "values"];
+        let values = spec.values.clone().unwrap_or_default();
+        if values.is_empty() {
+            let span = if spec.values.is_some() { self.value(&vpath) } else { self.key(path) };
+            self.error(Code::EnumValues, span, format!("enum `{}` has no values", path[3]), "list its values, e.g. `values: [draft, published]`");
+            return None;
+        }
+        let mut seen = BTreeSet::new();
+        let mut ok = true;
+        for (i, value) in values.iter().enumerate() {
+            let idx = i.to_string();
+            let span = self.value(&[vpath[0], vpath[1], vpath[2], vpath[3], vpath[4], &idx]);
+            if !names::is_sql_ident(value) || value.starts_with('_') {
+                ok = false;
+                self.error(Code::EnumValues, span, format!("enum value `{value}` is not lowercase snake_case"), format!("write it as `{}`; the API shows it as `{}`", to_snake(value).to_lowercase(), to_snake(value).to_uppercase()));
+            } else if !seen.insert(value.clone()) {
+                ok = false;
+                self.error(Code::EnumValues, span, format!("enum value `{value}` is listed twice"), "remove the duplicate");
+            }
+        }
+        ok.then_some(values)
+    }
+
+    fn default(&mut self, path: &[&str; 4], spec: &RawFieldSpec, kind: &FieldKind) -> Option<DefaultValue> {
+        let value = spec.default.as_ref()?;
+        let span = self.value(&[path[0], path[1], path[2], path[3], "default"]);
+        match super::defaults::check(kind, value) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                self.error(Code::BadDefault, span, format!("default {} does not fit field `{}`: {why}", short_json(value), path[3]), "give a literal of the field's type, `now` for date/datetime/time, or `uuid` for uuid");
+                None
+            }
+        }
+    }
+
+    // ---- pass 4: relations ----------------------------------------------------------------------
+
+    fn relations(&mut self, raw: &RawManifest, models: &mut [Model], metas: &BTreeMap<String, ModelMeta>) -> Vec<JoinTable> {
+        let mut join_tables = Vec::new();
+        let mut reverses: Vec<(String, Reverse, Vec<String>)> = Vec::new();
+        for model in models.iter_mut() {
+            for f in &model.fields {
+                if let FieldKind::ForeignKey { target, related_name: Some(rn), one_to_one, .. } = &f.kind {
+                    let kind = if *one_to_one { ReverseKind::OneToOne { column: f.column.clone() } } else { ReverseKind::ForeignKey { column: f.column.clone() } };
+                    let path = vec!["models".into(), model.name.clone(), "fields".into(), f.name.clone(), "related_name".into()];
+                    reverses.push((target.clone(), Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind }, path));
+                }
+            }
+            for m in model.many_to_many.iter_mut() {
+                let fpath = ["models", model.name.as_str(), "fields", m.name.as_str()];
+                if let Some(through) = m.through.clone() {
+                    match self.through(&fpath, &model.name, &m.target, &through, raw, metas) {
+                        Some((table, source_column, target_column)) => {
+                            m.join_table = table;
+                            m.source_column = source_column;
+                            m.target_column = target_column;
+                        }
+                        None => continue,
+                    }
+                } else {
+                    join_tables.push(JoinTable {
+                        table: m.join_table.clone(),
+                        source_model: model.name.clone(),
+                        source_column: m.source_column.clone(),
+                        target_model: m.target.clone(),
+                        target_column: m.target_column.clone(),
+                    });
+                }
+                if let Some(rn) = &m.related_name {
+                    let kind = ReverseKind::ManyToMany { join_table: m.join_table.clone(), here_column: m.target_column.clone(), there_column: m.source_column.clone() };
+                    let path = vec!["models".into(), model.name.clone(), "fields".into(), m.name.clone(), "related_name".into()];
+                    reverses.push((m.target.clone(), Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind }, path));
+                }
+            }
+        }
+        for (target, reverse, path) in reverses {
+            let Some(model) = models.iter_mut().find(|m| m.name == target) else { continue };
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let taken = model.fields.iter().any(|f| f.name == reverse.name || f.graphql_name == reverse.graphql_name)
+                || model.many_to_many.iter().any(|m| m.name == reverse.name)
+                || model.reverse.iter().any(|r| r.name == reverse.name);
+            if !names::is_field_ident(&reverse.name) || names::reserved_field_name(&reverse.name).is_some() {
+                self.error(Code::InvalidName, self.value(&path), format!("related name `{}` is not a usable field name", reverse.name), "use a snake_case name such as `posts`");
+            } else if taken {
+                self.error(Code::NameClash, self.value(&path), format!("related name `{}` clashes with a field already on `{target}`", reverse.name), format!("choose another `related_name`, e.g. `{}_{}`", to_snake(&reverse.source_model), reverse.name));
+            } else {
+                model.reverse.push(reverse);
+            }
+        }
+        join_tables
+    }
+
+    /// Checks an explicit through model: it must exist and hold foreign keys to both sides.
+    fn through(&mut self, fpath: &[&str; 4], source: &str, target: &str, through: &str, raw: &RawManifest, metas: &BTreeMap<String, ModelMeta>) -> Option<(String, String, String)> {
+        let span = self.value(&[fpath[0], fpath[1], fpath[2], fpath[3], "through"]);
+        let Some(tm) = raw.models.get(through) else {
+            let help = did_you_mean(through, raw.models.keys().map(String::as_str)).unwrap_or_else(|| "declare the through model, or remove `through:` to let gqlauto create the join table".into());
+            self.error(Code::UnknownModel, span, format!("through model `{through}` does not exist"), help);
+            return None;
+        };
+        let fk_to = |model: &str| {
+            tm.fields.iter().find_map(|(n, f)| {
+                let s = f.spec();
+                (matches!(s.ty.as_str(), "foreign_key" | "one_to_one") && s.to.as_deref() == Some(model)).then(|| s.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(n))))
+            })
+        };
+        let (src, dst) = (fk_to(source), fk_to(target));
+        let mut missing = Vec::new();
+        if src.is_none() {
+            missing.push(source);
+        }
+        if dst.is_none() && target != source {
+            missing.push(target);
+        }
+        if !missing.is_empty() {
+            self.error(Code::Relation, span, format!("through model `{through}` has no foreign key to {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")), format!("add to `{through}` a field like `{}: {{ type: foreign_key, to: {}, on_delete: cascade }}`", to_snake(missing[0]), missing[0]));
+            return None;
+        }
+        let table = metas.get(through).map(|m| m.table.clone())?;
+        Some((table, src?, dst.or_else(|| fk_to(target))?))
+    }
+
+    // ---- pass 5: constraints, indexes, ordering --------------------------------------------------
+
+    fn constraints(&mut self, raw: &RawManifest, models: &mut [Model]) {
+        for model in models.iter_mut() {
+            let Some(rm) = raw.models.get(&model.name) else { continue };
+            let name = model.name.clone();
+            let column_of = |fields: &[Field], f: &str| fields.iter().find(|x| x.name == to_snake(f)).map(|x| x.column.clone());
+            let field_names: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
+            for (i, group) in rm.unique_together.iter().enumerate() {
+                let mut cols = Vec::new();
+                for (j, f) in group.iter().enumerate() {
+                    match column_of(&model.fields, f) {
+                        Some(c) => cols.push(c),
+                        None => self.unknown_field(&["models", &name, "unique_together", &i.to_string(), &j.to_string()], &name, f, &field_names),
+                    }
+                }
+                if cols.len() == group.len() && cols.len() >= 2 {
+                    model.unique_together.push(cols);
+                } else if group.len() < 2 {
+                    self.error(Code::FieldOption, self.value(&["models", &name, "unique_together", &i.to_string()]), "a unique_together group needs at least two fields".into(), "use `unique: true` on the field for a single column");
+                }
+            }
+            for (i, idx) in rm.indexes.iter().enumerate() {
+                let mut cols = Vec::new();
+                for (j, f) in idx.fields.iter().enumerate() {
+                    match column_of(&model.fields, f) {
+                        Some(c) => cols.push(c),
+                        None => self.unknown_field(&["models", &name, "indexes", &i.to_string(), "fields", &j.to_string()], &name, f, &field_names),
+                    }
+                }
+                if idx.fields.is_empty() {
+                    self.error(Code::FieldOption, self.value(&["models", &name, "indexes", &i.to_string()]), "an index needs at least one field".into(), "list the indexed fields under `fields:`");
+                } else if cols.len() == idx.fields.len() {
+                    let iname = idx.name.clone().unwrap_or_else(|| format!("{}_{}_idx", model.table, cols.join("_")));
+                    model.indexes.push(Index { name: iname, columns: cols, unique: idx.unique });
+                }
+            }
+            for (i, entry) in rm.ordering.iter().enumerate() {
+                let (desc, f) = match entry.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, entry.as_str()),
+                };
+                match model.fields.iter().position(|x| x.name == to_snake(f)) {
+                    Some(pos) => model.ordering.push((pos, desc)),
+                    None => self.unknown_field(&["models", &name, "ordering", &i.to_string()], &name, f, &field_names),
+                }
+            }
+            // Implied indexes: `indexed: true` and every foreign key (joins and reverse lookups use them).
+            for (fname, rf) in &rm.fields {
+                let spec = rf.spec();
+                let Some(f) = model.fields.iter().find(|x| x.name == to_snake(fname)) else { continue };
+                let is_fk = matches!(f.kind, FieldKind::ForeignKey { .. });
+                if (spec.indexed || is_fk) && !f.unique {
+                    let iname = format!("{}_{}_idx", model.table, f.column);
+                    if !model.indexes.iter().any(|i| i.columns == [f.column.clone()]) {
+                        model.indexes.push(Index { name: iname, columns: vec![f.column.clone()], unique: false });
+                    }
+                }
+            }
+        }
+    }
+
+    fn unknown_field(&mut self, path: &[&str], model: &str, field: &str, known: &[String]) {
+        let help = did_you_mean(field, known.iter().map(String::as_str)).unwrap_or_else(|| format!("fields of `{model}`: {}", known.join(", ")));
+        self.error(Code::UnknownField, self.value(path), format!("model `{model}` has no field `{field}`"), help);
+    }
+}
+
+fn short_json(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.len() > 40 {
+        format!("{}…", &s[..40])
+    } else {
+        s
+    }
+}

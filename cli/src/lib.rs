@@ -1,0 +1,17 @@
+//! gqlauto: compile a data-model manifest into a GraphQL server crate.
+//!
+//! The pipeline is load → validate → view-models → templates → writer:
+//! [`manifest`] reads the file with spans, [`ir`] validates it into the typed IR, [`codegen`]
+//! renders the whole crate into memory, and [`writer`] puts it on disk. Only [`commands`] and
+//! [`writer`] touch the file system.
+
+pub mod codegen;
+pub mod commands;
+pub mod diag;
+pub mod formats;
+pub mod ir;
+pub mod manifest;
+pub mod writer;
+
+/// This generator's version, recorded in the stamp file of every generated crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

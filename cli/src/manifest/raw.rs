@@ -1,0 +1,171 @@
+//! The raw manifest: exactly what the user wrote, deserialized with unknown keys rejected.
+//!
+//! Nothing here is checked beyond its shape; `ir::validate` turns it into the typed IR. The YAML
+//! manifest, the JSON manifest and (later) the Django import all lower into these types.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+/// A whole manifest file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "gqlauto manifest", description = "Describes data models once; gqlauto generates a GraphQL server crate from it.")]
+pub struct RawManifest {
+    /// Manifest format version. Must be 1.
+    pub version: u32,
+    /// Name of the generated crate (lowercase letters, digits, `-` and `_`).
+    pub name: String,
+    /// One-paragraph description, copied into the generated README.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// API-wide settings: page sizes and query limits.
+    #[serde(default)]
+    pub api: RawApi,
+    /// The models, keyed by their PascalCase name, in the order they are generated.
+    pub models: IndexMap<String, RawModel>,
+}
+
+/// API-wide settings.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// Page size used when a list query gives no `limit` (default 20).
+    pub default_page_size: Option<u32>,
+    /// Largest `limit` a list query accepts (default 100).
+    pub max_page_size: Option<u32>,
+    /// Deepest selection nesting a query may have (default 10).
+    pub max_depth: Option<u32>,
+    /// Largest complexity score a query may have (default 1000).
+    pub max_complexity: Option<u32>,
+}
+
+/// One model: a table and a GraphQL object type.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    /// SQL table name (default: snake_case plural of the model name).
+    pub table: Option<String>,
+    /// Description for the GraphQL type and the docs.
+    pub description: Option<String>,
+    /// Fields keyed by snake_case name, in column order.
+    pub fields: IndexMap<String, RawField>,
+    /// Groups of fields whose combined values must be unique.
+    #[serde(default)]
+    pub unique_together: Vec<Vec<String>>,
+    /// Extra indexes.
+    #[serde(default)]
+    pub indexes: Vec<RawIndex>,
+    /// Default ordering of lists: field names, `-` prefix for descending.
+    #[serde(default)]
+    pub ordering: Vec<String>,
+}
+
+/// An extra index on one or more fields.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawIndex {
+    /// Fields in index order.
+    pub fields: Vec<String>,
+    /// Whether the index enforces uniqueness.
+    #[serde(default)]
+    pub unique: bool,
+    /// Index name (default: `<table>_<columns>_idx`).
+    pub name: Option<String>,
+}
+
+/// A field: either a bare type name (`title: string`) or a map of options.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawField {
+    /// Shorthand: the type name alone.
+    Short(String),
+    /// Full form with options.
+    Full(RawFieldSpec),
+}
+
+impl RawField {
+    /// The field as a full spec; the shorthand becomes a spec with only `type` set.
+    pub fn spec(&self) -> RawFieldSpec {
+        match self {
+            RawField::Short(ty) => RawFieldSpec { ty: ty.clone(), ..RawFieldSpec::default() },
+            RawField::Full(spec) => spec.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawField {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawField;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a type name such as `string`, or a map with `type` and options")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawField, E> {
+                Ok(RawField::Short(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawField, A::Error> {
+                RawFieldSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawField::Full)
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// All options a field may carry. Which apply depends on `type`; `ir::validate` checks that.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFieldSpec {
+    /// The field type: `auto`, `big_auto`, `integer`, `big_integer`, `float`, `decimal`,
+    /// `boolean`, `string`, `text`, `email`, `url`, `slug`, `date`, `datetime`, `time`, `uuid`,
+    /// `json`, `enum`, `foreign_key`, `one_to_one` or `many_to_many`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Makes this field the primary key (`auto` and `big_auto` are primary keys already).
+    #[serde(default)]
+    pub primary_key: bool,
+    /// Allows NULL.
+    #[serde(default)]
+    pub nullable: bool,
+    /// Adds a UNIQUE constraint.
+    #[serde(default)]
+    pub unique: bool,
+    /// Adds an index.
+    #[serde(default)]
+    pub indexed: bool,
+    /// Default value: a literal of the field's type, `now` (date, datetime, time) or `uuid`.
+    pub default: Option<serde_json::Value>,
+    /// Description for the GraphQL field.
+    pub description: Option<String>,
+    /// Marks the field deprecated in GraphQL: `true`, or the reason as a string.
+    pub deprecated: Option<Deprecated>,
+    /// Maximum length in characters (string, email, url, slug).
+    pub max_length: Option<u32>,
+    /// Total number of digits (decimal).
+    pub max_digits: Option<u32>,
+    /// Digits after the decimal point (decimal).
+    pub decimal_places: Option<u32>,
+    /// Allowed values (enum), lowercase snake_case.
+    pub values: Option<Vec<String>>,
+    /// Target model (foreign_key, one_to_one, many_to_many).
+    pub to: Option<String>,
+    /// What deleting the target does: `cascade`, `restrict`, `set_null` or `protect`.
+    pub on_delete: Option<String>,
+    /// Name of the reverse field on the target model.
+    pub related_name: Option<String>,
+    /// Explicit join model for many_to_many; it must have foreign keys to both models.
+    pub through: Option<String>,
+    /// Column name (default: the field name, `<name>_id` for relations).
+    pub column: Option<String>,
+}
+
+/// `deprecated: true` or `deprecated: "reason"`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Deprecated {
+    /// Deprecated without a reason.
+    Flag(bool),
+    /// Deprecated with a reason.
+    Reason(String),
+}
