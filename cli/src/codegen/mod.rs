@@ -1,1 +1,49 @@
+//! Rendering a validated IR into the files of a crate, in memory.
+//!
+//! [`generate`] is a pure function: the same IR and options give byte-identical output on every
+//! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
+mod render;
+pub mod sdl;
+mod sql;
+pub mod view;
+
+use std::collections::BTreeMap;
+
+pub use render::RenderError;
+
+use crate::ir::Ir;
+
+/// Who owns a generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// gqlauto: rewritten on every generation, listed in the stamp file.
+    Generator,
+    /// The user: written only when missing, never overwritten.
+    User,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub contents: String,
+    pub owner: Owner,
+}
+
+/// Output files by crate-relative path, `/`-separated. Ordered, so iteration is deterministic.
+pub type FileSet = BTreeMap<String, GeneratedFile>;
+
+/// What generation needs besides the IR.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The manifest path as written in headers and the regeneration command, relative to the
+    /// output directory (so it is the same on every machine).
+    pub manifest_path: String,
+    /// Hex SHA-256 of the manifest source, recorded in the stamp file.
+    pub manifest_sha256: String,
+}
+
+/// Renders the whole crate.
+pub fn generate(ir: &Ir, options: &Options) -> Result<FileSet, RenderError> {
+    render::render_crate(ir, options)
+}

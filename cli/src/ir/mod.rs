@@ -25,7 +25,7 @@ pub struct Ir {
 }
 
 /// Page sizes and query limits of the generated API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ApiSettings {
     pub default_page_size: u32,
     pub max_page_size: u32,

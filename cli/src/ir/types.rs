@@ -100,10 +100,12 @@ pub struct Types {
     pub sql: String,
     /// GraphQL type name exposed for the value.
     pub graphql: String,
+    /// Whether the Rust type is `Copy` (values are copied, not cloned).
+    pub copy: bool,
 }
 
 fn types(rust: &str, diesel: &str, sql: &str, graphql: &str) -> Types {
-    Types { rust: rust.into(), diesel: diesel.into(), sql: sql.into(), graphql: graphql.into() }
+    Types { rust: rust.into(), diesel: diesel.into(), sql: sql.into(), graphql: graphql.into(), copy: rust != "String" }
 }
 
 impl PkKind {

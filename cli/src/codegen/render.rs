@@ -1,0 +1,270 @@
+//! The output table, the template environment, and formatting of rendered text.
+
+use std::fmt;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use super::view::{crate_view, CrateView, ModelView};
+use super::{FileSet, GeneratedFile, Options, Owner};
+use crate::ir::Ir;
+
+/// How a file's text is finished after rendering: formatting and the do-not-edit header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Rust,
+    Toml,
+    Sql,
+    Graphql,
+    Markdown,
+    /// Written as rendered (the stamp file carries its own header).
+    Plain,
+}
+
+/// One row of the output table: which template renders which file.
+struct Output {
+    template: &'static str,
+    /// Output path; `{model}` is replaced by the model's snake_case name.
+    path: &'static str,
+    per_model: bool,
+    kind: Kind,
+    owner: Owner,
+}
+
+const fn out(template: &'static str, path: &'static str, kind: Kind) -> Output {
+    Output { template, path, per_model: false, kind, owner: Owner::Generator }
+}
+
+/// Every file of a generated crate, in rendering order. The stamp comes last: it lists the others.
+const OUTPUTS: &[Output] = &[
+    out("Cargo.toml.j2", "Cargo.toml", Kind::Toml),
+    out("README.md.j2", "README.md", Kind::Markdown),
+    out("diesel.toml.j2", "diesel.toml", Kind::Toml),
+    out("schema.graphql.j2", "schema.graphql", Kind::Graphql),
+    out("migrations/initial/up.sql.j2", "migrations/0001_initial/up.sql", Kind::Sql),
+    out("migrations/initial/down.sql.j2", "migrations/0001_initial/down.sql", Kind::Sql),
+    out("src/main.rs.j2", "src/main.rs", Kind::Rust),
+    out("src/lib.rs.j2", "src/lib.rs", Kind::Rust),
+    out("src/schema.rs.j2", "src/schema.rs", Kind::Rust),
+    Output { template: "src/hooks.rs.j2", path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
+    out("src/runtime/mod.rs.j2", "src/runtime/mod.rs", Kind::Rust),
+    out("src/runtime/config.rs.j2", "src/runtime/config.rs", Kind::Rust),
+    out("src/runtime/context.rs.j2", "src/runtime/context.rs", Kind::Rust),
+    out("src/runtime/convert.rs.j2", "src/runtime/convert.rs", Kind::Rust),
+    out("src/runtime/db.rs.j2", "src/runtime/db.rs", Kind::Rust),
+    out("src/runtime/error.rs.j2", "src/runtime/error.rs", Kind::Rust),
+    out("src/runtime/paging.rs.j2", "src/runtime/paging.rs", Kind::Rust),
+    out("src/runtime/server.rs.j2", "src/runtime/server.rs", Kind::Rust),
+    out("src/models/mod.rs.j2", "src/models/mod.rs", Kind::Rust),
+    Output { template: "src/models/model.rs.j2", path: "src/models/{model}.rs", per_model: true, kind: Kind::Rust, owner: Owner::Generator },
+    out("src/graphql/mod.rs.j2", "src/graphql/mod.rs", Kind::Rust),
+    Output { template: "src/graphql/model.rs.j2", path: "src/graphql/{model}.rs", per_model: true, kind: Kind::Rust, owner: Owner::Generator },
+    out("tests/schema.rs.j2", "tests/schema.rs", Kind::Rust),
+    out("gqlauto.stamp.j2", "gqlauto.stamp", Kind::Plain),
+];
+
+macro_rules! embed {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/crate/", $path)))),*]
+    };
+}
+
+/// Template sources, compiled into the binary.
+const TEMPLATES: &[(&str, &str)] = embed!(
+    "Cargo.toml.j2",
+    "README.md.j2",
+    "diesel.toml.j2",
+    "schema.graphql.j2",
+    "migrations/initial/up.sql.j2",
+    "migrations/initial/down.sql.j2",
+    "src/main.rs.j2",
+    "src/lib.rs.j2",
+    "src/schema.rs.j2",
+    "src/hooks.rs.j2",
+    "src/runtime/mod.rs.j2",
+    "src/runtime/config.rs.j2",
+    "src/runtime/context.rs.j2",
+    "src/runtime/convert.rs.j2",
+    "src/runtime/db.rs.j2",
+    "src/runtime/error.rs.j2",
+    "src/runtime/paging.rs.j2",
+    "src/runtime/server.rs.j2",
+    "src/models/mod.rs.j2",
+    "src/models/model.rs.j2",
+    "src/graphql/mod.rs.j2",
+    "src/graphql/model.rs.j2",
+    "tests/schema.rs.j2",
+    "gqlauto.stamp.j2",
+);
+
+/// A template failed to render, or rendered Rust that does not parse.
+#[derive(Debug)]
+pub struct RenderError {
+    pub template: String,
+    pub message: String,
+    /// The rendered text, when it was produced but could not be parsed.
+    pub raw: Option<String>,
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "template `{}`: {}", self.template, self.message)?;
+        if let Some(raw) = &self.raw {
+            for (i, line) in raw.lines().enumerate() {
+                writeln!(f, "{:>5} | {line}", i + 1)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// Everything a template can see.
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    #[serde(flatten)]
+    krate: &'a CrateView,
+    m: Option<&'a ModelView>,
+    sdl: &'a str,
+    migration_up: &'a [String],
+    migration_down: &'a [String],
+    version: &'static str,
+    manifest: &'a str,
+    manifest_sha256: &'a str,
+    owned_files: &'a [String],
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    let syntax = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
+    env.set_syntax(syntax.expect("the default delimiters are valid"));
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).expect("embedded templates are checked by the test suite");
+    }
+    env
+}
+
+pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::RenderError> {
+    let view = crate_view(ir);
+    let sdl = super::sdl::print(&view);
+    let (up, down) = super::sql::initial_migration(ir);
+    let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
+    for o in OUTPUTS {
+        if o.per_model {
+            planned.extend(view.models.iter().map(|m| (o, Some(m), o.path.replace("{model}", &m.snake))));
+        } else {
+            planned.push((o, None, o.path.to_string()));
+        }
+    }
+    let owned: Vec<String> = planned.iter().filter(|(o, _, _)| o.owner == Owner::Generator).map(|(_, _, p)| p.clone()).collect();
+    let env = environment();
+    let mut files = FileSet::new();
+    for (o, m, path) in planned {
+        let ctx = TemplateContext {
+            krate: &view,
+            m,
+            sdl: &sdl,
+            migration_up: &up,
+            migration_down: &down,
+            version: crate::VERSION,
+            manifest: &options.manifest_path,
+            manifest_sha256: &options.manifest_sha256,
+            owned_files: &owned,
+        };
+        let template = env.get_template(o.template).map_err(|e| RenderError { template: o.template.into(), message: e.to_string(), raw: None })?;
+        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| RenderError { template: o.template.into(), message: format!("{e:#}"), raw: None })?;
+        let contents = finish(o, &text, &options.manifest_path)?;
+        files.insert(path, GeneratedFile { contents, owner: o.owner });
+    }
+    Ok(files)
+}
+
+/// Formats rendered text and prefixes generator-owned files with the do-not-edit header.
+fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError> {
+    let body = match o.kind {
+        Kind::Rust => format_rust(o.template, text)?,
+        _ => tidy(text),
+    };
+    if o.owner == Owner::User {
+        return Ok(body);
+    }
+    let notice = [
+        format!("@generated by gqlauto from {manifest}. Do not edit this file: change the manifest and run"),
+        format!("`gqlauto generate {manifest} --out .` in this directory."),
+    ];
+    let comment = |prefix: &str| notice.iter().map(|l| format!("{prefix} {l}\n")).collect::<String>();
+    Ok(match o.kind {
+        Kind::Rust => format!("{}\n{body}", comment("//")),
+        Kind::Toml | Kind::Graphql => format!("{}\n{body}", comment("#")),
+        Kind::Sql => format!("{}\n{body}", comment("--")),
+        Kind::Markdown => format!("<!-- {} {} -->\n\n{body}", notice[0], notice[1]),
+        Kind::Plain => body,
+    })
+}
+
+/// Parses and pretty-prints Rust; a parse failure shows the numbered rendered text.
+fn format_rust(template: &str, text: &str) -> Result<String, RenderError> {
+    match syn::parse_file(text) {
+        Ok(file) => Ok(prettyplease::unparse(&file)),
+        Err(e) => {
+            let at = e.span().start();
+            Err(RenderError { template: template.into(), message: format!("rendered Rust does not parse at line {}, column {}: {e}", at.line, at.column + 1), raw: Some(text.to_string()) })
+        }
+    }
+}
+
+/// Trailing spaces removed, blank runs collapsed to one blank line, exactly one final newline.
+fn tidy(text: &str) -> String {
+    let mut out = String::new();
+    let mut blank = 0;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_output_has_an_embedded_template_and_every_template_is_used() {
+        let names: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
+        for o in OUTPUTS {
+            assert!(names.contains(&o.template), "no template for {}", o.path);
+        }
+        for n in names {
+            assert!(OUTPUTS.iter().any(|o| o.template == n), "template {n} renders nothing");
+        }
+        environment();
+    }
+
+    #[test]
+    fn unparseable_rust_names_the_template_and_numbers_lines() {
+        let err = format_rust("src/x.rs.j2", "fn main() {\n  let = ;\n}\n").unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("template `src/x.rs.j2`: rendered Rust does not parse at line 2"), "{shown}");
+        assert!(shown.contains("    2 |   let = ;"), "{shown}");
+    }
+
+    #[test]
+    fn tidy_collapses_blank_runs() {
+        assert_eq!(tidy("\n\na  \n\n\n\nb\n\n"), "a\n\nb\n");
+    }
+}

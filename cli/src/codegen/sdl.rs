@@ -1,0 +1,110 @@
+//! The GraphQL schema as SDL, printed from the view-model in the layout async-graphql's
+//! `Schema::sdl()` uses, so the generated crate can assert the two are identical.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::view::{CrateView, SdlField};
+
+/// Built-in scalar types of async-graphql, with the descriptions it prints for them.
+const SCALARS: &[(&str, Option<&str>)] = &[
+    ("DateTime", Some("Implement the DateTime<Utc> scalar\n\nThe input/output is a string in RFC3339 format.")),
+    ("Decimal", None),
+    ("JSON", Some("A scalar that can represent any JSON value.")),
+    ("NaiveDate", Some("ISO 8601 calendar date without timezone.\nFormat: %Y-%m-%d\n\n# Examples\n\n* `1994-11-13`\n* `2000-02-24`")),
+    ("NaiveTime", Some("ISO 8601 time without timezone.\nAllows for the nanosecond precision and optional seconds.\n\nFormat: %H:%M:%S%.f\n\n# Examples\n\n* `08:30:00`\n* `08:30:00.123456`\n* `08:30`")),
+    ("UUID", Some("A UUID is a unique 128-bit number, stored as 16 octets. UUIDs are parsed as\nStrings within GraphQL. UUIDs are used to assign unique identifiers to\nentities without requiring a central allocating authority.\n\n# References\n\n* [Wikipedia: Universally Unique Identifier](http://en.wikipedia.org/wiki/Universally_unique_identifier)\n* [RFC4122: A Universally Unique IDentifier (UUID) URN Namespace](http://tools.ietf.org/html/rfc4122)")),
+];
+
+/// Directives async-graphql prints: `@deprecated` only when something is deprecated, the rest always.
+const DEPRECATED: &str = "\"\"\"\nMarks an element of a GraphQL schema as no longer supported.\n\"\"\"\ndirective @deprecated(reason: String = \"No longer supported\") on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE";
+const ALWAYS: &[&str] = &[
+    "\"\"\"\nDirects the executor to include this field or fragment only when the `if` argument is true.\n\"\"\"\ndirective @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT",
+    "\"\"\"\nDirects the executor to skip this field or fragment when the `if` argument is true.\n\"\"\"\ndirective @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT",
+    "\"\"\"\nProvides a scalar specification URL for specifying the behavior of custom scalar types.\n\"\"\"\ndirective @specifiedBy(url: String!) on SCALAR",
+];
+
+/// Prints the whole schema.
+pub fn print(view: &CrateView) -> String {
+    // async-graphql keeps types in a BTreeMap: definitions come out sorted by name.
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    let mut used_scalars = Vec::new();
+    let mut any_deprecated = false;
+    let mut query = Vec::new();
+    let mut mutation = Vec::new();
+    for m in &view.models {
+        let fields: Vec<SdlField> = m.resolvers.iter().map(|r| r.sdl.clone()).collect();
+        any_deprecated |= fields.iter().any(|f| f.deprecation.is_some());
+        used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
+        types.insert(m.name.clone(), block("type", &m.name, m.description.as_deref(), &fields));
+        let create: Vec<SdlField> = m.insert_inputs.iter().filter_map(|f| f.sdl.clone()).collect();
+        let update: Vec<SdlField> = m.change_fields.iter().filter_map(|f| f.sdl.clone()).collect();
+        used_scalars.extend(create.iter().chain(&update).map(|f| base_type(&f.ty)));
+        let create_name = format!("Create{}Input", m.name);
+        let update_name = format!("Update{}Input", m.name);
+        types.insert(create_name.clone(), block("input", &create_name, Some(&format!("Input of `create{}`.", m.name)), &create));
+        types.insert(update_name.clone(), block("input", &update_name, Some(&format!("Input of `update{}`: only the fields present are changed.", m.name)), &update));
+        for e in &m.enums {
+            let mut text = description(0, &e.description);
+            let _ = writeln!(text, "enum {} {{", e.name);
+            for v in &e.graphql_values {
+                let _ = writeln!(text, "\t{v}");
+            }
+            text.push_str("}\n\n");
+            types.insert(e.name.clone(), text);
+        }
+        query.extend(m.query_resolvers.iter().map(|r| r.sdl.clone()));
+        mutation.extend(m.mutation_resolvers.iter().map(|r| r.sdl.clone()));
+    }
+    types.insert("Query".into(), block("type", "Query", Some("All queries."), &query));
+    types.insert("Mutation".into(), block("type", "Mutation", Some("All mutations."), &mutation));
+    for (name, desc) in SCALARS {
+        if used_scalars.iter().any(|s| s == name) {
+            let mut text = desc.map(|d| description(0, d)).unwrap_or_default();
+            let _ = write!(text, "scalar {name}\n\n");
+            types.insert((*name).to_string(), text);
+        }
+    }
+    let mut sdl: String = types.into_values().collect();
+    let mut directives: Vec<&str> = ALWAYS.to_vec();
+    if any_deprecated {
+        directives.insert(0, DEPRECATED);
+    }
+    for d in directives {
+        let _ = writeln!(sdl, "{d}");
+    }
+    sdl.push_str("schema {\n\tquery: Query\n\tmutation: Mutation\n}\n");
+    sdl
+}
+
+fn base_type(ty: &str) -> String {
+    ty.trim_matches(|c| c == '[' || c == ']' || c == '!').to_string()
+}
+
+fn description(level: usize, text: &str) -> String {
+    let tabs = "\t".repeat(level);
+    let body = text.replace('\n', &format!("\n{tabs}"));
+    format!("{tabs}\"\"\"\n{tabs}{body}\n{tabs}\"\"\"\n")
+}
+
+fn block(keyword: &str, name: &str, desc: Option<&str>, fields: &[SdlField]) -> String {
+    let mut text = desc.map(|d| description(0, d)).unwrap_or_default();
+    let _ = writeln!(text, "{keyword} {name} {{");
+    for f in fields {
+        if let Some(d) = &f.description {
+            text.push_str(&description(1, d));
+        }
+        let args = if f.args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", f.args.iter().map(|(n, t)| format!("{n}: {t}")).collect::<Vec<_>>().join(", "))
+        };
+        let _ = write!(text, "\t{}{args}: {}", f.name, f.ty);
+        if let Some(reason) = &f.deprecation {
+            let _ = write!(text, " @deprecated(reason: \"{}\")", reason.replace('\\', "\\\\").replace('"', "\\\""));
+        }
+        text.push('\n');
+    }
+    text.push_str("}\n\n");
+    text
+}

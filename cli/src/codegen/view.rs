@@ -1,0 +1,779 @@
+//! Stage three: view-models. Every decision about the generated code is made here, in Rust, as
+//! ready strings; templates only place them.
+
+use serde::Serialize;
+
+use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind, TextFormat};
+
+/// Everything the crate-level templates see.
+#[derive(Debug, Serialize)]
+pub struct CrateView {
+    pub name: String,
+    /// The crate name as a Rust path segment (`-` → `_`).
+    pub lib_name: String,
+    pub description: String,
+    pub api: crate::ir::ApiSettings,
+    pub models: Vec<ModelView>,
+    pub join_tables: Vec<JoinTableView>,
+    /// Every table, for `allow_tables_to_appear_in_same_query!`.
+    pub all_tables: Vec<String>,
+    /// `(child, parent, column)` for `joinable!`.
+    pub joinables: Vec<(String, String, String)>,
+    /// `(table, column, graphqlField)`: how database errors name the offending input field.
+    pub column_fields: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JoinTableView {
+    pub table: String,
+    pub source_column: String,
+    pub source_diesel: String,
+    pub target_column: String,
+    pub target_diesel: String,
+}
+
+/// One model, as its two modules and its part of the SQL and SDL need it.
+#[derive(Debug, Serialize)]
+pub struct ModelView {
+    pub name: String,
+    pub snake: String,
+    pub table: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: Option<String>,
+    pub pk_column: String,
+    pub pk_rust: String,
+    pub columns: Vec<ColumnView>,
+    /// Fields of the insert struct, with the expression computing each from the create input.
+    pub insert_fields: Vec<WriteField>,
+    /// Fields of the create input (server-generated keys excluded).
+    pub insert_inputs: Vec<WriteField>,
+    pub change_fields: Vec<WriteField>,
+    /// Body of `Changes::is_empty`.
+    pub changes_empty: String,
+    /// Resolvers of the object type, root queries and root mutations.
+    pub resolvers: Vec<Resolver>,
+    pub query_resolvers: Vec<Resolver>,
+    pub mutation_resolvers: Vec<Resolver>,
+    pub enums: Vec<EnumView>,
+    /// The ORDER BY expression of list queries; the primary key always ends it.
+    pub order_by: String,
+    pub fk_checks: Vec<FkCheck>,
+    pub find_by: Vec<ListBy>,
+    pub list_by: Vec<ListBy>,
+    pub list_via: Vec<ListVia>,
+    /// `use` lines of the GraphQL module.
+    pub graphql_imports: Vec<String>,
+    /// Root field names for the README, e.g. "`post`, `posts`".
+    pub api_queries: String,
+    pub api_mutations: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ColumnView {
+    pub name: String,
+    pub column: String,
+    pub column_attr: String,
+    pub diesel: String,
+    pub rust: String,
+    pub doc: String,
+}
+
+/// A field of the insert/changeset structs and of the matching GraphQL input.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteField {
+    /// Field of the Diesel struct.
+    pub name: String,
+    /// Field of the GraphQL input struct.
+    pub input_name: String,
+    pub doc: String,
+    pub column_attr: String,
+    /// Rust type in the Diesel struct.
+    pub store_type: String,
+    /// Rust type in the GraphQL input object.
+    pub input_type: String,
+    /// Expression reading the input into `store_type` (may use `?`).
+    pub convert: String,
+    /// The input field in the SDL; `None` for values the server fills in.
+    #[serde(skip)]
+    pub sdl: Option<SdlField>,
+}
+
+/// One resolver method of a GraphQL object.
+#[derive(Debug, Serialize)]
+pub struct Resolver {
+    pub doc: String,
+    /// `#[graphql(...)]` attribute line, or empty.
+    pub attr: String,
+    pub name: String,
+    pub params: String,
+    pub ret: String,
+    pub body: String,
+    /// How the field reads in the SDL.
+    #[serde(skip)]
+    pub sdl: SdlField,
+}
+
+/// A field (or input field) as the SDL prints it.
+#[derive(Debug, Clone, Default)]
+pub struct SdlField {
+    pub name: String,
+    /// `(name, type)` of each argument.
+    pub args: Vec<(String, String)>,
+    pub ty: String,
+    pub description: Option<String>,
+    pub deprecation: Option<String>,
+}
+
+/// Arguments of every list field.
+const PAGE_ARGS: &str = ", limit: Option<i32>, offset: Option<i32>";
+
+fn page_args() -> Vec<(String, String)> {
+    vec![("limit".into(), "Int".into()), ("offset".into(), "Int".into())]
+}
+
+/// A resolver from its GraphQL facts; `doc` and `attr` are derived so SDL and Rust agree.
+#[allow(clippy::too_many_arguments)]
+fn resolver(name: &str, description: Option<String>, deprecation: Option<String>, list: bool, params: String, args: Vec<(String, String)>, ret: String, gql_ty: String, body: String) -> Resolver {
+    let mut attrs = Vec::new();
+    if let Some(reason) = &deprecation {
+        attrs.push(format!("deprecation = {reason:?}"));
+    }
+    if list {
+        attrs.push("complexity = \"crate::runtime::paging::list_complexity(limit, child_complexity)\"".to_string());
+    }
+    let attr = if attrs.is_empty() { String::new() } else { format!("#[graphql({})]\n", attrs.join(", ")) };
+    Resolver {
+        doc: doc(description.as_deref()),
+        attr,
+        name: name.to_string(),
+        params,
+        ret,
+        body,
+        sdl: SdlField { name: to_camel(name), args, ty: gql_ty, description, deprecation },
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnumView {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    /// `(RustVariant, db_value)`.
+    pub variants: Vec<(String, String)>,
+    /// Value names as the SDL shows them.
+    #[serde(skip)]
+    pub graphql_values: Vec<String>,
+}
+
+/// A foreign key checked before a write, so a missing target is reported with its field.
+#[derive(Debug, Serialize)]
+pub struct FkCheck {
+    pub graphql_name: String,
+    pub target_module: String,
+    /// `Option` of the key, read from `new` (insert) and from `changes` (update).
+    pub new_value: String,
+    pub changed_value: String,
+}
+
+/// `find_by_<column>` / `list_by_<column>`: rows whose foreign key column equals a value.
+#[derive(Debug, Serialize)]
+pub struct ListBy {
+    pub fn_name: String,
+    pub column: String,
+    pub value_type: String,
+}
+
+/// `list_via_<join>_<column>`: rows linked through a join table.
+#[derive(Debug, Serialize)]
+pub struct ListVia {
+    pub fn_name: String,
+    pub join_table: String,
+    pub filter_column: String,
+    pub link_column: String,
+    pub value_type: String,
+}
+
+/// Builds the view of the whole crate.
+pub fn crate_view(ir: &Ir) -> CrateView {
+    let models: Vec<ModelView> = ir.models.iter().map(|m| model_view(ir, m)).collect();
+    let join_tables = ir
+        .join_tables
+        .iter()
+        .map(|j| JoinTableView {
+            table: j.table.clone(),
+            source_column: j.source_column.clone(),
+            source_diesel: model(ir, &j.source_model).pk_field().types.diesel.clone(),
+            target_column: j.target_column.clone(),
+            target_diesel: model(ir, &j.target_model).pk_field().types.diesel.clone(),
+        })
+        .collect();
+    let mut all_tables: Vec<String> = ir.models.iter().map(|m| m.table.clone()).collect();
+    all_tables.extend(ir.join_tables.iter().map(|j| j.table.clone()));
+    let mut joinables: Vec<(String, String, String)> = Vec::new();
+    let mut column_fields = Vec::new();
+    for m in &ir.models {
+        for f in &m.fields {
+            let gql = if matches!(f.kind, FieldKind::ForeignKey { .. }) { format!("{}Id", f.graphql_name) } else { f.graphql_name.clone() };
+            column_fields.push((m.table.clone(), f.column.clone(), gql));
+            if let FieldKind::ForeignKey { target_table, .. } = &f.kind {
+                // diesel allows one `joinable!` per table pair, and none from a table to itself.
+                if *target_table != m.table && !joinables.iter().any(|(c, p, _)| *c == m.table && p == target_table) {
+                    joinables.push((m.table.clone(), target_table.clone(), f.column.clone()));
+                }
+            }
+        }
+    }
+    CrateView {
+        name: ir.crate_name.clone(),
+        lib_name: ir.crate_name.replace('-', "_"),
+        description: ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name)),
+        api: ir.api,
+        models,
+        join_tables,
+        all_tables,
+        joinables,
+        column_fields,
+    }
+}
+
+fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
+    ir.models.iter().find(|m| m.name == name).expect("relation targets are resolved by validation")
+}
+
+/// `///` lines for an optional description.
+fn doc(text: Option<&str>) -> String {
+    text.map(|t| t.lines().map(|l| format!("/// {l}\n")).collect()).unwrap_or_default()
+}
+
+fn nullable(ty: &str, nullable: bool) -> String {
+    if nullable {
+        format!("Option<{ty}>")
+    } else {
+        ty.to_string()
+    }
+}
+
+fn model_view(ir: &Ir, m: &Model) -> ModelView {
+    let pk = m.pk_field();
+    let pk_kind = match pk.kind {
+        FieldKind::PrimaryKey(k) => k,
+        _ => PkKind::Auto,
+    };
+    let mut enums = Vec::new();
+    let mut resolvers = Vec::new();
+    let mut insert_fields = Vec::new();
+    let mut change_fields = Vec::new();
+    let mut fk_checks = Vec::new();
+    for f in &m.fields {
+        if let FieldKind::Scalar(ScalarKind::Enum { type_name, values }) = &f.kind {
+            let description = format!("Values of `{}.{}`.", m.name, f.graphql_name);
+            enums.push(EnumView {
+                name: type_name.clone(),
+                doc: doc(Some(&description)),
+                description,
+                variants: values.iter().map(|v| (to_pascal(v), v.clone())).collect(),
+                graphql_values: values.iter().map(|v| to_screaming(v)).collect(),
+            });
+        }
+        resolvers.extend(field_resolvers(ir, f));
+        if let FieldKind::PrimaryKey(kind) = f.kind {
+            if kind == PkKind::Uuid {
+                // The server generates UUID keys; they are not part of the create input.
+                insert_fields.push(WriteField::stored_only(f, "uuid::Uuid::new_v4().to_string()"));
+            }
+            continue;
+        }
+        insert_fields.push(insert_field(f));
+        change_fields.push(change_field(f));
+        if let FieldKind::ForeignKey { target, .. } = &f.kind {
+            let field = rust_field(f);
+            let new = owned(&format!("new.{field}"), f);
+            let changed = owned(&format!("changes.{field}"), f);
+            let value = if f.nullable { new } else { format!("Some({new})") };
+            let changed = if f.nullable { format!("{changed}.flatten()") } else { changed };
+            fk_checks.push(FkCheck { graphql_name: format!("{}Id", f.graphql_name), target_module: model(ir, target).snake.clone(), new_value: value, changed_value: changed });
+        }
+    }
+    let key = owned(&format!("self.{}", pk.name), pk);
+    for rel in &m.many_to_many {
+        let target = model(ir, &rel.target);
+        resolvers.push(list_resolver(rel.description.clone(), &rel.name, target, &format!("list_via_{}_{}", rel.join_table, rel.source_column), &key));
+    }
+    for r in &m.reverse {
+        let source = model(ir, &r.source_model);
+        match &r.kind {
+            ReverseKind::OneToOne { column } => resolvers.push(resolver(
+                &r.name,
+                Some(format!("The `{}` that points to this one, if any.", source.name)),
+                None,
+                false,
+                ", ctx: &Context<'_>".into(),
+                Vec::new(),
+                format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name),
+                source.name.clone(),
+                format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find_by_{column}(&cx, {key}).await?)", source.snake),
+            )),
+            ReverseKind::ForeignKey { column } => {
+                resolvers.push(list_resolver(Some(format!("`{}` rows that point to this one.", source.name)), &r.name, source, &format!("list_by_{column}"), &key))
+            }
+            ReverseKind::ManyToMany { join_table, here_column, .. } => resolvers.push(list_resolver(
+                Some(format!("`{}` rows linked to this one.", source.name)),
+                &r.name,
+                source,
+                &format!("list_via_{join_table}_{here_column}"),
+                &key,
+            )),
+        }
+    }
+    let mut order: Vec<String> = m.ordering.iter().map(|(i, desc)| format!("{}::{}.{}()", m.table, m.fields[*i].column, if *desc { "desc" } else { "asc" })).collect();
+    order.push(format!("{}::{}.asc()", m.table, pk.column));
+    let order_by = if order.len() == 1 { order.remove(0) } else { format!("({})", order.join(", ")) };
+    let mut find_by = Vec::new();
+    let mut list_by = Vec::new();
+    for f in &m.fields {
+        if let FieldKind::ForeignKey { related_name: Some(_), one_to_one, .. } = &f.kind {
+            let item = ListBy { fn_name: String::new(), column: f.column.clone(), value_type: f.types.rust.clone() };
+            if *one_to_one {
+                find_by.push(ListBy { fn_name: format!("find_by_{}", f.column), ..item });
+            } else {
+                list_by.push(ListBy { fn_name: format!("list_by_{}", f.column), ..item });
+            }
+        }
+    }
+    let mut list_via = Vec::new();
+    // Many-to-many relations that list this model: forward ones targeting it, and reverse ones of its own.
+    for other in &ir.models {
+        for rel in &other.many_to_many {
+            if rel.target == m.name {
+                list_via.push(ListVia {
+                    fn_name: format!("list_via_{}_{}", rel.join_table, rel.source_column),
+                    join_table: rel.join_table.clone(),
+                    filter_column: rel.source_column.clone(),
+                    link_column: rel.target_column.clone(),
+                    value_type: other.pk_field().types.rust.clone(),
+                });
+            }
+            if other.name == m.name && rel.related_name.is_some() {
+                list_via.push(ListVia {
+                    fn_name: format!("list_via_{}_{}", rel.join_table, rel.target_column),
+                    join_table: rel.join_table.clone(),
+                    filter_column: rel.target_column.clone(),
+                    link_column: rel.source_column.clone(),
+                    value_type: model(ir, &rel.target).pk_field().types.rust.clone(),
+                });
+            }
+        }
+    }
+    let pk_parse = match pk_kind {
+        PkKind::Auto => "convert::id_i32(\"id\", &id)?",
+        PkKind::BigAuto => "convert::id_i64(\"id\", &id)?",
+        PkKind::Uuid => "convert::id_uuid(\"id\", &id)?",
+    };
+    let id_arg = vec![("id".to_string(), "ID!".to_string())];
+    let cx = "let cx = Ctx::of(ctx)?;\n";
+    let query_resolvers = vec![
+        resolver(
+            &m.snake,
+            Some(format!("One `{}` by id, or null if there is none.", m.name)),
+            None,
+            false,
+            ", ctx: &Context<'_>, id: ID".into(),
+            id_arg.clone(),
+            format!("Result<Option<{}>>", m.name),
+            m.name.clone(),
+            format!("{cx}Ok(store::find(&cx, {pk_parse}).await?)"),
+        ),
+        resolver(
+            &m.plural_snake,
+            Some(format!("A page of `{}` rows in the default order.", m.name)),
+            None,
+            true,
+            format!(", ctx: &Context<'_>{PAGE_ARGS}"),
+            page_args(),
+            format!("Result<Vec<{}>>", m.name),
+            format!("[{}!]!", m.name),
+            format!("{cx}Ok(store::list(&cx, limit, offset).await?)"),
+        ),
+    ];
+    let input_arg = |prefix: &str| vec![("id".to_string(), "ID!".to_string()), ("input".to_string(), format!("{prefix}{}Input!", m.name))];
+    let create_args = vec![("input".to_string(), format!("Create{}Input!", m.name))];
+    let mutation_resolvers = vec![
+        resolver(
+            &format!("create_{}", m.snake),
+            Some(format!("Creates a `{}` and returns it.", m.name)),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, input: Create{}Input", m.name),
+            create_args,
+            format!("Result<{}>", m.name),
+            format!("{}!", m.name),
+            format!("{cx}Ok(store::create(&cx, input.into_new()?).await?)"),
+        ),
+        resolver(
+            &format!("update_{}", m.snake),
+            Some("Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.".into()),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, id: ID, input: Update{}Input", m.name),
+            input_arg("Update"),
+            format!("Result<{}>", m.name),
+            format!("{}!", m.name),
+            format!("{cx}let key = {pk_parse};\nOk(store::update(&cx, key, input.into_changes()?).await?)"),
+        ),
+        resolver(
+            &format!("delete_{}", m.snake),
+            Some(format!("Deletes a `{}` and returns it, or null if there was none.", m.name)),
+            None,
+            false,
+            ", ctx: &Context<'_>, id: ID".into(),
+            id_arg,
+            format!("Result<Option<{}>>", m.name),
+            m.name.clone(),
+            format!("{cx}Ok(store::delete(&cx, {pk_parse}).await?)"),
+        ),
+    ];
+    let mut imports = vec!["async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID}".to_string()];
+    if !enums.is_empty() {
+        imports.insert(0, "async_graphql::Enum".to_string());
+    }
+    let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
+    let api_queries = api_names(&query_resolvers);
+    let api_mutations = api_names(&mutation_resolvers);
+    let changes_empty = change_fields.iter().map(|f| format!("self.{}.is_none()", f.name)).collect::<Vec<_>>().join(" && ");
+    ModelView {
+        name: m.name.clone(),
+        snake: m.snake.clone(),
+        table: m.table.clone(),
+        doc: doc(m.description.as_deref()),
+        description: m.description.clone(),
+        pk_column: pk.column.clone(),
+        pk_rust: pk.types.rust.clone(),
+        columns: m
+            .fields
+            .iter()
+            .map(|f| ColumnView {
+                name: rust_field(f),
+                column: f.column.clone(),
+                column_attr: column_attr(f),
+                diesel: if f.nullable { format!("Nullable<{}>", f.types.diesel) } else { f.types.diesel.clone() },
+                rust: nullable(&f.types.rust, f.nullable),
+                doc: doc(f.description.as_deref()),
+            })
+            .collect(),
+        insert_inputs: insert_fields.iter().filter(|f| f.sdl.is_some()).cloned().collect(),
+        insert_fields,
+        change_fields,
+        changes_empty,
+        resolvers,
+        query_resolvers,
+        mutation_resolvers,
+        enums,
+        order_by,
+        fk_checks,
+        find_by,
+        list_by,
+        list_via,
+        graphql_imports: imports,
+        api_queries,
+        api_mutations,
+    }
+}
+
+/// `#[diesel(column_name = ...)]` when the Rust field and the column are named differently.
+fn column_attr(f: &Field) -> String {
+    if rust_field(f) == f.column {
+        String::new()
+    } else {
+        format!("#[diesel(column_name = {})]\n", f.column)
+    }
+}
+
+/// A list field; `key` is the expression of this row's key the list filters on.
+fn list_resolver(description: Option<String>, name: &str, target: &Model, fn_name: &str, key: &str) -> Resolver {
+    resolver(
+        name,
+        description,
+        None,
+        true,
+        format!(", ctx: &Context<'_>{PAGE_ARGS}"),
+        page_args(),
+        format!("Result<Vec<crate::models::{}::{}>>", target.snake, target.name),
+        format!("[{}!]!", target.name),
+        format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::{fn_name}(&cx, {key}, limit, offset).await?)", target.snake),
+    )
+}
+
+/// GraphQL type with `!` unless nullable.
+fn gql(ty: &str, nullable: bool) -> String {
+    if nullable {
+        ty.to_string()
+    } else {
+        format!("{ty}!")
+    }
+}
+
+/// Resolvers for one column-backed field: the value, and for a relation also the related object.
+fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
+    let this = format!("self.{}", rust_field(f));
+    let n = f.nullable;
+    match &f.kind {
+        FieldKind::PrimaryKey(_) => vec![resolver("id", Some("The primary key.".into()), None, false, String::new(), Vec::new(), "ID".into(), "ID!".into(), format!("ID::from(&{this})"))],
+        FieldKind::ForeignKey { target, .. } => {
+            let t = model(ir, target);
+            let id_body = if n { format!("{this}.as_ref().map(ID::from)") } else { format!("ID::from(&{this})") };
+            let id = resolver(
+                &format!("{}_id", f.name),
+                Some(format!("Primary key of the related `{}`.", t.name)),
+                f.deprecated.clone(),
+                false,
+                String::new(),
+                Vec::new(),
+                nullable("ID", n),
+                gql("ID", n),
+                id_body,
+            );
+            let (ret, body) = if n {
+                (
+                    format!("Result<Option<crate::models::{}::{}>>", t.snake, t.name),
+                    format!("let Some(key) = {} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find(&cx, key).await?)", owned(&this, f), t.snake),
+                )
+            } else {
+                (format!("Result<crate::models::{}::{}>", t.snake, t.name), format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::get(&cx, {}).await?)", t.snake, owned(&this, f)))
+            };
+            let object = resolver(&f.name, f.description.clone(), f.deprecated.clone(), false, ", ctx: &Context<'_>".into(), Vec::new(), ret, gql(&t.name, n), body);
+            vec![object, id]
+        }
+        FieldKind::Scalar(s) => {
+            let (ret, body) = match s {
+                ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float | ScalarKind::Boolean | ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time => (nullable(&f.types.rust, n), this),
+                ScalarKind::String { .. } | ScalarKind::Text => {
+                    if n {
+                        ("Option<&str>".into(), format!("{this}.as_deref()"))
+                    } else {
+                        ("&str".into(), format!("&{this}"))
+                    }
+                }
+                ScalarKind::Decimal { .. } => fallible(n, "rust_decimal::Decimal", "convert::decimal_out", &this),
+                ScalarKind::Uuid => fallible(n, "uuid::Uuid", "convert::uuid_out", &this),
+                ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
+                ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),
+            };
+            vec![resolver(&f.name, f.description.clone(), f.deprecated.clone(), false, String::new(), Vec::new(), ret, gql(&f.types.graphql, n), body)]
+        }
+    }
+}
+
+/// A resolver whose stored text must be parsed: returns `Result<T>` (or `Result<Option<T>>`).
+fn fallible(nullable: bool, ty: &str, func: &str, this: &str) -> (String, String) {
+    if nullable {
+        (format!("Result<Option<{ty}>>"), format!("Ok({this}.as_deref().map({func}).transpose()?)"))
+    } else {
+        (format!("Result<{ty}>"), format!("Ok({func}(&{this})?)"))
+    }
+}
+
+/// Conversion of one input value `v` to the stored type.
+struct Conv {
+    expr: String,
+    /// Whether `expr` is a `Result` (checked input) rather than the value itself.
+    fallible: bool,
+}
+
+impl Conv {
+    fn fallible(expr: String) -> Conv {
+        Conv { expr, fallible: true }
+    }
+
+    fn infallible(expr: &str) -> Conv {
+        Conv { expr: expr.to_string(), fallible: false }
+    }
+
+    /// Applied inside `Option::map`: the `Option` of the stored type (uses `?` when fallible).
+    fn over_option(&self, option: &str) -> String {
+        if self.fallible {
+            format!("{option}.map(|v| {}).transpose()?", self.expr)
+        } else {
+            format!("{option}.map(|v| {})", self.expr)
+        }
+    }
+
+    /// Applied to a plain value bound as `v`.
+    fn on_value(&self, value: &str) -> String {
+        let q = if self.fallible { "?" } else { "" };
+        format!("{{\nlet v = {value};\n{}{q}\n}}", self.expr)
+    }
+}
+
+/// The input's Rust type, its GraphQL type name, and the conversion of one input value `v` to the
+/// stored type (`None`: stored as given).
+fn input_of(f: &Field) -> (String, String, Option<Conv>) {
+    let name = &f.graphql_name;
+    match &f.kind {
+        FieldKind::PrimaryKey(_) => ("ID".into(), "ID".into(), None),
+        FieldKind::ForeignKey { target_pk, .. } => {
+            let func = match target_pk {
+                PkKind::Auto => "id_i32",
+                PkKind::BigAuto => "id_i64",
+                PkKind::Uuid => "id_uuid",
+            };
+            ("ID".into(), "ID".into(), Some(Conv::fallible(format!("convert::{func}(\"{name}Id\", &v)"))))
+        }
+        FieldKind::Scalar(s) => {
+            let gql = f.types.graphql.clone();
+            match s {
+                ScalarKind::String { max_length, format } => {
+                    let fmt = match format {
+                        TextFormat::Plain => "Plain",
+                        TextFormat::Email => "Email",
+                        TextFormat::Url => "Url",
+                        TextFormat::Slug => "Slug",
+                    };
+                    ("String".into(), gql, Some(Conv::fallible(format!("convert::text(\"{name}\", v, {max_length}, convert::TextFormat::{fmt})"))))
+                }
+                ScalarKind::Decimal { max_digits, decimal_places } => {
+                    ("rust_decimal::Decimal".into(), gql, Some(Conv::fallible(format!("convert::decimal_in(\"{name}\", v, {max_digits}, {decimal_places})"))))
+                }
+                ScalarKind::Uuid => ("uuid::Uuid".into(), gql, Some(Conv::infallible("convert::uuid_in(v)"))),
+                ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql, Some(Conv::infallible("convert::json_in(v)"))),
+                ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql, Some(Conv::infallible("v.as_db().to_string()"))),
+                _ => (f.types.rust.clone(), gql, None),
+            }
+        }
+    }
+}
+
+/// How an omitted create input takes the field's default: `.unwrap_or(..)` for plain literals,
+/// `.unwrap_or_else(..)` for values computed at insert time.
+fn default_fill(f: &Field) -> Option<String> {
+    Some(match f.default.as_ref()? {
+        DefaultValue::Literal { rust, .. } if rust.ends_with(')') => format!(".unwrap_or_else(|| {rust})"),
+        DefaultValue::Literal { rust, .. } => format!(".unwrap_or({rust})"),
+        DefaultValue::Now => match &f.kind {
+            FieldKind::Scalar(ScalarKind::Date) => ".unwrap_or_else(|| chrono::Utc::now().date_naive())".into(),
+            FieldKind::Scalar(ScalarKind::Time) => ".unwrap_or_else(|| chrono::Utc::now().time())".into(),
+            _ => ".unwrap_or_else(chrono::Utc::now)".into(),
+        },
+        DefaultValue::NewUuid => ".unwrap_or_else(|| uuid::Uuid::new_v4().to_string())".into(),
+    })
+}
+
+/// `self.<field>` as an owned value: copied when the type is `Copy`, cloned otherwise.
+fn owned(this: &str, f: &Field) -> String {
+    if f.types.copy {
+        this.to_string()
+    } else {
+        format!("{this}.clone()")
+    }
+}
+
+/// `self.<field>` (an `Option`) mapped through the conversion, leaving an `Option` of the stored type.
+fn map_option(field: &str, conv: &Option<Conv>) -> String {
+    match conv {
+        Some(c) => c.over_option(&format!("self.{field}")),
+        None => format!("self.{field}"),
+    }
+}
+
+/// The API name of a written field: relations are written through their `...Id` field.
+fn input_name(f: &Field) -> String {
+    if matches!(f.kind, FieldKind::ForeignKey { .. }) {
+        format!("{}Id", f.graphql_name)
+    } else {
+        f.graphql_name.clone()
+    }
+}
+
+/// Rust field name in the row, insert, changeset and input structs: a relation `author` is held
+/// as `author_id` (async-graphql camelCases that into the input's `authorId`).
+fn rust_field(f: &Field) -> String {
+    if matches!(f.kind, FieldKind::ForeignKey { .. }) {
+        format!("{}_id", f.name)
+    } else {
+        f.name.clone()
+    }
+}
+
+fn insert_field(f: &Field) -> WriteField {
+    let (input, gql_ty, conv) = input_of(f);
+    let rust_name = rust_field(f);
+    let (input_type, nullable_input, convert) = match (f.nullable, default_fill(f)) {
+        (true, _) => (format!("Option<{input}>"), true, map_option(&rust_name, &conv)),
+        (false, Some(fill)) => (format!("Option<{input}>"), true, format!("{}{fill}", map_option(&rust_name, &conv))),
+        (false, None) => (
+            input,
+            false,
+            match &conv {
+                Some(c) => c.on_value(&format!("self.{rust_name}")),
+                None => format!("self.{rust_name}"),
+            },
+        ),
+    };
+    let description = match (&f.description, &f.default) {
+        (Some(d), Some(_)) => Some(format!("{d}\nOptional: the default applies when omitted.")),
+        (Some(d), None) => Some(d.clone()),
+        (None, Some(_)) => Some("Optional: the default applies when omitted.".to_string()),
+        (None, None) => None,
+    };
+    WriteField {
+        name: rust_name.clone(),
+        input_name: rust_name,
+        doc: doc(description.as_deref()),
+        column_attr: column_attr(f),
+        store_type: nullable(&f.types.rust, f.nullable),
+        input_type,
+        convert,
+        sdl: Some(SdlField { name: input_name(f), args: Vec::new(), ty: gql(&gql_ty, nullable_input), description, deprecation: None }),
+    }
+}
+
+fn change_field(f: &Field) -> WriteField {
+    let (input, gql_ty, conv) = input_of(f);
+    let rust_name = rust_field(f);
+    let api_name = input_name(f);
+    let (store_type, convert) = if f.nullable {
+        let read = format!("convert::nullable(self.{rust_name})");
+        let convert = match &conv {
+            Some(c) if c.fallible => format!("{read}.map(|o| o.map(|v| {}).transpose()).transpose()?", c.expr),
+            Some(c) => format!("{read}.map(|o| o.map(|v| {}))", c.expr),
+            None => read,
+        };
+        (format!("Option<Option<{}>>", f.types.rust), convert)
+    } else {
+        let read = format!("convert::required(\"{api_name}\", self.{rust_name})?");
+        let convert = match &conv {
+            Some(c) => c.over_option(&read),
+            None => read,
+        };
+        (format!("Option<{}>", f.types.rust), convert)
+    };
+    let description = if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." };
+    WriteField {
+        name: rust_name.clone(),
+        input_name: rust_name,
+        doc: doc(Some(description)),
+        column_attr: column_attr(f),
+        store_type,
+        input_type: format!("MaybeUndefined<{input}>"),
+        convert,
+        sdl: Some(SdlField { name: api_name, args: Vec::new(), ty: gql_ty, description: Some(description.into()), deprecation: None }),
+    }
+}
+
+impl WriteField {
+    /// A stored field the client does not send (a server-generated key).
+    fn stored_only(f: &Field, value: &str) -> WriteField {
+        WriteField {
+            name: rust_field(f),
+            input_name: String::new(),
+            doc: String::new(),
+            column_attr: column_attr(f),
+            store_type: f.types.rust.clone(),
+            input_type: String::new(),
+            convert: value.to_string(),
+            sdl: None,
+        }
+    }
+}
