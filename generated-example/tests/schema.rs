@@ -7,13 +7,24 @@ use clap::Parser;
 fn committed_sdl_matches_the_running_schema() {
     let config = blog::Config::parse_from(["blog"]);
     let running = blog::build_schema(&config).sdl();
-    let committed: String = include_str!("../schema.graphql")
+    let committed: Vec<&str> = include_str!("../schema.graphql")
         .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
+        .skip_while(|l| l.starts_with('#'))
+        .skip(1)
         .collect();
-    assert_eq!(
-        committed.trim(), running.trim(),
-        "schema.graphql is stale: regenerate the crate with gqlauto"
-    );
+    let running: Vec<&str> = running.lines().collect();
+    let first_difference = committed
+        .iter()
+        .zip(&running)
+        .position(|(a, b)| a != b)
+        .or_else(|| {
+            (committed.len() != running.len())
+                .then(|| committed.len().min(running.len()))
+        });
+    if let Some(line) = first_difference {
+        panic!(
+            "schema.graphql is stale (regenerate the crate with gqlauto); first difference at SDL line {}:\n committed: {:?}\n   running: {:?}",
+            line + 1, committed.get(line), running.get(line)
+        );
+    }
 }

@@ -12,8 +12,8 @@ const SCALARS: &[(&str, Option<&str>)] = &[
     ("Decimal", None),
     ("JSON", Some("A scalar that can represent any JSON value.")),
     ("NaiveDate", Some("ISO 8601 calendar date without timezone.\nFormat: %Y-%m-%d\n\n# Examples\n\n* `1994-11-13`\n* `2000-02-24`")),
-    ("NaiveTime", Some("ISO 8601 time without timezone.\nAllows for the nanosecond precision and optional seconds.\n\nFormat: %H:%M:%S%.f\n\n# Examples\n\n* `08:30:00`\n* `08:30:00.123456`\n* `08:30`")),
-    ("UUID", Some("A UUID is a unique 128-bit number, stored as 16 octets. UUIDs are parsed as\nStrings within GraphQL. UUIDs are used to assign unique identifiers to\nentities without requiring a central allocating authority.\n\n# References\n\n* [Wikipedia: Universally Unique Identifier](http://en.wikipedia.org/wiki/Universally_unique_identifier)\n* [RFC4122: A Universally Unique IDentifier (UUID) URN Namespace](http://tools.ietf.org/html/rfc4122)")),
+    ("NaiveTime", Some("ISO 8601 time without timezone.\nAllows for the nanosecond precision and optional leap second representation.\nFormat: %H:%M:%S%.f\n\n# Examples\n\n* `08:59:60.123`")),
+    ("UUID", Some("A UUID is a unique 128-bit number, stored as 16 octets. UUIDs are parsed as\nStrings within GraphQL. UUIDs are used to assign unique identifiers to\nentities without requiring a central allocating authority.\n\n# References\n\n* [Wikipedia: Universally Unique Identifier](http://en.wikipedia.org/wiki/Universally_unique_identifier)\n* [RFC4122: A Universally Unique Identifier (UUID) URN Namespace](http://tools.ietf.org/html/rfc4122)")),
 ];
 
 /// Directives async-graphql prints: `@deprecated` only when something is deprecated, the rest always.

@@ -580,23 +580,35 @@ struct Conv {
     expr: String,
     /// Whether `expr` is a `Result` (checked input) rather than the value itself.
     fallible: bool,
+    /// A function path equivalent to `|v| expr`, passed to `map` directly.
+    function: Option<&'static str>,
 }
 
 impl Conv {
     fn fallible(expr: String) -> Conv {
-        Conv { expr, fallible: true }
+        Conv { expr, fallible: true, function: None }
     }
 
     fn infallible(expr: &str) -> Conv {
-        Conv { expr: expr.to_string(), fallible: false }
+        Conv { expr: expr.to_string(), fallible: false, function: None }
+    }
+
+    /// An infallible conversion that is a plain function of the value.
+    fn function(path: &'static str) -> Conv {
+        Conv { expr: format!("{path}(v)"), fallible: false, function: Some(path) }
+    }
+
+    /// The closure (or function) to pass to `map`.
+    fn mapper(&self) -> String {
+        self.function.map_or_else(|| format!("|v| {}", self.expr), str::to_string)
     }
 
     /// Applied inside `Option::map`: the `Option` of the stored type (uses `?` when fallible).
     fn over_option(&self, option: &str) -> String {
         if self.fallible {
-            format!("{option}.map(|v| {}).transpose()?", self.expr)
+            format!("{option}.map({}).transpose()?", self.mapper())
         } else {
-            format!("{option}.map(|v| {})", self.expr)
+            format!("{option}.map({})", self.mapper())
         }
     }
 
@@ -636,8 +648,8 @@ fn input_of(f: &Field) -> (String, String, Option<Conv>) {
                 ScalarKind::Decimal { max_digits, decimal_places } => {
                     ("rust_decimal::Decimal".into(), gql, Some(Conv::fallible(format!("convert::decimal_in(\"{name}\", v, {max_digits}, {decimal_places})"))))
                 }
-                ScalarKind::Uuid => ("uuid::Uuid".into(), gql, Some(Conv::infallible("convert::uuid_in(v)"))),
-                ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql, Some(Conv::infallible("convert::json_in(v)"))),
+                ScalarKind::Uuid => ("uuid::Uuid".into(), gql, Some(Conv::function("convert::uuid_in"))),
+                ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql, Some(Conv::function("convert::json_in"))),
                 ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql, Some(Conv::infallible("v.as_db().to_string()"))),
                 _ => (f.types.rust.clone(), gql, None),
             }
@@ -736,8 +748,8 @@ fn change_field(f: &Field) -> WriteField {
     let (store_type, convert) = if f.nullable {
         let read = format!("convert::nullable(self.{rust_name})");
         let convert = match &conv {
-            Some(c) if c.fallible => format!("{read}.map(|o| o.map(|v| {}).transpose()).transpose()?", c.expr),
-            Some(c) => format!("{read}.map(|o| o.map(|v| {}))", c.expr),
+            Some(c) if c.fallible => format!("{read}.map(|o| o.map({}).transpose()).transpose()?", c.mapper()),
+            Some(c) => format!("{read}.map(|o| o.map({}))", c.mapper()),
             None => read,
         };
         (format!("Option<Option<{}>>", f.types.rust), convert)

@@ -95,7 +95,7 @@ impl From<DbError> for ApiError {
             DbError::DatabaseError(kind, info) => {
                 let fields = constraint_fields(info.message());
                 let field = fields.first().cloned();
-                let (code, message) = match kind {
+                let (code, message) = match classify(kind, info.message()) {
                     DatabaseErrorKind::UniqueViolation => {
                         (
                             ErrorCode::UniqueViolation,
@@ -140,6 +140,24 @@ impl From<DbError> for ApiError {
             }
             _ => ApiError::internal(&e),
         }
+    }
+}
+/// The kind of a database error; SQLite reports some constraint failures (a RESTRICT on delete,
+/// for one) with a generic code, and only its message tells which constraint failed.
+fn classify<'a>(kind: &'a DatabaseErrorKind, message: &str) -> &'a DatabaseErrorKind {
+    if !matches!(kind, DatabaseErrorKind::Unknown) {
+        return kind;
+    }
+    if message.starts_with("FOREIGN KEY constraint failed") {
+        &DatabaseErrorKind::ForeignKeyViolation
+    } else if message.starts_with("UNIQUE constraint failed") {
+        &DatabaseErrorKind::UniqueViolation
+    } else if message.starts_with("NOT NULL constraint failed") {
+        &DatabaseErrorKind::NotNullViolation
+    } else if message.starts_with("CHECK constraint failed") {
+        &DatabaseErrorKind::CheckViolation
+    } else {
+        kind
     }
 }
 /// The API field names in a SQLite constraint message such as
