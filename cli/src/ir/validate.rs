@@ -24,7 +24,6 @@ const DEFAULT_MAX_LENGTH: u32 = 255;
 pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagnostic>) {
     let mut v = Validator { spans, diags: Vec::new() };
     let api = v.top_level(raw);
-    v.duplicates();
     let models = v.model_names(raw);
     let mut built: Vec<Model> = raw
         .models
@@ -101,19 +100,6 @@ impl Validator<'_> {
         api
     }
 
-    /// Duplicate keys are invisible after deserialization (the last one wins); the span index saw them.
-    fn duplicates(&mut self) {
-        for (path, span, first) in self.spans.duplicates.clone() {
-            let what = match path.as_slice() {
-                [m, _] if m == "models" => "model",
-                [m, _, f, _] if m == "models" && f == "fields" => "field",
-                _ => "key",
-            };
-            let name = path.last().cloned().unwrap_or_default();
-            self.error(Code::Duplicate, Some(span), format!("duplicate {what} `{name}`"), format!("`{name}` is already declared at line {}; rename or remove one of them", first.line));
-        }
-    }
-
     // ---- pass 2: model names and tables ------------------------------------------------------
 
     fn model_names(&mut self, raw: &RawManifest) -> BTreeMap<String, ModelMeta> {
@@ -183,7 +169,8 @@ impl Validator<'_> {
             }
             let fsnake = to_snake(fname);
             if let Some(why) = names::reserved_field_name(&fsnake).or_else(|| names::reserved_field_name(fname)) {
-                self.error(Code::ReservedName, span, format!("field name `{fname}` is reserved"), format!("{why}; rename the field, e.g. `{fsnake}_value`"));
+                let suggestion = if fsnake.starts_with("__") { fsnake.trim_start_matches('_').to_string() } else { format!("{fsnake}_value") };
+                self.error(Code::ReservedName, span, format!("field name `{fname}` is reserved"), format!("{why}; rename the field, e.g. `{suggestion}`"));
                 continue;
             }
             if let Some(other) = seen_snake.get(&fsnake) {
@@ -284,10 +271,16 @@ impl Validator<'_> {
             });
         }
         let model_span = self.key(&["models", name]);
+        let declares_pk = |spec: &RawFieldSpec| matches!(spec.ty.as_str(), "auto" | "big_auto") || spec.primary_key;
+        let pk_declared = raw.fields.values().any(|f| declares_pk(&f.spec()));
         match pks.len() {
+            0 if pk_declared => {}
             0 => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has no primary key"), "add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`)"),
             1 => {}
             _ => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has {} primary keys: {}", pks.len(), pks.join(", ")), "keep one; use `unique_together` for composite uniqueness"),
+        }
+        if raw.fields.values().all(|f| declares_pk(&f.spec())) && !raw.fields.is_empty() {
+            self.error(Code::FieldOption, model_span, format!("model `{name}` has no fields besides its primary key"), "add at least one field: its create and update inputs would be empty");
         }
         let pk = fields.iter().position(|f| matches!(f.kind, FieldKind::PrimaryKey(_))).unwrap_or(0);
         // The primary key is exposed as `id`; another field may not take that GraphQL name.
@@ -435,7 +428,8 @@ impl Validator<'_> {
             let span = self.value(&[vpath[0], vpath[1], vpath[2], vpath[3], vpath[4], &idx]);
             if !names::is_sql_ident(value) || value.starts_with('_') {
                 ok = false;
-                self.error(Code::EnumValues, span, format!("enum value `{value}` is not lowercase snake_case"), format!("write it as `{}`; the API shows it as `{}`", to_snake(value).to_lowercase(), to_snake(value).to_uppercase()));
+                let fixed: String = to_snake(value).chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+                self.error(Code::EnumValues, span, format!("enum value `{value}` is not lowercase snake_case"), format!("write it as `{fixed}`; the API shows it as `{}`", fixed.to_uppercase()));
             } else if !seen.insert(value.clone()) {
                 ok = false;
                 self.error(Code::EnumValues, span, format!("enum value `{value}` is listed twice"), "remove the duplicate");
@@ -550,7 +544,7 @@ impl Validator<'_> {
             let Some(rm) = raw.models.get(&model.name) else { continue };
             let name = model.name.clone();
             let column_of = |fields: &[Field], f: &str| fields.iter().find(|x| x.name == to_snake(f)).map(|x| x.column.clone());
-            let field_names: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
+            let field_names: Vec<String> = rm.fields.keys().cloned().collect();
             for (i, group) in rm.unique_together.iter().enumerate() {
                 let mut cols = Vec::new();
                 for (j, f) in group.iter().enumerate() {

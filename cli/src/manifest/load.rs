@@ -37,6 +37,14 @@ pub struct Loaded {
 /// Parses `source`. Syntax and shape problems become diagnostics; `raw` is `None` when there are any.
 pub fn load_str(source: &str, format: Format) -> Loaded {
     let spans = SpanIndex::build(source);
+    // Both decoders let a repeated key silently replace the first (or report it as a syntax
+    // error); the span index saw every occurrence, so report them all with both places.
+    if !spans.duplicates.is_empty() {
+        // A repeated map repeats its inner keys too; report only the outermost repetition.
+        let outer = |path: &Vec<String>| !spans.duplicates.iter().any(|(other, _, _)| other.len() < path.len() && path.starts_with(other));
+        let diagnostics = spans.duplicates.iter().filter(|d| outer(&d.0)).map(duplicate).collect();
+        return Loaded { raw: None, spans, diagnostics };
+    }
     let result = match format {
         Format::Yaml => load_yaml(source),
         Format::Json => load_json(source),
@@ -72,14 +80,36 @@ fn load_json(source: &str) -> Result<RawManifest, Diagnostic> {
     })
 }
 
-/// serde's messages end with " at line L column C"; the span carries that already.
-fn strip_location(msg: &str) -> &str {
-    msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
+fn duplicate((path, span, first): &(Vec<String>, Span, Span)) -> Diagnostic {
+    let what = match path.as_slice() {
+        [m, _] if m == "models" => "model",
+        [m, _, f, _] if m == "models" && f == "fields" => "field",
+        _ => "key",
+    };
+    let name = path.last().map(String::as_str).unwrap_or_default();
+    Diagnostic::error(Code::Duplicate, Some(*span), format!("duplicate {what} `{name}`"))
+        .with_help(format!("`{name}` is already declared at line {}; rename or remove one of them", first.line))
+}
+
+/// serde's messages carry " at line L column C" (at the end, or before a clause); the span
+/// already says where, so the words are dropped.
+fn strip_location(msg: &str) -> String {
+    let mut out = msg.to_string();
+    while let Some(start) = out.find(" at line ") {
+        let rest = &out[start + " at line ".len()..];
+        let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+        let line_len = digits(rest);
+        let Some(after) = rest[line_len..].strip_prefix(" column ") else { break };
+        let end = start + " at line ".len() + line_len + " column ".len() + digits(after);
+        out.replace_range(start..end, "");
+    }
+    out
 }
 
 /// Turns a serde shape error into a diagnostic with a useful help line.
 fn shape_error(full: &str, span: Option<Span>) -> Diagnostic {
     let msg = strip_location(full);
+    let msg = msg.as_str();
     let help = if let Some(rest) = msg.split("unknown field `").nth(1) {
         let got = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = msg
@@ -109,6 +139,20 @@ mod tests {
         assert_eq!(d.code, Code::Shape);
         assert_eq!(d.span.map(|s| s.line), Some(4));
         assert_eq!(d.help.as_deref(), Some("did you mean `models`?"));
+    }
+
+    #[test]
+    fn locations_are_removed_from_messages() {
+        assert_eq!(strip_location("did not find expected key at line 7 column 6, while parsing"), "did not find expected key, while parsing");
+        assert_eq!(strip_location("trailing comma at line 5 column 41"), "trailing comma");
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_both_places() {
+        let l = load_str("version: 1\nname: x\nmodels:\n  A: {fields: {id: auto}}\n  A: {fields: {id: auto}}\n", Format::Yaml);
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].code, Code::Duplicate);
+        assert_eq!(l.diagnostics[0].span.map(|s| s.line), Some(5));
     }
 
     #[test]
