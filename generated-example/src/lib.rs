@@ -4,6 +4,7 @@
 //! A blog with authors, posts, tags and comments.
 //!
 //! The library behind the `blog` server; `main.rs` only parses configuration and calls [`serve`].
+
 pub mod graphql;
 pub mod hooks;
 pub mod models;

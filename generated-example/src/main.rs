@@ -2,7 +2,9 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Starts the `blog` GraphQL server.
+
 use clap::Parser;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config = blog::Config::parse();

@@ -2,28 +2,34 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Diesel table definitions, matching `migrations/`.
+
 diesel::table! {
     #[doc = " Someone who writes posts."] authors(id) { id -> Integer, #[doc =
     " Display name."] name -> Text, #[doc = " Contact address; unique per author."] email
     -> Text, bio -> Nullable < Text >, website -> Nullable < Text >, joined_at ->
     TimestamptzSqlite, }
 }
+
 diesel::table! {
     #[doc = " An article by one author."] posts(id) { id -> Integer, author_id ->
     Integer, title -> Text, slug -> Text, body -> Text, status -> Text, published_at ->
     Nullable < TimestamptzSqlite >, view_count -> Integer, }
 }
+
 diesel::table! {
     tags(id) { id -> Integer, name -> Text, }
 }
+
 diesel::table! {
     #[doc = " A reader's comment on a post."] comments(id) { id -> Integer, post_id ->
     Integer, author_name -> Text, body -> Text, created_at -> TimestamptzSqlite, }
 }
+
 diesel::table! {
     #[doc = " Join table of a many-to-many relation."] posts_tags(post_id, tag_id) {
     post_id -> Integer, tag_id -> Integer, }
 }
+
 diesel::joinable!(posts -> authors(author_id));
 diesel::joinable!(comments -> posts(post_id));
 diesel::allow_tables_to_appear_in_same_query!(

@@ -2,7 +2,9 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The committed `schema.graphql` must describe exactly the schema the server runs.
+
 use clap::Parser;
+
 #[test]
 fn committed_sdl_matches_the_running_schema() {
     let config = blog::Config::parse_from(["blog"]);

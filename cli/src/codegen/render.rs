@@ -208,12 +208,35 @@ fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError>
 /// Parses and pretty-prints Rust; a parse failure shows the numbered rendered text.
 fn format_rust(template: &str, text: &str) -> Result<String, RenderError> {
     match syn::parse_file(text) {
-        Ok(file) => Ok(prettyplease::unparse(&file)),
+        Ok(file) => Ok(space_items(&prettyplease::unparse(&file))),
         Err(e) => {
             let at = e.span().start();
             Err(RenderError { template: template.into(), message: format!("rendered Rust does not parse at line {}, column {}: {e}", at.line, at.column + 1), raw: Some(text.to_string()) })
         }
     }
+}
+
+/// prettyplease packs items together; a blank line after the module docs, after the imports and
+/// after each closing brace at item level makes the output read like hand-written code.
+fn space_items(text: &str) -> String {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev: Option<&str> = None;
+    for line in text.lines() {
+        if let Some(p) = prev {
+            let (pt, ct) = (p.trim(), line.trim());
+            let after_block = matches!(pt, "}" | "};") && indent(p) == indent(line) && !ct.starts_with(['}', ')', ']', '.']) && !ct.starts_with("else");
+            let after_docs = pt.starts_with("//!") && !ct.starts_with("//!");
+            let after_uses = p.starts_with("use ") && !line.starts_with("use ") && indent(line) == 0;
+            if !ct.is_empty() && (after_block || after_docs || after_uses) {
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = Some(line);
+    }
+    out
 }
 
 /// Trailing spaces removed, blank runs collapsed to one blank line, exactly one final newline.
@@ -261,6 +284,12 @@ mod tests {
         let shown = err.to_string();
         assert!(shown.starts_with("template `src/x.rs.j2`: rendered Rust does not parse at line 2"), "{shown}");
         assert!(shown.contains("    2 |   let = ;"), "{shown}");
+    }
+
+    #[test]
+    fn items_are_separated_by_blank_lines() {
+        let spaced = space_items("//! Doc.\nuse a::b;\nuse c::d;\nstruct A {\n    x: i32,\n}\nimpl A {\n    fn f() {\n        if x {\n        } else {\n        }\n    }\n    fn g() {}\n}\n");
+        assert_eq!(spaced, "//! Doc.\n\nuse a::b;\nuse c::d;\n\nstruct A {\n    x: i32,\n}\n\nimpl A {\n    fn f() {\n        if x {\n        } else {\n        }\n    }\n\n    fn g() {}\n}\n");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The GraphQL face of `Author`: its object type, inputs, queries and mutations.
+
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use crate::models::author::{self as store, NewAuthor, Author, AuthorChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
 /// Someone who writes posts.
 #[Object]
 impl Author {
@@ -14,23 +16,29 @@ impl Author {
     async fn id(&self) -> ID {
         ID::from(&self.id)
     }
+
     /// Display name.
     async fn name(&self) -> &str {
         &self.name
     }
+
     /// Contact address; unique per author.
     async fn email(&self) -> &str {
         &self.email
     }
+
     async fn bio(&self) -> Option<&str> {
         self.bio.as_deref()
     }
+
     async fn website(&self) -> Option<&str> {
         self.website.as_deref()
     }
+
     async fn joined_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.joined_at
     }
+
     /// `Post` rows that point to this one.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -45,6 +53,7 @@ impl Author {
         Ok(crate::models::post::list_by_author_id(&cx, self.id, limit, offset).await?)
     }
 }
+
 /// Input of `createAuthor`.
 #[derive(Debug, InputObject)]
 pub struct CreateAuthorInput {
@@ -57,6 +66,7 @@ pub struct CreateAuthorInput {
     /// Optional: the default applies when omitted.
     pub joined_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
 impl CreateAuthorInput {
     fn into_new(self) -> Result<NewAuthor, ApiError> {
         Ok(NewAuthor {
@@ -77,6 +87,7 @@ impl CreateAuthorInput {
         })
     }
 }
+
 /// Input of `updateAuthor`: only the fields present are changed.
 #[derive(Debug, InputObject)]
 pub struct UpdateAuthorInput {
@@ -91,6 +102,7 @@ pub struct UpdateAuthorInput {
     /// Absent: unchanged; null is rejected.
     pub joined_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
 }
+
 impl UpdateAuthorInput {
     fn into_changes(self) -> Result<AuthorChanges, ApiError> {
         Ok(AuthorChanges {
@@ -117,6 +129,7 @@ impl UpdateAuthorInput {
         })
     }
 }
+
 /// Queries of `Author`.
 #[derive(Default)]
 pub struct AuthorQuery;
@@ -127,6 +140,7 @@ impl AuthorQuery {
         let cx = Ctx::of(ctx)?;
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
+
     /// A page of `Author` rows in the default order.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -141,6 +155,7 @@ impl AuthorQuery {
         Ok(store::list(&cx, limit, offset).await?)
     }
 }
+
 /// Mutations of `Author`.
 #[derive(Default)]
 pub struct AuthorMutation;
@@ -155,6 +170,7 @@ impl AuthorMutation {
         let cx = Ctx::of(ctx)?;
         Ok(store::create(&cx, input.into_new()?).await?)
     }
+
     /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
     async fn update_author(
         &self,
@@ -166,6 +182,7 @@ impl AuthorMutation {
         let key = convert::id_i32("id", &id)?;
         Ok(store::update(&cx, key, input.into_changes()?).await?)
     }
+
     /// Deletes a `Author` and returns it, or null if there was none.
     async fn delete_author(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Author>> {
         let cx = Ctx::of(ctx)?;

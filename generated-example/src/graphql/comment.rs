@@ -2,11 +2,13 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The GraphQL face of `Comment`: its object type, inputs, queries and mutations.
+
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use crate::models::comment::{self as store, NewComment, Comment, CommentChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
 /// A reader's comment on a post.
 #[Object]
 impl Comment {
@@ -14,24 +16,30 @@ impl Comment {
     async fn id(&self) -> ID {
         ID::from(&self.id)
     }
+
     async fn post(&self, ctx: &Context<'_>) -> Result<crate::models::post::Post> {
         let cx = Ctx::of(ctx)?;
         Ok(crate::models::post::get(&cx, self.post_id).await?)
     }
+
     /// Primary key of the related `Post`.
     async fn post_id(&self) -> ID {
         ID::from(&self.post_id)
     }
+
     async fn author_name(&self) -> &str {
         &self.author_name
     }
+
     async fn body(&self) -> &str {
         &self.body
     }
+
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.created_at
     }
 }
+
 /// Input of `createComment`.
 #[derive(Debug, InputObject)]
 pub struct CreateCommentInput {
@@ -41,6 +49,7 @@ pub struct CreateCommentInput {
     /// Optional: the default applies when omitted.
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
 impl CreateCommentInput {
     fn into_new(self) -> Result<NewComment, ApiError> {
         Ok(NewComment {
@@ -57,6 +66,7 @@ impl CreateCommentInput {
         })
     }
 }
+
 /// Input of `updateComment`: only the fields present are changed.
 #[derive(Debug, InputObject)]
 pub struct UpdateCommentInput {
@@ -69,6 +79,7 @@ pub struct UpdateCommentInput {
     /// Absent: unchanged; null is rejected.
     pub created_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
 }
+
 impl UpdateCommentInput {
     fn into_changes(self) -> Result<CommentChanges, ApiError> {
         Ok(CommentChanges {
@@ -83,6 +94,7 @@ impl UpdateCommentInput {
         })
     }
 }
+
 /// Queries of `Comment`.
 #[derive(Default)]
 pub struct CommentQuery;
@@ -93,6 +105,7 @@ impl CommentQuery {
         let cx = Ctx::of(ctx)?;
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
+
     /// A page of `Comment` rows in the default order.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -107,6 +120,7 @@ impl CommentQuery {
         Ok(store::list(&cx, limit, offset).await?)
     }
 }
+
 /// Mutations of `Comment`.
 #[derive(Default)]
 pub struct CommentMutation;
@@ -121,6 +135,7 @@ impl CommentMutation {
         let cx = Ctx::of(ctx)?;
         Ok(store::create(&cx, input.into_new()?).await?)
     }
+
     /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
     async fn update_comment(
         &self,
@@ -132,6 +147,7 @@ impl CommentMutation {
         let key = convert::id_i32("id", &id)?;
         Ok(store::update(&cx, key, input.into_changes()?).await?)
     }
+
     /// Deletes a `Comment` and returns it, or null if there was none.
     async fn delete_comment(
         &self,

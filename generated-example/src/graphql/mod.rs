@@ -2,8 +2,10 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The GraphQL schema: one module per model, merged into the root types here.
+
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::runtime::config::Config;
+
 pub mod author;
 pub mod post;
 pub mod tag;

@@ -2,12 +2,14 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The GraphQL face of `Post`: its object type, inputs, queries and mutations.
+
 use async_graphql::Enum;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use crate::models::post::{self as store, NewPost, Post, PostChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
 /// Values of `Post.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum PostStatus {
@@ -15,6 +17,7 @@ pub enum PostStatus {
     Published,
     Archived,
 }
+
 impl PostStatus {
     /// The value stored in the database.
     pub fn as_db(self) -> &'static str {
@@ -24,6 +27,7 @@ impl PostStatus {
             PostStatus::Archived => "archived",
         }
     }
+
     /// Reads a stored value.
     pub fn from_db(stored: &str) -> Result<PostStatus, ApiError> {
         match stored {
@@ -40,6 +44,7 @@ impl PostStatus {
         }
     }
 }
+
 /// An article by one author.
 #[Object]
 impl Post {
@@ -47,33 +52,42 @@ impl Post {
     async fn id(&self) -> ID {
         ID::from(&self.id)
     }
+
     async fn author(&self, ctx: &Context<'_>) -> Result<crate::models::author::Author> {
         let cx = Ctx::of(ctx)?;
         Ok(crate::models::author::get(&cx, self.author_id).await?)
     }
+
     /// Primary key of the related `Author`.
     async fn author_id(&self) -> ID {
         ID::from(&self.author_id)
     }
+
     async fn title(&self) -> &str {
         &self.title
     }
+
     async fn slug(&self) -> &str {
         &self.slug
     }
+
     async fn body(&self) -> &str {
         &self.body
     }
+
     async fn status(&self) -> Result<PostStatus> {
         Ok(PostStatus::from_db(&self.status)?)
     }
+
     async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.published_at
     }
+
     #[graphql(deprecation = "Use the analytics API.")]
     async fn view_count(&self) -> i32 {
         self.view_count
     }
+
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
     )]
@@ -89,6 +103,7 @@ impl Post {
                 .await?,
         )
     }
+
     /// `Comment` rows that point to this one.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -103,6 +118,7 @@ impl Post {
         Ok(crate::models::comment::list_by_post_id(&cx, self.id, limit, offset).await?)
     }
 }
+
 /// Input of `createPost`.
 #[derive(Debug, InputObject)]
 pub struct CreatePostInput {
@@ -116,6 +132,7 @@ pub struct CreatePostInput {
     /// Optional: the default applies when omitted.
     pub view_count: Option<i32>,
 }
+
 impl CreatePostInput {
     fn into_new(self) -> Result<NewPost, ApiError> {
         Ok(NewPost {
@@ -141,6 +158,7 @@ impl CreatePostInput {
         })
     }
 }
+
 /// Input of `updatePost`: only the fields present are changed.
 #[derive(Debug, InputObject)]
 pub struct UpdatePostInput {
@@ -159,6 +177,7 @@ pub struct UpdatePostInput {
     /// Absent: unchanged; null is rejected.
     pub view_count: MaybeUndefined<i32>,
 }
+
 impl UpdatePostInput {
     fn into_changes(self) -> Result<PostChanges, ApiError> {
         Ok(PostChanges {
@@ -179,6 +198,7 @@ impl UpdatePostInput {
         })
     }
 }
+
 /// Queries of `Post`.
 #[derive(Default)]
 pub struct PostQuery;
@@ -189,6 +209,7 @@ impl PostQuery {
         let cx = Ctx::of(ctx)?;
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
+
     /// A page of `Post` rows in the default order.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -203,6 +224,7 @@ impl PostQuery {
         Ok(store::list(&cx, limit, offset).await?)
     }
 }
+
 /// Mutations of `Post`.
 #[derive(Default)]
 pub struct PostMutation;
@@ -217,6 +239,7 @@ impl PostMutation {
         let cx = Ctx::of(ctx)?;
         Ok(store::create(&cx, input.into_new()?).await?)
     }
+
     /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
     async fn update_post(
         &self,
@@ -228,6 +251,7 @@ impl PostMutation {
         let key = convert::id_i32("id", &id)?;
         Ok(store::update(&cx, key, input.into_changes()?).await?)
     }
+
     /// Deletes a `Post` and returns it, or null if there was none.
     async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Post>> {
         let cx = Ctx::of(ctx)?;

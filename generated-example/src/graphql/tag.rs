@@ -2,20 +2,24 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The GraphQL face of `Tag`: its object type, inputs, queries and mutations.
+
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use crate::models::tag::{self as store, NewTag, Tag, TagChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
 #[Object]
 impl Tag {
     /// The primary key.
     async fn id(&self) -> ID {
         ID::from(&self.id)
     }
+
     async fn name(&self) -> &str {
         &self.name
     }
+
     /// `Post` rows linked to this one.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -33,11 +37,13 @@ impl Tag {
         )
     }
 }
+
 /// Input of `createTag`.
 #[derive(Debug, InputObject)]
 pub struct CreateTagInput {
     pub name: String,
 }
+
 impl CreateTagInput {
     fn into_new(self) -> Result<NewTag, ApiError> {
         Ok(NewTag {
@@ -48,12 +54,14 @@ impl CreateTagInput {
         })
     }
 }
+
 /// Input of `updateTag`: only the fields present are changed.
 #[derive(Debug, InputObject)]
 pub struct UpdateTagInput {
     /// Absent: unchanged; null is rejected.
     pub name: MaybeUndefined<String>,
 }
+
 impl UpdateTagInput {
     fn into_changes(self) -> Result<TagChanges, ApiError> {
         Ok(TagChanges {
@@ -63,6 +71,7 @@ impl UpdateTagInput {
         })
     }
 }
+
 /// Queries of `Tag`.
 #[derive(Default)]
 pub struct TagQuery;
@@ -73,6 +82,7 @@ impl TagQuery {
         let cx = Ctx::of(ctx)?;
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
+
     /// A page of `Tag` rows in the default order.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
@@ -87,6 +97,7 @@ impl TagQuery {
         Ok(store::list(&cx, limit, offset).await?)
     }
 }
+
 /// Mutations of `Tag`.
 #[derive(Default)]
 pub struct TagMutation;
@@ -97,6 +108,7 @@ impl TagMutation {
         let cx = Ctx::of(ctx)?;
         Ok(store::create(&cx, input.into_new()?).await?)
     }
+
     /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
     async fn update_tag(
         &self,
@@ -108,6 +120,7 @@ impl TagMutation {
         let key = convert::id_i32("id", &id)?;
         Ok(store::update(&cx, key, input.into_changes()?).await?)
     }
+
     /// Deletes a `Tag` and returns it, or null if there was none.
     async fn delete_tag(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tag>> {
         let cx = Ctx::of(ctx)?;

@@ -3,11 +3,13 @@
 
 //! `Author` rows and the data-access layer: every read and write of `authors` passes
 //! through the functions here.
+
 use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
 use crate::schema::authors;
+
 /// Someone who writes posts.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(
@@ -25,6 +27,7 @@ pub struct Author {
     pub website: Option<String>,
     pub joined_at: chrono::DateTime<chrono::Utc>,
 }
+
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = authors)]
@@ -35,6 +38,7 @@ pub struct NewAuthor {
     pub website: Option<String>,
     pub joined_at: chrono::DateTime<chrono::Utc>,
 }
+
 /// Changes to apply to a row; `None` leaves a column unchanged.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = authors)]
@@ -45,6 +49,7 @@ pub struct AuthorChanges {
     pub website: Option<Option<String>>,
     pub joined_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
 impl AuthorChanges {
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
@@ -52,13 +57,16 @@ impl AuthorChanges {
             && self.website.is_none() && self.joined_at.is_none()
     }
 }
+
 fn by_key(key: i32) -> authors::BoxedQuery<'static, diesel::sqlite::Sqlite> {
     authors::table.filter(authors::id.eq(key)).into_boxed()
 }
+
 /// Whether a row with this key exists (used to check references before writes).
 pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
     Ok(diesel::select(diesel::dsl::exists(by_key(key))).get_result(conn)?)
 }
+
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Author>, ApiError> {
     cx.db
@@ -67,10 +75,12 @@ pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Author>, ApiError> {
         ))
         .await
 }
+
 /// The row with this key; `NOT_FOUND` if there is none.
 pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Author, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Author"))
 }
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
@@ -91,6 +101,7 @@ pub async fn list(
         })
         .await
 }
+
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewAuthor) -> Result<Author, ApiError> {
     cx.db
@@ -104,6 +115,7 @@ pub async fn create(cx: &Ctx<'_>, new: NewAuthor) -> Result<Author, ApiError> {
         })
         .await
 }
+
 /// Applies `changes` to the row with this key and returns it; `NOT_FOUND` if there is none.
 pub async fn update(
     cx: &Ctx<'_>,
@@ -121,10 +133,12 @@ pub async fn update(
                     .get_result(conn)
                     .optional()?
             };
+
             row.ok_or_else(|| ApiError::not_found("Author"))
         })
         .await
 }
+
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Author>, ApiError> {
     cx.db

@@ -3,11 +3,13 @@
 
 //! `Comment` rows and the data-access layer: every read and write of `comments` passes
 //! through the functions here.
+
 use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
 use crate::schema::comments;
+
 /// A reader's comment on a post.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(
@@ -22,6 +24,7 @@ pub struct Comment {
     pub body: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
+
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = comments)]
@@ -31,6 +34,7 @@ pub struct NewComment {
     pub body: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
+
 /// Changes to apply to a row; `None` leaves a column unchanged.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = comments)]
@@ -40,6 +44,7 @@ pub struct CommentChanges {
     pub body: Option<String>,
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
 impl CommentChanges {
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
@@ -47,13 +52,16 @@ impl CommentChanges {
             && self.created_at.is_none()
     }
 }
+
 fn by_key(key: i32) -> comments::BoxedQuery<'static, diesel::sqlite::Sqlite> {
     comments::table.filter(comments::id.eq(key)).into_boxed()
 }
+
 /// Whether a row with this key exists (used to check references before writes).
 pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
     Ok(diesel::select(diesel::dsl::exists(by_key(key))).get_result(conn)?)
 }
+
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Comment>, ApiError> {
     cx.db
@@ -62,10 +70,12 @@ pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Comment>, ApiError> {
         ))
         .await
 }
+
 /// The row with this key; `NOT_FOUND` if there is none.
 pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Comment, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Comment"))
 }
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
@@ -86,6 +96,7 @@ pub async fn list(
         })
         .await
 }
+
 /// One page of the rows whose `post_id` is `value`.
 pub async fn list_by_post_id(
     cx: &Ctx<'_>,
@@ -108,6 +119,7 @@ pub async fn list_by_post_id(
         })
         .await
 }
+
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewComment) -> Result<Comment, ApiError> {
     cx.db
@@ -127,6 +139,7 @@ pub async fn create(cx: &Ctx<'_>, new: NewComment) -> Result<Comment, ApiError> 
         })
         .await
 }
+
 /// Applies `changes` to the row with this key and returns it; `NOT_FOUND` if there is none.
 pub async fn update(
     cx: &Ctx<'_>,
@@ -150,10 +163,12 @@ pub async fn update(
                     .get_result(conn)
                     .optional()?
             };
+
             row.ok_or_else(|| ApiError::not_found("Comment"))
         })
         .await
 }
+
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Comment>, ApiError> {
     cx.db

@@ -2,6 +2,7 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Diesel rows and the data-access layer, one module per model.
+
 pub mod author;
 pub mod post;
 pub mod tag;

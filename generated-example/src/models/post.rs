@@ -3,11 +3,13 @@
 
 //! `Post` rows and the data-access layer: every read and write of `posts` passes
 //! through the functions here.
+
 use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
 use crate::schema::posts;
+
 /// An article by one author.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = posts, primary_key(id), check_for_backend(diesel::sqlite::Sqlite))]
@@ -21,6 +23,7 @@ pub struct Post {
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub view_count: i32,
 }
+
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = posts)]
@@ -33,6 +36,7 @@ pub struct NewPost {
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub view_count: i32,
 }
+
 /// Changes to apply to a row; `None` leaves a column unchanged.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = posts)]
@@ -45,6 +49,7 @@ pub struct PostChanges {
     pub published_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
     pub view_count: Option<i32>,
 }
+
 impl PostChanges {
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
@@ -53,13 +58,16 @@ impl PostChanges {
             && self.published_at.is_none() && self.view_count.is_none()
     }
 }
+
 fn by_key(key: i32) -> posts::BoxedQuery<'static, diesel::sqlite::Sqlite> {
     posts::table.filter(posts::id.eq(key)).into_boxed()
 }
+
 /// Whether a row with this key exists (used to check references before writes).
 pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
     Ok(diesel::select(diesel::dsl::exists(by_key(key))).get_result(conn)?)
 }
+
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Post>, ApiError> {
     cx.db
@@ -68,10 +76,12 @@ pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Post>, ApiError> {
         ))
         .await
 }
+
 /// The row with this key; `NOT_FOUND` if there is none.
 pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Post, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Post"))
 }
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
@@ -96,6 +106,7 @@ pub async fn list(
         })
         .await
 }
+
 /// One page of the rows whose `author_id` is `value`.
 pub async fn list_by_author_id(
     cx: &Ctx<'_>,
@@ -122,6 +133,7 @@ pub async fn list_by_author_id(
         })
         .await
 }
+
 /// One page of the rows linked through `posts_tags` to `value`.
 pub async fn list_via_posts_tags_tag_id(
     cx: &Ctx<'_>,
@@ -150,6 +162,7 @@ pub async fn list_via_posts_tags_tag_id(
         })
         .await
 }
+
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewPost) -> Result<Post, ApiError> {
     cx.db
@@ -169,6 +182,7 @@ pub async fn create(cx: &Ctx<'_>, new: NewPost) -> Result<Post, ApiError> {
         })
         .await
 }
+
 /// Applies `changes` to the row with this key and returns it; `NOT_FOUND` if there is none.
 pub async fn update(
     cx: &Ctx<'_>,
@@ -192,10 +206,12 @@ pub async fn update(
                     .get_result(conn)
                     .optional()?
             };
+
             row.ok_or_else(|| ApiError::not_found("Post"))
         })
         .await
 }
+
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Post>, ApiError> {
     cx.db

@@ -3,42 +3,50 @@
 
 //! `Tag` rows and the data-access layer: every read and write of `tags` passes
 //! through the functions here.
+
 use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
 use crate::schema::tags;
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = tags, primary_key(id), check_for_backend(diesel::sqlite::Sqlite))]
 pub struct Tag {
     pub id: i32,
     pub name: String,
 }
+
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tags)]
 pub struct NewTag {
     pub name: String,
 }
+
 /// Changes to apply to a row; `None` leaves a column unchanged.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = tags)]
 pub struct TagChanges {
     pub name: Option<String>,
 }
+
 impl TagChanges {
     /// Whether nothing would change.
     pub fn is_empty(&self) -> bool {
         self.name.is_none()
     }
 }
+
 fn by_key(key: i32) -> tags::BoxedQuery<'static, diesel::sqlite::Sqlite> {
     tags::table.filter(tags::id.eq(key)).into_boxed()
 }
+
 /// Whether a row with this key exists (used to check references before writes).
 pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
     Ok(diesel::select(diesel::dsl::exists(by_key(key))).get_result(conn)?)
 }
+
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Tag>, ApiError> {
     cx.db
@@ -47,10 +55,12 @@ pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Tag>, ApiError> {
         ))
         .await
 }
+
 /// The row with this key; `NOT_FOUND` if there is none.
 pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Tag, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Tag"))
 }
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
@@ -71,6 +81,7 @@ pub async fn list(
         })
         .await
 }
+
 /// One page of the rows linked through `posts_tags` to `value`.
 pub async fn list_via_posts_tags_post_id(
     cx: &Ctx<'_>,
@@ -95,6 +106,7 @@ pub async fn list_via_posts_tags_post_id(
         })
         .await
 }
+
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewTag) -> Result<Tag, ApiError> {
     cx.db
@@ -108,6 +120,7 @@ pub async fn create(cx: &Ctx<'_>, new: NewTag) -> Result<Tag, ApiError> {
         })
         .await
 }
+
 /// Applies `changes` to the row with this key and returns it; `NOT_FOUND` if there is none.
 pub async fn update(
     cx: &Ctx<'_>,
@@ -125,10 +138,12 @@ pub async fn update(
                     .get_result(conn)
                     .optional()?
             };
+
             row.ok_or_else(|| ApiError::not_found("Tag"))
         })
         .await
 }
+
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Tag>, ApiError> {
     cx.db

@@ -2,8 +2,10 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Server configuration: environment variables, overridden by command-line flags.
+
 use clap::Parser;
 use crate::runtime::context::Limits;
+
 /// A blog with authors, posts, tags and comments.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "blog", version)]
@@ -33,6 +35,7 @@ pub struct Config {
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: i64,
 }
+
 impl Config {
     pub fn limits(&self) -> Limits {
         Limits {

@@ -5,8 +5,10 @@
 //!
 //! Every data-access function takes a [`Ctx`], so permissions, caching, change events, audit and
 //! statement counting each hook in at one place.
+
 use crate::runtime::db::Db;
 use crate::runtime::error::{ApiError, ErrorCode};
+
 /// Who is making the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -14,12 +16,14 @@ pub enum Identity {
     /// request is anonymous; authentication will set another variant here.
     Anonymous,
 }
+
 /// Page-size limits applied to every list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub default_page_size: i64,
     pub max_page_size: i64,
 }
+
 impl Limits {
     /// Resolves `limit`/`offset` arguments into a checked `(limit, offset)` pair.
     pub fn page(
@@ -38,27 +42,32 @@ impl Limits {
                     .on_field("limit"),
             );
         }
+
         if offset < 0 {
             return Err(
                 ApiError::new(ErrorCode::LimitExceeded, "`offset` must not be negative")
                     .on_field("offset"),
             );
         }
+
         Ok((limit, offset))
     }
 }
+
 /// Facts about one request, built by the HTTP layer.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub identity: Identity,
     pub limits: Limits,
 }
+
 /// What a data-access function needs: the database and the request it serves.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub db: &'a Db,
     pub request: &'a RequestContext,
 }
+
 impl<'a> Ctx<'a> {
     /// Borrows the context the server attached to this GraphQL request.
     pub fn of(ctx: &'a async_graphql::Context<'_>) -> async_graphql::Result<Ctx<'a>> {
@@ -67,6 +76,7 @@ impl<'a> Ctx<'a> {
             request: ctx.data::<RequestContext>()?,
         })
     }
+
     /// Checked `(limit, offset)` for a list under this request's limits.
     pub fn page(
         &self,
@@ -76,6 +86,7 @@ impl<'a> Ctx<'a> {
         self.request.limits.page(limit, offset)
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +96,7 @@ mod tests {
             default_page_size: 20,
             max_page_size: 100,
         };
+
         assert_eq!(limits.page(None, None), Ok((20, 0)));
         assert_eq!(limits.page(Some(5), Some(10)), Ok((5, 10)));
         assert_eq!(

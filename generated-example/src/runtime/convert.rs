@@ -2,9 +2,11 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Conversions between GraphQL values and stored values, with the checks every write makes.
+
 use async_graphql::{Json, MaybeUndefined, ID};
 use rust_decimal::Decimal;
 use crate::runtime::error::{ApiError, ErrorCode};
+
 /// Refinements of a bounded string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFormat {
@@ -13,21 +15,26 @@ pub enum TextFormat {
     Url,
     Slug,
 }
+
 fn invalid_id(field: &str, id: &ID) -> ApiError {
     ApiError::new(ErrorCode::InvalidId, format!("`{}` is not a valid id", id.as_str()))
         .on_field(field)
 }
+
 pub fn id_i32(field: &str, id: &ID) -> Result<i32, ApiError> {
     id.parse().map_err(|_| invalid_id(field, id))
 }
+
 pub fn id_i64(field: &str, id: &ID) -> Result<i64, ApiError> {
     id.parse().map_err(|_| invalid_id(field, id))
 }
+
 pub fn id_uuid(field: &str, id: &ID) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(id.as_str())
         .map(|u| u.hyphenated().to_string())
         .map_err(|_| invalid_id(field, id))
 }
+
 /// Checks length and format of a string input.
 pub fn text(
     field: &str,
@@ -43,34 +50,41 @@ pub fn text(
             ),
         );
     }
+
     let ok = match format {
         TextFormat::Plain => true,
         TextFormat::Email => is_email(&value),
         TextFormat::Url => is_url(&value),
         TextFormat::Slug => is_slug(&value),
     };
+
     if !ok {
         let what = match format {
             TextFormat::Email => "an email address",
             TextFormat::Url => "an http(s) URL",
             _ => "a slug (lowercase letters, digits, `-`, `_`)",
         };
+
         return Err(ApiError::invalid(field, format!("`{field}` must be {what}")));
     }
+
     Ok(value)
 }
+
 fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else { return false };
     !local.is_empty() && !domain.contains('@') && domain.contains('.')
         && !domain.starts_with('.') && !domain.ends_with('.')
         && !s.chars().any(char::is_whitespace)
 }
+
 fn is_url(s: &str) -> bool {
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| {
         !r.is_empty() && !r.starts_with('/') && !s.chars().any(char::is_whitespace)
     })
 }
+
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s
@@ -79,6 +93,7 @@ fn is_slug(s: &str) -> bool {
                 c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'
             })
 }
+
 /// Checks a decimal against its column's digits and stores it with exactly `places` fraction digits.
 pub fn decimal_in(
     field: &str,
@@ -95,6 +110,7 @@ pub fn decimal_in(
             ),
         );
     }
+
     let integer_digits = normalized
         .trunc()
         .abs()
@@ -112,30 +128,37 @@ pub fn decimal_in(
             ),
         );
     }
+
     let mut fixed = value;
     fixed.rescale(places);
     Ok(fixed.to_string())
 }
+
 pub fn decimal_out(stored: &str) -> Result<Decimal, ApiError> {
     stored
         .parse()
         .map_err(|e| ApiError::internal(format!("stored decimal {stored:?}: {e}")))
 }
+
 pub fn uuid_in(value: uuid::Uuid) -> String {
     value.hyphenated().to_string()
 }
+
 pub fn uuid_out(stored: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(stored)
         .map_err(|e| ApiError::internal(format!("stored uuid {stored:?}: {e}")))
 }
+
 pub fn json_in(value: Json<serde_json::Value>) -> String {
     value.0.to_string()
 }
+
 pub fn json_out(stored: &str) -> Result<Json<serde_json::Value>, ApiError> {
     serde_json::from_str(stored)
         .map(Json)
         .map_err(|e| ApiError::internal(format!("stored json: {e}")))
 }
+
 /// An update of a non-null column: absent leaves it unchanged, null is an error.
 pub fn required<T>(
     field: &str,
@@ -146,9 +169,11 @@ pub fn required<T>(
         MaybeUndefined::Null => {
             Err(ApiError::invalid(field, format!("`{field}` cannot be null")))
         }
+
         MaybeUndefined::Value(v) => Ok(Some(v)),
     }
 }
+
 /// An update of a nullable column: absent leaves it unchanged, null clears it.
 pub fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     match value {
@@ -157,6 +182,7 @@ pub fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
         MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +197,7 @@ mod tests {
             id_uuid("id", & ID::from("67E55044-10B1-426F-9247-BB680E5FE0C8")).is_ok()
         );
     }
+
     #[test]
     fn text_checks_length_and_format() {
         assert!(text("t", "abc".into(), 3, TextFormat::Plain).is_ok());
@@ -180,6 +207,7 @@ mod tests {
         assert!(text("u", "https://x.io".into(), 50, TextFormat::Url).is_ok());
         assert!(text("s", "Not A Slug".into(), 50, TextFormat::Slug).is_err());
     }
+
     #[test]
     fn decimals_keep_their_scale_and_digit_budget() {
         assert_eq!(decimal_in("p", "9.5".parse().unwrap(), 5, 2).as_deref(), Ok("9.50"));
@@ -187,6 +215,7 @@ mod tests {
         assert!(decimal_in("p", "1000".parse().unwrap(), 5, 2).is_err());
         assert_eq!(decimal_out("12.30"), Ok("12.30".parse().unwrap()));
     }
+
     #[test]
     fn updates_distinguish_absent_from_null() {
         assert_eq!(required::< i32 > ("n", MaybeUndefined::Undefined), Ok(None));

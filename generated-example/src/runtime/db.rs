@@ -3,11 +3,13 @@
 
 //! The SQLite connection pool. Diesel is synchronous, so every query runs on tokio's blocking
 //! pool and the async runtime never waits on the database.
+
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::runtime::error::{ApiError, ErrorCode};
+
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The connection type every data-access function receives.
@@ -17,6 +19,7 @@ pub type Conn = SqliteConnection;
 pub struct Db {
     pool: Pool<ConnectionManager<SqliteConnection>>,
 }
+
 /// Per-connection settings: enforce foreign keys, wait on locks instead of failing at once.
 #[derive(Debug)]
 struct Pragmas;
@@ -31,6 +34,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 }
+
 /// Why the database could not be opened.
 #[derive(Debug)]
 pub struct OpenError(pub String);
@@ -39,6 +43,7 @@ impl std::fmt::Display for OpenError {
         f.write_str(&self.0)
     }
 }
+
 impl std::error::Error for OpenError {}
 impl Db {
     /// Opens (creating if needed) the SQLite database at `url` — a path, or `sqlite://path` —
@@ -63,6 +68,7 @@ impl Db {
             .map_err(|e| OpenError(format!("migrations failed on `{path}`: {e}")))?;
         Ok(Db { pool })
     }
+
     /// Runs `work` with a pooled connection on the blocking thread pool.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -77,6 +83,7 @@ impl Db {
             .await
             .map_err(ApiError::internal)?
     }
+
     /// Runs `work` inside one transaction: all of it commits, or none of it.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -85,11 +92,13 @@ impl Db {
     {
         self.run(move |conn| conn.immediate_transaction(work)).await
     }
+
     /// `SELECT 1`: is the database answering?
     pub async fn ping(&self) -> Result<(), ApiError> {
         self.run(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from)).await
     }
 }
+
 /// Fails with `FOREIGN_KEY_VIOLATION` on `field` when `key` is set but `exists` finds no such row.
 ///
 /// SQLite's own foreign-key error does not say which column failed, so writes check first.

@@ -4,7 +4,9 @@
 //! API errors: every failure a client can see, with a stable `extensions.code`.
 //!
 //! Database errors are translated here and never reach clients as SQL text.
+
 use diesel::result::{DatabaseErrorKind, Error as DbError};
+
 /// Stable error codes, sent as `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -25,6 +27,7 @@ pub enum ErrorCode {
     /// Anything else; details are logged, not sent.
     Internal,
 }
+
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +42,7 @@ impl ErrorCode {
         }
     }
 }
+
 /// An error for the client: code, message and, where known, the offending input field.
 ///
 /// Deliberately not `Display`, so async-graphql's blanket conversion cannot bypass the mapping below.
@@ -48,6 +52,7 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
 }
+
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
@@ -56,26 +61,32 @@ impl ApiError {
             field: None,
         }
     }
+
     pub fn on_field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
         self
     }
+
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
     }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(ErrorCode::ValidationFailed, message).on_field(field)
     }
+
     /// Logs the cause and returns an error that says nothing about internals.
     pub fn internal(cause: impl std::fmt::Debug) -> ApiError {
         eprintln!("internal error: {cause:?}");
         ApiError::new(ErrorCode::Internal, "internal server error")
     }
+
     pub fn unavailable(cause: impl std::fmt::Debug) -> ApiError {
         eprintln!("database unavailable: {cause:?}");
         ApiError::new(ErrorCode::Unavailable, "the database is unavailable, try again")
     }
 }
+
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> async_graphql::Error {
         let mut error = async_graphql::Error::new(e.message);
@@ -84,10 +95,12 @@ impl From<ApiError> for async_graphql::Error {
         if let Some(field) = e.field {
             ext.set("field", field);
         }
+
         error.extensions = Some(ext);
         error
     }
 }
+
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         match &e {
@@ -112,6 +125,7 @@ impl From<DbError> for ApiError {
                             },
                         )
                     }
+
                     DatabaseErrorKind::ForeignKeyViolation => {
                         (
                             ErrorCode::ForeignKeyViolation,
@@ -119,35 +133,43 @@ impl From<DbError> for ApiError {
                                 .to_string(),
                         )
                     }
+
                     DatabaseErrorKind::NotNullViolation => {
                         (
                             ErrorCode::ValidationFailed,
                             "a required value is missing".to_string(),
                         )
                     }
+
                     DatabaseErrorKind::CheckViolation => {
                         (
                             ErrorCode::ValidationFailed,
                             "a value is not allowed here".to_string(),
                         )
                     }
+
                     _ if info.message().contains("database is locked") => {
                         return ApiError::unavailable(&e);
                     }
+
                     _ => return ApiError::internal(&e),
                 };
+
                 ApiError { code, message, field }
             }
+
             _ => ApiError::internal(&e),
         }
     }
 }
+
 /// The kind of a database error; SQLite reports some constraint failures (a RESTRICT on delete,
 /// for one) with a generic code, and only its message tells which constraint failed.
 fn classify<'a>(kind: &'a DatabaseErrorKind, message: &str) -> &'a DatabaseErrorKind {
     if !matches!(kind, DatabaseErrorKind::Unknown) {
         return kind;
     }
+
     if message.starts_with("FOREIGN KEY constraint failed") {
         &DatabaseErrorKind::ForeignKeyViolation
     } else if message.starts_with("UNIQUE constraint failed") {
@@ -160,6 +182,7 @@ fn classify<'a>(kind: &'a DatabaseErrorKind, message: &str) -> &'a DatabaseError
         kind
     }
 }
+
 /// The API field names in a SQLite constraint message such as
 /// `UNIQUE constraint failed: posts.author_id, posts.slug`.
 fn constraint_fields(message: &str) -> Vec<String> {

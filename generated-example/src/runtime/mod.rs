@@ -3,6 +3,7 @@
 
 //! Runtime shared by every model: configuration, database, errors, request context, conversions
 //! and the HTTP server. Written once per crate, so per-model modules stay short.
+
 pub mod config;
 pub mod context;
 pub mod convert;

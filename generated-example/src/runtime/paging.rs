@@ -2,6 +2,7 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Query complexity of list fields: a list multiplies the cost of what is selected inside it.
+
 /// The page size assumed when a list query gives no `limit`.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 /// Complexity of a list field: its page size times the complexity of one element (at least 1).
@@ -9,6 +10,7 @@ pub fn list_complexity(limit: Option<i32>, child_complexity: usize) -> usize {
     let rows = usize::try_from(limit.unwrap_or(DEFAULT_PAGE_SIZE)).unwrap_or(0).max(1);
     rows.saturating_mul(child_complexity.max(1))
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! The HTTP server: `POST /graphql`, `GET /graphql` (queries only), GraphiQL at `/`, `GET /healthz`.
+
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -14,6 +15,7 @@ use crate::graphql::{build_schema, ApiSchema};
 use crate::runtime::config::Config;
 use crate::runtime::context::{Identity, Limits, RequestContext};
 use crate::runtime::db::Db;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,7 @@ pub struct AppState {
     pub db: Db,
     pub limits: Limits,
 }
+
 /// The application's routes, with the user's additions from `hooks::extend_router`.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
@@ -30,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     crate::hooks::extend_router(routes)
 }
+
 /// Opens the database, applies migrations and serves until Ctrl-C.
 pub async fn serve(
     config: Config,
@@ -40,6 +44,7 @@ pub async fn serve(
         db,
         limits: config.limits(),
     };
+
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await?;
     println!("listening on http://{}", listener.local_addr() ?);
@@ -50,6 +55,7 @@ pub async fn serve(
         .await?;
     Ok(())
 }
+
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
@@ -65,28 +71,35 @@ async fn graphql(
         return (StatusCode::METHOD_NOT_ALLOWED, GraphQLResponse::from(body))
             .into_response();
     }
+
     let context = RequestContext {
         identity: Identity::Anonymous,
         limits: state.limits,
     };
+
     let request = request.data(state.db.clone()).data(context);
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
+
 /// Whether the operation the request would run is a mutation.
 fn is_mutation(request: &async_graphql::Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false
     };
+
     let operation = match (&document.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) => ops.values().next(),
     };
+
     operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
+
 async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").title("blog GraphQL API").finish())
 }
+
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
