@@ -44,6 +44,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagFormat,
     },
+    /// Print the JSON Schema of manifests, for editor completion and validation.
+    JsonSchema,
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,10 @@ fn main() -> ExitCode {
         Command::Init { dir } => commands::init(&dir),
         Command::Check { manifest, format } => commands::check(&manifest, format),
         Command::Generate { manifest, out, check, format } => commands::generate(&manifest, &out, check, format),
+        Command::JsonSchema => {
+            println!("{}", gqlauto::manifest::json_schema());
+            commands::exit::OK
+        }
     };
     ExitCode::from(code)
 }

@@ -113,7 +113,7 @@ impl<'de> Deserialize<'de> for RawField {
     }
 }
 
-/// All options a field may carry. Which apply depends on `type`; `ir::validate` checks that.
+/// All options a field may carry; which of them apply depends on `type`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFieldSpec {
