@@ -49,7 +49,12 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
 #[test]
 fn help_texts() {
     let here = Path::new(".");
-    for (name, args) in [("help", vec!["--help"]), ("init_help", vec!["init", "--help"]), ("check_help", vec!["check", "--help"]), ("generate_help", vec!["generate", "--help"])] {
+    for (name, args) in [
+        ("help", vec!["--help"]),
+        ("init_help", vec!["init", "--help"]),
+        ("check_help", vec!["check", "--help"]),
+        ("generate_help", vec!["generate", "--help"]),
+    ] {
         let o = gqlauto(&args, here);
         assert_eq!(code(&o), 0);
         insta::assert_snapshot!(name, text(&o.stdout));
@@ -184,11 +189,7 @@ fn json_manifests_generate_the_same_crate() {
     assert_eq!(code(&gqlauto(&["generate", "blog.yaml", "--out", "from_yaml"], d)), 0);
     assert_eq!(code(&gqlauto(&["generate", "blog.json", "--out", "from_json"], d)), 0);
     let strip = |files: Vec<(String, String)>| -> Vec<(String, String)> {
-        files
-            .into_iter()
-            .filter(|(p, _)| p != "gqlauto.stamp")
-            .map(|(p, c)| (p, c.replace("blog.json", "blog.yaml")))
-            .collect()
+        files.into_iter().filter(|(p, _)| p != "gqlauto.stamp").map(|(p, c)| (p, c.replace("blog.json", "blog.yaml"))).collect()
     };
     assert_eq!(strip(tree(&d.join("from_yaml"))), strip(tree(&d.join("from_json"))));
 }

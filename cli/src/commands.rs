@@ -132,7 +132,13 @@ pub fn generate(manifest: &Path, out: &Path, check_only: bool, format: DiagForma
             return exit::OK;
         }
         let _ = std::io::stdout().write_all(writer::diff(&plan).as_bytes());
-        eprintln!("{} is stale: {} file(s) differ; run `gqlauto generate {} --out {}`", out.display(), plan.changes.len(), manifest.display(), out.display());
+        eprintln!(
+            "{} is stale: {} file(s) differ; run `gqlauto generate {} --out {}`",
+            out.display(),
+            plan.changes.len(),
+            manifest.display(),
+            out.display()
+        );
         return exit::INVALID;
     }
     if let Err(e) = writer::apply(out, &plan) {

@@ -189,7 +189,7 @@ mod tests {
     fn report_underlines_the_span() {
         let d = Diagnostic::error(Code::UnknownType, Some(Span { line: 2, col: 8, len: 5 }), "unknown field type `strng`")
             .with_help("did you mean `string`?");
-        let out = render_report("m.yaml", "a: 1\ntitle: strng\n", &[d.clone()]);
+        let out = render_report("m.yaml", "a: 1\ntitle: strng\n", std::slice::from_ref(&d));
         assert!(out.contains("2 | title: strng\n  |        ^^^^^\n"), "{out}");
         assert_eq!(render_short("m.yaml", &[d]), "m.yaml:2:8: E201: unknown field type `strng` (help: did you mean `string`?)\n");
     }

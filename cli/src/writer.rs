@@ -18,10 +18,20 @@ pub const STAMP: &str = "gqlauto.stamp";
 /// One planned change, by crate-relative path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Create { path: String, new: String },
-    Update { path: String, old: String, new: String },
+    Create {
+        path: String,
+        new: String,
+    },
+    Update {
+        path: String,
+        old: String,
+        new: String,
+    },
     /// A file an earlier generation wrote that the current one no longer produces.
-    Delete { path: String, old: String },
+    Delete {
+        path: String,
+        old: String,
+    },
 }
 
 impl Change {
@@ -43,9 +53,15 @@ pub struct Plan {
 /// Why a plan cannot be made or applied.
 #[derive(Debug)]
 pub enum WriteError {
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
     /// The directory holds files gqlauto did not write, at paths it would write.
-    WouldClobber { dir: PathBuf, paths: Vec<String> },
+    WouldClobber {
+        dir: PathBuf,
+        paths: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for WriteError {
@@ -79,12 +95,7 @@ fn read_existing(path: &Path) -> Result<Option<String>, WriteError> {
 
 /// The files the previous generation listed in its stamp.
 fn previously_owned(stamp: &str) -> BTreeSet<String> {
-    stamp
-        .lines()
-        .map(str::trim)
-        .filter_map(|l| l.strip_prefix('"').and_then(|l| l.strip_suffix("\",")))
-        .map(str::to_string)
-        .collect()
+    stamp.lines().map(str::trim).filter_map(|l| l.strip_prefix('"').and_then(|l| l.strip_suffix("\","))).map(str::to_string).collect()
 }
 
 /// Compares `files` with the directory `out`.
@@ -208,10 +219,19 @@ mod tests {
     #[test]
     fn plans_creates_updates_deletes_and_spares_user_files() {
         let dir = tempfile::tempdir().unwrap();
-        let first = set(&[("a.rs", "1", Owner::Generator), ("old.rs", "x", Owner::Generator), ("hooks.rs", "h", Owner::User), (STAMP, "files = [\n    \"a.rs\",\n    \"old.rs\",\n]\n", Owner::Generator)]);
+        let first = set(&[
+            ("a.rs", "1", Owner::Generator),
+            ("old.rs", "x", Owner::Generator),
+            ("hooks.rs", "h", Owner::User),
+            (STAMP, "files = [\n    \"a.rs\",\n    \"old.rs\",\n]\n", Owner::Generator),
+        ]);
         apply(dir.path(), &plan(dir.path(), &first).unwrap()).unwrap();
         fs::write(dir.path().join("hooks.rs"), "mine").unwrap();
-        let second = set(&[("a.rs", "2", Owner::Generator), ("hooks.rs", "h", Owner::User), (STAMP, "files = [\n    \"a.rs\",\n]\n", Owner::Generator)]);
+        let second = set(&[
+            ("a.rs", "2", Owner::Generator),
+            ("hooks.rs", "h", Owner::User),
+            (STAMP, "files = [\n    \"a.rs\",\n]\n", Owner::Generator),
+        ]);
         let p = plan(dir.path(), &second).unwrap();
         let paths: Vec<&str> = p.changes.iter().map(Change::path).collect();
         assert_eq!(paths, ["a.rs", STAMP, "old.rs"]);

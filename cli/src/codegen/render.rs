@@ -56,9 +56,21 @@ const OUTPUTS: &[Output] = &[
     out("src/runtime/paging.rs.j2", "src/runtime/paging.rs", Kind::Rust),
     out("src/runtime/server.rs.j2", "src/runtime/server.rs", Kind::Rust),
     out("src/models/mod.rs.j2", "src/models/mod.rs", Kind::Rust),
-    Output { template: "src/models/model.rs.j2", path: "src/models/{model}.rs", per_model: true, kind: Kind::Rust, owner: Owner::Generator },
+    Output {
+        template: "src/models/model.rs.j2",
+        path: "src/models/{model}.rs",
+        per_model: true,
+        kind: Kind::Rust,
+        owner: Owner::Generator,
+    },
     out("src/graphql/mod.rs.j2", "src/graphql/mod.rs", Kind::Rust),
-    Output { template: "src/graphql/model.rs.j2", path: "src/graphql/{model}.rs", per_model: true, kind: Kind::Rust, owner: Owner::Generator },
+    Output {
+        template: "src/graphql/model.rs.j2",
+        path: "src/graphql/{model}.rs",
+        per_model: true,
+        kind: Kind::Rust,
+        owner: Owner::Generator,
+    },
     out("tests/schema.rs.j2", "tests/schema.rs", Kind::Rust),
     out("gqlauto.stamp.j2", "gqlauto.stamp", Kind::Plain),
 ];
@@ -174,8 +186,13 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
             manifest_sha256: &options.manifest_sha256,
             owned_files: &owned,
         };
-        let template = env.get_template(o.template).map_err(|e| RenderError { template: o.template.into(), message: e.to_string(), raw: None })?;
-        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| RenderError { template: o.template.into(), message: format!("{e:#}"), raw: None })?;
+        let template =
+            env.get_template(o.template).map_err(|e| RenderError { template: o.template.into(), message: e.to_string(), raw: None })?;
+        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| RenderError {
+            template: o.template.into(),
+            message: format!("{e:#}"),
+            raw: None,
+        })?;
         let contents = finish(o, &text, &options.manifest_path)?;
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
@@ -211,7 +228,11 @@ fn format_rust(template: &str, text: &str) -> Result<String, RenderError> {
         Ok(file) => Ok(space_items(&prettyplease::unparse(&file))),
         Err(e) => {
             let at = e.span().start();
-            Err(RenderError { template: template.into(), message: format!("rendered Rust does not parse at line {}, column {}: {e}", at.line, at.column + 1), raw: Some(text.to_string()) })
+            Err(RenderError {
+                template: template.into(),
+                message: format!("rendered Rust does not parse at line {}, column {}: {e}", at.line, at.column + 1),
+                raw: Some(text.to_string()),
+            })
         }
     }
 }
@@ -225,7 +246,8 @@ fn space_items(text: &str) -> String {
     for line in text.lines() {
         if let Some(p) = prev {
             let (pt, ct) = (p.trim(), line.trim());
-            let after_block = matches!(pt, "}" | "};") && indent(p) == indent(line) && !ct.starts_with(['}', ')', ']', '.']) && !ct.starts_with("else");
+            let after_block =
+                matches!(pt, "}" | "};") && indent(p) == indent(line) && !ct.starts_with(['}', ')', ']', '.']) && !ct.starts_with("else");
             let after_docs = pt.starts_with("//!") && !ct.starts_with("//!");
             let after_uses = p.starts_with("use ") && !line.starts_with("use ") && indent(line) == 0;
             if !ct.is_empty() && (after_block || after_docs || after_uses) {

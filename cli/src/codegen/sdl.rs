@@ -43,7 +43,10 @@ pub fn print(view: &CrateView) -> String {
         let create_name = format!("Create{}Input", m.name);
         let update_name = format!("Update{}Input", m.name);
         types.insert(create_name.clone(), block("input", &create_name, Some(&format!("Input of `create{}`.", m.name)), &create));
-        types.insert(update_name.clone(), block("input", &update_name, Some(&format!("Input of `update{}`: only the fields present are changed.", m.name)), &update));
+        types.insert(
+            update_name.clone(),
+            block("input", &update_name, Some(&format!("Input of `update{}`: only the fields present are changed.", m.name)), &update),
+        );
         for e in &m.enums {
             let mut text = description(0, &e.description);
             let _ = writeln!(text, "enum {} {{", e.name);

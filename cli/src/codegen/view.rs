@@ -135,7 +135,17 @@ fn page_args() -> Vec<(String, String)> {
 
 /// A resolver from its GraphQL facts; `doc` and `attr` are derived so SDL and Rust agree.
 #[allow(clippy::too_many_arguments)]
-fn resolver(name: &str, description: Option<String>, deprecation: Option<String>, list: bool, params: String, args: Vec<(String, String)>, ret: String, gql_ty: String, body: String) -> Resolver {
+fn resolver(
+    name: &str,
+    description: Option<String>,
+    deprecation: Option<String>,
+    list: bool,
+    params: String,
+    args: Vec<(String, String)>,
+    ret: String,
+    gql_ty: String,
+    body: String,
+) -> Resolver {
     let mut attrs = Vec::new();
     if let Some(reason) = &deprecation {
         attrs.push(format!("deprecation = {reason:?}"));
@@ -294,13 +304,24 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             let changed = owned(&format!("changes.{field}"), f);
             let value = if f.nullable { new } else { format!("Some({new})") };
             let changed = if f.nullable { format!("{changed}.flatten()") } else { changed };
-            fk_checks.push(FkCheck { graphql_name: format!("{}Id", f.graphql_name), target_module: model(ir, target).snake.clone(), new_value: value, changed_value: changed });
+            fk_checks.push(FkCheck {
+                graphql_name: format!("{}Id", f.graphql_name),
+                target_module: model(ir, target).snake.clone(),
+                new_value: value,
+                changed_value: changed,
+            });
         }
     }
     let key = owned(&format!("self.{}", pk.name), pk);
     for rel in &m.many_to_many {
         let target = model(ir, &rel.target);
-        resolvers.push(list_resolver(rel.description.clone(), &rel.name, target, &format!("list_via_{}_{}", rel.join_table, rel.source_column), &key));
+        resolvers.push(list_resolver(
+            rel.description.clone(),
+            &rel.name,
+            target,
+            &format!("list_via_{}_{}", rel.join_table, rel.source_column),
+            &key,
+        ));
     }
     for r in &m.reverse {
         let source = model(ir, &r.source_model);
@@ -316,9 +337,13 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
                 source.name.clone(),
                 format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find_by_{column}(&cx, {key}).await?)", source.snake),
             )),
-            ReverseKind::ForeignKey { column } => {
-                resolvers.push(list_resolver(Some(format!("`{}` rows that point to this one.", source.name)), &r.name, source, &format!("list_by_{column}"), &key))
-            }
+            ReverseKind::ForeignKey { column } => resolvers.push(list_resolver(
+                Some(format!("`{}` rows that point to this one.", source.name)),
+                &r.name,
+                source,
+                &format!("list_by_{column}"),
+                &key,
+            )),
             ReverseKind::ManyToMany { join_table, here_column, .. } => resolvers.push(list_resolver(
                 Some(format!("`{}` rows linked to this one.", source.name)),
                 &r.name,
@@ -328,7 +353,11 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             )),
         }
     }
-    let mut order: Vec<String> = m.ordering.iter().map(|(i, desc)| format!("{}::{}.{}()", m.table, m.fields[*i].column, if *desc { "desc" } else { "asc" })).collect();
+    let mut order: Vec<String> = m
+        .ordering
+        .iter()
+        .map(|(i, desc)| format!("{}::{}.{}()", m.table, m.fields[*i].column, if *desc { "desc" } else { "asc" }))
+        .collect();
     order.push(format!("{}::{}.asc()", m.table, pk.column));
     let order_by = if order.len() == 1 { order.remove(0) } else { format!("({})", order.join(", ")) };
     let mut find_by = Vec::new();
@@ -520,7 +549,17 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
     let this = format!("self.{}", rust_field(f));
     let n = f.nullable;
     match &f.kind {
-        FieldKind::PrimaryKey(_) => vec![resolver("id", Some("The primary key.".into()), None, false, String::new(), Vec::new(), "ID".into(), "ID!".into(), format!("ID::from(&{this})"))],
+        FieldKind::PrimaryKey(_) => vec![resolver(
+            "id",
+            Some("The primary key.".into()),
+            None,
+            false,
+            String::new(),
+            Vec::new(),
+            "ID".into(),
+            "ID!".into(),
+            format!("ID::from(&{this})"),
+        )],
         FieldKind::ForeignKey { target, .. } => {
             let t = model(ir, target);
             let id_body = if n { format!("{this}.as_ref().map(ID::from)") } else { format!("ID::from(&{this})") };
@@ -541,14 +580,33 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                     format!("let Some(key) = {} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find(&cx, key).await?)", owned(&this, f), t.snake),
                 )
             } else {
-                (format!("Result<crate::models::{}::{}>", t.snake, t.name), format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::get(&cx, {}).await?)", t.snake, owned(&this, f)))
+                (
+                    format!("Result<crate::models::{}::{}>", t.snake, t.name),
+                    format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::get(&cx, {}).await?)", t.snake, owned(&this, f)),
+                )
             };
-            let object = resolver(&f.name, f.description.clone(), f.deprecated.clone(), false, ", ctx: &Context<'_>".into(), Vec::new(), ret, gql(&t.name, n), body);
+            let object = resolver(
+                &f.name,
+                f.description.clone(),
+                f.deprecated.clone(),
+                false,
+                ", ctx: &Context<'_>".into(),
+                Vec::new(),
+                ret,
+                gql(&t.name, n),
+                body,
+            );
             vec![object, id]
         }
         FieldKind::Scalar(s) => {
             let (ret, body) = match s {
-                ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float | ScalarKind::Boolean | ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time => (nullable(&f.types.rust, n), this),
+                ScalarKind::Integer
+                | ScalarKind::BigInteger
+                | ScalarKind::Float
+                | ScalarKind::Boolean
+                | ScalarKind::Date
+                | ScalarKind::DateTime
+                | ScalarKind::Time => (nullable(&f.types.rust, n), this),
                 ScalarKind::String { .. } | ScalarKind::Text => {
                     if n {
                         ("Option<&str>".into(), format!("{this}.as_deref()"))
@@ -561,7 +619,17 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                 ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
                 ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),
             };
-            vec![resolver(&f.name, f.description.clone(), f.deprecated.clone(), false, String::new(), Vec::new(), ret, gql(&f.types.graphql, n), body)]
+            vec![resolver(
+                &f.name,
+                f.description.clone(),
+                f.deprecated.clone(),
+                false,
+                String::new(),
+                Vec::new(),
+                ret,
+                gql(&f.types.graphql, n),
+                body,
+            )]
         }
     }
 }
@@ -643,11 +711,17 @@ fn input_of(f: &Field) -> (String, String, Option<Conv>) {
                         TextFormat::Url => "Url",
                         TextFormat::Slug => "Slug",
                     };
-                    ("String".into(), gql, Some(Conv::fallible(format!("convert::text(\"{name}\", v, {max_length}, convert::TextFormat::{fmt})"))))
+                    (
+                        "String".into(),
+                        gql,
+                        Some(Conv::fallible(format!("convert::text(\"{name}\", v, {max_length}, convert::TextFormat::{fmt})"))),
+                    )
                 }
-                ScalarKind::Decimal { max_digits, decimal_places } => {
-                    ("rust_decimal::Decimal".into(), gql, Some(Conv::fallible(format!("convert::decimal_in(\"{name}\", v, {max_digits}, {decimal_places})"))))
-                }
+                ScalarKind::Decimal { max_digits, decimal_places } => (
+                    "rust_decimal::Decimal".into(),
+                    gql,
+                    Some(Conv::fallible(format!("convert::decimal_in(\"{name}\", v, {max_digits}, {decimal_places})"))),
+                ),
                 ScalarKind::Uuid => ("uuid::Uuid".into(), gql, Some(Conv::function("convert::uuid_in"))),
                 ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql, Some(Conv::function("convert::json_in"))),
                 ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql, Some(Conv::infallible("v.as_db().to_string()"))),

@@ -3,9 +3,9 @@
 //! Every name is resolved, every relation linked, and every field's Rust, Diesel, SQL and GraphQL
 //! type decided here, so later stages only arrange strings.
 
+mod defaults;
 pub mod names;
 mod types;
-mod defaults;
 mod validate;
 
 pub use types::{FieldKind, OnDelete, PkKind, ScalarKind, TextFormat, Types};

@@ -2,17 +2,44 @@
 
 /// Rust keywords (strict and reserved, 2021 edition) that cannot name a struct field or module.
 const RUST_KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
-    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
-    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-    "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else", "enum", "extern",
+    "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "union", "unsafe", "unsized",
+    "use", "virtual", "where", "while", "yield",
 ];
 
 /// Type names the generated crate defines or imports itself; a model may not take them.
 const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Query", "Mutation", "Subscription", "Int", "Float", "String", "Boolean", "ID", "Decimal", "UUID", "JSON",
-    "DateTime", "NaiveDate", "NaiveTime", "Self", "Option", "Result", "Vec", "Box", "Json", "Context", "Error",
-    "Schema", "Object", "Enum", "InputObject", "MaybeUndefined", "ApiError", "Db", "RequestContext",
+    "Query",
+    "Mutation",
+    "Subscription",
+    "Int",
+    "Float",
+    "String",
+    "Boolean",
+    "ID",
+    "Decimal",
+    "UUID",
+    "JSON",
+    "DateTime",
+    "NaiveDate",
+    "NaiveTime",
+    "Self",
+    "Option",
+    "Result",
+    "Vec",
+    "Box",
+    "Json",
+    "Context",
+    "Error",
+    "Schema",
+    "Object",
+    "Enum",
+    "InputObject",
+    "MaybeUndefined",
+    "ApiError",
+    "Db",
+    "RequestContext",
 ];
 
 /// Field names the generated structs use for their own purposes.
@@ -24,9 +51,7 @@ pub fn is_rust_keyword(name: &str) -> bool {
 
 /// Why a model name cannot be used, if it cannot.
 pub fn reserved_type_name(name: &str) -> Option<String> {
-    RESERVED_TYPE_NAMES
-        .contains(&name)
-        .then(|| format!("`{name}` is a name the generated GraphQL schema or Rust code already uses"))
+    RESERVED_TYPE_NAMES.contains(&name).then(|| format!("`{name}` is a name the generated GraphQL schema or Rust code already uses"))
 }
 
 /// Why a field name cannot be used, if it cannot.
@@ -117,7 +142,8 @@ pub fn pluralize(snake: &str) -> String {
         Some(i) => (&snake[..=i], &snake[i + 1..]),
         None => ("", snake),
     };
-    let plural = if last.ends_with('y') && !last.ends_with("ay") && !last.ends_with("ey") && !last.ends_with("oy") && !last.ends_with("uy") {
+    let plural = if last.ends_with('y') && !last.ends_with("ay") && !last.ends_with("ey") && !last.ends_with("oy") && !last.ends_with("uy")
+    {
         format!("{}ies", &last[..last.len() - 1])
     } else if ["s", "x", "z", "ch", "sh"].iter().any(|s| last.ends_with(s)) {
         format!("{last}es")
@@ -148,7 +174,14 @@ mod tests {
 
     #[test]
     fn plurals() {
-        for (s, p) in [("post", "posts"), ("category", "categories"), ("order_line", "order_lines"), ("address", "addresses"), ("day", "days"), ("box", "boxes")] {
+        for (s, p) in [
+            ("post", "posts"),
+            ("category", "categories"),
+            ("order_line", "order_lines"),
+            ("address", "addresses"),
+            ("day", "days"),
+            ("box", "boxes"),
+        ] {
             assert_eq!(pluralize(s), p);
         }
     }

@@ -26,9 +26,15 @@ pub enum ScalarKind {
     Integer,
     BigInteger,
     Float,
-    Decimal { max_digits: u32, decimal_places: u32 },
+    Decimal {
+        max_digits: u32,
+        decimal_places: u32,
+    },
     Boolean,
-    String { max_length: u32, format: TextFormat },
+    String {
+        max_length: u32,
+        format: TextFormat,
+    },
     Text,
     Date,
     DateTime,
@@ -36,7 +42,10 @@ pub enum ScalarKind {
     Uuid,
     Json,
     /// A closed set of lowercase values; `type_name` is the GraphQL and Rust enum name.
-    Enum { type_name: String, values: Vec<String> },
+    Enum {
+        type_name: String,
+        values: Vec<String>,
+    },
 }
 
 /// What a column-backed field is.

@@ -14,8 +14,27 @@ use crate::manifest::spans::SpanIndex;
 
 /// Type names accepted in `type:`.
 const TYPE_NAMES: &[&str] = &[
-    "auto", "big_auto", "integer", "big_integer", "float", "decimal", "boolean", "string", "text", "email", "url",
-    "slug", "date", "datetime", "time", "uuid", "json", "enum", "foreign_key", "one_to_one", "many_to_many",
+    "auto",
+    "big_auto",
+    "integer",
+    "big_integer",
+    "float",
+    "decimal",
+    "boolean",
+    "string",
+    "text",
+    "email",
+    "url",
+    "slug",
+    "date",
+    "datetime",
+    "time",
+    "uuid",
+    "json",
+    "enum",
+    "foreign_key",
+    "one_to_one",
+    "many_to_many",
 ];
 
 const DEFAULT_MAX_LENGTH: u32 = 255;
@@ -25,11 +44,8 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     let mut v = Validator { spans, diags: Vec::new() };
     let api = v.top_level(raw);
     let models = v.model_names(raw);
-    let mut built: Vec<Model> = raw
-        .models
-        .iter()
-        .filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models)))
-        .collect();
+    let mut built: Vec<Model> =
+        raw.models.iter().filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models))).collect();
     let join_tables = v.relations(raw, &mut built, &models);
     v.constraints(raw, &mut built);
     if v.diags.iter().any(Diagnostic::is_error) {
@@ -67,15 +83,30 @@ impl Validator<'_> {
 
     fn top_level(&mut self, raw: &RawManifest) -> ApiSettings {
         if raw.version != 1 {
-            self.error(Code::Version, self.value(&["version"]), format!("unsupported manifest version {}", raw.version), "this gqlauto reads `version: 1`");
+            self.error(
+                Code::Version,
+                self.value(&["version"]),
+                format!("unsupported manifest version {}", raw.version),
+                "this gqlauto reads `version: 1`",
+            );
         }
         let crate_ok = raw.name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && raw.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !crate_ok {
-            self.error(Code::InvalidName, self.value(&["name"]), format!("`{}` is not a valid crate name", raw.name), "use lowercase letters, digits, `-` and `_`, starting with a letter, e.g. `blog-api`");
+            self.error(
+                Code::InvalidName,
+                self.value(&["name"]),
+                format!("`{}` is not a valid crate name", raw.name),
+                "use lowercase letters, digits, `-` and `_`, starting with a letter, e.g. `blog-api`",
+            );
         }
         if raw.models.is_empty() {
-            self.error(Code::Shape, self.key(&["models"]), "the manifest declares no models".into(), "add at least one model under `models:`");
+            self.error(
+                Code::Shape,
+                self.key(&["models"]),
+                "the manifest declares no models".into(),
+                "add at least one model under `models:`",
+            );
         }
         let a = &raw.api;
         let api = ApiSettings {
@@ -84,9 +115,19 @@ impl Validator<'_> {
             max_depth: a.max_depth.unwrap_or(10),
             max_complexity: a.max_complexity.unwrap_or(1000),
         };
-        for (key, value) in [("default_page_size", api.default_page_size), ("max_page_size", api.max_page_size), ("max_depth", api.max_depth), ("max_complexity", api.max_complexity)] {
+        for (key, value) in [
+            ("default_page_size", api.default_page_size),
+            ("max_page_size", api.max_page_size),
+            ("max_depth", api.max_depth),
+            ("max_complexity", api.max_complexity),
+        ] {
             if value == 0 {
-                self.error(Code::ApiSetting, self.value(&["api", key]), format!("`api.{key}` must be at least 1"), "remove the key to use the default, or give a positive number");
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["api", key]),
+                    format!("`api.{key}` must be at least 1"),
+                    "remove the key to use the default, or give a positive number",
+                );
             }
         }
         if api.default_page_size > api.max_page_size {
@@ -110,23 +151,43 @@ impl Validator<'_> {
             let span = self.key(&["models", name]);
             if !names::is_pascal_ident(name) {
                 let fixed = to_pascal(&to_snake(name));
-                self.error(Code::InvalidName, span, format!("model name `{name}` is not PascalCase"), format!("model names are PascalCase letters and digits, e.g. `{fixed}`"));
+                self.error(
+                    Code::InvalidName,
+                    span,
+                    format!("model name `{name}` is not PascalCase"),
+                    format!("model names are PascalCase letters and digits, e.g. `{fixed}`"),
+                );
                 continue;
             }
             if let Some(why) = names::reserved_type_name(name) {
-                self.error(Code::ReservedName, span, format!("model name `{name}` is reserved"), format!("{why}; choose another name, e.g. `{name}Record`"));
+                self.error(
+                    Code::ReservedName,
+                    span,
+                    format!("model name `{name}` is reserved"),
+                    format!("{why}; choose another name, e.g. `{name}Record`"),
+                );
                 continue;
             }
             let snake = to_snake(name);
             if let Some(other) = by_snake.get(&snake) {
-                self.error(Code::NameClash, span, format!("model `{name}` clashes with model `{other}`: both become `{snake}`"), "rename one of them so their snake_case forms differ");
+                self.error(
+                    Code::NameClash,
+                    span,
+                    format!("model `{name}` clashes with model `{other}`: both become `{snake}`"),
+                    "rename one of them so their snake_case forms differ",
+                );
                 continue;
             }
             by_snake.insert(snake.clone(), name.clone());
             let table = match &model.table {
                 Some(t) => {
                     if !names::is_sql_ident(t) {
-                        self.error(Code::InvalidName, self.value(&["models", name, "table"]), format!("table name `{t}` is not a lowercase SQL identifier"), "use lowercase letters, digits and `_`");
+                        self.error(
+                            Code::InvalidName,
+                            self.value(&["models", name, "table"]),
+                            format!("table name `{t}` is not a lowercase SQL identifier"),
+                            "use lowercase letters, digits and `_`",
+                        );
                     }
                     t.clone()
                 }
@@ -134,7 +195,12 @@ impl Validator<'_> {
             };
             if let Some(other) = by_table.get(&table) {
                 let span = self.value(&["models", name, "table"]).or(span);
-                self.error(Code::TableClash, span, format!("models `{other}` and `{name}` both use table `{table}`"), format!("give `{name}` its own `table:`"));
+                self.error(
+                    Code::TableClash,
+                    span,
+                    format!("models `{other}` and `{name}` both use table `{table}`"),
+                    format!("give `{name}` its own `table:`"),
+                );
             }
             by_table.insert(table.clone(), name.clone());
             let pk = model.fields.iter().find_map(|(fname, f)| {
@@ -164,23 +230,44 @@ impl Validator<'_> {
             let spec = rf.spec();
             let span = self.key(&path);
             if !names::is_field_ident(fname) {
-                self.error(Code::InvalidName, span, format!("field name `{fname}` is not a valid identifier"), "use letters, digits and `_`, e.g. `published_at`");
+                self.error(
+                    Code::InvalidName,
+                    span,
+                    format!("field name `{fname}` is not a valid identifier"),
+                    "use letters, digits and `_`, e.g. `published_at`",
+                );
                 continue;
             }
             let fsnake = to_snake(fname);
             if let Some(why) = names::reserved_field_name(&fsnake).or_else(|| names::reserved_field_name(fname)) {
-                let suggestion = if fsnake.starts_with("__") { fsnake.trim_start_matches('_').to_string() } else { format!("{fsnake}_value") };
-                self.error(Code::ReservedName, span, format!("field name `{fname}` is reserved"), format!("{why}; rename the field, e.g. `{suggestion}`"));
+                let suggestion =
+                    if fsnake.starts_with("__") { fsnake.trim_start_matches('_').to_string() } else { format!("{fsnake}_value") };
+                self.error(
+                    Code::ReservedName,
+                    span,
+                    format!("field name `{fname}` is reserved"),
+                    format!("{why}; rename the field, e.g. `{suggestion}`"),
+                );
                 continue;
             }
             if let Some(other) = seen_snake.get(&fsnake) {
-                self.error(Code::NameClash, span, format!("field `{fname}` clashes with field `{other}`: both become `{fsnake}` / `{}`", to_camel(&fsnake)), "rename one of them");
+                self.error(
+                    Code::NameClash,
+                    span,
+                    format!("field `{fname}` clashes with field `{other}`: both become `{fsnake}` / `{}`", to_camel(&fsnake)),
+                    "rename one of them",
+                );
                 continue;
             }
             seen_snake.insert(fsnake.clone(), fname.clone());
-            let type_span = if matches!(rf, crate::manifest::raw::RawField::Short(_)) { self.value(&path) } else { self.value(&[path[0], path[1], path[2], path[3], "type"]) };
+            let type_span = if matches!(rf, crate::manifest::raw::RawField::Short(_)) {
+                self.value(&path)
+            } else {
+                self.value(&[path[0], path[1], path[2], path[3], "type"])
+            };
             if !TYPE_NAMES.contains(&spec.ty.as_str()) {
-                let help = did_you_mean(&spec.ty, TYPE_NAMES.iter().copied()).unwrap_or_else(|| format!("known types: {}", TYPE_NAMES.join(", ")));
+                let help =
+                    did_you_mean(&spec.ty, TYPE_NAMES.iter().copied()).unwrap_or_else(|| format!("known types: {}", TYPE_NAMES.join(", ")));
                 self.error(Code::UnknownType, type_span, format!("unknown field type `{}`", spec.ty), help);
                 continue;
             }
@@ -237,7 +324,12 @@ impl Validator<'_> {
                 },
             };
             if spec.primary_key && !matches!(kind, FieldKind::PrimaryKey(_)) {
-                self.error(Code::PrimaryKey, self.value(&[path[0], path[1], path[2], path[3], "primary_key"]), format!("`{fname}` cannot be the primary key: type `{}`", spec.ty), "primary keys are `auto`, `big_auto`, or `uuid` with `primary_key: true`");
+                self.error(
+                    Code::PrimaryKey,
+                    self.value(&[path[0], path[1], path[2], path[3], "primary_key"]),
+                    format!("`{fname}` cannot be the primary key: type `{}`", spec.ty),
+                    "primary keys are `auto`, `big_auto`, or `uuid` with `primary_key: true`",
+                );
             }
             let is_pk = matches!(kind, FieldKind::PrimaryKey(_));
             if is_pk {
@@ -249,11 +341,21 @@ impl Validator<'_> {
             let is_fk = matches!(kind, FieldKind::ForeignKey { .. });
             let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
             if !names::is_sql_ident(&column) {
-                self.error(Code::InvalidName, self.value(&[path[0], path[1], path[2], path[3], "column"]), format!("column name `{column}` is not a lowercase SQL identifier"), "use lowercase letters, digits and `_`");
+                self.error(
+                    Code::InvalidName,
+                    self.value(&[path[0], path[1], path[2], path[3], "column"]),
+                    format!("column name `{column}` is not a lowercase SQL identifier"),
+                    "use lowercase letters, digits and `_`",
+                );
             }
             let default = self.default(&path, &spec, &kind);
             if let (FieldKind::ForeignKey { on_delete: OnDelete::SetNull, .. }, false) = (&kind, spec.nullable) {
-                self.error(Code::Relation, self.value(&[path[0], path[1], path[2], path[3], "on_delete"]), format!("`{fname}` uses `on_delete: set_null` but is not nullable"), "add `nullable: true`, or choose `cascade`, `restrict` or `protect`");
+                self.error(
+                    Code::Relation,
+                    self.value(&[path[0], path[1], path[2], path[3], "on_delete"]),
+                    format!("`{fname}` uses `on_delete: set_null` but is not nullable"),
+                    "add `nullable: true`, or choose `cascade`, `restrict` or `protect`",
+                );
             }
             let types = kind.types();
             let one_to_one = matches!(kind, FieldKind::ForeignKey { one_to_one: true, .. });
@@ -275,35 +377,70 @@ impl Validator<'_> {
         let pk_declared = raw.fields.values().any(|f| declares_pk(&f.spec()));
         match pks.len() {
             0 if pk_declared => {}
-            0 => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has no primary key"), "add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`)"),
+            0 => self.error(
+                Code::PrimaryKey,
+                model_span,
+                format!("model `{name}` has no primary key"),
+                "add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`)",
+            ),
             1 => {}
-            _ => self.error(Code::PrimaryKey, model_span, format!("model `{name}` has {} primary keys: {}", pks.len(), pks.join(", ")), "keep one; use `unique_together` for composite uniqueness"),
+            _ => self.error(
+                Code::PrimaryKey,
+                model_span,
+                format!("model `{name}` has {} primary keys: {}", pks.len(), pks.join(", ")),
+                "keep one; use `unique_together` for composite uniqueness",
+            ),
         }
         if raw.fields.values().all(|f| declares_pk(&f.spec())) && !raw.fields.is_empty() {
-            self.error(Code::FieldOption, model_span, format!("model `{name}` has no fields besides its primary key"), "add at least one field: its create and update inputs would be empty");
+            self.error(
+                Code::FieldOption,
+                model_span,
+                format!("model `{name}` has no fields besides its primary key"),
+                "add at least one field: its create and update inputs would be empty",
+            );
         }
         let pk = fields.iter().position(|f| matches!(f.kind, FieldKind::PrimaryKey(_))).unwrap_or(0);
         // The primary key is exposed as `id`; another field may not take that GraphQL name.
         for f in &fields {
             if f.graphql_name == "id" && !matches!(f.kind, FieldKind::PrimaryKey(_)) && !pks.is_empty() {
-                self.error(Code::NameClash, self.key(&["models", name, "fields", &f.name]), format!("field `{}` clashes with the primary key, which the API exposes as `id`", f.name), "rename the field");
+                self.error(
+                    Code::NameClash,
+                    self.key(&["models", name, "fields", &f.name]),
+                    format!("field `{}` clashes with the primary key, which the API exposes as `id`", f.name),
+                    "rename the field",
+                );
             }
         }
         let mut columns: BTreeMap<&str, &str> = BTreeMap::new();
         let graphql: BTreeSet<&str> = fields.iter().map(|f| f.graphql_name.as_str()).collect();
         for f in &fields {
             if let Some(other) = columns.insert(&f.column, &f.name) {
-                self.error(Code::TableClash, self.key(&["models", name, "fields", &f.name]), format!("fields `{other}` and `{}` both use column `{}`", f.name, f.column), "rename one, or set `column:` on it");
+                self.error(
+                    Code::TableClash,
+                    self.key(&["models", name, "fields", &f.name]),
+                    format!("fields `{other}` and `{}` both use column `{}`", f.name, f.column),
+                    "rename one, or set `column:` on it",
+                );
             }
             // A foreign key `author` is also exposed as `authorId`.
             let id_name = format!("{}Id", f.graphql_name);
             if matches!(f.kind, FieldKind::ForeignKey { .. }) && graphql.contains(id_name.as_str()) {
-                self.error(Code::NameClash, self.key(&["models", name, "fields", &f.name]), format!("relation `{}` exposes `{id_name}`, which another field already uses", f.name), "rename one of them");
+                self.error(
+                    Code::NameClash,
+                    self.key(&["models", name, "fields", &f.name]),
+                    format!("relation `{}` exposes `{id_name}`, which another field already uses", f.name),
+                    "rename one of them",
+                );
             }
         }
         for m in &many_to_many {
             if columns.values().any(|n| *n == m.name) {
-                self.error(Code::NameClash, self.key(&["models", name, "fields", &m.name]), format!("relation `{}` clashes with a field of the same name", m.name), "rename one of them");
+                self.error(
+                    Code::NameClash,
+                    self.key(&["models", name, "fields", &m.name]),
+                    format!("relation `{}` clashes with a field of the same name", m.name),
+                    "rename one of them",
+                );
             }
         }
         Model {
@@ -339,32 +476,73 @@ impl Validator<'_> {
         ];
         for (key, present, ok) in allowed {
             if present && !ok {
-                self.error(Code::FieldOption, self.key(&[path[0], path[1], path[2], path[3], key]), format!("option `{key}` does not apply to type `{ty}`"), "remove it; docs/manifest.md lists the options of each type");
+                self.error(
+                    Code::FieldOption,
+                    self.key(&[path[0], path[1], path[2], path[3], key]),
+                    format!("option `{key}` does not apply to type `{ty}`"),
+                    "remove it; docs/manifest.md lists the options of each type",
+                );
             }
         }
         if ty == "many_to_many" {
-            for (key, present) in [("nullable", spec.nullable), ("unique", spec.unique), ("indexed", spec.indexed), ("default", spec.default.is_some()), ("column", spec.column.is_some())] {
+            for (key, present) in [
+                ("nullable", spec.nullable),
+                ("unique", spec.unique),
+                ("indexed", spec.indexed),
+                ("default", spec.default.is_some()),
+                ("column", spec.column.is_some()),
+            ] {
                 if present {
-                    self.error(Code::FieldOption, self.key(&[path[0], path[1], path[2], path[3], key]), format!("option `{key}` does not apply to `many_to_many`"), "remove it: a many-to-many relation has no column of its own");
+                    self.error(
+                        Code::FieldOption,
+                        self.key(&[path[0], path[1], path[2], path[3], key]),
+                        format!("option `{key}` does not apply to `many_to_many`"),
+                        "remove it: a many-to-many relation has no column of its own",
+                    );
                 }
             }
         }
         if ty == "decimal" && (spec.max_digits.is_none() || spec.decimal_places.is_none()) {
-            self.error(Code::FieldOption, self.key(path), format!("decimal field `{}` needs `max_digits` and `decimal_places`", path[3]), "e.g. `{ type: decimal, max_digits: 10, decimal_places: 2 }`");
+            self.error(
+                Code::FieldOption,
+                self.key(path),
+                format!("decimal field `{}` needs `max_digits` and `decimal_places`", path[3]),
+                "e.g. `{ type: decimal, max_digits: 10, decimal_places: 2 }`",
+            );
         }
         if let (Some(d), Some(p)) = (spec.max_digits, spec.decimal_places) {
             if d == 0 || d > 28 || p > d {
-                self.error(Code::FieldOption, self.value(&[path[0], path[1], path[2], path[3], "max_digits"]), format!("decimal `{}` has max_digits {d} and decimal_places {p}", path[3]), "max_digits must be 1 to 28 and at least decimal_places");
+                self.error(
+                    Code::FieldOption,
+                    self.value(&[path[0], path[1], path[2], path[3], "max_digits"]),
+                    format!("decimal `{}` has max_digits {d} and decimal_places {p}", path[3]),
+                    "max_digits must be 1 to 28 and at least decimal_places",
+                );
             }
         }
         if spec.max_length == Some(0) {
-            self.error(Code::FieldOption, self.value(&[path[0], path[1], path[2], path[3], "max_length"]), "`max_length` must be at least 1".into(), "give a positive length");
+            self.error(
+                Code::FieldOption,
+                self.value(&[path[0], path[1], path[2], path[3], "max_length"]),
+                "`max_length` must be at least 1".into(),
+                "give a positive length",
+            );
         }
         if is_rel && spec.to.is_none() {
-            self.error(Code::FieldOption, self.key(path), format!("relation `{}` needs `to:`, the target model", path[3]), "add `to: ModelName`");
+            self.error(
+                Code::FieldOption,
+                self.key(path),
+                format!("relation `{}` needs `to:`, the target model", path[3]),
+                "add `to: ModelName`",
+            );
         }
         if matches!(ty, "foreign_key" | "one_to_one") && spec.on_delete.is_none() {
-            self.error(Code::FieldOption, self.key(path), format!("relation `{}` needs `on_delete:`", path[3]), format!("add `on_delete:` with one of {}", OnDelete::NAMES.join(", ")));
+            self.error(
+                Code::FieldOption,
+                self.key(path),
+                format!("relation `{}` needs `on_delete:`", path[3]),
+                format!("add `on_delete:` with one of {}", OnDelete::NAMES.join(", ")),
+            );
         }
     }
 
@@ -373,8 +551,14 @@ impl Validator<'_> {
         if models.contains_key(to) {
             return Some(to.clone());
         }
-        let help = did_you_mean(to, models.keys().map(String::as_str)).unwrap_or_else(|| format!("declared models: {}", models.keys().cloned().collect::<Vec<_>>().join(", ")));
-        self.error(Code::UnknownModel, self.value(&[path[0], path[1], path[2], path[3], "to"]), format!("relation `{}` points to unknown model `{to}`", path[3]), help);
+        let help = did_you_mean(to, models.keys().map(String::as_str))
+            .unwrap_or_else(|| format!("declared models: {}", models.keys().cloned().collect::<Vec<_>>().join(", ")));
+        self.error(
+            Code::UnknownModel,
+            self.value(&[path[0], path[1], path[2], path[3], "to"]),
+            format!("relation `{}` points to unknown model `{to}`", path[3]),
+            help,
+        );
         None
     }
 
@@ -382,7 +566,12 @@ impl Validator<'_> {
         let Some(raw) = &spec.on_delete else { return OnDelete::Restrict };
         OnDelete::parse(raw).unwrap_or_else(|| {
             let help = did_you_mean(raw, OnDelete::NAMES).unwrap_or_else(|| format!("use one of {}", OnDelete::NAMES.join(", ")));
-            self.error(Code::Relation, self.value(&[path[0], path[1], path[2], path[3], "on_delete"]), format!("unknown on_delete action `{raw}`"), help);
+            self.error(
+                Code::Relation,
+                self.value(&[path[0], path[1], path[2], path[3], "on_delete"]),
+                format!("unknown on_delete action `{raw}`"),
+                help,
+            );
             OnDelete::Restrict
         })
     }
@@ -393,7 +582,9 @@ impl Validator<'_> {
             "integer" => ScalarKind::Integer,
             "big_integer" => ScalarKind::BigInteger,
             "float" => ScalarKind::Float,
-            "decimal" => ScalarKind::Decimal { max_digits: spec.max_digits.unwrap_or(10), decimal_places: spec.decimal_places.unwrap_or(2) },
+            "decimal" => {
+                ScalarKind::Decimal { max_digits: spec.max_digits.unwrap_or(10), decimal_places: spec.decimal_places.unwrap_or(2) }
+            }
             "boolean" => ScalarKind::Boolean,
             "string" => ScalarKind::String { max_length, format: TextFormat::Plain },
             "email" => ScalarKind::String { max_length, format: TextFormat::Email },
@@ -418,7 +609,12 @@ impl Validator<'_> {
         let values = spec.values.clone().unwrap_or_default();
         if values.is_empty() {
             let span = if spec.values.is_some() { self.value(&vpath) } else { self.key(path) };
-            self.error(Code::EnumValues, span, format!("enum `{}` has no values", path[3]), "list its values, e.g. `values: [draft, published]`");
+            self.error(
+                Code::EnumValues,
+                span,
+                format!("enum `{}` has no values", path[3]),
+                "list its values, e.g. `values: [draft, published]`",
+            );
             return None;
         }
         let mut seen = BTreeSet::new();
@@ -428,8 +624,14 @@ impl Validator<'_> {
             let span = self.value(&[vpath[0], vpath[1], vpath[2], vpath[3], vpath[4], &idx]);
             if !names::is_sql_ident(value) || value.starts_with('_') {
                 ok = false;
-                let fixed: String = to_snake(value).chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
-                self.error(Code::EnumValues, span, format!("enum value `{value}` is not lowercase snake_case"), format!("write it as `{fixed}`; the API shows it as `{}`", fixed.to_uppercase()));
+                let fixed: String =
+                    to_snake(value).chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+                self.error(
+                    Code::EnumValues,
+                    span,
+                    format!("enum value `{value}` is not lowercase snake_case"),
+                    format!("write it as `{fixed}`; the API shows it as `{}`", fixed.to_uppercase()),
+                );
             } else if !seen.insert(value.clone()) {
                 ok = false;
                 self.error(Code::EnumValues, span, format!("enum value `{value}` is listed twice"), "remove the duplicate");
@@ -444,7 +646,12 @@ impl Validator<'_> {
         match super::defaults::check(kind, value) {
             Ok(d) => Some(d),
             Err(why) => {
-                self.error(Code::BadDefault, span, format!("default {} does not fit field `{}`: {why}", short_json(value), path[3]), "give a literal of the field's type, `now` for date/datetime/time, or `uuid` for uuid");
+                self.error(
+                    Code::BadDefault,
+                    span,
+                    format!("default {} does not fit field `{}`: {why}", short_json(value), path[3]),
+                    "give a literal of the field's type, `now` for date/datetime/time, or `uuid` for uuid",
+                );
                 None
             }
         }
@@ -458,9 +665,17 @@ impl Validator<'_> {
         for model in models.iter_mut() {
             for f in &model.fields {
                 if let FieldKind::ForeignKey { target, related_name: Some(rn), one_to_one, .. } = &f.kind {
-                    let kind = if *one_to_one { ReverseKind::OneToOne { column: f.column.clone() } } else { ReverseKind::ForeignKey { column: f.column.clone() } };
+                    let kind = if *one_to_one {
+                        ReverseKind::OneToOne { column: f.column.clone() }
+                    } else {
+                        ReverseKind::ForeignKey { column: f.column.clone() }
+                    };
                     let path = vec!["models".into(), model.name.clone(), "fields".into(), f.name.clone(), "related_name".into()];
-                    reverses.push((target.clone(), Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind }, path));
+                    reverses.push((
+                        target.clone(),
+                        Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind },
+                        path,
+                    ));
                 }
             }
             for m in model.many_to_many.iter_mut() {
@@ -484,9 +699,17 @@ impl Validator<'_> {
                     });
                 }
                 if let Some(rn) = &m.related_name {
-                    let kind = ReverseKind::ManyToMany { join_table: m.join_table.clone(), here_column: m.target_column.clone(), there_column: m.source_column.clone() };
+                    let kind = ReverseKind::ManyToMany {
+                        join_table: m.join_table.clone(),
+                        here_column: m.target_column.clone(),
+                        there_column: m.source_column.clone(),
+                    };
                     let path = vec!["models".into(), model.name.clone(), "fields".into(), m.name.clone(), "related_name".into()];
-                    reverses.push((m.target.clone(), Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind }, path));
+                    reverses.push((
+                        m.target.clone(),
+                        Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind },
+                        path,
+                    ));
                 }
             }
         }
@@ -497,9 +720,19 @@ impl Validator<'_> {
                 || model.many_to_many.iter().any(|m| m.name == reverse.name)
                 || model.reverse.iter().any(|r| r.name == reverse.name);
             if !names::is_field_ident(&reverse.name) || names::reserved_field_name(&reverse.name).is_some() {
-                self.error(Code::InvalidName, self.value(&path), format!("related name `{}` is not a usable field name", reverse.name), "use a snake_case name such as `posts`");
+                self.error(
+                    Code::InvalidName,
+                    self.value(&path),
+                    format!("related name `{}` is not a usable field name", reverse.name),
+                    "use a snake_case name such as `posts`",
+                );
             } else if taken {
-                self.error(Code::NameClash, self.value(&path), format!("related name `{}` clashes with a field already on `{target}`", reverse.name), format!("choose another `related_name`, e.g. `{}_{}`", to_snake(&reverse.source_model), reverse.name));
+                self.error(
+                    Code::NameClash,
+                    self.value(&path),
+                    format!("related name `{}` clashes with a field already on `{target}`", reverse.name),
+                    format!("choose another `related_name`, e.g. `{}_{}`", to_snake(&reverse.source_model), reverse.name),
+                );
             } else {
                 model.reverse.push(reverse);
             }
@@ -508,17 +741,27 @@ impl Validator<'_> {
     }
 
     /// Checks an explicit through model: it must exist and hold foreign keys to both sides.
-    fn through(&mut self, fpath: &[&str; 4], source: &str, target: &str, through: &str, raw: &RawManifest, metas: &BTreeMap<String, ModelMeta>) -> Option<(String, String, String)> {
+    fn through(
+        &mut self,
+        fpath: &[&str; 4],
+        source: &str,
+        target: &str,
+        through: &str,
+        raw: &RawManifest,
+        metas: &BTreeMap<String, ModelMeta>,
+    ) -> Option<(String, String, String)> {
         let span = self.value(&[fpath[0], fpath[1], fpath[2], fpath[3], "through"]);
         let Some(tm) = raw.models.get(through) else {
-            let help = did_you_mean(through, raw.models.keys().map(String::as_str)).unwrap_or_else(|| "declare the through model, or remove `through:` to let gqlauto create the join table".into());
+            let help = did_you_mean(through, raw.models.keys().map(String::as_str))
+                .unwrap_or_else(|| "declare the through model, or remove `through:` to let gqlauto create the join table".into());
             self.error(Code::UnknownModel, span, format!("through model `{through}` does not exist"), help);
             return None;
         };
         let fk_to = |model: &str| {
             tm.fields.iter().find_map(|(n, f)| {
                 let s = f.spec();
-                (matches!(s.ty.as_str(), "foreign_key" | "one_to_one") && s.to.as_deref() == Some(model)).then(|| s.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(n))))
+                (matches!(s.ty.as_str(), "foreign_key" | "one_to_one") && s.to.as_deref() == Some(model))
+                    .then(|| s.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(n))))
             })
         };
         let (src, dst) = (fk_to(source), fk_to(target));
@@ -530,7 +773,19 @@ impl Validator<'_> {
             missing.push(target);
         }
         if !missing.is_empty() {
-            self.error(Code::Relation, span, format!("through model `{through}` has no foreign key to {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")), format!("add to `{through}` a field like `{}: {{ type: foreign_key, to: {}, on_delete: cascade }}`", to_snake(missing[0]), missing[0]));
+            self.error(
+                Code::Relation,
+                span,
+                format!(
+                    "through model `{through}` has no foreign key to {}",
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")
+                ),
+                format!(
+                    "add to `{through}` a field like `{}: {{ type: foreign_key, to: {}, on_delete: cascade }}`",
+                    to_snake(missing[0]),
+                    missing[0]
+                ),
+            );
             return None;
         }
         let table = metas.get(through).map(|m| m.table.clone())?;
@@ -550,13 +805,23 @@ impl Validator<'_> {
                 for (j, f) in group.iter().enumerate() {
                     match column_of(&model.fields, f) {
                         Some(c) => cols.push(c),
-                        None => self.unknown_field(&["models", &name, "unique_together", &i.to_string(), &j.to_string()], &name, f, &field_names),
+                        None => self.unknown_field(
+                            &["models", &name, "unique_together", &i.to_string(), &j.to_string()],
+                            &name,
+                            f,
+                            &field_names,
+                        ),
                     }
                 }
                 if cols.len() == group.len() && cols.len() >= 2 {
                     model.unique_together.push(cols);
                 } else if group.len() < 2 {
-                    self.error(Code::FieldOption, self.value(&["models", &name, "unique_together", &i.to_string()]), "a unique_together group needs at least two fields".into(), "use `unique: true` on the field for a single column");
+                    self.error(
+                        Code::FieldOption,
+                        self.value(&["models", &name, "unique_together", &i.to_string()]),
+                        "a unique_together group needs at least two fields".into(),
+                        "use `unique: true` on the field for a single column",
+                    );
                 }
             }
             for (i, idx) in rm.indexes.iter().enumerate() {
@@ -564,11 +829,21 @@ impl Validator<'_> {
                 for (j, f) in idx.fields.iter().enumerate() {
                     match column_of(&model.fields, f) {
                         Some(c) => cols.push(c),
-                        None => self.unknown_field(&["models", &name, "indexes", &i.to_string(), "fields", &j.to_string()], &name, f, &field_names),
+                        None => self.unknown_field(
+                            &["models", &name, "indexes", &i.to_string(), "fields", &j.to_string()],
+                            &name,
+                            f,
+                            &field_names,
+                        ),
                     }
                 }
                 if idx.fields.is_empty() {
-                    self.error(Code::FieldOption, self.value(&["models", &name, "indexes", &i.to_string()]), "an index needs at least one field".into(), "list the indexed fields under `fields:`");
+                    self.error(
+                        Code::FieldOption,
+                        self.value(&["models", &name, "indexes", &i.to_string()]),
+                        "an index needs at least one field".into(),
+                        "list the indexed fields under `fields:`",
+                    );
                 } else if cols.len() == idx.fields.len() {
                     let iname = idx.name.clone().unwrap_or_else(|| format!("{}_{}_idx", model.table, cols.join("_")));
                     model.indexes.push(Index { name: iname, columns: cols, unique: idx.unique });
@@ -600,7 +875,8 @@ impl Validator<'_> {
     }
 
     fn unknown_field(&mut self, path: &[&str], model: &str, field: &str, known: &[String]) {
-        let help = did_you_mean(field, known.iter().map(String::as_str)).unwrap_or_else(|| format!("fields of `{model}`: {}", known.join(", ")));
+        let help =
+            did_you_mean(field, known.iter().map(String::as_str)).unwrap_or_else(|| format!("fields of `{model}`: {}", known.join(", ")));
         self.error(Code::UnknownField, self.value(path), format!("model `{model}` has no field `{field}`"), help);
     }
 }

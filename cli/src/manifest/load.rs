@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn locations_are_removed_from_messages() {
-        assert_eq!(strip_location("did not find expected key at line 7 column 6, while parsing"), "did not find expected key, while parsing");
+        assert_eq!(
+            strip_location("did not find expected key at line 7 column 6, while parsing"),
+            "did not find expected key, while parsing"
+        );
         assert_eq!(strip_location("trailing comma at line 5 column 41"), "trailing comma");
     }
 

@@ -81,7 +81,7 @@ pub enum RawField {
     /// Shorthand: the type name alone.
     Short(String),
     /// Full form with options.
-    Full(RawFieldSpec),
+    Full(Box<RawFieldSpec>),
 }
 
 impl RawField {
@@ -89,7 +89,7 @@ impl RawField {
     pub fn spec(&self) -> RawFieldSpec {
         match self {
             RawField::Short(ty) => RawFieldSpec { ty: ty.clone(), ..RawFieldSpec::default() },
-            RawField::Full(spec) => spec.clone(),
+            RawField::Full(spec) => (**spec).clone(),
         }
     }
 }
@@ -106,7 +106,7 @@ impl<'de> Deserialize<'de> for RawField {
                 Ok(RawField::Short(v.to_owned()))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawField, A::Error> {
-                RawFieldSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawField::Full)
+                RawFieldSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|s| RawField::Full(Box::new(s)))
             }
         }
         de.deserialize_any(V)

@@ -123,11 +123,7 @@ impl MarkedEventReceiver for Builder {
                 // A collection used as a mapping key has no useful path; index it under "?".
                 let path = self.value_path().unwrap_or_else(|| vec!["?".into()]);
                 self.index.values.entry(path.clone()).or_insert(span_at(mark, " ", None));
-                self.stack.push(if is_map {
-                    Frame::Map { path, pending_key: None }
-                } else {
-                    Frame::Seq { path, next: 0 }
-                });
+                self.stack.push(if is_map { Frame::Map { path, pending_key: None } } else { Frame::Seq { path, next: 0 } });
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 self.stack.pop();
