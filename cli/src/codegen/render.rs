@@ -23,7 +23,8 @@ enum Kind {
 
 /// One row of the output table: which template renders which file.
 struct Output {
-    template: &'static str,
+    /// Template name (its path under `templates/crate/`) and source.
+    template: (&'static str, &'static str),
     /// Output path; `{model}` is replaced by the model's snake_case name.
     path: &'static str,
     per_model: bool,
@@ -31,83 +32,48 @@ struct Output {
     owner: Owner,
 }
 
-const fn out(template: &'static str, path: &'static str, kind: Kind) -> Output {
+/// A template's name and its source, compiled into the binary.
+macro_rules! template {
+    ($path:literal) => {
+        ($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/crate/", $path)))
+    };
+}
+
+const fn out(template: (&'static str, &'static str), path: &'static str, kind: Kind) -> Output {
     Output { template, path, per_model: false, kind, owner: Owner::Generator }
+}
+
+const fn per_model(template: (&'static str, &'static str), path: &'static str) -> Output {
+    Output { template, path, per_model: true, kind: Kind::Rust, owner: Owner::Generator }
 }
 
 /// Every file of a generated crate, in rendering order. The stamp comes last: it lists the others.
 const OUTPUTS: &[Output] = &[
-    out("Cargo.toml.j2", "Cargo.toml", Kind::Toml),
-    out("README.md.j2", "README.md", Kind::Markdown),
-    out("diesel.toml.j2", "diesel.toml", Kind::Toml),
-    out("schema.graphql.j2", "schema.graphql", Kind::Graphql),
-    out("migrations/initial/up.sql.j2", "migrations/0001_initial/up.sql", Kind::Sql),
-    out("migrations/initial/down.sql.j2", "migrations/0001_initial/down.sql", Kind::Sql),
-    out("src/main.rs.j2", "src/main.rs", Kind::Rust),
-    out("src/lib.rs.j2", "src/lib.rs", Kind::Rust),
-    out("src/schema.rs.j2", "src/schema.rs", Kind::Rust),
-    Output { template: "src/hooks.rs.j2", path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
-    out("src/runtime/mod.rs.j2", "src/runtime/mod.rs", Kind::Rust),
-    out("src/runtime/config.rs.j2", "src/runtime/config.rs", Kind::Rust),
-    out("src/runtime/context.rs.j2", "src/runtime/context.rs", Kind::Rust),
-    out("src/runtime/convert.rs.j2", "src/runtime/convert.rs", Kind::Rust),
-    out("src/runtime/db.rs.j2", "src/runtime/db.rs", Kind::Rust),
-    out("src/runtime/error.rs.j2", "src/runtime/error.rs", Kind::Rust),
-    out("src/runtime/paging.rs.j2", "src/runtime/paging.rs", Kind::Rust),
-    out("src/runtime/server.rs.j2", "src/runtime/server.rs", Kind::Rust),
-    out("src/models/mod.rs.j2", "src/models/mod.rs", Kind::Rust),
-    Output {
-        template: "src/models/model.rs.j2",
-        path: "src/models/{model}.rs",
-        per_model: true,
-        kind: Kind::Rust,
-        owner: Owner::Generator,
-    },
-    out("src/graphql/mod.rs.j2", "src/graphql/mod.rs", Kind::Rust),
-    Output {
-        template: "src/graphql/model.rs.j2",
-        path: "src/graphql/{model}.rs",
-        per_model: true,
-        kind: Kind::Rust,
-        owner: Owner::Generator,
-    },
-    out("tests/schema.rs.j2", "tests/schema.rs", Kind::Rust),
-    out("gqlauto.stamp.j2", "gqlauto.stamp", Kind::Plain),
+    out(template!("Cargo.toml.j2"), "Cargo.toml", Kind::Toml),
+    out(template!("README.md.j2"), "README.md", Kind::Markdown),
+    out(template!("diesel.toml.j2"), "diesel.toml", Kind::Toml),
+    out(template!("schema.graphql.j2"), "schema.graphql", Kind::Graphql),
+    out(template!("migrations/initial/up.sql.j2"), "migrations/0001_initial/up.sql", Kind::Sql),
+    out(template!("migrations/initial/down.sql.j2"), "migrations/0001_initial/down.sql", Kind::Sql),
+    out(template!("src/main.rs.j2"), "src/main.rs", Kind::Rust),
+    out(template!("src/lib.rs.j2"), "src/lib.rs", Kind::Rust),
+    out(template!("src/schema.rs.j2"), "src/schema.rs", Kind::Rust),
+    Output { template: template!("src/hooks.rs.j2"), path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
+    out(template!("src/runtime/mod.rs.j2"), "src/runtime/mod.rs", Kind::Rust),
+    out(template!("src/runtime/config.rs.j2"), "src/runtime/config.rs", Kind::Rust),
+    out(template!("src/runtime/context.rs.j2"), "src/runtime/context.rs", Kind::Rust),
+    out(template!("src/runtime/convert.rs.j2"), "src/runtime/convert.rs", Kind::Rust),
+    out(template!("src/runtime/db.rs.j2"), "src/runtime/db.rs", Kind::Rust),
+    out(template!("src/runtime/error.rs.j2"), "src/runtime/error.rs", Kind::Rust),
+    out(template!("src/runtime/paging.rs.j2"), "src/runtime/paging.rs", Kind::Rust),
+    out(template!("src/runtime/server.rs.j2"), "src/runtime/server.rs", Kind::Rust),
+    out(template!("src/models/mod.rs.j2"), "src/models/mod.rs", Kind::Rust),
+    per_model(template!("src/models/model.rs.j2"), "src/models/{model}.rs"),
+    out(template!("src/graphql/mod.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
+    per_model(template!("src/graphql/model.rs.j2"), "src/graphql/{model}.rs"),
+    out(template!("tests/schema.rs.j2"), "tests/schema.rs", Kind::Rust),
+    out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
 ];
-
-macro_rules! embed {
-    ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/crate/", $path)))),*]
-    };
-}
-
-/// Template sources, compiled into the binary.
-const TEMPLATES: &[(&str, &str)] = embed!(
-    "Cargo.toml.j2",
-    "README.md.j2",
-    "diesel.toml.j2",
-    "schema.graphql.j2",
-    "migrations/initial/up.sql.j2",
-    "migrations/initial/down.sql.j2",
-    "src/main.rs.j2",
-    "src/lib.rs.j2",
-    "src/schema.rs.j2",
-    "src/hooks.rs.j2",
-    "src/runtime/mod.rs.j2",
-    "src/runtime/config.rs.j2",
-    "src/runtime/context.rs.j2",
-    "src/runtime/convert.rs.j2",
-    "src/runtime/db.rs.j2",
-    "src/runtime/error.rs.j2",
-    "src/runtime/paging.rs.j2",
-    "src/runtime/server.rs.j2",
-    "src/models/mod.rs.j2",
-    "src/models/model.rs.j2",
-    "src/graphql/mod.rs.j2",
-    "src/graphql/model.rs.j2",
-    "tests/schema.rs.j2",
-    "gqlauto.stamp.j2",
-);
 
 /// A template failed to render, or rendered Rust that does not parse.
 #[derive(Debug)]
@@ -153,7 +119,8 @@ fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| AutoEscape::None);
     let syntax = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
     env.set_syntax(syntax.expect("the default delimiters are valid"));
-    for (name, source) in TEMPLATES {
+    for o in OUTPUTS {
+        let (name, source) = o.template;
         env.add_template(name, source).expect("embedded templates are checked by the test suite");
     }
     env
@@ -186,13 +153,10 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
             manifest_sha256: &options.manifest_sha256,
             owned_files: &owned,
         };
-        let template =
-            env.get_template(o.template).map_err(|e| RenderError { template: o.template.into(), message: e.to_string(), raw: None })?;
-        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| RenderError {
-            template: o.template.into(),
-            message: format!("{e:#}"),
-            raw: None,
-        })?;
+        let name = o.template.0;
+        let failed = |message: String| RenderError { template: name.into(), message, raw: None };
+        let template = env.get_template(name).map_err(|e| failed(e.to_string()))?;
+        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| failed(format!("{e:#}")))?;
         let contents = finish(o, &text, &options.manifest_path)?;
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
@@ -202,7 +166,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
 /// Formats rendered text and prefixes generator-owned files with the do-not-edit header.
 fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError> {
     let body = match o.kind {
-        Kind::Rust => format_rust(o.template, text)?,
+        Kind::Rust => format_rust(o.template.0, text)?,
         _ => tidy(text),
     };
     if o.owner == Owner::User {
@@ -289,15 +253,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_output_has_an_embedded_template_and_every_template_is_used() {
-        let names: Vec<&str> = TEMPLATES.iter().map(|(n, _)| *n).collect();
-        for o in OUTPUTS {
-            assert!(names.contains(&o.template), "no template for {}", o.path);
-        }
-        for n in names {
-            assert!(OUTPUTS.iter().any(|o| o.template == n), "template {n} renders nothing");
-        }
+    fn every_template_parses_and_every_output_path_is_unique() {
         environment();
+        let mut paths: Vec<&str> = OUTPUTS.iter().map(|o| o.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), OUTPUTS.len());
+    }
+
+    #[test]
+    fn every_template_file_renders_an_output() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/crate");
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let name = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                    assert!(OUTPUTS.iter().any(|o| o.template.0 == name), "templates/crate/{name} renders nothing");
+                }
+            }
+        }
     }
 
     #[test]
