@@ -98,12 +98,11 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// Everything a template can see.
+/// What every template can see; per-model templates also see `m`, their model.
 #[derive(Serialize)]
 struct TemplateContext<'a> {
     #[serde(flatten)]
     krate: &'a CrateView,
-    m: Option<&'a ModelView>,
     sdl: &'a str,
     migration_up: &'a [String],
     migration_down: &'a [String],
@@ -140,23 +139,28 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     }
     let owned: Vec<String> = planned.iter().filter(|(o, _, _)| o.owner == Owner::Generator).map(|(_, _, p)| p.clone()).collect();
     let env = environment();
+    // Converted to a template value once: serializing the whole crate view per file made
+    // rendering quadratic in the number of models.
+    let shared = minijinja::Value::from(minijinja::value::Serde(TemplateContext {
+        krate: &view,
+        sdl: &sdl,
+        migration_up: &up,
+        migration_down: &down,
+        version: crate::VERSION,
+        manifest: &options.manifest_path,
+        manifest_sha256: &options.manifest_sha256,
+        owned_files: &owned,
+    }));
     let mut files = FileSet::new();
     for (o, m, path) in planned {
-        let ctx = TemplateContext {
-            krate: &view,
-            m,
-            sdl: &sdl,
-            migration_up: &up,
-            migration_down: &down,
-            version: crate::VERSION,
-            manifest: &options.manifest_path,
-            manifest_sha256: &options.manifest_sha256,
-            owned_files: &owned,
+        let ctx = match m {
+            Some(m) => minijinja::context! { m => minijinja::Value::from(minijinja::value::Serde(m)), ..shared.clone() },
+            None => shared.clone(),
         };
         let name = o.template.0;
         let failed = |message: String| RenderError { template: name.into(), message, raw: None };
         let template = env.get_template(name).map_err(|e| failed(e.to_string()))?;
-        let text = template.render(minijinja::value::Serde(&ctx)).map_err(|e| failed(format!("{e:#}")))?;
+        let text = template.render(ctx).map_err(|e| failed(format!("{e:#}")))?;
         let contents = finish(o, &text, &options.manifest_path)?;
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
