@@ -39,7 +39,7 @@ pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
 }
 
 fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
-    ir.models.iter().find(|m| m.name == name).expect("validated relation target")
+    ir.model(name).expect("validated relation target")
 }
 
 fn create_table(m: &Model) -> String {

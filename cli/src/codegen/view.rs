@@ -13,6 +13,10 @@ pub struct CrateView {
     /// The crate name as a Rust path segment (`-` → `_`).
     pub lib_name: String,
     pub description: String,
+    /// The description as a TOML string literal, and as `///` and `//!` doc lines.
+    pub description_toml: String,
+    pub description_doc: String,
+    pub description_inner_doc: String,
     pub api: crate::ir::ApiSettings,
     pub models: Vec<ModelView>,
     pub join_tables: Vec<JoinTableView>,
@@ -226,8 +230,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
     let mut column_fields = Vec::new();
     for m in &ir.models {
         for f in &m.fields {
-            let gql = if matches!(f.kind, FieldKind::ForeignKey { .. }) { format!("{}Id", f.graphql_name) } else { f.graphql_name.clone() };
-            column_fields.push((m.table.clone(), f.column.clone(), gql));
+            column_fields.push((m.table.clone(), f.column.clone(), input_name(f)));
             if let FieldKind::ForeignKey { target_table, .. } = &f.kind {
                 // diesel allows one `joinable!` per table pair, and none from a table to itself.
                 if *target_table != m.table && !joinables.iter().any(|(c, p, _)| *c == m.table && p == target_table) {
@@ -236,10 +239,14 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             }
         }
     }
+    let description = ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name));
     CrateView {
         name: ir.crate_name.clone(),
         lib_name: ir.crate_name.replace('-', "_"),
-        description: ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name)),
+        description_toml: toml_string(&description),
+        description_doc: doc(Some(&description)),
+        description_inner_doc: description.lines().map(|l| format!("//! {l}\n")).collect(),
+        description,
         api: ir.api,
         models,
         join_tables,
@@ -250,7 +257,13 @@ pub fn crate_view(ir: &Ir) -> CrateView {
 }
 
 fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
-    ir.models.iter().find(|m| m.name == name).expect("relation targets are resolved by validation")
+    ir.model(name).expect("relation targets are resolved by validation")
+}
+
+/// A TOML basic string: one line, with quotes, backslashes and control characters escaped.
+fn toml_string(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("\"{}\"", one_line.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// `///` lines for an optional description.
@@ -861,5 +874,21 @@ impl WriteField {
             convert: value.to_string(),
             sdl: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_strings_escape_quotes_and_fold_lines() {
+        assert_eq!(toml_string("A \"quoted\"\nback\\slash"), r#""A \"quoted\" back\\slash""#);
+    }
+
+    #[test]
+    fn doc_lines_cover_every_line() {
+        assert_eq!(doc(Some("one\ntwo")), "/// one\n/// two\n");
+        assert_eq!(doc(None), "");
     }
 }

@@ -24,6 +24,13 @@ pub struct Ir {
     pub join_tables: Vec<JoinTable>,
 }
 
+impl Ir {
+    /// The model called `name`.
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+}
+
 /// Page sizes and query limits of the generated API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ApiSettings {
