@@ -5,6 +5,7 @@
 
 mod render;
 pub mod sdl;
+mod smoke;
 mod sql;
 pub mod view;
 

@@ -72,6 +72,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/graphql/mod.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
     per_model(template!("src/graphql/model.rs.j2"), "src/graphql/{model}.rs"),
     out(template!("tests/schema.rs.j2"), "tests/schema.rs", Kind::Rust),
+    out(template!("tests/smoke.rs.j2"), "tests/smoke.rs", Kind::Rust),
     out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
 ];
 
@@ -104,6 +105,9 @@ struct TemplateContext<'a> {
     #[serde(flatten)]
     krate: &'a CrateView,
     sdl: &'a str,
+    smoke: &'a [super::smoke::SmokeStep],
+    /// Models the smoke test cannot create (required foreign keys in a cycle).
+    smoke_skipped: &'a [String],
     migration_up: &'a [String],
     migration_down: &'a [String],
     version: &'static str,
@@ -129,6 +133,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let view = crate_view(ir);
     let sdl = super::sdl::print(&view);
     let (up, down) = super::sql::initial_migration(ir);
+    let (smoke, smoke_skipped) = super::smoke::plan(ir, &view);
     let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
     for o in OUTPUTS {
         if o.per_model {
@@ -144,6 +149,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let shared = minijinja::Value::from(minijinja::value::Serde(TemplateContext {
         krate: &view,
         sdl: &sdl,
+        smoke: &smoke,
+        smoke_skipped: &smoke_skipped,
         migration_up: &up,
         migration_down: &down,
         version: crate::VERSION,

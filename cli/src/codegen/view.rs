@@ -777,7 +777,7 @@ fn map_option(field: &str, conv: &Option<Conv>) -> String {
 }
 
 /// The API name of a written field: relations are written through their `...Id` field.
-fn input_name(f: &Field) -> String {
+pub(crate) fn input_name(f: &Field) -> String {
     if matches!(f.kind, FieldKind::ForeignKey { .. }) {
         format!("{}Id", f.graphql_name)
     } else {
