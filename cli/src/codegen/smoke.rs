@@ -29,9 +29,8 @@ pub fn plan(ir: &Ir, view: &CrateView) -> (Vec<SmokeStep>, Vec<String>) {
     let mut done: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     let mut pending: Vec<&crate::ir::Model> = ir.models.iter().collect();
-    loop {
-        // Manifest order among the models whose required targets exist: deterministic.
-        let Some(pos) = pending.iter().position(|m| required_targets(m).all(|t| done.iter().any(|d| d == t))) else { break };
+    // Manifest order among the models whose required targets exist: deterministic.
+    while let Some(pos) = pending.iter().position(|m| required_targets(m).all(|t| done.iter().any(|d| d == t))) {
         let m = pending.remove(pos);
         let mv = view.models.iter().find(|v| v.name == m.name).expect("a view for every model");
         steps.push(step(ir, m, mv));
