@@ -58,7 +58,7 @@ impl AuthorChanges {
     }
 }
 
-fn by_key(key: i32) -> authors::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+fn by_key(key: i32) -> RowQuery {
     authors::table.filter(authors::id.eq(key)).into_boxed()
 }
 
@@ -81,25 +81,35 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Author, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Author"))
 }
 
+/// Rows of `authors` narrowed by a filter; every read below starts from one.
+type RowQuery = authors::BoxedQuery<'static, diesel::sqlite::Sqlite>;
+/// One page of `query`'s rows in the default order; the primary key breaks ties.
+async fn load_page(
+    cx: &Ctx<'_>,
+    query: RowQuery,
+    limit: Option<i32>,
+    offset: Option<i32>,
+) -> Result<Vec<Author>, ApiError> {
+    let (limit, offset) = cx.page(limit, offset)?;
+    cx.db
+        .run(move |conn| Ok(
+            query
+                .select(Author::as_select())
+                .order_by((authors::name.asc(), authors::id.asc()))
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?,
+        ))
+        .await
+}
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Author>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                authors::table
-                    .select(Author::as_select())
-                    .order_by((authors::name.asc(), authors::id.asc()))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
-        .await
+    load_page(cx, authors::table.into_boxed(), limit, offset).await
 }
 
 /// Inserts a row and returns it as stored.

@@ -53,7 +53,7 @@ impl CommentChanges {
     }
 }
 
-fn by_key(key: i32) -> comments::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+fn by_key(key: i32) -> RowQuery {
     comments::table.filter(comments::id.eq(key)).into_boxed()
 }
 
@@ -76,25 +76,35 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Comment, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Comment"))
 }
 
+/// Rows of `comments` narrowed by a filter; every read below starts from one.
+type RowQuery = comments::BoxedQuery<'static, diesel::sqlite::Sqlite>;
+/// One page of `query`'s rows in the default order; the primary key breaks ties.
+async fn load_page(
+    cx: &Ctx<'_>,
+    query: RowQuery,
+    limit: Option<i32>,
+    offset: Option<i32>,
+) -> Result<Vec<Comment>, ApiError> {
+    let (limit, offset) = cx.page(limit, offset)?;
+    cx.db
+        .run(move |conn| Ok(
+            query
+                .select(Comment::as_select())
+                .order_by((comments::created_at.asc(), comments::id.asc()))
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?,
+        ))
+        .await
+}
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Comment>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                comments::table
-                    .select(Comment::as_select())
-                    .order_by((comments::created_at.asc(), comments::id.asc()))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
-        .await
+    load_page(cx, comments::table.into_boxed(), limit, offset).await
 }
 
 /// One page of the rows whose `post_id` is `value`.
@@ -104,19 +114,12 @@ pub async fn list_by_post_id(
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Comment>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                comments::table
-                    .filter(comments::post_id.eq(value))
-                    .select(Comment::as_select())
-                    .order_by((comments::created_at.asc(), comments::id.asc()))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
+    load_page(
+            cx,
+            comments::table.filter(comments::post_id.eq(value)).into_boxed(),
+            limit,
+            offset,
+        )
         .await
 }
 

@@ -59,7 +59,7 @@ impl PostChanges {
     }
 }
 
-fn by_key(key: i32) -> posts::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+fn by_key(key: i32) -> RowQuery {
     posts::table.filter(posts::id.eq(key)).into_boxed()
 }
 
@@ -82,29 +82,39 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Post, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Post"))
 }
 
+/// Rows of `posts` narrowed by a filter; every read below starts from one.
+type RowQuery = posts::BoxedQuery<'static, diesel::sqlite::Sqlite>;
+/// One page of `query`'s rows in the default order; the primary key breaks ties.
+async fn load_page(
+    cx: &Ctx<'_>,
+    query: RowQuery,
+    limit: Option<i32>,
+    offset: Option<i32>,
+) -> Result<Vec<Post>, ApiError> {
+    let (limit, offset) = cx.page(limit, offset)?;
+    cx.db
+        .run(move |conn| Ok(
+            query
+                .select(Post::as_select())
+                .order_by((
+                    posts::published_at.desc(),
+                    posts::title.asc(),
+                    posts::id.asc(),
+                ))
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?,
+        ))
+        .await
+}
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Post>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                posts::table
-                    .select(Post::as_select())
-                    .order_by((
-                        posts::published_at.desc(),
-                        posts::title.asc(),
-                        posts::id.asc(),
-                    ))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
-        .await
+    load_page(cx, posts::table.into_boxed(), limit, offset).await
 }
 
 /// One page of the rows whose `author_id` is `value`.
@@ -114,23 +124,12 @@ pub async fn list_by_author_id(
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Post>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                posts::table
-                    .filter(posts::author_id.eq(value))
-                    .select(Post::as_select())
-                    .order_by((
-                        posts::published_at.desc(),
-                        posts::title.asc(),
-                        posts::id.asc(),
-                    ))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
+    load_page(
+            cx,
+            posts::table.filter(posts::author_id.eq(value)).into_boxed(),
+            limit,
+            offset,
+        )
         .await
 }
 
@@ -142,24 +141,15 @@ pub async fn list_via_posts_tags_tag_id(
     offset: Option<i32>,
 ) -> Result<Vec<Post>, ApiError> {
     use crate::schema::posts_tags;
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                posts::table
-                    .inner_join(posts_tags::table.on(posts_tags::post_id.eq(posts::id)))
-                    .filter(posts_tags::tag_id.eq(value))
-                    .select(Post::as_select())
-                    .order_by((
-                        posts::published_at.desc(),
-                        posts::title.asc(),
-                        posts::id.asc(),
-                    ))
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
+    let linked = posts_tags::table
+        .filter(posts_tags::tag_id.eq(value))
+        .select(posts_tags::post_id);
+    load_page(
+            cx,
+            posts::table.filter(posts::id.eq_any(linked)).into_boxed(),
+            limit,
+            offset,
+        )
         .await
 }
 

@@ -38,7 +38,7 @@ impl TagChanges {
     }
 }
 
-fn by_key(key: i32) -> tags::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+fn by_key(key: i32) -> RowQuery {
     tags::table.filter(tags::id.eq(key)).into_boxed()
 }
 
@@ -61,25 +61,35 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Tag, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Tag"))
 }
 
+/// Rows of `tags` narrowed by a filter; every read below starts from one.
+type RowQuery = tags::BoxedQuery<'static, diesel::sqlite::Sqlite>;
+/// One page of `query`'s rows in the default order; the primary key breaks ties.
+async fn load_page(
+    cx: &Ctx<'_>,
+    query: RowQuery,
+    limit: Option<i32>,
+    offset: Option<i32>,
+) -> Result<Vec<Tag>, ApiError> {
+    let (limit, offset) = cx.page(limit, offset)?;
+    cx.db
+        .run(move |conn| Ok(
+            query
+                .select(Tag::as_select())
+                .order_by(tags::id.asc())
+                .limit(limit)
+                .offset(offset)
+                .load(conn)?,
+        ))
+        .await
+}
+
 /// One page of rows in the default order.
 pub async fn list(
     cx: &Ctx<'_>,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<Tag>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                tags::table
-                    .select(Tag::as_select())
-                    .order_by(tags::id.asc())
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
-        .await
+    load_page(cx, tags::table.into_boxed(), limit, offset).await
 }
 
 /// One page of the rows linked through `posts_tags` to `value`.
@@ -90,20 +100,15 @@ pub async fn list_via_posts_tags_post_id(
     offset: Option<i32>,
 ) -> Result<Vec<Tag>, ApiError> {
     use crate::schema::posts_tags;
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| {
-            Ok(
-                tags::table
-                    .inner_join(posts_tags::table.on(posts_tags::tag_id.eq(tags::id)))
-                    .filter(posts_tags::post_id.eq(value))
-                    .select(Tag::as_select())
-                    .order_by(tags::id.asc())
-                    .limit(limit)
-                    .offset(offset)
-                    .load(conn)?,
-            )
-        })
+    let linked = posts_tags::table
+        .filter(posts_tags::post_id.eq(value))
+        .select(posts_tags::tag_id);
+    load_page(
+            cx,
+            tags::table.filter(tags::id.eq_any(linked)).into_boxed(),
+            limit,
+            offset,
+        )
         .await
 }
 
