@@ -58,6 +58,8 @@ impl AuthorChanges {
     }
 }
 
+/// Rows of `authors` narrowed by a filter; every read below starts from one.
+type RowQuery = authors::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 fn by_key(key: i32) -> RowQuery {
     authors::table.filter(authors::id.eq(key)).into_boxed()
 }
@@ -81,8 +83,6 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Author, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Author"))
 }
 
-/// Rows of `authors` narrowed by a filter; every read below starts from one.
-type RowQuery = authors::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 /// One page of `query`'s rows in the default order; the primary key breaks ties.
 async fn load_page(
     cx: &Ctx<'_>,

@@ -53,6 +53,8 @@ impl CommentChanges {
     }
 }
 
+/// Rows of `comments` narrowed by a filter; every read below starts from one.
+type RowQuery = comments::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 fn by_key(key: i32) -> RowQuery {
     comments::table.filter(comments::id.eq(key)).into_boxed()
 }
@@ -76,8 +78,6 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Comment, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Comment"))
 }
 
-/// Rows of `comments` narrowed by a filter; every read below starts from one.
-type RowQuery = comments::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 /// One page of `query`'s rows in the default order; the primary key breaks ties.
 async fn load_page(
     cx: &Ctx<'_>,

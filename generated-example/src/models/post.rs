@@ -59,6 +59,8 @@ impl PostChanges {
     }
 }
 
+/// Rows of `posts` narrowed by a filter; every read below starts from one.
+type RowQuery = posts::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 fn by_key(key: i32) -> RowQuery {
     posts::table.filter(posts::id.eq(key)).into_boxed()
 }
@@ -82,8 +84,6 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Post, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Post"))
 }
 
-/// Rows of `posts` narrowed by a filter; every read below starts from one.
-type RowQuery = posts::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 /// One page of `query`'s rows in the default order; the primary key breaks ties.
 async fn load_page(
     cx: &Ctx<'_>,

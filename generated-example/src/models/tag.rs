@@ -38,6 +38,8 @@ impl TagChanges {
     }
 }
 
+/// Rows of `tags` narrowed by a filter; every read below starts from one.
+type RowQuery = tags::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 fn by_key(key: i32) -> RowQuery {
     tags::table.filter(tags::id.eq(key)).into_boxed()
 }
@@ -61,8 +63,6 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Tag, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Tag"))
 }
 
-/// Rows of `tags` narrowed by a filter; every read below starts from one.
-type RowQuery = tags::BoxedQuery<'static, diesel::sqlite::Sqlite>;
 /// One page of `query`'s rows in the default order; the primary key breaks ties.
 async fn load_page(
     cx: &Ctx<'_>,
