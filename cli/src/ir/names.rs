@@ -42,6 +42,51 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "RequestContext",
 ];
 
+/// Crates the generated code names by path; a table module of the same name would shadow them.
+const CRATE_NAMES: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "diesel",
+    "diesel_migrations",
+    "async_graphql",
+    "async_graphql_axum",
+    "axum",
+    "tokio",
+    "chrono",
+    "uuid",
+    "rust_decimal",
+    "serde_json",
+    "clap",
+    "ureq",
+    "tempfile",
+];
+
+/// Names diesel's `table!` defines inside every table module, which a column may not take.
+const DIESEL_TABLE_ITEMS: &[&str] = &["table", "star", "all_columns", "columns", "dsl", "BoxedQuery", "SqlType"];
+
+/// Why a table name cannot be used, if it cannot: it becomes a Rust module.
+pub fn reserved_table_name(name: &str) -> Option<String> {
+    if is_rust_keyword(name) {
+        Some(format!("table `{name}` would be a Rust module named by a keyword"))
+    } else if CRATE_NAMES.contains(&name) {
+        Some(format!("table `{name}` would shadow the `{name}` crate in the generated code"))
+    } else {
+        None
+    }
+}
+
+/// Why a column name cannot be used, if it cannot: it becomes an item of diesel's table module.
+pub fn reserved_column_name(name: &str) -> Option<String> {
+    if is_rust_keyword(name) {
+        Some(format!("column `{name}` would be a Rust item named by a keyword"))
+    } else if DIESEL_TABLE_ITEMS.contains(&name) {
+        Some(format!("column `{name}` clashes with `{name}`, which diesel defines in every table module"))
+    } else {
+        None
+    }
+}
+
 /// Field names the generated structs use for their own purposes.
 const RESERVED_FIELD_NAMES: &[&str] = &["id_value", "ctx"];
 

@@ -92,6 +92,15 @@ impl Validator<'_> {
         }
         let crate_ok = raw.name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
             && raw.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let lib_name = raw.name.replace('-', "_");
+        if crate_ok && (names::is_rust_keyword(&lib_name) || ["std", "core", "alloc", "proc_macro", "test"].contains(&lib_name.as_str())) {
+            self.error(
+                Code::ReservedName,
+                self.value(&["name"]),
+                format!("`{}` cannot name a crate: Cargo reserves it", raw.name),
+                format!("choose another name, e.g. `{}-api`", raw.name),
+            );
+        }
         if !crate_ok {
             self.error(
                 Code::InvalidName,
@@ -193,6 +202,15 @@ impl Validator<'_> {
                 }
                 None => names::pluralize(&snake),
             };
+            if let Some(why) = names::reserved_table_name(&table) {
+                let span = self.value(&["models", name, "table"]).or(span);
+                self.error(
+                    Code::ReservedName,
+                    span,
+                    format!("model `{name}` cannot use table `{table}`"),
+                    format!("{why}; set another `table:`"),
+                );
+            }
             if let Some(other) = by_table.get(&table) {
                 let span = self.value(&["models", name, "table"]).or(span);
                 self.error(
@@ -340,7 +358,14 @@ impl Validator<'_> {
             }
             let is_fk = matches!(kind, FieldKind::ForeignKey { .. });
             let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
-            if !names::is_sql_ident(&column) {
+            if let Some(why) = names::reserved_column_name(&column) {
+                self.error(
+                    Code::ReservedName,
+                    self.value(&[path[0], path[1], path[2], path[3], "column"]),
+                    format!("field `{fname}` cannot use column `{column}`"),
+                    format!("{why}; rename the field or set `column:`"),
+                );
+            } else if !names::is_sql_ident(&column) {
                 self.error(
                     Code::InvalidName,
                     self.value(&[path[0], path[1], path[2], path[3], "column"]),
