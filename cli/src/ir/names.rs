@@ -10,6 +10,17 @@ const RUST_KEYWORDS: &[&str] = &[
 
 /// Type names the generated crate defines or imports itself; a model may not take them.
 const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Ctx",
+    "Conn",
+    "Limits",
+    "Identity",
+    "AppState",
+    "Config",
+    "RowQuery",
+    "TextFormat",
+    "ErrorCode",
+    "Value",
+    "Router",
     "Query",
     "Mutation",
     "Subscription",

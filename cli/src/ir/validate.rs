@@ -46,6 +46,7 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     let models = v.model_names(raw);
     let mut built: Vec<Model> =
         raw.models.iter().filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models))).collect();
+    v.type_names(&built);
     let join_tables = v.relations(raw, &mut built, &models);
     v.constraints(raw, &mut built);
     if v.diags.iter().any(Diagnostic::is_error) {
@@ -678,6 +679,58 @@ impl Validator<'_> {
                     "give a literal of the field's type, `now` for date/datetime/time, or `uuid` for uuid",
                 );
                 None
+            }
+        }
+    }
+
+    /// Every Rust and GraphQL type the generated crate defines per model must be unique: a model
+    /// `PostStatus` and the enum of `Post.status` would both be `PostStatus`.
+    fn type_names(&mut self, models: &[Model]) {
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for m in models {
+            let n = &m.name;
+            let mut defined: Vec<(String, String, Vec<&str>)> =
+                ["", "Create{}Input", "Update{}Input", "{}Query", "{}Mutation", "New{}", "{}Changes"]
+                    .iter()
+                    .map(|pattern| {
+                        let ty = if pattern.is_empty() { n.clone() } else { pattern.replace("{}", n) };
+                        (ty, format!("model `{n}`"), vec!["models", n.as_str()])
+                    })
+                    .collect();
+            // Root fields live in one namespace too: `posts` lists `Post`, so no model may be `Posts`.
+            for field in [
+                m.snake.clone(),
+                m.plural_snake.clone(),
+                format!("create_{}", m.snake),
+                format!("update_{}", m.snake),
+                format!("delete_{}", m.snake),
+            ] {
+                defined.push((format!("root field `{}`", to_camel(&field)), format!("model `{n}`"), vec!["models", n.as_str()]));
+            }
+            for f in &m.fields {
+                if let FieldKind::Scalar(ScalarKind::Enum { type_name, .. }) = &f.kind {
+                    defined.push((
+                        type_name.clone(),
+                        format!("the enum of `{n}.{}`", f.name),
+                        vec!["models", n.as_str(), "fields", f.name.as_str()],
+                    ));
+                }
+            }
+            for (ty, owner, path) in defined {
+                match seen.get(&ty) {
+                    Some(first) => self.error(
+                        Code::NameClash,
+                        self.key(&path),
+                        format!(
+                            "{owner} defines {}, which {first} defines too",
+                            if ty.starts_with("root field") { ty.clone() } else { format!("the type `{ty}`") }
+                        ),
+                        "rename the model or the field",
+                    ),
+                    None => {
+                        seen.insert(ty, owner);
+                    }
+                }
             }
         }
     }
