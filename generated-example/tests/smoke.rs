@@ -75,14 +75,14 @@ fn every_model_round_trips_over_http() {
     let mut ids: HashMap<&str, String> = HashMap::new();
     let created = server
         .data(
-            "mutation($input: CreateAuthorInput!) { createAuthor(input: $input) { id name email bio website joinedAt posts(limit: 1) { id } } }",
+            "mutation($input: CreateAuthorInput!) { createAuthor(input: $input) { id name email bio website joinedAt posts(limit: 1) { id } postsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!({ "input" : { "name" : "s", "email" : "a@b.io" } }),
         )["createAuthor"]
         .clone();
     let id = created["id"].as_str().expect("an id").to_string();
     let read = server
         .data(
-            "query($id: ID!) { author(id: $id) { id name email bio website joinedAt posts(limit: 1) { id } } }",
+            "query($id: ID!) { author(id: $id) { id name email bio website joinedAt posts(limit: 1) { id } postsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!({ "id" : id }),
         );
     assert_eq!(read["author"], created, "read back what was created");
@@ -100,7 +100,7 @@ fn every_model_round_trips_over_http() {
     ids.insert("Author", id);
     let created = server
         .data(
-            "mutation($input: CreatePostInput!) { createPost(input: $input) { id author { id } authorId title slug body status publishedAt viewCount tags(limit: 1) { id } comments(limit: 1) { id } } }",
+            "mutation($input: CreatePostInput!) { createPost(input: $input) { id author { id } authorId title slug body status publishedAt viewCount tags(limit: 1) { id } tagsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } comments(limit: 1) { id } commentsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!(
                 { "input" : { "authorId" : ids["Author"], "title" : "s", "slug" : "s",
                 "body" : "sample text" } }
@@ -110,7 +110,7 @@ fn every_model_round_trips_over_http() {
     let id = created["id"].as_str().expect("an id").to_string();
     let read = server
         .data(
-            "query($id: ID!) { post(id: $id) { id author { id } authorId title slug body status publishedAt viewCount tags(limit: 1) { id } comments(limit: 1) { id } } }",
+            "query($id: ID!) { post(id: $id) { id author { id } authorId title slug body status publishedAt viewCount tags(limit: 1) { id } tagsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } comments(limit: 1) { id } commentsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!({ "id" : id }),
         );
     assert_eq!(read["post"], created, "read back what was created");
@@ -128,14 +128,14 @@ fn every_model_round_trips_over_http() {
     ids.insert("Post", id);
     let created = server
         .data(
-            "mutation($input: CreateTagInput!) { createTag(input: $input) { id name posts(limit: 1) { id } } }",
+            "mutation($input: CreateTagInput!) { createTag(input: $input) { id name posts(limit: 1) { id } postsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!({ "input" : { "name" : "s" } }),
         )["createTag"]
         .clone();
     let id = created["id"].as_str().expect("an id").to_string();
     let read = server
         .data(
-            "query($id: ID!) { tag(id: $id) { id name posts(limit: 1) { id } } }",
+            "query($id: ID!) { tag(id: $id) { id name posts(limit: 1) { id } postsConnection(first: 1) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } } }",
             json!({ "id" : id }),
         );
     assert_eq!(read["tag"], created, "read back what was created");

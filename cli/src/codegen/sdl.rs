@@ -48,17 +48,38 @@ pub fn print(view: &CrateView) -> String {
             block("input", &update_name, Some(&format!("Input of `update{}`: only the fields present are changed.", m.name)), &update),
         );
         for e in &m.enums {
-            let mut text = description(0, &e.description);
-            let _ = writeln!(text, "enum {} {{", e.name);
-            for v in &e.graphql_values {
-                let _ = writeln!(text, "\t{v}");
+            types.insert(e.name.clone(), enum_block(&e.name, &e.description, &e.graphql_values));
+        }
+        for t in &m.read.inputs {
+            let fields: Vec<SdlField> = t.fields.iter().map(|f| f.sdl.clone()).collect();
+            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
+            types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
+        }
+        for o in &m.read.objects {
+            let fields: Vec<SdlField> = o.resolvers.iter().map(|r| r.sdl.clone()).collect();
+            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
+            types.insert(o.name.clone(), block("type", &o.name, Some(&o.description), &fields));
+        }
+        if let Some(g) = &m.read.group_enum {
+            types.insert(g.name.clone(), enum_block(&g.name, &g.description, &g.graphql_values));
+        }
+        for name in &m.read.filter_types {
+            if let Some(fields) = shared_filter(name) {
+                used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
+                let description = shared_description(name);
+                types.insert(name.clone(), block("input", name, Some(description), &fields));
             }
-            text.push_str("}\n\n");
-            types.insert(e.name.clone(), text);
+        }
+        for e in &m.enums {
+            let name = format!("{}Filter", e.name);
+            types.insert(name.clone(), block("input", &name, Some(EQUATABLE), &equatable(&e.name)));
         }
         query.extend(m.query_resolvers.iter().map(|r| r.sdl.clone()));
         mutation.extend(m.mutation_resolvers.iter().map(|r| r.sdl.clone()));
     }
+    types.insert("OrderDirection".into(), enum_block("OrderDirection", "Sort direction.", &["ASC".into(), "DESC".into()]));
+    types.insert("NullsOrder".into(), enum_block("NullsOrder", "Where null values sort.", &["FIRST".into(), "LAST".into()]));
+    types.insert("PageInfo".into(), block("type", "PageInfo", Some(PAGE_INFO), &page_info()));
     types.insert("Query".into(), block("type", "Query", Some("All queries."), &query));
     types.insert("Mutation".into(), block("type", "Mutation", Some("All mutations."), &mutation));
     for (name, desc) in SCALARS {
@@ -78,6 +99,106 @@ pub fn print(view: &CrateView) -> String {
     }
     sdl.push_str("schema {\n\tquery: Query\n\tmutation: Mutation\n}\n");
     sdl
+}
+
+fn enum_block(name: &str, desc: &str, values: &[String]) -> String {
+    let mut text = description(0, desc);
+    let _ = writeln!(text, "enum {name} {{");
+    for v in values {
+        let _ = writeln!(text, "\t{v}");
+    }
+    text.push_str("}\n\n");
+    text
+}
+
+// The shared runtime types (`runtime/filter.rs`, `runtime/read.rs`), with their doc comments.
+const COMPARABLE: &str = "Conditions on an ordered value: every operator given must hold.";
+const EQUATABLE: &str = "Conditions on a value that has no order: every operator given must hold.";
+const STRING_FILTER: &str = "Conditions on a text value: every operator given must hold. Matching is case-sensitive\nexcept for `icontains` and `iexact` (which fold ASCII letters only); `%` and `_` in a value\nare plain characters.";
+const JSON_FILTER: &str = "Conditions on a JSON value: every operator given must hold.";
+const PAGE_INFO: &str = "Where a connection's rows are: paging, and the cursors of the first and last edge.";
+
+fn sdl_field(name: &str, ty: &str, desc: &str) -> SdlField {
+    SdlField { name: name.into(), args: Vec::new(), ty: ty.into(), description: Some(desc.into()), deprecation: None }
+}
+
+fn equality_ops(ty: &str) -> Vec<SdlField> {
+    vec![sdl_field("eq", ty, "Equal to."), sdl_field("ne", ty, "Not equal to; null values count as not equal.")]
+}
+
+fn membership_ops(ty: &str) -> Vec<SdlField> {
+    vec![
+        sdl_field("in", &format!("[{ty}!]"), "Equal to one of the values."),
+        sdl_field("notIn", &format!("[{ty}!]"), "Equal to none of the values; null values count as not equal."),
+        sdl_field("isNull", "Boolean", "True: the value is null; false: it is not."),
+    ]
+}
+
+fn equatable(ty: &str) -> Vec<SdlField> {
+    let mut fields = equality_ops(ty);
+    fields.extend(membership_ops(ty));
+    fields
+}
+
+fn comparable(ty: &str, words: [&str; 4]) -> Vec<SdlField> {
+    let mut fields = equality_ops(ty);
+    for (op, desc) in ["lt", "lte", "gt", "gte"].into_iter().zip(words) {
+        fields.push(sdl_field(op, ty, desc));
+    }
+    fields.extend(membership_ops(ty));
+    fields
+}
+
+const NUMBER_WORDS: [&str; 4] = ["Less than.", "Less than or equal to.", "Greater than.", "Greater than or equal to."];
+
+/// The fields of a shared filter input by its GraphQL name.
+fn shared_filter(name: &str) -> Option<Vec<SdlField>> {
+    Some(match name {
+        "IntFilter" => comparable("Int", NUMBER_WORDS),
+        "FloatFilter" => comparable("Float", NUMBER_WORDS),
+        "DecimalFilter" => comparable("Decimal", NUMBER_WORDS),
+        "DateTimeFilter" => comparable("DateTime", NUMBER_WORDS),
+        "DateFilter" => comparable("NaiveDate", NUMBER_WORDS),
+        "TimeFilter" => comparable("NaiveTime", NUMBER_WORDS),
+        "IDFilter" => equatable("ID"),
+        "BooleanFilter" => equatable("Boolean"),
+        "UUIDFilter" => equatable("UUID"),
+        "StringFilter" => {
+            let mut fields =
+                comparable("String", ["Sorts before.", "Sorts before or equal to.", "Sorts after.", "Sorts after or equal to."]);
+            fields.extend([
+                sdl_field("contains", "String", "Contains the text."),
+                sdl_field("icontains", "String", "Contains the text, ignoring case."),
+                sdl_field("startsWith", "String", "Starts with the text."),
+                sdl_field("endsWith", "String", "Ends with the text."),
+                sdl_field("iexact", "String", "Equal to the text, ignoring case."),
+            ]);
+            fields
+        }
+        "JSONFilter" => vec![
+            sdl_field("hasKey", "String", "The value is an object with this key."),
+            sdl_field("isNull", "Boolean", "True: the value is null; false: it is not."),
+        ],
+        _ => return None,
+    })
+}
+
+fn shared_description(name: &str) -> &'static str {
+    match name {
+        "StringFilter" => STRING_FILTER,
+        "JSONFilter" => JSON_FILTER,
+        "IDFilter" | "BooleanFilter" | "UUIDFilter" => EQUATABLE,
+        _ => COMPARABLE,
+    }
+}
+
+fn page_info() -> Vec<SdlField> {
+    vec![
+        sdl_field("hasNextPage", "Boolean!", "More rows follow this page."),
+        sdl_field("hasPreviousPage", "Boolean!", "Rows precede this page."),
+        sdl_field("startCursor", "String", "Cursor of the first edge."),
+        sdl_field("endCursor", "String", "Cursor of the last edge."),
+    ]
 }
 
 fn base_type(ty: &str) -> String {

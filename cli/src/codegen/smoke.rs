@@ -55,6 +55,9 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
         .iter()
         .map(|r| {
             let base = r.sdl.ty.trim_matches(|c| c == '[' || c == ']' || c == '!');
+            if base.strip_suffix("Connection").is_some_and(|n| models.contains(&n)) {
+                return format!("{}(first: 1) {{ totalCount edges {{ cursor node {{ id }} }} pageInfo {{ hasNextPage }} }}", r.sdl.name);
+            }
             match (models.contains(&base), r.sdl.args.is_empty()) {
                 (false, _) => r.sdl.name.clone(),
                 (true, true) => format!("{} {{ id }}", r.sdl.name),

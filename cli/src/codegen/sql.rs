@@ -13,6 +13,10 @@ pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
             format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, i.columns.join(", "))
         }));
         down.push(format!("DROP TABLE IF EXISTS {};", m.table));
+        if !m.search.is_empty() {
+            up.extend(search_index(m));
+            down.push(format!("DROP TABLE IF EXISTS {};", fts_table(m)));
+        }
     }
     for j in &ir.join_tables {
         let source = model(ir, &j.source_model);
@@ -36,6 +40,29 @@ pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
     // Drop dependants first: join tables, then models in reverse declaration order.
     down.reverse();
     (up, down)
+}
+
+/// The full-text index of a model's `search` fields.
+pub fn fts_table(m: &Model) -> String {
+    format!("{}_fts", m.table)
+}
+
+/// An FTS5 index over the table's own rows (external content, keyed by the integer primary key,
+/// which is the rowid) and the triggers that keep it in step with every write.
+fn search_index(m: &Model) -> Vec<String> {
+    let fts = fts_table(m);
+    let pk = &m.pk_field().column;
+    let cols: Vec<&str> = m.search.iter().map(|&i| m.fields[i].column.as_str()).collect();
+    let list = cols.join(", ");
+    let values = |row: &str| cols.iter().map(|c| format!("{row}.{c}")).collect::<Vec<_>>().join(", ");
+    let insert = format!("INSERT INTO {fts} (rowid, {list}) VALUES (new.{pk}, {});", values("new"));
+    let delete = format!("INSERT INTO {fts} ({fts}, rowid, {list}) VALUES ('delete', old.{pk}, {});", values("old"));
+    vec![
+        format!("CREATE VIRTUAL TABLE {fts} USING fts5({list}, content='{}', content_rowid='{pk}');", m.table),
+        format!("CREATE TRIGGER {fts}_insert AFTER INSERT ON {} BEGIN\n    {insert}\nEND;", m.table),
+        format!("CREATE TRIGGER {fts}_delete AFTER DELETE ON {} BEGIN\n    {delete}\nEND;", m.table),
+        format!("CREATE TRIGGER {fts}_update AFTER UPDATE ON {} BEGIN\n    {delete}\n    {insert}\nEND;", m.table),
+    ]
 }
 
 fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::read_view::{key_of, read_view, ReadView};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
 use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind, TextFormat};
 
@@ -26,6 +27,15 @@ pub struct CrateView {
     pub joinables: Vec<(String, String, String)>,
     /// `(table, column, graphqlField)`: how database errors name the offending input field.
     pub column_fields: Vec<(String, String, String)>,
+    /// Every enum type, for the shared enum filter.
+    pub all_enums: Vec<EnumRef>,
+}
+
+/// An enum type and its Rust path.
+#[derive(Debug, Serialize)]
+pub struct EnumRef {
+    pub name: String,
+    pub path: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,12 +71,11 @@ pub struct ModelView {
     pub query_resolvers: Vec<Resolver>,
     pub mutation_resolvers: Vec<Resolver>,
     pub enums: Vec<EnumView>,
-    /// The ORDER BY expression of list queries; the primary key always ends it.
-    pub order_by: String,
     pub fk_checks: Vec<FkCheck>,
-    pub find_by: Vec<ListBy>,
-    pub list_by: Vec<ListBy>,
-    pub list_via: Vec<ListVia>,
+    /// Filters, orderings, connections and aggregates.
+    pub read: ReadView,
+    /// `use` lines of the data module beyond the fixed ones.
+    pub model_imports: Vec<String>,
     /// `use` lines of the GraphQL module.
     pub graphql_imports: Vec<String>,
     /// Root field names for the README, e.g. "`post`, `posts`".
@@ -130,16 +139,9 @@ pub struct SdlField {
     pub deprecation: Option<String>,
 }
 
-/// Arguments of every list field.
-const PAGE_ARGS: &str = ", limit: Option<i32>, offset: Option<i32>";
-
-fn page_args() -> Vec<(String, String)> {
-    vec![("limit".into(), "Int".into()), ("offset".into(), "Int".into())]
-}
-
 /// A resolver from its GraphQL facts; `doc` and `attr` are derived so SDL and Rust agree.
 #[allow(clippy::too_many_arguments)]
-fn resolver(
+pub(super) fn resolver(
     name: &str,
     description: Option<String>,
     deprecation: Option<String>,
@@ -192,24 +194,6 @@ pub struct FkCheck {
     pub changed_value: String,
 }
 
-/// `find_by_<column>` / `list_by_<column>`: rows whose foreign key column equals a value.
-#[derive(Debug, Serialize)]
-pub struct ListBy {
-    pub fn_name: String,
-    pub column: String,
-    pub value_type: String,
-}
-
-/// `list_via_<join>_<column>`: rows linked through a join table.
-#[derive(Debug, Serialize)]
-pub struct ListVia {
-    pub fn_name: String,
-    pub join_table: String,
-    pub filter_column: String,
-    pub link_column: String,
-    pub value_type: String,
-}
-
 /// Builds the view of the whole crate.
 pub fn crate_view(ir: &Ir) -> CrateView {
     let models: Vec<ModelView> = ir.models.iter().map(|m| model_view(ir, m)).collect();
@@ -239,6 +223,10 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             }
         }
     }
+    let all_enums = models
+        .iter()
+        .flat_map(|m| m.enums.iter().map(|e| EnumRef { name: e.name.clone(), path: format!("crate::graphql::{}::{}", m.snake, e.name) }))
+        .collect();
     let description = ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name));
     CrateView {
         name: ir.crate_name.clone(),
@@ -253,10 +241,11 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         all_tables,
         joinables,
         column_fields,
+        all_enums,
     }
 }
 
-fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
+pub(super) fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
     ir.model(name).expect("relation targets are resolved by validation")
 }
 
@@ -267,11 +256,11 @@ fn toml_string(text: &str) -> String {
 }
 
 /// `///` lines for an optional description.
-fn doc(text: Option<&str>) -> String {
+pub(super) fn doc(text: Option<&str>) -> String {
     text.map(|t| t.lines().map(|l| format!("/// {l}\n")).collect()).unwrap_or_default()
 }
 
-fn nullable(ty: &str, nullable: bool) -> String {
+pub(super) fn nullable(ty: &str, nullable: bool) -> String {
     if nullable {
         format!("Option<{ty}>")
     } else {
@@ -325,16 +314,13 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             });
         }
     }
-    let key = owned(&format!("self.{}", pk.name), pk);
+    let numeric_key = pk_kind != PkKind::Uuid;
+    let key = key_of(&format!("self.{}", pk.name), pk, numeric_key);
     for rel in &m.many_to_many {
         let target = model(ir, &rel.target);
-        resolvers.push(list_resolver(
-            rel.description.clone(),
-            &rel.name,
-            target,
-            &format!("list_via_{}_{}", rel.join_table, rel.source_column),
-            &key,
-        ));
+        let link =
+            format!("Link::Join {{ table: \"{}\", parent: \"{}\", child: \"{}\" }}", rel.join_table, rel.source_column, rel.target_column);
+        resolvers.extend(relation_lists(rel.description.clone(), &rel.name, target, &link, &key));
     }
     for r in &m.reverse {
         let source = model(ir, &r.source_model);
@@ -348,67 +334,29 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
                 Vec::new(),
                 format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name),
                 source.name.clone(),
-                format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find_by_{column}(&cx, {key}).await?)", source.snake),
+                format!(
+                    "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<crate::models::{s}::{n}, crate::graphql::{s}::{n}Where, crate::graphql::{s}::{n}OrderBy>(None, None, None)?;\nOk(read::related_one(&cx, select, Link::Column(\"{column}\"), {key}).await?)",
+                    s = source.snake,
+                    n = source.name
+                ),
             )),
-            ReverseKind::ForeignKey { column } => resolvers.push(list_resolver(
+            ReverseKind::ForeignKey { column } => resolvers.extend(relation_lists(
                 Some(format!("`{}` rows that point to this one.", source.name)),
                 &r.name,
                 source,
-                &format!("list_by_{column}"),
+                &format!("Link::Column(\"{column}\")"),
                 &key,
             )),
-            ReverseKind::ManyToMany { join_table, here_column, .. } => resolvers.push(list_resolver(
+            ReverseKind::ManyToMany { join_table, here_column, there_column } => resolvers.extend(relation_lists(
                 Some(format!("`{}` rows linked to this one.", source.name)),
                 &r.name,
                 source,
-                &format!("list_via_{join_table}_{here_column}"),
+                &format!("Link::Join {{ table: \"{join_table}\", parent: \"{here_column}\", child: \"{there_column}\" }}"),
                 &key,
             )),
         }
     }
-    let mut order: Vec<String> = m
-        .ordering
-        .iter()
-        .map(|(i, desc)| format!("{}::{}.{}()", m.table, m.fields[*i].column, if *desc { "desc" } else { "asc" }))
-        .collect();
-    order.push(format!("{}::{}.asc()", m.table, pk.column));
-    let order_by = if order.len() == 1 { order.remove(0) } else { format!("({})", order.join(", ")) };
-    let mut find_by = Vec::new();
-    let mut list_by = Vec::new();
-    for f in &m.fields {
-        if let FieldKind::ForeignKey { related_name: Some(_), one_to_one, .. } = &f.kind {
-            let item = ListBy { fn_name: String::new(), column: f.column.clone(), value_type: f.types.rust.clone() };
-            if *one_to_one {
-                find_by.push(ListBy { fn_name: format!("find_by_{}", f.column), ..item });
-            } else {
-                list_by.push(ListBy { fn_name: format!("list_by_{}", f.column), ..item });
-            }
-        }
-    }
-    let mut list_via = Vec::new();
-    // Many-to-many relations that list this model: forward ones targeting it, and reverse ones of its own.
-    for other in &ir.models {
-        for rel in &other.many_to_many {
-            if rel.target == m.name {
-                list_via.push(ListVia {
-                    fn_name: format!("list_via_{}_{}", rel.join_table, rel.source_column),
-                    join_table: rel.join_table.clone(),
-                    filter_column: rel.source_column.clone(),
-                    link_column: rel.target_column.clone(),
-                    value_type: other.pk_field().types.rust.clone(),
-                });
-            }
-            if other.name == m.name && rel.related_name.is_some() {
-                list_via.push(ListVia {
-                    fn_name: format!("list_via_{}_{}", rel.join_table, rel.target_column),
-                    join_table: rel.join_table.clone(),
-                    filter_column: rel.target_column.clone(),
-                    link_column: rel.source_column.clone(),
-                    value_type: model(ir, &rel.target).pk_field().types.rust.clone(),
-                });
-            }
-        }
-    }
+    let read = read_view(ir, m);
     let pk_parse = match pk_kind {
         PkKind::Auto => "convert::id_i32(\"id\", &id)?",
         PkKind::BigAuto => "convert::id_i64(\"id\", &id)?",
@@ -428,18 +376,31 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             m.name.clone(),
             format!("{cx}Ok(store::find(&cx, {pk_parse}).await?)"),
         ),
-        resolver(
+        list_field(
             &m.plural_snake,
-            Some(format!("A page of `{}` rows in the default order.", m.name)),
-            None,
-            true,
-            format!(", ctx: &Context<'_>{PAGE_ARGS}"),
-            page_args(),
-            format!("Result<Vec<{}>>", m.name),
-            format!("[{}!]!", m.name),
-            format!("{cx}Ok(store::list(&cx, limit, offset).await?)"),
+            Some(format!("A page of `{}` rows; ordered by `orderBy`, else by search rank, else by the default ordering.", m.name)),
+            m,
+            !m.search.is_empty(),
+            &format!(
+                "{cx}let select = {};\nOk(read::list(&cx, select, limit, offset).await?)",
+                select_expr(m, !m.search.is_empty(), "store")
+            ),
         ),
+        connection_field(
+            &format!("{}_connection", m.plural_snake),
+            Some(format!("A page of `{}` rows with cursors.", m.name)),
+            m,
+            !m.search.is_empty(),
+            &format!(
+                "{cx}let select = {};\nOk({}Connection(read::connection(&cx, select, PageArgs {{ first, after, last, before }}).await?))",
+                select_expr(m, !m.search.is_empty(), "store"),
+                m.name
+            ),
+        ),
+        aggregate_field(m),
     ];
+    let mut query_resolvers = query_resolvers;
+    query_resolvers.extend(group_by_field(m, &read));
     let input_arg = |prefix: &str| vec![("id".to_string(), "ID!".to_string()), ("input".to_string(), format!("{prefix}{}Input!", m.name))];
     let create_args = vec![("input".to_string(), format!("Create{}Input!", m.name))];
     let mutation_resolvers = vec![
@@ -478,9 +439,29 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         ),
     ];
     let mut imports = vec!["async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID}".to_string()];
-    if !enums.is_empty() {
+    if !enums.is_empty() || read.group_enum.is_some() {
         imports.insert(0, "async_graphql::Enum".to_string());
     }
+    let to_one = m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
+    let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
+    imports.push(
+        if read.list_filter {
+            "crate::runtime::filter::{self, Conds, ListFilter, Where}"
+        } else {
+            "crate::runtime::filter::{self, Conds, Where}"
+        }
+        .into(),
+    );
+    imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
+    imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
+    imports.push(
+        match (to_one || to_many, to_many) {
+            (_, true) => "crate::runtime::select::{Key, Link, Select}",
+            (true, false) => "crate::runtime::select::{Key, Select}",
+            _ => "crate::runtime::select::Select",
+        }
+        .into(),
+    );
     let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
     let api_queries = api_names(&query_resolvers);
     let api_mutations = api_names(&mutation_resolvers);
@@ -513,11 +494,9 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         query_resolvers,
         mutation_resolvers,
         enums,
-        order_by,
         fk_checks,
-        find_by,
-        list_by,
-        list_via,
+        model_imports: model_imports(&read),
+        read,
         graphql_imports: imports,
         api_queries,
         api_mutations,
@@ -533,23 +512,152 @@ fn column_attr(f: &Field) -> String {
     }
 }
 
-/// A list field; `key` is the expression of this row's key the list filters on.
-fn list_resolver(description: Option<String>, name: &str, target: &Model, fn_name: &str, key: &str) -> Resolver {
+/// The arguments of a list of `target` rows: Rust parameters and SDL arguments.
+fn list_args(target: &Model, search: bool, paging: &[(&str, &str, &str)]) -> (String, Vec<(String, String)>) {
+    let path = |suffix: &str| format!("crate::graphql::{}::{}{suffix}", target.snake, target.name);
+    let mut params = format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: Option<{}>", path("Where"));
+    let mut args = vec![("where".to_string(), format!("{}Where", target.name))];
+    if search {
+        params.push_str(", search: Option<String>");
+        args.push(("search".into(), "String".into()));
+    }
+    params.push_str(&format!(", order_by: Option<Vec<{}>>", path("OrderBy")));
+    args.push(("orderBy".into(), format!("[{}OrderBy!]", target.name)));
+    for (name, rust, gql) in paging {
+        params.push_str(&format!(", {name}: {rust}"));
+        args.push((to_camel(name), (*gql).to_string()));
+    }
+    (params, args)
+}
+
+const OFFSET_PAGING: &[(&str, &str, &str)] = &[("limit", "Option<i32>", "Int"), ("offset", "Option<i32>", "Int")];
+const CURSOR_PAGING: &[(&str, &str, &str)] = &[
+    ("first", "Option<i32>", "Int"),
+    ("after", "Option<String>", "String"),
+    ("last", "Option<i32>", "Int"),
+    ("before", "Option<String>", "String"),
+];
+
+/// `Select::new::<Row, _, _>(filter, order_by, search)` for `target`; `module` is how this file names its data module.
+fn select_expr(target: &Model, search: bool, module: &str) -> String {
+    let search = if search { "search.as_deref()" } else { "None" };
+    format!("Select::new::<{module}::{}, _, _>(filter.as_ref(), order_by.as_deref(), {search})?", target.name)
+}
+
+/// A list field with `where`, `orderBy`, `limit`, `offset`.
+fn list_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
+    let (params, args) = list_args(target, search, OFFSET_PAGING);
     resolver(
         name,
         description,
         None,
         true,
-        format!(", ctx: &Context<'_>{PAGE_ARGS}"),
-        page_args(),
+        params,
+        args,
         format!("Result<Vec<crate::models::{}::{}>>", target.snake, target.name),
         format!("[{}!]!", target.name),
-        format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::{fn_name}(&cx, {key}, limit, offset).await?)", target.snake),
+        body.to_string(),
     )
 }
 
+/// A connection field with `where`, `orderBy`, `first`, `after`, `last`, `before`.
+fn connection_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
+    let (params, args) = list_args(target, search, CURSOR_PAGING);
+    let mut r = resolver(
+        name,
+        description,
+        None,
+        false,
+        params,
+        args,
+        format!("Result<crate::graphql::{}::{}Connection>", target.snake, target.name),
+        format!("{}Connection!", target.name),
+        body.to_string(),
+    );
+    r.attr = "#[graphql(complexity = \"crate::runtime::paging::list_complexity(first.or(last), child_complexity)\")]\n".into();
+    r
+}
+
+/// A relation's list field and its connection variant; `link` says how the rows point here.
+fn relation_lists(description: Option<String>, name: &str, target: &Model, link: &str, key: &str) -> Vec<Resolver> {
+    let module = format!("crate::models::{}", target.snake);
+    let select = select_expr(target, false, &module);
+    let connection_description = Some(format!("The same rows as `{}`, as a page with cursors.", to_camel(name)));
+    vec![
+        list_field(name, description, target, false, &format!("let cx = Ctx::of(ctx)?;\nlet select = {select};\nOk(read::related(&cx, select, {link}, {key}, limit, offset).await?)")),
+        connection_field(
+            &format!("{name}_connection"),
+            connection_description,
+            target,
+            false,
+            &format!(
+                "let cx = Ctx::of(ctx)?;\nlet select = {select};\nlet args = PageArgs {{ first, after, last, before }};\nOk(crate::graphql::{}::{}Connection(read::related_connection(&cx, select, {link}, {key}, args).await?))",
+                target.snake, target.name
+            ),
+        ),
+    ]
+}
+
+/// `<models>Aggregate(where, search)`.
+fn aggregate_field(m: &Model) -> Resolver {
+    let search = !m.search.is_empty();
+    let mut params = format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: Option<{}Where>", m.name);
+    let mut args = vec![("where".to_string(), format!("{}Where", m.name))];
+    if search {
+        params.push_str(", search: Option<String>");
+        args.push(("search".into(), "String".into()));
+    }
+    let search_arg = if search { "search.as_deref()" } else { "None" };
+    resolver(
+        &format!("{}_aggregate", m.plural_snake),
+        Some(format!("Count, sums, averages, minimums and maximums over the `{}` rows the filter matches.", m.name)),
+        None,
+        false,
+        params,
+        args,
+        format!("Result<{}Aggregate>", m.name),
+        format!("{}Aggregate!", m.name),
+        format!(
+            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, {search_arg})?;\nOk({n}Aggregate(read::aggregate(&cx, select, store::MEASURES).await?))",
+            n = m.name
+        ),
+    )
+}
+
+/// `<models>GroupBy(by, where, having, limit, offset)`, when the model has groupable fields.
+fn group_by_field(m: &Model, read: &ReadView) -> Option<Resolver> {
+    read.group_enum.as_ref()?;
+    let n = &m.name;
+    Some(resolver(
+        &format!("{}_group_by", m.plural_snake),
+        Some(format!("`{n}` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.")),
+        None,
+        true,
+        format!(", ctx: &Context<'_>, by: Vec<{n}GroupField>, #[graphql(name = \"where\")] filter: Option<{n}Where>, having: Option<{n}Having>, limit: Option<i32>, offset: Option<i32>"),
+        vec![
+            ("by".into(), format!("[{n}GroupField!]!")),
+            ("where".into(), format!("{n}Where")),
+            ("having".into(), format!("{n}Having")),
+            ("limit".into(), "Int".into()),
+            ("offset".into(), "Int".into()),
+        ],
+        format!("Result<Vec<{n}Group>>"),
+        format!("[{n}Group!]!"),
+        format!(
+            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet groups = read::group_by(&cx, select, &columns, having, store::MEASURES, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
+        ),
+    ))
+}
+
+/// Imports of the data module that depend on the model.
+fn model_imports(read: &ReadView) -> Vec<String> {
+    let order =
+        if read.default_order.is_empty() { "crate::runtime::order::DefaultSort" } else { "crate::runtime::order::{DefaultSort, SortAs}" };
+    vec![order.to_string(), "crate::runtime::read::Measure".to_string()]
+}
+
 /// GraphQL type with `!` unless nullable.
-fn gql(ty: &str, nullable: bool) -> String {
+pub(super) fn gql(ty: &str, nullable: bool) -> String {
     if nullable {
         ty.to_string()
     } else {
@@ -587,15 +695,22 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                 gql("ID", n),
                 id_body,
             );
+            let numeric = !matches!(f.kind, FieldKind::ForeignKey { target_pk: PkKind::Uuid, .. });
+            let key = key_of(&this, f, numeric);
             let (ret, body) = if n {
                 (
                     format!("Result<Option<crate::models::{}::{}>>", t.snake, t.name),
-                    format!("let Some(key) = {} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(crate::models::{}::find(&cx, key).await?)", owned(&this, f), t.snake),
+                    format!(
+                        "let Some(key) = {key} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, key).await?)"
+                    ),
                 )
             } else {
                 (
                     format!("Result<crate::models::{}::{}>", t.snake, t.name),
-                    format!("let cx = Ctx::of(ctx)?;\nOk(crate::models::{}::get(&cx, {}).await?)", t.snake, owned(&this, f)),
+                    format!(
+                        "let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)",
+                        t.name
+                    ),
                 )
             };
             let object = resolver(
@@ -777,7 +892,7 @@ fn map_option(field: &str, conv: &Option<Conv>) -> String {
 }
 
 /// The API name of a written field: relations are written through their `...Id` field.
-pub(crate) fn input_name(f: &Field) -> String {
+pub(super) fn input_name(f: &Field) -> String {
     if matches!(f.kind, FieldKind::ForeignKey { .. }) {
         format!("{}Id", f.graphql_name)
     } else {
@@ -787,7 +902,7 @@ pub(crate) fn input_name(f: &Field) -> String {
 
 /// Rust field name in the row, insert, changeset and input structs: a relation `author` is held
 /// as `author_id` (async-graphql camelCases that into the input's `authorId`).
-fn rust_field(f: &Field) -> String {
+pub(super) fn rust_field(f: &Field) -> String {
     if matches!(f.kind, FieldKind::ForeignKey { .. }) {
         format!("{}_id", f.name)
     } else {

@@ -65,6 +65,8 @@ pub struct Model {
     pub indexes: Vec<Index>,
     /// Default ordering: (field index, descending). The primary key is appended as tie-breaker by readers.
     pub ordering: Vec<(usize, bool)>,
+    /// Indexes of the fields full-text search covers, in manifest order.
+    pub search: Vec<usize>,
 }
 
 impl Model {

@@ -482,6 +482,7 @@ impl Validator<'_> {
             unique_together: Vec::new(),
             indexes: Vec::new(),
             ordering: Vec::new(),
+            search: Vec::new(),
         }
     }
 
@@ -935,6 +936,40 @@ impl Validator<'_> {
                 match model.fields.iter().position(|x| x.name == to_snake(f)) {
                     Some(pos) => model.ordering.push((pos, desc)),
                     None => self.unknown_field(&["models", &name, "ordering", &i.to_string()], &name, f, &field_names),
+                }
+            }
+            for (i, f) in rm.search.iter().enumerate() {
+                let path = ["models", name.as_str(), "search", &i.to_string()];
+                match model.fields.iter().position(|x| x.name == to_snake(f)) {
+                    Some(pos) if model.search.contains(&pos) => self.error(
+                        Code::FieldOption,
+                        self.value(&path),
+                        format!("`{f}` is listed twice in `search`"),
+                        "list each field once",
+                    ),
+                    Some(_) if matches!(model.pk_field().kind, FieldKind::PrimaryKey(PkKind::Uuid)) => self.error(
+                        Code::FieldOption,
+                        self.value(&path),
+                        format!("`{name}` has a uuid primary key; full-text search needs an integer (auto or big_auto) key"),
+                        "use `id: auto` for this model, or remove `search`",
+                    ),
+                    Some(pos) if matches!(model.fields[pos].kind, FieldKind::Scalar(ScalarKind::String { .. } | ScalarKind::Text)) => {
+                        model.search.push(pos)
+                    }
+                    Some(_) => self.error(
+                        Code::FieldOption,
+                        self.value(&path),
+                        format!("`{name}.{f}` is not text, so full-text search cannot cover it"),
+                        "list only string, text, email, url or slug fields in `search`",
+                    ),
+                    None => self.unknown_field(&path, &name, f, &field_names),
+                }
+            }
+            // Lists sort by the first ordering field by default; index it.
+            if let Some(&(pos, _)) = model.ordering.first() {
+                let column = model.fields[pos].column.clone();
+                if pos != model.pk && !model.fields[pos].unique && !model.indexes.iter().any(|i| i.columns.first() == Some(&column)) {
+                    model.indexes.push(Index { name: format!("{}_{}_idx", model.table, column), columns: vec![column], unique: false });
                 }
             }
             // Implied indexes: `indexed: true` and every foreign key (joins and reverse lookups use them).

@@ -59,6 +59,9 @@ pub struct RawModel {
     /// Default ordering of lists: field names, `-` prefix for descending.
     #[serde(default)]
     pub ordering: Vec<String>,
+    /// Text fields covered by full-text search (the lists' `search:` argument).
+    #[serde(default)]
+    pub search: Vec<String>,
 }
 
 /// An extra index on one or more fields.

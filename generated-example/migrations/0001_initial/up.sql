@@ -10,6 +10,8 @@ CREATE TABLE authors (
     joined_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
+CREATE INDEX authors_name_idx ON authors (name);
+
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     author_id INTEGER NOT NULL REFERENCES authors (id) ON DELETE CASCADE,
@@ -21,9 +23,26 @@ CREATE TABLE posts (
     view_count INTEGER NOT NULL DEFAULT 0
 );
 
+CREATE INDEX posts_published_at_idx ON posts (published_at);
+
 CREATE INDEX posts_author_id_idx ON posts (author_id);
 
 CREATE INDEX posts_status_idx ON posts (status);
+
+CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, content='posts', content_rowid='id');
+
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+    INSERT INTO posts_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+END;
+
+CREATE TRIGGER posts_fts_update AFTER UPDATE ON posts BEGIN
+    INSERT INTO posts_fts (posts_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO posts_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
 
 CREATE TABLE tags (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -37,6 +56,8 @@ CREATE TABLE comments (
     body TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
+
+CREATE INDEX comments_created_at_idx ON comments (created_at);
 
 CREATE INDEX comments_post_id_idx ON comments (post_id);
 

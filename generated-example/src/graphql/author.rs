@@ -3,11 +3,244 @@
 
 //! The GraphQL face of `Author`: its object type, inputs, queries and mutations.
 
+use async_graphql::Enum;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::runtime::filter::{self, Conds, Where};
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, Link, Select};
 use crate::models::author::{self as store, NewAuthor, Author, AuthorChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
+/// Conditions on `Author` rows; every field given must hold.
+#[derive(Debug, InputObject)]
+pub struct AuthorWhere {
+    /// Every filter in the list holds.
+    pub and: Option<Vec<AuthorWhere>>,
+    /// At least one filter in the list holds.
+    pub or: Option<Vec<AuthorWhere>>,
+    /// The filter does not hold.
+    pub not: Option<Box<AuthorWhere>>,
+    pub id: Option<filter::Equatable<ID>>,
+    pub name: Option<filter::StringFilter>,
+    pub email: Option<filter::StringFilter>,
+    pub bio: Option<filter::StringFilter>,
+    pub website: Option<filter::StringFilter>,
+    pub joined_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+    pub posts: Option<crate::graphql::post::PostListFilter>,
+}
+
+/// One sort key of `Author` rows: name exactly one field.
+#[derive(Debug, InputObject)]
+pub struct AuthorOrderBy {
+    pub id: Option<OrderDirection>,
+    pub name: Option<OrderDirection>,
+    pub email: Option<OrderDirection>,
+    pub bio: Option<OrderDirection>,
+    pub website: Option<OrderDirection>,
+    pub joined_at: Option<OrderDirection>,
+    /// Where nulls sort (default: last).
+    pub nulls: Option<NullsOrder>,
+}
+
+/// Conditions on groups of `Author` rows.
+#[derive(Debug, InputObject)]
+pub struct AuthorHaving {
+    /// Every condition in the list holds.
+    pub and: Option<Vec<AuthorHaving>>,
+    /// At least one condition in the list holds.
+    pub or: Option<Vec<AuthorHaving>>,
+    /// The condition does not hold.
+    pub not: Option<Box<AuthorHaving>>,
+    /// The number of rows in the group.
+    pub count: Option<filter::Comparable<i64>>,
+}
+
+impl Where for AuthorWhere {
+    const TABLE: &'static str = "authors";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.id("id", self.id.as_ref(), true)?;
+        w.field("name", self.name.as_ref())?;
+        w.field("email", self.email.as_ref())?;
+        w.field("bio", self.bio.as_ref())?;
+        w.field("website", self.website.as_ref())?;
+        w.field("joined_at", self.joined_at.as_ref())?;
+        w.to_many("id", "author_id", self.posts.as_ref())?;
+        Ok(())
+    }
+}
+
+impl OrderBy for AuthorOrderBy {
+    const TABLE: &'static str = "authors";
+    const KEY: &'static str = "id";
+    fn pick(&self, p: &mut Picker<'_, '_>) -> Result<(), ApiError> {
+        p.nulls(self.nulls);
+        p.column("id", "id", self.id, false, SortAs::Plain);
+        p.column("name", "name", self.name, false, SortAs::Plain);
+        p.column("email", "email", self.email, false, SortAs::Plain);
+        p.column("bio", "bio", self.bio, true, SortAs::Plain);
+        p.column("website", "website", self.website, true, SortAs::Plain);
+        p.column("joinedAt", "joined_at", self.joined_at, false, SortAs::Plain);
+        Ok(())
+    }
+}
+
+impl Where for AuthorHaving {
+    const TABLE: &'static str = "authors";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.count(self.count.as_ref())?;
+        Ok(())
+    }
+}
+
+/// Fields `Author` rows can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AuthorGroupField {
+    Name,
+    Email,
+    Website,
+    JoinedAt,
+}
+
+impl AuthorGroupField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            AuthorGroupField::Name => "name",
+            AuthorGroupField::Email => "email",
+            AuthorGroupField::Website => "website",
+            AuthorGroupField::JoinedAt => "joined_at",
+        }
+    }
+}
+
+/// Smallest or largest values of `Author`'s fields.
+pub struct AuthorAggregateBounds(AggregateRow, &'static str);
+/// Smallest or largest values of `Author`'s fields.
+#[Object]
+impl AuthorAggregateBounds {
+    async fn joined_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime(&format!("{}.joined_at", self.1))?)
+    }
+}
+
+/// Aggregates over the `Author` rows a filter matches.
+pub struct AuthorAggregate(pub AggregateRow);
+/// Aggregates over the `Author` rows a filter matches.
+#[Object]
+impl AuthorAggregate {
+    /// Number of rows.
+    async fn count(&self) -> i64 {
+        self.0.count()
+    }
+
+    /// Smallest values of the numeric and date fields (null when there are no rows).
+    async fn min(&self) -> AuthorAggregateBounds {
+        AuthorAggregateBounds(self.0.clone(), "min")
+    }
+
+    /// Largest values of the numeric and date fields (null when there are no rows).
+    async fn max(&self) -> AuthorAggregateBounds {
+        AuthorAggregateBounds(self.0.clone(), "max")
+    }
+}
+
+/// The values a group shares; fields not grouped by are null.
+pub struct AuthorGroupKey(AggregateRow);
+/// The values a group shares; fields not grouped by are null.
+#[Object]
+impl AuthorGroupKey {
+    async fn name(&self) -> Option<String> {
+        self.0.text("key.name")
+    }
+
+    async fn email(&self) -> Option<String> {
+        self.0.text("key.email")
+    }
+
+    async fn website(&self) -> Option<String> {
+        self.0.text("key.website")
+    }
+
+    async fn joined_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime("key.joined_at")?)
+    }
+}
+
+/// One group of `Author` rows.
+pub struct AuthorGroup(pub AggregateRow);
+/// One group of `Author` rows.
+#[Object]
+impl AuthorGroup {
+    /// The values the rows of this group share.
+    async fn key(&self) -> AuthorGroupKey {
+        AuthorGroupKey(self.0.clone())
+    }
+
+    /// Aggregates over the rows of this group.
+    async fn aggregate(&self) -> AuthorAggregate {
+        AuthorAggregate(self.0.clone())
+    }
+}
+
+/// A page of `Author` rows with cursors.
+pub struct AuthorConnection(pub Page<Author>);
+/// A page of `Author` rows with cursors.
+#[Object]
+impl AuthorConnection {
+    /// The rows of this page, each with its cursor.
+    async fn edges(&self) -> Vec<AuthorEdge> {
+        self.0
+            .edges
+            .iter()
+            .map(|e| AuthorEdge {
+                cursor: e.cursor.clone(),
+                node: e.node.clone(),
+            })
+            .collect()
+    }
+
+    /// Where this page lies.
+    async fn page_info(&self) -> &PageInfo {
+        &self.0.page_info
+    }
+
+    /// The number of rows the filter matches, ignoring paging (counted only when selected).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let cx = Ctx::of(ctx)?;
+        Ok(self.0.total_count(&cx).await?)
+    }
+}
+
+/// A `Author` and its cursor.
+pub struct AuthorEdge {
+    cursor: String,
+    node: Author,
+}
+
+/// A `Author` and its cursor.
+#[Object]
+impl AuthorEdge {
+    /// Opaque position of this row, for `after` / `before`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The row.
+    async fn node(&self) -> &Author {
+        &self.node
+    }
+}
 
 /// Someone who writes posts.
 #[Object]
@@ -46,11 +279,71 @@ impl Author {
     async fn posts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::post::Post>> {
         let cx = Ctx::of(ctx)?;
-        Ok(crate::models::post::list_by_author_id(&cx, self.id, limit, offset).await?)
+        let select = Select::new::<
+            crate::models::post::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(
+            read::related(
+                    &cx,
+                    select,
+                    Link::Column("author_id"),
+                    Key::from(self.id),
+                    limit,
+                    offset,
+                )
+                .await?,
+        )
+    }
+
+    /// The same rows as `posts`, as a page with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn posts_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::post::PostConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::post::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+
+        Ok(
+            crate::graphql::post::PostConnection(
+                read::related_connection(
+                        &cx,
+                        select,
+                        Link::Column("author_id"),
+                        Key::from(self.id),
+                        args,
+                    )
+                    .await?,
+            ),
+        )
     }
 }
 
@@ -141,18 +434,115 @@ impl AuthorQuery {
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
 
-    /// A page of `Author` rows in the default order.
+    /// A page of `Author` rows; ordered by `orderBy`, else by search rank, else by the default ordering.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
     )]
     async fn authors(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::author::AuthorWhere>,
+        order_by: Option<Vec<crate::graphql::author::AuthorOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
-    ) -> Result<Vec<Author>> {
+    ) -> Result<Vec<crate::models::author::Author>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::list(&cx, limit, offset).await?)
+        let select = Select::new::<
+            store::Author,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(read::list(&cx, select, limit, offset).await?)
+    }
+
+    /// A page of `Author` rows with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn authors_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::author::AuthorWhere>,
+        order_by: Option<Vec<crate::graphql::author::AuthorOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::author::AuthorConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            store::Author,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(
+            AuthorConnection(
+                read::connection(
+                        &cx,
+                        select,
+                        PageArgs {
+                            first,
+                            after,
+                            last,
+                            before,
+                        },
+                    )
+                    .await?,
+            ),
+        )
+    }
+
+    /// Count, sums, averages, minimums and maximums over the `Author` rows the filter matches.
+    async fn authors_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<AuthorWhere>,
+    ) -> Result<AuthorAggregate> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            Author,
+            _,
+            AuthorOrderBy,
+        >(filter.as_ref(), None, None)?;
+        Ok(AuthorAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+    }
+
+    /// `Author` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
+    )]
+    async fn authors_group_by(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<AuthorGroupField>,
+        #[graphql(name = "where")]
+        filter: Option<AuthorWhere>,
+        having: Option<AuthorHaving>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+    ) -> Result<Vec<AuthorGroup>> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            Author,
+            _,
+            AuthorOrderBy,
+        >(filter.as_ref(), None, None)?;
+        let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
+        let having = having.as_ref().map(filter::having).transpose()?;
+        let groups = read::group_by(
+                &cx,
+                select,
+                &columns,
+                having,
+                store::MEASURES,
+                limit,
+                offset,
+            )
+            .await?;
+        Ok(groups.into_iter().map(AuthorGroup).collect())
     }
 }
 

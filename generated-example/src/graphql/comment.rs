@@ -3,11 +3,262 @@
 
 //! The GraphQL face of `Comment`: its object type, inputs, queries and mutations.
 
+use async_graphql::Enum;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, Select};
 use crate::models::comment::{self as store, NewComment, Comment, CommentChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
+/// Conditions on `Comment` rows; every field given must hold.
+#[derive(Debug, InputObject)]
+pub struct CommentWhere {
+    /// Every filter in the list holds.
+    pub and: Option<Vec<CommentWhere>>,
+    /// At least one filter in the list holds.
+    pub or: Option<Vec<CommentWhere>>,
+    /// The filter does not hold.
+    pub not: Option<Box<CommentWhere>>,
+    pub id: Option<filter::Equatable<ID>>,
+    pub post: Option<Box<crate::graphql::post::PostWhere>>,
+    pub post_id: Option<filter::Equatable<ID>>,
+    pub author_name: Option<filter::StringFilter>,
+    pub body: Option<filter::StringFilter>,
+    pub created_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+}
+
+/// One sort key of `Comment` rows: name exactly one field.
+#[derive(Debug, InputObject)]
+pub struct CommentOrderBy {
+    pub id: Option<OrderDirection>,
+    pub post: Option<Box<crate::graphql::post::PostOrderBy>>,
+    pub post_id: Option<OrderDirection>,
+    pub author_name: Option<OrderDirection>,
+    pub body: Option<OrderDirection>,
+    pub created_at: Option<OrderDirection>,
+    /// Where nulls sort (default: last).
+    pub nulls: Option<NullsOrder>,
+}
+
+/// Conditions on the related `Comment` rows of a to-many relation.
+#[derive(Debug, InputObject)]
+pub struct CommentListFilter {
+    /// At least one related row matches.
+    pub some: Option<Box<CommentWhere>>,
+    /// Every related row matches (true when there are none).
+    pub every: Option<Box<CommentWhere>>,
+    /// No related row matches.
+    pub none: Option<Box<CommentWhere>>,
+}
+
+/// Conditions on groups of `Comment` rows.
+#[derive(Debug, InputObject)]
+pub struct CommentHaving {
+    /// Every condition in the list holds.
+    pub and: Option<Vec<CommentHaving>>,
+    /// At least one condition in the list holds.
+    pub or: Option<Vec<CommentHaving>>,
+    /// The condition does not hold.
+    pub not: Option<Box<CommentHaving>>,
+    /// The number of rows in the group.
+    pub count: Option<filter::Comparable<i64>>,
+}
+
+impl Where for CommentWhere {
+    const TABLE: &'static str = "comments";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.id("id", self.id.as_ref(), true)?;
+        w.to_one("post_id", self.post.as_deref())?;
+        w.id("post_id", self.post_id.as_ref(), true)?;
+        w.field("author_name", self.author_name.as_ref())?;
+        w.field("body", self.body.as_ref())?;
+        w.field("created_at", self.created_at.as_ref())?;
+        Ok(())
+    }
+}
+
+impl ListFilter for CommentListFilter {
+    type Where = CommentWhere;
+    fn some(&self) -> Option<&CommentWhere> {
+        self.some.as_deref()
+    }
+
+    fn every(&self) -> Option<&CommentWhere> {
+        self.every.as_deref()
+    }
+
+    fn none(&self) -> Option<&CommentWhere> {
+        self.none.as_deref()
+    }
+}
+
+impl OrderBy for CommentOrderBy {
+    const TABLE: &'static str = "comments";
+    const KEY: &'static str = "id";
+    fn pick(&self, p: &mut Picker<'_, '_>) -> Result<(), ApiError> {
+        p.nulls(self.nulls);
+        p.column("id", "id", self.id, false, SortAs::Plain);
+        p.relation("post", "post_id", self.post.as_deref(), false)?;
+        p.column("postId", "post_id", self.post_id, false, SortAs::Plain);
+        p.column("authorName", "author_name", self.author_name, false, SortAs::Plain);
+        p.column("body", "body", self.body, false, SortAs::Plain);
+        p.column("createdAt", "created_at", self.created_at, false, SortAs::Plain);
+        Ok(())
+    }
+}
+
+impl Where for CommentHaving {
+    const TABLE: &'static str = "comments";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.count(self.count.as_ref())?;
+        Ok(())
+    }
+}
+
+/// Fields `Comment` rows can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum CommentGroupField {
+    PostId,
+    AuthorName,
+    CreatedAt,
+}
+
+impl CommentGroupField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            CommentGroupField::PostId => "post_id",
+            CommentGroupField::AuthorName => "author_name",
+            CommentGroupField::CreatedAt => "created_at",
+        }
+    }
+}
+
+/// Smallest or largest values of `Comment`'s fields.
+pub struct CommentAggregateBounds(AggregateRow, &'static str);
+/// Smallest or largest values of `Comment`'s fields.
+#[Object]
+impl CommentAggregateBounds {
+    async fn created_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime(&format!("{}.created_at", self.1))?)
+    }
+}
+
+/// Aggregates over the `Comment` rows a filter matches.
+pub struct CommentAggregate(pub AggregateRow);
+/// Aggregates over the `Comment` rows a filter matches.
+#[Object]
+impl CommentAggregate {
+    /// Number of rows.
+    async fn count(&self) -> i64 {
+        self.0.count()
+    }
+
+    /// Smallest values of the numeric and date fields (null when there are no rows).
+    async fn min(&self) -> CommentAggregateBounds {
+        CommentAggregateBounds(self.0.clone(), "min")
+    }
+
+    /// Largest values of the numeric and date fields (null when there are no rows).
+    async fn max(&self) -> CommentAggregateBounds {
+        CommentAggregateBounds(self.0.clone(), "max")
+    }
+}
+
+/// The values a group shares; fields not grouped by are null.
+pub struct CommentGroupKey(AggregateRow);
+/// The values a group shares; fields not grouped by are null.
+#[Object]
+impl CommentGroupKey {
+    async fn post_id(&self) -> Option<ID> {
+        self.0.id("key.post_id")
+    }
+
+    async fn author_name(&self) -> Option<String> {
+        self.0.text("key.author_name")
+    }
+
+    async fn created_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime("key.created_at")?)
+    }
+}
+
+/// One group of `Comment` rows.
+pub struct CommentGroup(pub AggregateRow);
+/// One group of `Comment` rows.
+#[Object]
+impl CommentGroup {
+    /// The values the rows of this group share.
+    async fn key(&self) -> CommentGroupKey {
+        CommentGroupKey(self.0.clone())
+    }
+
+    /// Aggregates over the rows of this group.
+    async fn aggregate(&self) -> CommentAggregate {
+        CommentAggregate(self.0.clone())
+    }
+}
+
+/// A page of `Comment` rows with cursors.
+pub struct CommentConnection(pub Page<Comment>);
+/// A page of `Comment` rows with cursors.
+#[Object]
+impl CommentConnection {
+    /// The rows of this page, each with its cursor.
+    async fn edges(&self) -> Vec<CommentEdge> {
+        self.0
+            .edges
+            .iter()
+            .map(|e| CommentEdge {
+                cursor: e.cursor.clone(),
+                node: e.node.clone(),
+            })
+            .collect()
+    }
+
+    /// Where this page lies.
+    async fn page_info(&self) -> &PageInfo {
+        &self.0.page_info
+    }
+
+    /// The number of rows the filter matches, ignoring paging (counted only when selected).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let cx = Ctx::of(ctx)?;
+        Ok(self.0.total_count(&cx).await?)
+    }
+}
+
+/// A `Comment` and its cursor.
+pub struct CommentEdge {
+    cursor: String,
+    node: Comment,
+}
+
+/// A `Comment` and its cursor.
+#[Object]
+impl CommentEdge {
+    /// Opaque position of this row, for `after` / `before`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The row.
+    async fn node(&self) -> &Comment {
+        &self.node
+    }
+}
 
 /// A reader's comment on a post.
 #[Object]
@@ -19,7 +270,11 @@ impl Comment {
 
     async fn post(&self, ctx: &Context<'_>) -> Result<crate::models::post::Post> {
         let cx = Ctx::of(ctx)?;
-        Ok(crate::models::post::get(&cx, self.post_id).await?)
+        Ok(
+            read::by_key(&cx, Key::from(self.post_id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("Post"))?,
+        )
     }
 
     /// Primary key of the related `Post`.
@@ -106,18 +361,115 @@ impl CommentQuery {
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
 
-    /// A page of `Comment` rows in the default order.
+    /// A page of `Comment` rows; ordered by `orderBy`, else by search rank, else by the default ordering.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
     )]
     async fn comments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::comment::CommentWhere>,
+        order_by: Option<Vec<crate::graphql::comment::CommentOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
-    ) -> Result<Vec<Comment>> {
+    ) -> Result<Vec<crate::models::comment::Comment>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::list(&cx, limit, offset).await?)
+        let select = Select::new::<
+            store::Comment,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(read::list(&cx, select, limit, offset).await?)
+    }
+
+    /// A page of `Comment` rows with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn comments_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::comment::CommentWhere>,
+        order_by: Option<Vec<crate::graphql::comment::CommentOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::comment::CommentConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            store::Comment,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(
+            CommentConnection(
+                read::connection(
+                        &cx,
+                        select,
+                        PageArgs {
+                            first,
+                            after,
+                            last,
+                            before,
+                        },
+                    )
+                    .await?,
+            ),
+        )
+    }
+
+    /// Count, sums, averages, minimums and maximums over the `Comment` rows the filter matches.
+    async fn comments_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<CommentWhere>,
+    ) -> Result<CommentAggregate> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            Comment,
+            _,
+            CommentOrderBy,
+        >(filter.as_ref(), None, None)?;
+        Ok(CommentAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+    }
+
+    /// `Comment` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
+    )]
+    async fn comments_group_by(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<CommentGroupField>,
+        #[graphql(name = "where")]
+        filter: Option<CommentWhere>,
+        having: Option<CommentHaving>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+    ) -> Result<Vec<CommentGroup>> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            Comment,
+            _,
+            CommentOrderBy,
+        >(filter.as_ref(), None, None)?;
+        let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
+        let having = having.as_ref().map(filter::having).transpose()?;
+        let groups = read::group_by(
+                &cx,
+                select,
+                &columns,
+                having,
+                store::MEASURES,
+                limit,
+                offset,
+            )
+            .await?;
+        Ok(groups.into_iter().map(CommentGroup).collect())
     }
 }
 

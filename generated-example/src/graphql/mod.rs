@@ -3,6 +3,7 @@
 
 //! The GraphQL schema: one module per model, merged into the root types here.
 
+#![allow(clippy::too_many_arguments)]
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 use crate::runtime::config::Config;
 

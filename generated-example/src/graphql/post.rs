@@ -5,6 +5,10 @@
 
 use async_graphql::Enum;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, Link, Select};
 use crate::models::post::{self as store, NewPost, Post, PostChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
@@ -45,6 +49,353 @@ impl PostStatus {
     }
 }
 
+impl filter::ToBind for PostStatus {
+    fn to_bind(&self) -> crate::runtime::sql::Bind {
+        crate::runtime::sql::Bind::Text(self.as_db().to_string())
+    }
+}
+
+/// Conditions on `Post` rows; every field given must hold.
+#[derive(Debug, InputObject)]
+pub struct PostWhere {
+    /// Every filter in the list holds.
+    pub and: Option<Vec<PostWhere>>,
+    /// At least one filter in the list holds.
+    pub or: Option<Vec<PostWhere>>,
+    /// The filter does not hold.
+    pub not: Option<Box<PostWhere>>,
+    pub id: Option<filter::Equatable<ID>>,
+    pub author: Option<Box<crate::graphql::author::AuthorWhere>>,
+    pub author_id: Option<filter::Equatable<ID>>,
+    pub title: Option<filter::StringFilter>,
+    pub slug: Option<filter::StringFilter>,
+    pub body: Option<filter::StringFilter>,
+    pub status: Option<filter::Equatable<PostStatus>>,
+    pub published_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+    pub view_count: Option<filter::Comparable<i64>>,
+    pub tags: Option<crate::graphql::tag::TagListFilter>,
+    pub comments: Option<crate::graphql::comment::CommentListFilter>,
+}
+
+/// One sort key of `Post` rows: name exactly one field.
+#[derive(Debug, InputObject)]
+pub struct PostOrderBy {
+    pub id: Option<OrderDirection>,
+    pub author: Option<Box<crate::graphql::author::AuthorOrderBy>>,
+    pub author_id: Option<OrderDirection>,
+    pub title: Option<OrderDirection>,
+    pub slug: Option<OrderDirection>,
+    pub body: Option<OrderDirection>,
+    pub status: Option<OrderDirection>,
+    pub published_at: Option<OrderDirection>,
+    pub view_count: Option<OrderDirection>,
+    /// Where nulls sort (default: last).
+    pub nulls: Option<NullsOrder>,
+}
+
+/// Conditions on the related `Post` rows of a to-many relation.
+#[derive(Debug, InputObject)]
+pub struct PostListFilter {
+    /// At least one related row matches.
+    pub some: Option<Box<PostWhere>>,
+    /// Every related row matches (true when there are none).
+    pub every: Option<Box<PostWhere>>,
+    /// No related row matches.
+    pub none: Option<Box<PostWhere>>,
+}
+
+/// Conditions on an aggregate of `Post`'s numeric fields.
+#[derive(Debug, InputObject)]
+pub struct PostAggregateFilter {
+    pub view_count: Option<filter::Comparable<f64>>,
+}
+
+/// Conditions on groups of `Post` rows.
+#[derive(Debug, InputObject)]
+pub struct PostHaving {
+    /// Every condition in the list holds.
+    pub and: Option<Vec<PostHaving>>,
+    /// At least one condition in the list holds.
+    pub or: Option<Vec<PostHaving>>,
+    /// The condition does not hold.
+    pub not: Option<Box<PostHaving>>,
+    /// The number of rows in the group.
+    pub count: Option<filter::Comparable<i64>>,
+    /// Sums in the group.
+    pub sum: Option<PostAggregateFilter>,
+    /// Averages in the group.
+    pub avg: Option<PostAggregateFilter>,
+    /// Smallest values in the group.
+    pub min: Option<PostAggregateFilter>,
+    /// Largest values in the group.
+    pub max: Option<PostAggregateFilter>,
+}
+
+impl Where for PostWhere {
+    const TABLE: &'static str = "posts";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.id("id", self.id.as_ref(), true)?;
+        w.to_one("author_id", self.author.as_deref())?;
+        w.id("author_id", self.author_id.as_ref(), true)?;
+        w.field("title", self.title.as_ref())?;
+        w.field("slug", self.slug.as_ref())?;
+        w.field("body", self.body.as_ref())?;
+        w.field("status", self.status.as_ref())?;
+        w.field("published_at", self.published_at.as_ref())?;
+        w.field("view_count", self.view_count.as_ref())?;
+        w.via("id", "posts_tags", "post_id", "tag_id", self.tags.as_ref())?;
+        w.to_many("id", "post_id", self.comments.as_ref())?;
+        Ok(())
+    }
+}
+
+impl ListFilter for PostListFilter {
+    type Where = PostWhere;
+    fn some(&self) -> Option<&PostWhere> {
+        self.some.as_deref()
+    }
+
+    fn every(&self) -> Option<&PostWhere> {
+        self.every.as_deref()
+    }
+
+    fn none(&self) -> Option<&PostWhere> {
+        self.none.as_deref()
+    }
+}
+
+impl OrderBy for PostOrderBy {
+    const TABLE: &'static str = "posts";
+    const KEY: &'static str = "id";
+    fn pick(&self, p: &mut Picker<'_, '_>) -> Result<(), ApiError> {
+        p.nulls(self.nulls);
+        p.column("id", "id", self.id, false, SortAs::Plain);
+        p.relation("author", "author_id", self.author.as_deref(), false)?;
+        p.column("authorId", "author_id", self.author_id, false, SortAs::Plain);
+        p.column("title", "title", self.title, false, SortAs::Plain);
+        p.column("slug", "slug", self.slug, false, SortAs::Plain);
+        p.column("body", "body", self.body, false, SortAs::Plain);
+        p.column("status", "status", self.status, false, SortAs::Plain);
+        p.column("publishedAt", "published_at", self.published_at, true, SortAs::Plain);
+        p.column("viewCount", "view_count", self.view_count, false, SortAs::Plain);
+        Ok(())
+    }
+}
+
+impl Where for PostHaving {
+    const TABLE: &'static str = "posts";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.count(self.count.as_ref())?;
+        if let Some(a) = &self.sum {
+            a.write("SUM", w)?;
+        }
+
+        if let Some(a) = &self.avg {
+            a.write("AVG", w)?;
+        }
+
+        if let Some(a) = &self.min {
+            a.write("MIN", w)?;
+        }
+
+        if let Some(a) = &self.max {
+            a.write("MAX", w)?;
+        }
+
+        Ok(())
+    }
+}
+
+impl PostAggregateFilter {
+    fn write(&self, function: &str, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.aggregate(function, "view_count", false, self.view_count.as_ref())?;
+        Ok(())
+    }
+}
+
+/// Fields `Post` rows can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PostGroupField {
+    AuthorId,
+    Title,
+    Slug,
+    Status,
+    PublishedAt,
+    ViewCount,
+}
+
+impl PostGroupField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            PostGroupField::AuthorId => "author_id",
+            PostGroupField::Title => "title",
+            PostGroupField::Slug => "slug",
+            PostGroupField::Status => "status",
+            PostGroupField::PublishedAt => "published_at",
+            PostGroupField::ViewCount => "view_count",
+        }
+    }
+}
+
+/// Sums or averages of `Post`'s numeric fields.
+pub struct PostAggregateNumbers(AggregateRow, &'static str);
+/// Sums or averages of `Post`'s numeric fields.
+#[Object]
+impl PostAggregateNumbers {
+    async fn view_count(&self) -> Option<f64> {
+        self.0.float(&format!("{}.view_count", self.1))
+    }
+}
+
+/// Smallest or largest values of `Post`'s fields.
+pub struct PostAggregateBounds(AggregateRow, &'static str);
+/// Smallest or largest values of `Post`'s fields.
+#[Object]
+impl PostAggregateBounds {
+    async fn published_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime(&format!("{}.published_at", self.1))?)
+    }
+
+    async fn view_count(&self) -> Option<i64> {
+        self.0.int(&format!("{}.view_count", self.1))
+    }
+}
+
+/// Aggregates over the `Post` rows a filter matches.
+pub struct PostAggregate(pub AggregateRow);
+/// Aggregates over the `Post` rows a filter matches.
+#[Object]
+impl PostAggregate {
+    /// Number of rows.
+    async fn count(&self) -> i64 {
+        self.0.count()
+    }
+
+    /// Sums of the numeric fields (null when there are no rows).
+    async fn sum(&self) -> PostAggregateNumbers {
+        PostAggregateNumbers(self.0.clone(), "sum")
+    }
+
+    /// Averages of the numeric fields (null when there are no rows).
+    async fn avg(&self) -> PostAggregateNumbers {
+        PostAggregateNumbers(self.0.clone(), "avg")
+    }
+
+    /// Smallest values of the numeric and date fields (null when there are no rows).
+    async fn min(&self) -> PostAggregateBounds {
+        PostAggregateBounds(self.0.clone(), "min")
+    }
+
+    /// Largest values of the numeric and date fields (null when there are no rows).
+    async fn max(&self) -> PostAggregateBounds {
+        PostAggregateBounds(self.0.clone(), "max")
+    }
+}
+
+/// The values a group shares; fields not grouped by are null.
+pub struct PostGroupKey(AggregateRow);
+/// The values a group shares; fields not grouped by are null.
+#[Object]
+impl PostGroupKey {
+    async fn author_id(&self) -> Option<ID> {
+        self.0.id("key.author_id")
+    }
+
+    async fn title(&self) -> Option<String> {
+        self.0.text("key.title")
+    }
+
+    async fn slug(&self) -> Option<String> {
+        self.0.text("key.slug")
+    }
+
+    async fn status(&self) -> Result<Option<PostStatus>> {
+        Ok(self.0.text("key.status").as_deref().map(PostStatus::from_db).transpose()?)
+    }
+
+    async fn published_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.0.datetime("key.published_at")?)
+    }
+
+    async fn view_count(&self) -> Option<i64> {
+        self.0.int("key.view_count")
+    }
+}
+
+/// One group of `Post` rows.
+pub struct PostGroup(pub AggregateRow);
+/// One group of `Post` rows.
+#[Object]
+impl PostGroup {
+    /// The values the rows of this group share.
+    async fn key(&self) -> PostGroupKey {
+        PostGroupKey(self.0.clone())
+    }
+
+    /// Aggregates over the rows of this group.
+    async fn aggregate(&self) -> PostAggregate {
+        PostAggregate(self.0.clone())
+    }
+}
+
+/// A page of `Post` rows with cursors.
+pub struct PostConnection(pub Page<Post>);
+/// A page of `Post` rows with cursors.
+#[Object]
+impl PostConnection {
+    /// The rows of this page, each with its cursor.
+    async fn edges(&self) -> Vec<PostEdge> {
+        self.0
+            .edges
+            .iter()
+            .map(|e| PostEdge {
+                cursor: e.cursor.clone(),
+                node: e.node.clone(),
+            })
+            .collect()
+    }
+
+    /// Where this page lies.
+    async fn page_info(&self) -> &PageInfo {
+        &self.0.page_info
+    }
+
+    /// The number of rows the filter matches, ignoring paging (counted only when selected).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let cx = Ctx::of(ctx)?;
+        Ok(self.0.total_count(&cx).await?)
+    }
+}
+
+/// A `Post` and its cursor.
+pub struct PostEdge {
+    cursor: String,
+    node: Post,
+}
+
+/// A `Post` and its cursor.
+#[Object]
+impl PostEdge {
+    /// Opaque position of this row, for `after` / `before`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The row.
+    async fn node(&self) -> &Post {
+        &self.node
+    }
+}
+
 /// An article by one author.
 #[Object]
 impl Post {
@@ -55,7 +406,11 @@ impl Post {
 
     async fn author(&self, ctx: &Context<'_>) -> Result<crate::models::author::Author> {
         let cx = Ctx::of(ctx)?;
-        Ok(crate::models::author::get(&cx, self.author_id).await?)
+        Ok(
+            read::by_key(&cx, Key::from(self.author_id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("Author"))?,
+        )
     }
 
     /// Primary key of the related `Author`.
@@ -94,13 +449,78 @@ impl Post {
     async fn tags(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::tag::TagWhere>,
+        order_by: Option<Vec<crate::graphql::tag::TagOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::tag::Tag>> {
         let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::tag::Tag,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
         Ok(
-            crate::models::tag::list_via_posts_tags_post_id(&cx, self.id, limit, offset)
+            read::related(
+                    &cx,
+                    select,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "post_id",
+                        child: "tag_id",
+                    },
+                    Key::from(self.id),
+                    limit,
+                    offset,
+                )
                 .await?,
+        )
+    }
+
+    /// The same rows as `tags`, as a page with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn tags_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::tag::TagWhere>,
+        order_by: Option<Vec<crate::graphql::tag::TagOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::tag::TagConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::tag::Tag,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+
+        Ok(
+            crate::graphql::tag::TagConnection(
+                read::related_connection(
+                        &cx,
+                        select,
+                        Link::Join {
+                            table: "posts_tags",
+                            parent: "post_id",
+                            child: "tag_id",
+                        },
+                        Key::from(self.id),
+                        args,
+                    )
+                    .await?,
+            ),
         )
     }
 
@@ -111,11 +531,71 @@ impl Post {
     async fn comments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::comment::CommentWhere>,
+        order_by: Option<Vec<crate::graphql::comment::CommentOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::comment::Comment>> {
         let cx = Ctx::of(ctx)?;
-        Ok(crate::models::comment::list_by_post_id(&cx, self.id, limit, offset).await?)
+        let select = Select::new::<
+            crate::models::comment::Comment,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(
+            read::related(
+                    &cx,
+                    select,
+                    Link::Column("post_id"),
+                    Key::from(self.id),
+                    limit,
+                    offset,
+                )
+                .await?,
+        )
+    }
+
+    /// The same rows as `comments`, as a page with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn comments_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::comment::CommentWhere>,
+        order_by: Option<Vec<crate::graphql::comment::CommentOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::comment::CommentConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::comment::Comment,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+
+        Ok(
+            crate::graphql::comment::CommentConnection(
+                read::related_connection(
+                        &cx,
+                        select,
+                        Link::Column("post_id"),
+                        Key::from(self.id),
+                        args,
+                    )
+                    .await?,
+            ),
+        )
     }
 }
 
@@ -210,18 +690,114 @@ impl PostQuery {
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
 
-    /// A page of `Post` rows in the default order.
+    /// A page of `Post` rows; ordered by `orderBy`, else by search rank, else by the default ordering.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
     )]
     async fn posts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        search: Option<String>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
-    ) -> Result<Vec<Post>> {
+    ) -> Result<Vec<crate::models::post::Post>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::list(&cx, limit, offset).await?)
+        let select = Select::new::<
+            store::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), search.as_deref())?;
+        Ok(read::list(&cx, select, limit, offset).await?)
+    }
+
+    /// A page of `Post` rows with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn posts_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        search: Option<String>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::post::PostConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            store::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), search.as_deref())?;
+        Ok(
+            PostConnection(
+                read::connection(
+                        &cx,
+                        select,
+                        PageArgs {
+                            first,
+                            after,
+                            last,
+                            before,
+                        },
+                    )
+                    .await?,
+            ),
+        )
+    }
+
+    /// Count, sums, averages, minimums and maximums over the `Post` rows the filter matches.
+    async fn posts_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<PostWhere>,
+        search: Option<String>,
+    ) -> Result<PostAggregate> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            Post,
+            _,
+            PostOrderBy,
+        >(filter.as_ref(), None, search.as_deref())?;
+        Ok(PostAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+    }
+
+    /// `Post` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
+    )]
+    async fn posts_group_by(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<PostGroupField>,
+        #[graphql(name = "where")]
+        filter: Option<PostWhere>,
+        having: Option<PostHaving>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+    ) -> Result<Vec<PostGroup>> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<Post, _, PostOrderBy>(filter.as_ref(), None, None)?;
+        let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
+        let having = having.as_ref().map(filter::having).transpose()?;
+        let groups = read::group_by(
+                &cx,
+                select,
+                &columns,
+                having,
+                store::MEASURES,
+                limit,
+                offset,
+            )
+            .await?;
+        Ok(groups.into_iter().map(PostGroup).collect())
     }
 }
 

@@ -3,11 +3,216 @@
 
 //! The GraphQL face of `Tag`: its object type, inputs, queries and mutations.
 
+use async_graphql::Enum;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, Link, Select};
 use crate::models::tag::{self as store, NewTag, Tag, TagChanges};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+
+/// Conditions on `Tag` rows; every field given must hold.
+#[derive(Debug, InputObject)]
+pub struct TagWhere {
+    /// Every filter in the list holds.
+    pub and: Option<Vec<TagWhere>>,
+    /// At least one filter in the list holds.
+    pub or: Option<Vec<TagWhere>>,
+    /// The filter does not hold.
+    pub not: Option<Box<TagWhere>>,
+    pub id: Option<filter::Equatable<ID>>,
+    pub name: Option<filter::StringFilter>,
+    pub posts: Option<crate::graphql::post::PostListFilter>,
+}
+
+/// One sort key of `Tag` rows: name exactly one field.
+#[derive(Debug, InputObject)]
+pub struct TagOrderBy {
+    pub id: Option<OrderDirection>,
+    pub name: Option<OrderDirection>,
+    /// Where nulls sort (default: last).
+    pub nulls: Option<NullsOrder>,
+}
+
+/// Conditions on the related `Tag` rows of a to-many relation.
+#[derive(Debug, InputObject)]
+pub struct TagListFilter {
+    /// At least one related row matches.
+    pub some: Option<Box<TagWhere>>,
+    /// Every related row matches (true when there are none).
+    pub every: Option<Box<TagWhere>>,
+    /// No related row matches.
+    pub none: Option<Box<TagWhere>>,
+}
+
+/// Conditions on groups of `Tag` rows.
+#[derive(Debug, InputObject)]
+pub struct TagHaving {
+    /// Every condition in the list holds.
+    pub and: Option<Vec<TagHaving>>,
+    /// At least one condition in the list holds.
+    pub or: Option<Vec<TagHaving>>,
+    /// The condition does not hold.
+    pub not: Option<Box<TagHaving>>,
+    /// The number of rows in the group.
+    pub count: Option<filter::Comparable<i64>>,
+}
+
+impl Where for TagWhere {
+    const TABLE: &'static str = "tags";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.id("id", self.id.as_ref(), true)?;
+        w.field("name", self.name.as_ref())?;
+        w.via("id", "posts_tags", "tag_id", "post_id", self.posts.as_ref())?;
+        Ok(())
+    }
+}
+
+impl ListFilter for TagListFilter {
+    type Where = TagWhere;
+    fn some(&self) -> Option<&TagWhere> {
+        self.some.as_deref()
+    }
+
+    fn every(&self) -> Option<&TagWhere> {
+        self.every.as_deref()
+    }
+
+    fn none(&self) -> Option<&TagWhere> {
+        self.none.as_deref()
+    }
+}
+
+impl OrderBy for TagOrderBy {
+    const TABLE: &'static str = "tags";
+    const KEY: &'static str = "id";
+    fn pick(&self, p: &mut Picker<'_, '_>) -> Result<(), ApiError> {
+        p.nulls(self.nulls);
+        p.column("id", "id", self.id, false, SortAs::Plain);
+        p.column("name", "name", self.name, false, SortAs::Plain);
+        Ok(())
+    }
+}
+
+impl Where for TagHaving {
+    const TABLE: &'static str = "tags";
+    const KEY: &'static str = "id";
+    fn write(&self, w: &mut Conds<'_, '_>) -> Result<(), ApiError> {
+        w.and(self.and.as_deref())?;
+        w.or(self.or.as_deref())?;
+        w.not(self.not.as_deref())?;
+        w.count(self.count.as_ref())?;
+        Ok(())
+    }
+}
+
+/// Fields `Tag` rows can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TagGroupField {
+    Name,
+}
+
+impl TagGroupField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            TagGroupField::Name => "name",
+        }
+    }
+}
+
+/// Aggregates over the `Tag` rows a filter matches.
+pub struct TagAggregate(pub AggregateRow);
+/// Aggregates over the `Tag` rows a filter matches.
+#[Object]
+impl TagAggregate {
+    /// Number of rows.
+    async fn count(&self) -> i64 {
+        self.0.count()
+    }
+}
+
+/// The values a group shares; fields not grouped by are null.
+pub struct TagGroupKey(AggregateRow);
+/// The values a group shares; fields not grouped by are null.
+#[Object]
+impl TagGroupKey {
+    async fn name(&self) -> Option<String> {
+        self.0.text("key.name")
+    }
+}
+
+/// One group of `Tag` rows.
+pub struct TagGroup(pub AggregateRow);
+/// One group of `Tag` rows.
+#[Object]
+impl TagGroup {
+    /// The values the rows of this group share.
+    async fn key(&self) -> TagGroupKey {
+        TagGroupKey(self.0.clone())
+    }
+
+    /// Aggregates over the rows of this group.
+    async fn aggregate(&self) -> TagAggregate {
+        TagAggregate(self.0.clone())
+    }
+}
+
+/// A page of `Tag` rows with cursors.
+pub struct TagConnection(pub Page<Tag>);
+/// A page of `Tag` rows with cursors.
+#[Object]
+impl TagConnection {
+    /// The rows of this page, each with its cursor.
+    async fn edges(&self) -> Vec<TagEdge> {
+        self.0
+            .edges
+            .iter()
+            .map(|e| TagEdge {
+                cursor: e.cursor.clone(),
+                node: e.node.clone(),
+            })
+            .collect()
+    }
+
+    /// Where this page lies.
+    async fn page_info(&self) -> &PageInfo {
+        &self.0.page_info
+    }
+
+    /// The number of rows the filter matches, ignoring paging (counted only when selected).
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let cx = Ctx::of(ctx)?;
+        Ok(self.0.total_count(&cx).await?)
+    }
+}
+
+/// A `Tag` and its cursor.
+pub struct TagEdge {
+    cursor: String,
+    node: Tag,
+}
+
+/// A `Tag` and its cursor.
+#[Object]
+impl TagEdge {
+    /// Opaque position of this row, for `after` / `before`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The row.
+    async fn node(&self) -> &Tag {
+        &self.node
+    }
+}
 
 #[Object]
 impl Tag {
@@ -27,13 +232,78 @@ impl Tag {
     async fn posts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::post::Post>> {
         let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::post::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
         Ok(
-            crate::models::post::list_via_posts_tags_tag_id(&cx, self.id, limit, offset)
+            read::related(
+                    &cx,
+                    select,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "tag_id",
+                        child: "post_id",
+                    },
+                    Key::from(self.id),
+                    limit,
+                    offset,
+                )
                 .await?,
+        )
+    }
+
+    /// The same rows as `posts`, as a page with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn posts_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::post::PostWhere>,
+        order_by: Option<Vec<crate::graphql::post::PostOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::post::PostConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            crate::models::post::Post,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+
+        Ok(
+            crate::graphql::post::PostConnection(
+                read::related_connection(
+                        &cx,
+                        select,
+                        Link::Join {
+                            table: "posts_tags",
+                            parent: "tag_id",
+                            child: "post_id",
+                        },
+                        Key::from(self.id),
+                        args,
+                    )
+                    .await?,
+            ),
         )
     }
 }
@@ -83,18 +353,107 @@ impl TagQuery {
         Ok(store::find(&cx, convert::id_i32("id", &id)?).await?)
     }
 
-    /// A page of `Tag` rows in the default order.
+    /// A page of `Tag` rows; ordered by `orderBy`, else by search rank, else by the default ordering.
     #[graphql(
         complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
     )]
     async fn tags(
         &self,
         ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::tag::TagWhere>,
+        order_by: Option<Vec<crate::graphql::tag::TagOrderBy>>,
         limit: Option<i32>,
         offset: Option<i32>,
-    ) -> Result<Vec<Tag>> {
+    ) -> Result<Vec<crate::models::tag::Tag>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::list(&cx, limit, offset).await?)
+        let select = Select::new::<
+            store::Tag,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(read::list(&cx, select, limit, offset).await?)
+    }
+
+    /// A page of `Tag` rows with cursors.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(first.or(last), child_complexity)"
+    )]
+    async fn tags_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<crate::graphql::tag::TagWhere>,
+        order_by: Option<Vec<crate::graphql::tag::TagOrderBy>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<crate::graphql::tag::TagConnection> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<
+            store::Tag,
+            _,
+            _,
+        >(filter.as_ref(), order_by.as_deref(), None)?;
+        Ok(
+            TagConnection(
+                read::connection(
+                        &cx,
+                        select,
+                        PageArgs {
+                            first,
+                            after,
+                            last,
+                            before,
+                        },
+                    )
+                    .await?,
+            ),
+        )
+    }
+
+    /// Count, sums, averages, minimums and maximums over the `Tag` rows the filter matches.
+    async fn tags_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: Option<TagWhere>,
+    ) -> Result<TagAggregate> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<Tag, _, TagOrderBy>(filter.as_ref(), None, None)?;
+        Ok(TagAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+    }
+
+    /// `Tag` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
+    #[graphql(
+        complexity = "crate::runtime::paging::list_complexity(limit, child_complexity)"
+    )]
+    async fn tags_group_by(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<TagGroupField>,
+        #[graphql(name = "where")]
+        filter: Option<TagWhere>,
+        having: Option<TagHaving>,
+        limit: Option<i32>,
+        offset: Option<i32>,
+    ) -> Result<Vec<TagGroup>> {
+        let cx = Ctx::of(ctx)?;
+        let select = Select::new::<Tag, _, TagOrderBy>(filter.as_ref(), None, None)?;
+        let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
+        let having = having.as_ref().map(filter::having).transpose()?;
+        let groups = read::group_by(
+                &cx,
+                select,
+                &columns,
+                having,
+                store::MEASURES,
+                limit,
+                offset,
+            )
+            .await?;
+        Ok(groups.into_iter().map(TagGroup).collect())
     }
 }
 

@@ -8,10 +8,13 @@ use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
+use crate::runtime::order::{DefaultSort, SortAs};
+use crate::runtime::read::Measure;
+use crate::runtime::select::{Key, Row};
 use crate::schema::authors;
 
 /// Someone who writes posts.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(
     table_name = authors,
     primary_key(id),
@@ -28,6 +31,33 @@ pub struct Author {
     pub joined_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl Row for Author {
+    const TABLE: &'static str = "authors";
+    const KEY: &'static str = "id";
+    const NUMERIC_KEY: bool = true;
+    const DEFAULT_ORDER: &'static [DefaultSort] = &[
+        DefaultSort {
+            name: "name",
+            column: "name",
+            desc: false,
+            nullable: false,
+            sort_as: SortAs::Plain,
+        },
+    ];
+    const SEARCH_TABLE: Option<&'static str> = None;
+    fn key(&self) -> Key {
+        Key::from(self.id)
+    }
+}
+
+/// Fields aggregates cover.
+pub const MEASURES: &[Measure] = &[
+    Measure {
+        column: "joined_at",
+        numeric: false,
+        decimal: false,
+    },
+];
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = authors)]
@@ -71,8 +101,7 @@ pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
 
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Author>, ApiError> {
-    cx.db
-        .run(move |conn| Ok(
+    cx.run(move |conn| Ok(
             by_key(key).select(Author::as_select()).first(conn).optional()?,
         ))
         .await
@@ -83,39 +112,9 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Author, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Author"))
 }
 
-/// One page of `query`'s rows in the default order; the primary key breaks ties.
-async fn load_page(
-    cx: &Ctx<'_>,
-    query: RowQuery,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Author>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| Ok(
-            query
-                .select(Author::as_select())
-                .order_by((authors::name.asc(), authors::id.asc()))
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        ))
-        .await
-}
-
-/// One page of rows in the default order.
-pub async fn list(
-    cx: &Ctx<'_>,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Author>, ApiError> {
-    load_page(cx, authors::table.into_boxed(), limit, offset).await
-}
-
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewAuthor) -> Result<Author, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::insert_into(authors::table)
                     .values(&new)
@@ -132,8 +131,7 @@ pub async fn update(
     key: i32,
     changes: AuthorChanges,
 ) -> Result<Author, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             let row = if changes.is_empty() {
                 by_key(key).select(Author::as_select()).first(conn).optional()?
             } else {
@@ -151,8 +149,7 @@ pub async fn update(
 
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Author>, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::delete(authors::table.filter(authors::id.eq(key)))
                     .returning(Author::as_returning())

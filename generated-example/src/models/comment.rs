@@ -8,10 +8,13 @@ use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
+use crate::runtime::order::{DefaultSort, SortAs};
+use crate::runtime::read::Measure;
+use crate::runtime::select::{Key, Row};
 use crate::schema::comments;
 
 /// A reader's comment on a post.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(
     table_name = comments,
     primary_key(id),
@@ -25,6 +28,33 @@ pub struct Comment {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl Row for Comment {
+    const TABLE: &'static str = "comments";
+    const KEY: &'static str = "id";
+    const NUMERIC_KEY: bool = true;
+    const DEFAULT_ORDER: &'static [DefaultSort] = &[
+        DefaultSort {
+            name: "createdAt",
+            column: "created_at",
+            desc: false,
+            nullable: false,
+            sort_as: SortAs::Plain,
+        },
+    ];
+    const SEARCH_TABLE: Option<&'static str> = None;
+    fn key(&self) -> Key {
+        Key::from(self.id)
+    }
+}
+
+/// Fields aggregates cover.
+pub const MEASURES: &[Measure] = &[
+    Measure {
+        column: "created_at",
+        numeric: false,
+        decimal: false,
+    },
+];
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = comments)]
@@ -66,8 +96,7 @@ pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
 
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Comment>, ApiError> {
-    cx.db
-        .run(move |conn| Ok(
+    cx.run(move |conn| Ok(
             by_key(key).select(Comment::as_select()).first(conn).optional()?,
         ))
         .await
@@ -78,55 +107,9 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Comment, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Comment"))
 }
 
-/// One page of `query`'s rows in the default order; the primary key breaks ties.
-async fn load_page(
-    cx: &Ctx<'_>,
-    query: RowQuery,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Comment>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| Ok(
-            query
-                .select(Comment::as_select())
-                .order_by((comments::created_at.asc(), comments::id.asc()))
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        ))
-        .await
-}
-
-/// One page of rows in the default order.
-pub async fn list(
-    cx: &Ctx<'_>,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Comment>, ApiError> {
-    load_page(cx, comments::table.into_boxed(), limit, offset).await
-}
-
-/// One page of the rows whose `post_id` is `value`.
-pub async fn list_by_post_id(
-    cx: &Ctx<'_>,
-    value: i32,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Comment>, ApiError> {
-    load_page(
-            cx,
-            comments::table.filter(comments::post_id.eq(value)).into_boxed(),
-            limit,
-            offset,
-        )
-        .await
-}
-
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewComment) -> Result<Comment, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             crate::runtime::db::check_reference(
                 conn,
                 "postId",
@@ -149,8 +132,7 @@ pub async fn update(
     key: i32,
     changes: CommentChanges,
 ) -> Result<Comment, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             crate::runtime::db::check_reference(
                 conn,
                 "postId",
@@ -174,8 +156,7 @@ pub async fn update(
 
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Comment>, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::delete(comments::table.filter(comments::id.eq(key)))
                     .returning(Comment::as_returning())

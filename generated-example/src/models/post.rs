@@ -8,10 +8,13 @@ use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
+use crate::runtime::order::{DefaultSort, SortAs};
+use crate::runtime::read::Measure;
+use crate::runtime::select::{Key, Row};
 use crate::schema::posts;
 
 /// An article by one author.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = posts, primary_key(id), check_for_backend(diesel::sqlite::Sqlite))]
 pub struct Post {
     pub id: i32,
@@ -24,6 +27,45 @@ pub struct Post {
     pub view_count: i32,
 }
 
+impl Row for Post {
+    const TABLE: &'static str = "posts";
+    const KEY: &'static str = "id";
+    const NUMERIC_KEY: bool = true;
+    const DEFAULT_ORDER: &'static [DefaultSort] = &[
+        DefaultSort {
+            name: "publishedAt",
+            column: "published_at",
+            desc: true,
+            nullable: true,
+            sort_as: SortAs::Plain,
+        },
+        DefaultSort {
+            name: "title",
+            column: "title",
+            desc: false,
+            nullable: false,
+            sort_as: SortAs::Plain,
+        },
+    ];
+    const SEARCH_TABLE: Option<&'static str> = Some("posts_fts");
+    fn key(&self) -> Key {
+        Key::from(self.id)
+    }
+}
+
+/// Fields aggregates cover.
+pub const MEASURES: &[Measure] = &[
+    Measure {
+        column: "published_at",
+        numeric: false,
+        decimal: false,
+    },
+    Measure {
+        column: "view_count",
+        numeric: true,
+        decimal: false,
+    },
+];
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = posts)]
@@ -72,10 +114,7 @@ pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
 
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Post>, ApiError> {
-    cx.db
-        .run(move |conn| Ok(
-            by_key(key).select(Post::as_select()).first(conn).optional()?,
-        ))
+    cx.run(move |conn| Ok(by_key(key).select(Post::as_select()).first(conn).optional()?))
         .await
 }
 
@@ -84,79 +123,9 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Post, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Post"))
 }
 
-/// One page of `query`'s rows in the default order; the primary key breaks ties.
-async fn load_page(
-    cx: &Ctx<'_>,
-    query: RowQuery,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Post>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| Ok(
-            query
-                .select(Post::as_select())
-                .order_by((
-                    posts::published_at.desc(),
-                    posts::title.asc(),
-                    posts::id.asc(),
-                ))
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        ))
-        .await
-}
-
-/// One page of rows in the default order.
-pub async fn list(
-    cx: &Ctx<'_>,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Post>, ApiError> {
-    load_page(cx, posts::table.into_boxed(), limit, offset).await
-}
-
-/// One page of the rows whose `author_id` is `value`.
-pub async fn list_by_author_id(
-    cx: &Ctx<'_>,
-    value: i32,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Post>, ApiError> {
-    load_page(
-            cx,
-            posts::table.filter(posts::author_id.eq(value)).into_boxed(),
-            limit,
-            offset,
-        )
-        .await
-}
-
-/// One page of the rows linked through `posts_tags` to `value`.
-pub async fn list_via_posts_tags_tag_id(
-    cx: &Ctx<'_>,
-    value: i32,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Post>, ApiError> {
-    use crate::schema::posts_tags;
-    let linked = posts_tags::table
-        .filter(posts_tags::tag_id.eq(value))
-        .select(posts_tags::post_id);
-    load_page(
-            cx,
-            posts::table.filter(posts::id.eq_any(linked)).into_boxed(),
-            limit,
-            offset,
-        )
-        .await
-}
-
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewPost) -> Result<Post, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             crate::runtime::db::check_reference(
                 conn,
                 "authorId",
@@ -179,8 +148,7 @@ pub async fn update(
     key: i32,
     changes: PostChanges,
 ) -> Result<Post, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             crate::runtime::db::check_reference(
                 conn,
                 "authorId",
@@ -204,8 +172,7 @@ pub async fn update(
 
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Post>, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::delete(posts::table.filter(posts::id.eq(key)))
                     .returning(Post::as_returning())

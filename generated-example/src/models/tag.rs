@@ -8,15 +8,31 @@ use diesel::prelude::*;
 use crate::runtime::context::Ctx;
 use crate::runtime::db::Conn;
 use crate::runtime::error::ApiError;
+use crate::runtime::order::DefaultSort;
+use crate::runtime::read::Measure;
+use crate::runtime::select::{Key, Row};
 use crate::schema::tags;
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = tags, primary_key(id), check_for_backend(diesel::sqlite::Sqlite))]
 pub struct Tag {
     pub id: i32,
     pub name: String,
 }
 
+impl Row for Tag {
+    const TABLE: &'static str = "tags";
+    const KEY: &'static str = "id";
+    const NUMERIC_KEY: bool = true;
+    const DEFAULT_ORDER: &'static [DefaultSort] = &[];
+    const SEARCH_TABLE: Option<&'static str> = None;
+    fn key(&self) -> Key {
+        Key::from(self.id)
+    }
+}
+
+/// Fields aggregates cover.
+pub const MEASURES: &[Measure] = &[];
 /// A row to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tags)]
@@ -51,10 +67,7 @@ pub fn exists(conn: &mut Conn, key: i32) -> Result<bool, ApiError> {
 
 /// The row with this key, if any.
 pub async fn find(cx: &Ctx<'_>, key: i32) -> Result<Option<Tag>, ApiError> {
-    cx.db
-        .run(move |conn| Ok(
-            by_key(key).select(Tag::as_select()).first(conn).optional()?,
-        ))
+    cx.run(move |conn| Ok(by_key(key).select(Tag::as_select()).first(conn).optional()?))
         .await
 }
 
@@ -63,59 +76,9 @@ pub async fn get(cx: &Ctx<'_>, key: i32) -> Result<Tag, ApiError> {
     find(cx, key).await?.ok_or_else(|| ApiError::not_found("Tag"))
 }
 
-/// One page of `query`'s rows in the default order; the primary key breaks ties.
-async fn load_page(
-    cx: &Ctx<'_>,
-    query: RowQuery,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Tag>, ApiError> {
-    let (limit, offset) = cx.page(limit, offset)?;
-    cx.db
-        .run(move |conn| Ok(
-            query
-                .select(Tag::as_select())
-                .order_by(tags::id.asc())
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?,
-        ))
-        .await
-}
-
-/// One page of rows in the default order.
-pub async fn list(
-    cx: &Ctx<'_>,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Tag>, ApiError> {
-    load_page(cx, tags::table.into_boxed(), limit, offset).await
-}
-
-/// One page of the rows linked through `posts_tags` to `value`.
-pub async fn list_via_posts_tags_post_id(
-    cx: &Ctx<'_>,
-    value: i32,
-    limit: Option<i32>,
-    offset: Option<i32>,
-) -> Result<Vec<Tag>, ApiError> {
-    use crate::schema::posts_tags;
-    let linked = posts_tags::table
-        .filter(posts_tags::post_id.eq(value))
-        .select(posts_tags::tag_id);
-    load_page(
-            cx,
-            tags::table.filter(tags::id.eq_any(linked)).into_boxed(),
-            limit,
-            offset,
-        )
-        .await
-}
-
 /// Inserts a row and returns it as stored.
 pub async fn create(cx: &Ctx<'_>, new: NewTag) -> Result<Tag, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::insert_into(tags::table)
                     .values(&new)
@@ -132,8 +95,7 @@ pub async fn update(
     key: i32,
     changes: TagChanges,
 ) -> Result<Tag, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             let row = if changes.is_empty() {
                 by_key(key).select(Tag::as_select()).first(conn).optional()?
             } else {
@@ -151,8 +113,7 @@ pub async fn update(
 
 /// Deletes the row with this key and returns it, or `None` if there was none.
 pub async fn delete(cx: &Ctx<'_>, key: i32) -> Result<Option<Tag>, ApiError> {
-    cx.db
-        .transaction(move |conn| {
+    cx.transaction(move |conn| {
             Ok(
                 diesel::delete(tags::table.filter(tags::id.eq(key)))
                     .returning(Tag::as_returning())

@@ -34,6 +34,9 @@ pub struct Config {
     /// Largest `limit` a list accepts.
     #[arg(long, env = "MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: i64,
+    /// Report the SQL statements each request ran as `extensions.sqlStatements` in its response.
+    #[arg(long, env = "REPORT_SQL_STATEMENTS")]
+    pub report_sql_statements: bool,
 }
 
 impl Config {

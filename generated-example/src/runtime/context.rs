@@ -6,7 +6,11 @@
 //! Every data-access function takes a [`Ctx`], so permissions, caching, change events, audit and
 //! statement counting each hook in at one place.
 
-use crate::runtime::db::Db;
+use std::sync::Arc;
+use async_graphql::dataloader::DataLoader;
+use crate::runtime::batch::Batcher;
+use crate::runtime::db::{Conn, Db};
+use crate::runtime::metrics::RequestStats;
 use crate::runtime::error::{ApiError, ErrorCode};
 
 /// Who is making the request.
@@ -59,13 +63,17 @@ impl Limits {
 pub struct RequestContext {
     pub identity: Identity,
     pub limits: Limits,
+    /// The SQL statements this request has run so far.
+    pub stats: Arc<RequestStats>,
 }
 
-/// What a data-access function needs: the database and the request it serves.
+/// What a data-access function needs: the database, the request it serves, and the request's
+/// batch loader (which gathers the relation reads of sibling rows into one statement).
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub db: &'a Db,
     pub request: &'a RequestContext,
+    pub batch: &'a DataLoader<Batcher>,
 }
 
 impl<'a> Ctx<'a> {
@@ -74,7 +82,26 @@ impl<'a> Ctx<'a> {
         Ok(Ctx {
             db: ctx.data::<Db>()?,
             request: ctx.data::<RequestContext>()?,
+            batch: ctx.data::<DataLoader<Batcher>>()?,
         })
+    }
+
+    /// Runs `work` on a pooled connection, charging its statements to this request.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.run(&self.request.stats, work).await
+    }
+
+    /// Runs `work` in one transaction, charging its statements to this request.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db.transaction(&self.request.stats, work).await
     }
 
     /// Checked `(limit, offset)` for a list under this request's limits.

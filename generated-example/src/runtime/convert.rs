@@ -183,6 +183,13 @@ pub fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
+/// Reads a date-time as Diesel stores it in SQLite (`2024-05-01 12:00:00.5+00:00`).
+pub fn stored_datetime(stored: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .map(|dt| dt.with_timezone(&chrono::Utc))
+        .map_err(|e| ApiError::internal(format!("stored date-time {stored:?}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,13 @@
 //! The SQLite connection pool. Diesel is synchronous, so every query runs on tokio's blocking
 //! pool and the async runtime never waits on the database.
 
-use diesel::connection::SimpleConnection;
+use std::sync::Arc;
+use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
 
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -20,7 +22,8 @@ pub struct Db {
     pool: Pool<ConnectionManager<SqliteConnection>>,
 }
 
-/// Per-connection settings: enforce foreign keys, wait on locks instead of failing at once.
+/// Per-connection settings: enforce foreign keys, wait on locks instead of failing at once, and
+/// count every statement for the metrics.
 #[derive(Debug)]
 struct Pragmas;
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
@@ -31,7 +34,13 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
         conn.batch_execute(
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
             )
-            .map_err(diesel::r2d2::Error::QueryError)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                METRICS.statement();
+            }
+        });
+        Ok(())
     }
 }
 
@@ -57,6 +66,7 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size)
             .connection_customizer(Box::new(Pragmas))
+            .test_on_check_out(false)
             .build(manager)
             .map_err(|e| OpenError(format!("cannot open database `{path}`: {e}")))?;
         let mut conn = pool
@@ -69,33 +79,50 @@ impl Db {
         Ok(Db { pool })
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// Runs `work` with a pooled connection on the blocking thread pool; its statements are
+    /// charged to `stats`.
+    pub async fn run<T, F>(
+        &self,
+        stats: &Arc<RequestStats>,
+        work: F,
+    ) -> Result<T, ApiError>
     where
         F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let stats = stats.clone();
         tokio::task::spawn_blocking(move || {
-                let mut conn = pool.get().map_err(ApiError::unavailable)?;
-                work(&mut conn)
+                charged_to(
+                    &stats,
+                    || {
+                        let mut conn = pool.get().map_err(ApiError::unavailable)?;
+                        work(&mut conn)
+                    },
+                )
             })
             .await
             .map_err(ApiError::internal)?
     }
 
     /// Runs `work` inside one transaction: all of it commits, or none of it.
-    pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn transaction<T, F>(
+        &self,
+        stats: &Arc<RequestStats>,
+        work: F,
+    ) -> Result<T, ApiError>
     where
         F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| conn.immediate_transaction(work)).await
+        self.run(stats, move |conn| conn.immediate_transaction(work)).await
     }
 
     /// `SELECT 1`: is the database answering?
     pub async fn ping(&self) -> Result<(), ApiError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(ApiError::from)).await
+        let stats = Arc::new(RequestStats::default());
+        self.run(&stats, |conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
+            .await
     }
 }
 

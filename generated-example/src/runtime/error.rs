@@ -22,6 +22,10 @@ pub enum ErrorCode {
     InvalidId,
     /// A paging argument is out of range.
     LimitExceeded,
+    /// An argument is malformed (an `orderBy` element naming two fields, `first` with `last`).
+    InvalidArgument,
+    /// A connection cursor was not issued for this query, or was altered.
+    InvalidCursor,
     /// The database is unavailable or busy.
     Unavailable,
     /// Anything else; details are logged, not sent.
@@ -37,6 +41,8 @@ impl ErrorCode {
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::InvalidId => "INVALID_ID",
             ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorCode::InvalidCursor => "INVALID_CURSOR",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }

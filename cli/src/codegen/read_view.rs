@@ -1,0 +1,641 @@
+//! The read surface of one model as view data: filter, ordering and having inputs, connection
+//! and aggregate types, and the shared runtime types they use. Every type is described once,
+//! here; the Rust template and the SDL printer both read the same description.
+
+use serde::Serialize;
+
+use super::view::{doc, model, resolver, rust_field, Resolver, SdlField};
+use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+
+/// An input object type.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDef {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    pub fields: Vec<InputField>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputField {
+    pub name: String,
+    pub ty: String,
+    /// `#[graphql(name = ...)]` when the Rust name cannot be the API name, and the doc lines.
+    pub attrs: String,
+    #[serde(skip)]
+    pub sdl: SdlField,
+}
+
+/// An output object type backed by a small wrapper struct.
+#[derive(Debug, Serialize)]
+pub struct ObjectDef {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    /// The struct declaration.
+    pub decl: String,
+    pub resolvers: Vec<Resolver>,
+}
+
+/// A plain GraphQL enum with no stored form (`PostGroupField`).
+#[derive(Debug, Serialize)]
+pub struct PlainEnum {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    /// `(Variant, column)`.
+    pub variants: Vec<(String, String)>,
+    #[serde(skip)]
+    pub graphql_values: Vec<String>,
+}
+
+/// Everything the model's GraphQL module needs for reads.
+#[derive(Debug, Serialize)]
+pub struct ReadView {
+    pub inputs: Vec<InputDef>,
+    /// Body of `Where::write` for `<Model>Where`.
+    pub where_body: String,
+    /// Body of `OrderBy::pick` for `<Model>OrderBy`.
+    pub order_body: String,
+    /// Whether other models filter on this one through a to-many relation (`<Model>ListFilter`).
+    pub list_filter: bool,
+    /// Body of `Where::write` for `<Model>Having`, and of `<Model>AggregateFilter::write`.
+    pub having_body: String,
+    pub aggregate_filter_body: Option<String>,
+    pub objects: Vec<ObjectDef>,
+    pub group_enum: Option<PlainEnum>,
+    /// `DefaultSort` items and `Measure` items for the model's data module.
+    pub default_order: Vec<String>,
+    pub measures: Vec<String>,
+    pub search_table: String,
+    pub numeric_key: String,
+    /// The expression of a row's key as a `Key`.
+    pub key_expr: String,
+    /// Shared filter types this model's inputs use (`IntFilter`, ...), for the SDL.
+    #[serde(skip)]
+    pub filter_types: Vec<String>,
+}
+
+fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
+    let rename =
+        if to_camel(name.trim_start_matches("r#")) != gql_name { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
+    InputField {
+        name: name.to_string(),
+        ty: ty.to_string(),
+        attrs: format!("{}{rename}", doc(description)),
+        sdl: SdlField {
+            name: gql_name.to_string(),
+            args: Vec::new(),
+            ty: gql_ty.to_string(),
+            description: description.map(str::to_string),
+            deprecation: None,
+        },
+    }
+}
+
+fn input(name: String, description: String, fields: Vec<InputField>) -> InputDef {
+    InputDef { doc: doc(Some(&description)), name, description, fields }
+}
+
+/// The shared filter input a scalar compares with: `(Rust type, GraphQL name)`.
+fn value_filter(f: &Field) -> Option<(String, String)> {
+    let comparable = |t: &str, n: &str| Some((format!("filter::Comparable<{t}>"), n.to_string()));
+    let equatable = |t: &str, n: &str| Some((format!("filter::Equatable<{t}>"), n.to_string()));
+    match &f.kind {
+        FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. } => equatable("ID", "IDFilter"),
+        FieldKind::Scalar(s) => match s {
+            ScalarKind::Integer | ScalarKind::BigInteger => comparable("i64", "IntFilter"),
+            ScalarKind::Float => comparable("f64", "FloatFilter"),
+            ScalarKind::Decimal { .. } => comparable("rust_decimal::Decimal", "DecimalFilter"),
+            ScalarKind::DateTime => comparable("chrono::DateTime<chrono::Utc>", "DateTimeFilter"),
+            ScalarKind::Date => comparable("chrono::NaiveDate", "DateFilter"),
+            ScalarKind::Time => comparable("chrono::NaiveTime", "TimeFilter"),
+            ScalarKind::Boolean => equatable("bool", "BooleanFilter"),
+            ScalarKind::Uuid => equatable("uuid::Uuid", "UUIDFilter"),
+            ScalarKind::String { .. } | ScalarKind::Text => Some(("filter::StringFilter".into(), "StringFilter".into())),
+            ScalarKind::Json => Some(("filter::JsonFilter".into(), "JSONFilter".into())),
+            ScalarKind::Enum { type_name, .. } => Some((format!("filter::Equatable<{type_name}>"), format!("{type_name}Filter"))),
+        },
+    }
+}
+
+/// How a column sorts (`SortAs` variant), or `None` if it cannot be sorted.
+fn sort_as(f: &Field) -> Option<&'static str> {
+    match &f.kind {
+        FieldKind::Scalar(ScalarKind::Json) => None,
+        FieldKind::Scalar(ScalarKind::Float) => Some("Float"),
+        FieldKind::Scalar(ScalarKind::Decimal { .. }) => Some("Decimal"),
+        _ => Some("Plain"),
+    }
+}
+
+/// Whether a field can be a `groupBy` key.
+fn groupable(f: &Field) -> bool {
+    !matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::Scalar(ScalarKind::Text | ScalarKind::Json))
+}
+
+/// `(numeric, decimal places)` for fields aggregates cover.
+fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
+    match &f.kind {
+        FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float) => Some((true, None)),
+        FieldKind::Scalar(ScalarKind::Decimal { decimal_places, .. }) => Some((true, Some(*decimal_places))),
+        FieldKind::Scalar(ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time) => Some((false, None)),
+        _ => None,
+    }
+}
+
+fn is_numeric_key(m: &Model) -> bool {
+    !matches!(m.pk_field().kind, FieldKind::PrimaryKey(PkKind::Uuid))
+}
+
+/// The `Key` of a key-holding field read from `self`.
+pub fn key_of(this: &str, f: &Field, numeric: bool) -> String {
+    match (numeric, f.nullable) {
+        (true, false) => format!("Key::from({this})"),
+        (true, true) => format!("{this}.map(Key::from)"),
+        (false, false) => format!("Key::from({this}.as_str())"),
+        (false, true) => format!("{this}.as_deref().map(Key::from)"),
+    }
+}
+
+/// Whether any relation lists this model (so `<Model>ListFilter` is needed).
+fn listed_by_others(ir: &Ir, m: &Model) -> bool {
+    ir.models.iter().any(|o| o.many_to_many.iter().any(|r| r.target == m.name) || o.reverse.iter().any(|r| r.source_model == m.name))
+}
+
+pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
+    let name = &m.name;
+    let numeric_key = is_numeric_key(m);
+    let mut filter_types = Vec::new();
+    let mut where_fields = vec![
+        field("and", &format!("Option<Vec<{name}Where>>"), "and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
+        field("or", &format!("Option<Vec<{name}Where>>"), "or", &format!("[{name}Where!]"), Some("At least one filter in the list holds.")),
+        field("not", &format!("Option<Box<{name}Where>>"), "not", &format!("{name}Where"), Some("The filter does not hold.")),
+    ];
+    let mut where_body =
+        vec!["w.and(self.and.as_deref())?;".to_string(), "w.or(self.or.as_deref())?;".into(), "w.not(self.not.as_deref())?;".into()];
+    let mut order_fields = Vec::new();
+    let mut order_body = vec!["p.nulls(self.nulls);".to_string()];
+    for f in &m.fields {
+        let rust = rust_field(f);
+        let api = super::view::input_name(f);
+        if let FieldKind::ForeignKey { target, .. } = &f.kind {
+            let t = model(ir, target);
+            where_fields.push(field(
+                &f.name,
+                &format!("Option<Box<crate::graphql::{}::{}Where>>", t.snake, t.name),
+                &f.graphql_name,
+                &format!("{}Where", t.name),
+                None,
+            ));
+            where_body.push(format!("w.to_one(\"{}\", self.{}.as_deref())?;", f.column, f.name));
+            order_fields.push(field(
+                &f.name,
+                &format!("Option<Box<crate::graphql::{}::{}OrderBy>>", t.snake, t.name),
+                &f.graphql_name,
+                &format!("{}OrderBy", t.name),
+                None,
+            ));
+            order_body.push(format!("p.relation(\"{}\", \"{}\", self.{}.as_deref(), {})?;", f.graphql_name, f.column, f.name, f.nullable));
+        }
+        if let Some((ty, gql_name)) = value_filter(f) {
+            where_fields.push(field(&rust, &format!("Option<{ty}>"), &api, &gql_name, None));
+            if !filter_types.contains(&gql_name) {
+                filter_types.push(gql_name.clone());
+            }
+            let key_like = matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. });
+            if key_like {
+                let numeric = match &f.kind {
+                    FieldKind::ForeignKey { target_pk, .. } => *target_pk != PkKind::Uuid,
+                    _ => numeric_key,
+                };
+                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {numeric})?;", f.column));
+            } else {
+                where_body.push(format!("w.field(\"{}\", self.{rust}.as_ref())?;", f.column));
+            }
+        }
+        if let Some(kind) = sort_as(f) {
+            order_fields.push(field(&rust, "Option<OrderDirection>", &api, "OrderDirection", None));
+            order_body.push(format!("p.column(\"{api}\", \"{}\", self.{rust}, {}, SortAs::{kind});", f.column, f.nullable));
+        }
+    }
+    // To-many relations: reverse foreign keys and many-to-many, both directions.
+    let key_col = &m.pk_field().column;
+    for rel in &m.many_to_many {
+        let t = model(ir, &rel.target);
+        where_fields.push(field(
+            &rel.name,
+            &format!("Option<crate::graphql::{}::{}ListFilter>", t.snake, t.name),
+            &rel.graphql_name,
+            &format!("{}ListFilter", t.name),
+            None,
+        ));
+        where_body.push(format!(
+            "w.via(\"{key_col}\", \"{}\", \"{}\", \"{}\", self.{}.as_ref())?;",
+            rel.join_table, rel.source_column, rel.target_column, rel.name
+        ));
+    }
+    for r in &m.reverse {
+        let s = model(ir, &r.source_model);
+        where_fields.push(field(
+            &r.name,
+            &format!("Option<crate::graphql::{}::{}ListFilter>", s.snake, s.name),
+            &r.graphql_name,
+            &format!("{}ListFilter", s.name),
+            None,
+        ));
+        where_body.push(match &r.kind {
+            ReverseKind::ForeignKey { column } | ReverseKind::OneToOne { column } => {
+                format!("w.to_many(\"{key_col}\", \"{column}\", self.{}.as_ref())?;", r.name)
+            }
+            ReverseKind::ManyToMany { join_table, here_column, there_column } => {
+                format!("w.via(\"{key_col}\", \"{join_table}\", \"{here_column}\", \"{there_column}\", self.{}.as_ref())?;", r.name)
+            }
+        });
+    }
+    order_fields.push(field("nulls", "Option<NullsOrder>", "nulls", "NullsOrder", Some("Where nulls sort (default: last).")));
+    let mut inputs = vec![
+        input(format!("{name}Where"), format!("Conditions on `{name}` rows; every field given must hold."), where_fields),
+        input(format!("{name}OrderBy"), format!("One sort key of `{name}` rows: name exactly one field."), order_fields),
+    ];
+    let list_filter = listed_by_others(ir, m);
+    if list_filter {
+        let w = format!("Option<Box<{name}Where>>");
+        let wt = format!("{name}Where");
+        inputs.push(input(
+            format!("{name}ListFilter"),
+            format!("Conditions on the related `{name}` rows of a to-many relation."),
+            vec![
+                field("some", &w, "some", &wt, Some("At least one related row matches.")),
+                field("every", &w, "every", &wt, Some("Every related row matches (true when there are none).")),
+                field("none", &w, "none", &wt, Some("No related row matches.")),
+            ],
+        ));
+    }
+
+    // Aggregates.
+    let measured: Vec<(&Field, bool, Option<u32>)> = m.fields.iter().filter_map(|f| measure(f).map(|(n, d)| (f, n, d))).collect();
+    let measures = measured
+        .iter()
+        .map(|(f, numeric, places)| format!("Measure {{ column: \"{}\", numeric: {numeric}, decimal: {} }}", f.column, places.is_some()))
+        .collect();
+    let mut objects = Vec::new();
+    let mut aggregate_resolvers = vec![resolver(
+        "count",
+        Some("Number of rows.".into()),
+        None,
+        false,
+        String::new(),
+        Vec::new(),
+        "i64".into(),
+        "Int!".into(),
+        "self.0.count()".into(),
+    )];
+    let numbers: Vec<&(&Field, bool, Option<u32>)> = measured.iter().filter(|m| m.1).collect();
+    if !numbers.is_empty() {
+        let type_name = format!("{name}AggregateNumbers");
+        for (function, text) in [("sum", "Sums"), ("avg", "Averages")] {
+            aggregate_resolvers.push(resolver(
+                function,
+                Some(format!("{text} of the numeric fields (null when there are no rows).")),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                type_name.clone(),
+                format!("{type_name}!"),
+                format!("{type_name}(self.0.clone(), \"{function}\")"),
+            ));
+        }
+        let resolvers = numbers
+            .iter()
+            .map(|(f, _, _)| {
+                resolver(
+                    &f.name,
+                    None,
+                    None,
+                    false,
+                    String::new(),
+                    Vec::new(),
+                    "Option<f64>".into(),
+                    "Float".into(),
+                    format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column),
+                )
+            })
+            .collect();
+        objects.push(ObjectDef {
+            doc: doc(Some(&format!("Sums or averages of `{name}`'s numeric fields."))),
+            description: format!("Sums or averages of `{name}`'s numeric fields."),
+            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
+            name: type_name,
+            resolvers,
+        });
+    }
+    if !measured.is_empty() {
+        let type_name = format!("{name}AggregateBounds");
+        for (function, text) in [("min", "Smallest"), ("max", "Largest")] {
+            aggregate_resolvers.push(resolver(
+                function,
+                Some(format!("{text} values of the numeric and date fields (null when there are no rows).")),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                type_name.clone(),
+                format!("{type_name}!"),
+                format!("{type_name}(self.0.clone(), \"{function}\")"),
+            ));
+        }
+        let resolvers = measured
+            .iter()
+            .map(|(f, _, places)| {
+                let key = format!("&format!(\"{{}}.{}\", self.1)", f.column);
+                let (ret, body) = typed_read(f, &key, *places);
+                resolver(&f.name, None, None, false, String::new(), Vec::new(), ret, f.types.graphql.clone(), body)
+            })
+            .collect();
+        objects.push(ObjectDef {
+            doc: doc(Some(&format!("Smallest or largest values of `{name}`'s fields."))),
+            description: format!("Smallest or largest values of `{name}`'s fields."),
+            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
+            name: type_name,
+            resolvers,
+        });
+    }
+    objects.push(ObjectDef {
+        name: format!("{name}Aggregate"),
+        doc: doc(Some(&format!("Aggregates over the `{name}` rows a filter matches."))),
+        description: format!("Aggregates over the `{name}` rows a filter matches."),
+        decl: format!("pub struct {name}Aggregate(pub AggregateRow);"),
+        resolvers: aggregate_resolvers,
+    });
+
+    // Group by.
+    let group_fields: Vec<&Field> = m.fields.iter().filter(|f| groupable(f)).collect();
+    let group_enum = (!group_fields.is_empty()).then(|| {
+        let description = format!("Fields `{name}` rows can be grouped by.");
+        PlainEnum {
+            name: format!("{name}GroupField"),
+            doc: doc(Some(&description)),
+            description,
+            variants: group_fields.iter().map(|f| (to_pascal(&rust_field(f)), f.column.clone())).collect(),
+            graphql_values: group_fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
+        }
+    });
+    if group_enum.is_some() {
+        let key_resolvers = group_fields
+            .iter()
+            .map(|f| {
+                let key = format!("\"key.{}\"", f.column);
+                let (ret, body) = group_key_read(f, &key);
+                let gql_ty = if matches!(f.kind, FieldKind::ForeignKey { .. }) { "ID".to_string() } else { f.types.graphql.clone() };
+                resolver(&rust_field(f), None, None, false, String::new(), Vec::new(), ret, gql_ty, body)
+            })
+            .collect();
+        objects.push(ObjectDef {
+            name: format!("{name}GroupKey"),
+            doc: doc(Some("The values a group shares; fields not grouped by are null.")),
+            description: "The values a group shares; fields not grouped by are null.".into(),
+            decl: format!("pub struct {name}GroupKey(AggregateRow);"),
+            resolvers: key_resolvers,
+        });
+        objects.push(ObjectDef {
+            name: format!("{name}Group"),
+            doc: doc(Some(&format!("One group of `{name}` rows."))),
+            description: format!("One group of `{name}` rows."),
+            decl: format!("pub struct {name}Group(pub AggregateRow);"),
+            resolvers: vec![
+                resolver(
+                    "key",
+                    Some("The values the rows of this group share.".into()),
+                    None,
+                    false,
+                    String::new(),
+                    Vec::new(),
+                    format!("{name}GroupKey"),
+                    format!("{name}GroupKey!"),
+                    format!("{name}GroupKey(self.0.clone())"),
+                ),
+                resolver(
+                    "aggregate",
+                    Some("Aggregates over the rows of this group.".into()),
+                    None,
+                    false,
+                    String::new(),
+                    Vec::new(),
+                    format!("{name}Aggregate"),
+                    format!("{name}Aggregate!"),
+                    format!("{name}Aggregate(self.0.clone())"),
+                ),
+            ],
+        });
+        let mut having_fields = vec![
+            field(
+                "and",
+                &format!("Option<Vec<{name}Having>>"),
+                "and",
+                &format!("[{name}Having!]"),
+                Some("Every condition in the list holds."),
+            ),
+            field(
+                "or",
+                &format!("Option<Vec<{name}Having>>"),
+                "or",
+                &format!("[{name}Having!]"),
+                Some("At least one condition in the list holds."),
+            ),
+            field("not", &format!("Option<Box<{name}Having>>"), "not", &format!("{name}Having"), Some("The condition does not hold.")),
+            field("count", "Option<filter::Comparable<i64>>", "count", "IntFilter", Some("The number of rows in the group.")),
+        ];
+        if !filter_types.iter().any(|t| t == "IntFilter") {
+            filter_types.push("IntFilter".into());
+        }
+        if !numbers.is_empty() {
+            for (function, text) in [("sum", "Sums"), ("avg", "Averages"), ("min", "Smallest values"), ("max", "Largest values")] {
+                having_fields.push(field(
+                    function,
+                    &format!("Option<{name}AggregateFilter>"),
+                    function,
+                    &format!("{name}AggregateFilter"),
+                    Some(&format!("{text} in the group.")),
+                ));
+            }
+            if !filter_types.iter().any(|t| t == "FloatFilter") {
+                filter_types.push("FloatFilter".into());
+            }
+            inputs.push(input(
+                format!("{name}AggregateFilter"),
+                format!("Conditions on an aggregate of `{name}`'s numeric fields."),
+                numbers
+                    .iter()
+                    .map(|(f, _, _)| field(&f.name, "Option<filter::Comparable<f64>>", &f.graphql_name, "FloatFilter", None))
+                    .collect(),
+            ));
+        }
+        inputs.push(input(format!("{name}Having"), format!("Conditions on groups of `{name}` rows."), having_fields));
+    }
+    let mut having_body = vec![
+        "w.and(self.and.as_deref())?;".to_string(),
+        "w.or(self.or.as_deref())?;".into(),
+        "w.not(self.not.as_deref())?;".into(),
+        "w.count(self.count.as_ref())?;".into(),
+    ];
+    let aggregate_filter_body = (!numbers.is_empty()).then(|| {
+        for function in ["sum", "avg", "min", "max"] {
+            having_body.push(format!("if let Some(a) = &self.{function} {{\na.write(\"{}\", w)?;\n}}", function.to_uppercase()));
+        }
+        numbers
+            .iter()
+            .map(|(f, _, places)| format!("w.aggregate(function, \"{}\", {}, self.{}.as_ref())?;", f.column, places.is_some(), f.name))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+
+    // Connection.
+    objects.push(ObjectDef {
+        name: format!("{name}Connection"),
+        doc: doc(Some(&format!("A page of `{name}` rows with cursors."))),
+        description: format!("A page of `{name}` rows with cursors."),
+        decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
+        resolvers: vec![
+            resolver(
+                "edges",
+                Some("The rows of this page, each with its cursor.".into()),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                format!("Vec<{name}Edge>"),
+                format!("[{name}Edge!]!"),
+                format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"),
+            ),
+            resolver(
+                "page_info",
+                Some("Where this page lies.".into()),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                "&PageInfo".into(),
+                "PageInfo!".into(),
+                "&self.0.page_info".into(),
+            ),
+            resolver(
+                "total_count",
+                Some("The number of rows the filter matches, ignoring paging (counted only when selected).".into()),
+                None,
+                false,
+                ", ctx: &Context<'_>".into(),
+                Vec::new(),
+                "Result<i64>".into(),
+                "Int!".into(),
+                "let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)".into(),
+            ),
+        ],
+    });
+    objects.push(ObjectDef {
+        name: format!("{name}Edge"),
+        doc: doc(Some(&format!("A `{name}` and its cursor."))),
+        description: format!("A `{name}` and its cursor."),
+        decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
+        resolvers: vec![
+            resolver(
+                "cursor",
+                Some("Opaque position of this row, for `after` / `before`.".into()),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                "&str".into(),
+                "String!".into(),
+                "&self.cursor".into(),
+            ),
+            resolver(
+                "node",
+                Some("The row.".into()),
+                None,
+                false,
+                String::new(),
+                Vec::new(),
+                format!("&{name}"),
+                format!("{name}!"),
+                "&self.node".into(),
+            ),
+        ],
+    });
+
+    let default_order = m
+        .ordering
+        .iter()
+        .map(|(i, desc)| {
+            let f = &m.fields[*i];
+            format!(
+                "DefaultSort {{ name: \"{}\", column: \"{}\", desc: {desc}, nullable: {}, sort_as: SortAs::{} }}",
+                super::view::input_name(f),
+                f.column,
+                f.nullable,
+                sort_as(f).unwrap_or("Plain")
+            )
+        })
+        .collect();
+    let search_table = if m.search.is_empty() { "None".to_string() } else { format!("Some(\"{}\")", super::sql::fts_table(m)) };
+    let pk = m.pk_field();
+    ReadView {
+        inputs,
+        where_body: where_body.join("\n"),
+        order_body: order_body.join("\n"),
+        list_filter,
+        having_body: having_body.join("\n"),
+        aggregate_filter_body,
+        objects,
+        group_enum,
+        default_order,
+        measures,
+        search_table,
+        numeric_key: numeric_key.to_string(),
+        key_expr: key_of(&format!("self.{}", pk.name), pk, numeric_key),
+        filter_types,
+    }
+}
+
+/// A typed read of aggregate value `key` (a Rust expression of type `&str`).
+fn typed_read(f: &Field, key: &str, places: Option<u32>) -> (String, String) {
+    match &f.kind {
+        FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger) => ("Option<i64>".into(), format!("self.0.int({key})")),
+        FieldKind::Scalar(ScalarKind::Float) => ("Option<f64>".into(), format!("self.0.float({key})")),
+        FieldKind::Scalar(ScalarKind::Decimal { .. }) => {
+            ("Result<Option<rust_decimal::Decimal>>".into(), format!("Ok(self.0.decimal({key}, {})?)", places.unwrap_or(0)))
+        }
+        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<chrono::NaiveDate>>".into(), format!("Ok(self.0.date({key})?)")),
+        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<chrono::NaiveTime>>".into(), format!("Ok(self.0.time({key})?)")),
+        _ => ("Result<Option<chrono::DateTime<chrono::Utc>>>".into(), format!("Ok(self.0.datetime({key})?)")),
+    }
+}
+
+/// A typed read of group key `key`.
+fn group_key_read(f: &Field, key: &str) -> (String, String) {
+    match &f.kind {
+        FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
+        FieldKind::Scalar(s) => match s {
+            ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
+            ScalarKind::String { .. } => ("Option<String>".into(), format!("self.0.text({key})")),
+            ScalarKind::Uuid => {
+                ("Result<Option<uuid::Uuid>>".into(), format!("Ok(self.0.text({key}).as_deref().map(convert::uuid_out).transpose()?)"))
+            }
+            ScalarKind::Enum { type_name, .. } => (
+                format!("Result<Option<{type_name}>>"),
+                format!("Ok(self.0.text({key}).as_deref().map({type_name}::from_db).transpose()?)"),
+            ),
+            ScalarKind::Decimal { .. } => (
+                "Result<Option<rust_decimal::Decimal>>".into(),
+                format!("Ok(self.0.text({key}).as_deref().map(convert::decimal_out).transpose()?)"),
+            ),
+            _ => typed_read(f, key, None),
+        },
+        FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
+    }
+}
