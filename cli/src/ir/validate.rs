@@ -690,14 +690,34 @@ impl Validator<'_> {
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for m in models {
             let n = &m.name;
-            let mut defined: Vec<(String, String, Vec<&str>)> =
-                ["", "Create{}Input", "Update{}Input", "{}Query", "{}Mutation", "New{}", "{}Changes"]
-                    .iter()
-                    .map(|pattern| {
-                        let ty = if pattern.is_empty() { n.clone() } else { pattern.replace("{}", n) };
-                        (ty, format!("model `{n}`"), vec!["models", n.as_str()])
-                    })
-                    .collect();
+            let mut defined: Vec<(String, String, Vec<&str>)> = [
+                "",
+                "Create{}Input",
+                "Update{}Input",
+                "{}Query",
+                "{}Mutation",
+                "New{}",
+                "{}Changes",
+                "{}Where",
+                "{}OrderBy",
+                "{}ListFilter",
+                "{}Connection",
+                "{}Edge",
+                "{}Aggregate",
+                "{}AggregateNumbers",
+                "{}AggregateBounds",
+                "{}AggregateFilter",
+                "{}Group",
+                "{}GroupKey",
+                "{}GroupField",
+                "{}Having",
+            ]
+            .iter()
+            .map(|pattern| {
+                let ty = if pattern.is_empty() { n.clone() } else { pattern.replace("{}", n) };
+                (ty, format!("model `{n}`"), vec!["models", n.as_str()])
+            })
+            .collect();
             // Root fields live in one namespace too: `posts` lists `Post`, so no model may be `Posts`.
             for field in [
                 m.snake.clone(),
@@ -705,16 +725,17 @@ impl Validator<'_> {
                 format!("create_{}", m.snake),
                 format!("update_{}", m.snake),
                 format!("delete_{}", m.snake),
+                format!("{}_connection", m.plural_snake),
+                format!("{}_aggregate", m.plural_snake),
+                format!("{}_group_by", m.plural_snake),
             ] {
                 defined.push((format!("root field `{}`", to_camel(&field)), format!("model `{n}`"), vec!["models", n.as_str()]));
             }
             for f in &m.fields {
                 if let FieldKind::Scalar(ScalarKind::Enum { type_name, .. }) = &f.kind {
-                    defined.push((
-                        type_name.clone(),
-                        format!("the enum of `{n}.{}`", f.name),
-                        vec!["models", n.as_str(), "fields", f.name.as_str()],
-                    ));
+                    for ty in [type_name.clone(), format!("{type_name}Filter")] {
+                        defined.push((ty, format!("the enum of `{n}.{}`", f.name), vec!["models", n.as_str(), "fields", f.name.as_str()]));
+                    }
                 }
             }
             for (ty, owner, path) in defined {
