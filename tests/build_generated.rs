@@ -1,6 +1,9 @@
 //! Generated crates build and pass their own tests: the starter manifest from `init`, and every
 //! example manifest besides the committed blog example (which the workspace builds itself).
 //!
+//! `tests/generated/<name>_queries.rs`, when present, is copied into the generated crate's `tests/`
+//! first, like a test its owner wrote.
+//!
 //! All of them share one cargo target directory, `target/generated-crates`, and the workspace's
 //! Cargo.lock, so dependencies are compiled once.
 
@@ -46,6 +49,11 @@ fn every_example_builds_passes_its_tests_and_clippy() {
         let manifest = workspace().join(format!("model-specs/{name}.yaml"));
         let out = dir.path().join(name);
         run(gqlauto(dir.path()).arg("generate").arg(&manifest).arg("--out").arg(&out));
+        // Extra end-to-end tests, placed in the crate the way its owner would add them.
+        let extra = workspace().join(format!("tests/generated/{name}_queries.rs"));
+        if extra.exists() {
+            std::fs::copy(&extra, out.join(format!("tests/{name}_queries.rs"))).unwrap();
+        }
         cargo(&out, &["test", "--quiet"]);
     }
     cargo(&dir.path().join("everything"), &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);

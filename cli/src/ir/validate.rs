@@ -986,12 +986,17 @@ impl Validator<'_> {
                     None => self.unknown_field(&path, &name, f, &field_names),
                 }
             }
-            // Lists sort by the first ordering field by default; index it.
-            if let Some(&(pos, _)) = model.ordering.first() {
-                let column = model.fields[pos].column.clone();
-                if pos != model.pk && !model.fields[pos].unique && !model.indexes.iter().any(|i| i.columns.first() == Some(&column)) {
-                    model.indexes.push(Index { name: format!("{}_{}_idx", model.table, column), columns: vec![column], unique: false });
+            // Lists sort by the default ordering, then the key: one index serves that whole ORDER BY.
+            if model.ordering.iter().any(|&(pos, _)| pos != model.pk) {
+                let mut columns: Vec<String> = model
+                    .ordering
+                    .iter()
+                    .map(|&(pos, desc)| format!("{}{}", model.fields[pos].column, if desc { " DESC" } else { "" }))
+                    .collect();
+                if !model.ordering.iter().any(|&(pos, _)| pos == model.pk) {
+                    columns.push(model.pk_field().column.clone());
                 }
+                model.indexes.push(Index { name: format!("{}_ordering_idx", model.table), columns, unique: false });
             }
             // Implied indexes: `indexed: true` and every foreign key (joins and reverse lookups use them).
             for (fname, rf) in &rm.fields {

@@ -10,7 +10,7 @@ CREATE TABLE authors (
     joined_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
-CREATE INDEX authors_name_idx ON authors (name);
+CREATE INDEX authors_ordering_idx ON authors (name, id);
 
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
@@ -23,7 +23,7 @@ CREATE TABLE posts (
     view_count INTEGER NOT NULL DEFAULT 0
 );
 
-CREATE INDEX posts_published_at_idx ON posts (published_at);
+CREATE INDEX posts_ordering_idx ON posts (published_at DESC, title, id);
 
 CREATE INDEX posts_author_id_idx ON posts (author_id);
 
@@ -57,7 +57,7 @@ CREATE TABLE comments (
     created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
-CREATE INDEX comments_created_at_idx ON comments (created_at);
+CREATE INDEX comments_ordering_idx ON comments (created_at, id);
 
 CREATE INDEX comments_post_id_idx ON comments (post_id);
 

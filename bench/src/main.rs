@@ -1,0 +1,288 @@
+//! Query benchmark of the generated example (`blog`): seeds a SQLite database, starts the
+//! generated server and the hand-written reference server on 127.0.0.1, drives each query with
+//! concurrent keep-alive HTTP clients, and prints requests/second, latency percentiles and SQL
+//! statements per request as a Markdown table.
+//!
+//! Usage: `gqlauto-bench --server PATH --reference PATH [--authors N] [--seconds S] [--clients C]`
+//! (`bench/queries.sh` builds both in release mode and runs this).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use serde_json::{json, Value};
+
+struct Options {
+    server: PathBuf,
+    reference: PathBuf,
+    authors: u64,
+    posts_per_author: u64,
+    comments_per_post: u64,
+    seconds: u64,
+    clients: usize,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        server: PathBuf::new(),
+        reference: PathBuf::new(),
+        authors: 10_000,
+        posts_per_author: 10,
+        comments_per_post: 5,
+        seconds: 10,
+        clients: 8,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_else(|| panic!("{} needs a value", args[i]));
+        match args[i].as_str() {
+            "--server" => o.server = value.into(),
+            "--reference" => o.reference = value.into(),
+            "--authors" => o.authors = value.parse().expect("--authors N"),
+            "--seconds" => o.seconds = value.parse().expect("--seconds S"),
+            "--clients" => o.clients = value.parse().expect("--clients C"),
+            other => panic!("unknown argument {other}"),
+        }
+        i += 2;
+    }
+    assert!(o.server.is_file() && o.reference.is_file(), "--server and --reference must name built binaries");
+    o
+}
+
+/// A running server process, killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(command: &mut Command) -> Server {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read address");
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+    Server { child, base }
+}
+
+fn start_generated(binary: &Path, db: &Path) -> Server {
+    start(
+        Command::new(binary)
+            .env("DATABASE_URL", db)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            // The nested query selects 20 × 20 × 20 rows; the default budget is for public APIs.
+            .env("MAX_COMPLEXITY", "1000000"),
+    )
+}
+
+/// Fills the (migrated, empty) database with authors, posts, comments and tags.
+fn seed(db: &Path, o: &Options) {
+    let posts = o.authors * o.posts_per_author;
+    let comments = posts * o.comments_per_post;
+    let mut conn = SqliteConnection::establish(db.to_str().expect("utf-8 path")).expect("open database");
+    let sql = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; BEGIN;
+         INSERT INTO tags (id, name) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) SELECT i, 'tag' || i FROM n;
+         INSERT INTO authors (id, name, email, bio, joined_at)
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {a})
+           SELECT i, printf('Author %06d', i), 'author' || i || '@example.com', 'Writes about things.', '2024-01-01 00:00:00+00:00' FROM n;
+         INSERT INTO posts (id, author_id, title, slug, body, status, published_at, view_count)
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {posts})
+           SELECT i, (i - 1) / {ppa} + 1, 'Post number ' || i, 'post-' || i, 'lorem ipsum dolor sit amet ' || (i % 997) || ' consectetur',
+                  CASE i % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END,
+                  CASE WHEN i % 10 = 0 THEN NULL ELSE printf('2024-%02d-%02d 10:00:00+00:00', i % 12 + 1, i % 28 + 1) END,
+                  i % 1000 FROM n;
+         INSERT INTO comments (id, post_id, author_name, body, created_at)
+           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {comments})
+           SELECT i, (i - 1) / {cpp} + 1, 'reader' || (i % 100), 'Nice post ' || i, printf('2024-06-01 00:%02d:%02d+00:00', (i / 60) % 60, i % 60) FROM n;
+         INSERT INTO posts_tags (post_id, tag_id) SELECT id, id % 50 + 1 FROM posts;
+         INSERT INTO posts_tags (post_id, tag_id) SELECT id, (id * 7 + 3) % 50 + 1 FROM posts WHERE (id * 7 + 3) % 50 != id % 50;
+         COMMIT; ANALYZE;",
+        a = o.authors,
+        ppa = o.posts_per_author,
+        cpp = o.comments_per_post,
+    );
+    conn.batch_execute(&sql).expect("seed");
+}
+
+struct Scenario {
+    name: &'static str,
+    query: &'static str,
+    /// Variables of the `n`th request.
+    variables: fn(u64, u64) -> Value,
+}
+
+fn no_variables(_: u64, _: u64) -> Value {
+    json!({})
+}
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "(a) lookup by id",
+            query: "query($id: ID!) { post(id: $id) { id title body status publishedAt author { name } } }",
+            variables: |n, posts| json!({"id": (n * 7919 % posts + 1).to_string()}),
+        },
+        Scenario {
+            name: "(b) filtered, ordered page of 20",
+            query: "{ posts(where: {status: {eq: PUBLISHED}, publishedAt: {gte: \"2024-03-01T00:00:00Z\"}}, orderBy: [{publishedAt: DESC}], limit: 20) { id title publishedAt viewCount } }",
+            variables: no_variables,
+        },
+        Scenario {
+            name: "(c) authors → posts → comments, tags (20 per level)",
+            query: "{ authors(limit: 20) { id name posts(limit: 20) { id title publishedAt comments(limit: 20) { id body createdAt } tags(limit: 20) { id name } } } }",
+            variables: no_variables,
+        },
+        Scenario {
+            name: "(d) connection page with totalCount",
+            query: "{ postsConnection(where: {status: {eq: DRAFT}}, orderBy: [{viewCount: DESC}], first: 20) { totalCount edges { cursor node { id title viewCount } } pageInfo { hasNextPage endCursor } } }",
+            variables: no_variables,
+        },
+        Scenario {
+            name: "(e) aggregate with groupBy",
+            query: "{ postsGroupBy(by: [STATUS]) { key { status } aggregate { count sum { viewCount } avg { viewCount } max { publishedAt } } } }",
+            variables: no_variables,
+        },
+    ]
+}
+
+/// The query (c) for the reference server, which has no `publishedAt`-typed scalars of its own.
+const REFERENCE_NESTED: &str =
+    "{ authors(limit: 20) { id name posts(limit: 20) { id title publishedAt comments(limit: 20) { id body createdAt } tags(limit: 20) { id name } } } }";
+
+struct Figures {
+    requests: u64,
+    rps: f64,
+    p50: Duration,
+    p95: Duration,
+    p99: Duration,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into()
+}
+
+fn post(agent: &ureq::Agent, base: &str, query: &str, variables: &Value) -> Value {
+    let mut res = agent.post(format!("{base}/graphql")).send_json(json!({"query": query, "variables": variables})).expect("request");
+    let body: Value = res.body_mut().read_json().expect("json body");
+    assert!(body.get("errors").is_none(), "query failed: {body}\n{query}");
+    body
+}
+
+/// Drives `query` with `clients` concurrent clients for `seconds` after a short warm-up.
+fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts: u64, o: &Options) -> Figures {
+    let counter = Arc::new(AtomicU64::new(0));
+    let warmup = Instant::now() + Duration::from_secs(2);
+    let deadline = warmup + Duration::from_secs(o.seconds);
+    let workers: Vec<_> = (0..o.clients)
+        .map(|_| {
+            let base = base.to_string();
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut latencies = Vec::new();
+                loop {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let vars = variables(n, posts);
+                    let started = Instant::now();
+                    if started >= deadline {
+                        break;
+                    }
+                    post(&agent, &base, query, &vars);
+                    if started >= warmup {
+                        latencies.push(started.elapsed());
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = workers.into_iter().flat_map(|w| w.join().expect("client thread")).collect();
+    all.sort_unstable();
+    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
+    Figures { requests: all.len() as u64, rps: all.len() as f64 / o.seconds as f64, p50: at(0.50), p95: at(0.95), p99: at(0.99) }
+}
+
+/// SQL statements one request runs, from the server's own counter read before and after it.
+fn statements(agent: &ureq::Agent, base: &str, counter_url: &str, parse: fn(&str) -> u64, query: &str, variables: &Value) -> u64 {
+    let read = || parse(&agent.get(format!("{base}{counter_url}")).call().expect("counter").body_mut().read_to_string().expect("counter text"));
+    let before = read();
+    post(agent, base, query, variables);
+    read() - before
+}
+
+fn metrics_total(text: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix("gqlauto_sql_statements_total ")).and_then(|v| v.trim().parse().ok()).expect("statement counter in /metrics")
+}
+
+fn plain_number(text: &str) -> u64 {
+    text.trim().parse().expect("statement count")
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    format!("{cores} cores ({cpu}), {memory} memory")
+}
+
+fn main() {
+    let o = options();
+    let dir = std::env::temp_dir().join(format!("gqlauto-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("bench.db");
+    // The server applies its migrations on start; then seed around it.
+    drop(start_generated(&o.server, &db));
+    let t = Instant::now();
+    seed(&db, &o);
+    let posts = o.authors * o.posts_per_author;
+    eprintln!(
+        "seeded {} authors, {posts} posts, {} comments in {:.1} s",
+        o.authors,
+        posts * o.comments_per_post,
+        t.elapsed().as_secs_f64()
+    );
+
+    println!("Machine: {}. {} concurrent clients, {} s per query after a 2 s warm-up.", machine(), o.clients, o.seconds);
+    println!("Data: {} authors, {posts} posts, {} comments, 50 tags (2 per post).\n", o.authors, posts * o.comments_per_post);
+    println!("| query | server | requests/s | p50 ms | p95 ms | p99 ms | SQL statements / request |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+    let row = |name: &str, server: &str, f: &Figures, statements: u64| {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!("| {name} | {server} | {:.0} | {:.2} | {:.2} | {:.2} | {statements} |", f.rps, ms(f.p50), ms(f.p95), ms(f.p99));
+        eprintln!("  {name} / {server}: {} requests", f.requests);
+    };
+    let agent = agent();
+    {
+        let server = start_generated(&o.server, &db);
+        for s in scenarios() {
+            let count = statements(&agent, &server.base, "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
+            let figures = load(&server.base, s.query, s.variables, posts, &o);
+            row(s.name, "generated", &figures, count);
+        }
+    }
+    let reference = start(Command::new(&o.reference).arg(&db));
+    let count = statements(&agent, &reference.base, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
+    let figures = load(&reference.base, REFERENCE_NESTED, no_variables, posts, &o);
+    row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
+    drop(reference);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,169 @@
+//! Copied into the crate generated from `model-specs/everything.yaml` by `tests/build_generated.rs`
+//! (as a user-owned test would be): filters, ordering and aggregates on every scalar type, uuid
+//! keys in batched relations, self-referential many-to-many filters and search, over HTTP
+//! against the running server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("everything.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_everything"))
+            .env("DATABASE_URL", &db)
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .env("REPORT_SQL_STATEMENTS", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
+        Server { child, base, agent, db, _dir: dir }
+    }
+
+    fn gql(&self, query: &str) -> Value {
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query})).unwrap();
+        res.body_mut().read_json().unwrap()
+    }
+
+    fn data(&self, query: &str) -> Value {
+        let body = self.gql(query);
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}\nquery: {query}");
+        body["data"].clone()
+    }
+
+    /// Handles of `accounts(...)`.
+    fn handles(&self, args: &str) -> Vec<String> {
+        let data = self.data(&format!("{{ accounts({args}) {{ handle }} }}"));
+        data["accounts"].as_array().unwrap().iter().map(|a| a["handle"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+const REF: &str = "6f1c3a52-8c5e-4b7a-9a53-1d2f3e4a5b6c";
+
+fn seed(s: &Server) -> Vec<String> {
+    let accounts = [
+        format!(
+            "{{handle: \"ada\", email: \"ada@x.io\", age: 30, followers: 5000000000, score: 1.5, balance: \"9.5\", verified: true, birthday: \"1990-05-01\", wakeUp: \"06:00:00\", lastSeen: \"2024-05-01T12:00:00Z\", externalRef: \"{REF}\", settings: {{theme: \"light\", beta: true}}, plan: PRO}}"
+        ),
+        "{handle: \"bob\", email: \"bob@x.io\", followers: 3, score: 0.25, balance: \"10.25\", birthday: \"1985-01-01\", wakeUp: \"08:30:00\", plan: FREE}".to_string(),
+        "{handle: \"cy\", email: \"cy@x.io\", balance: \"100\", plan: ENTERPRISE}".to_string(),
+    ];
+    accounts
+        .iter()
+        .map(|input| s.data(&format!("mutation {{ createAccount(input: {input}) {{ id }} }}"))["createAccount"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_scalar_type_filters_orders_and_aggregates() {
+    let s = Server::start();
+    seed(&s);
+    let by_handle = "orderBy: [{handle: ASC}]";
+    // Decimals compare and sort by value, not as text ("10.25" > "9.6").
+    assert_eq!(s.handles(&format!("where: {{balance: {{gt: \"9.6\"}}}}, {by_handle}")), ["bob", "cy"]);
+    assert_eq!(s.handles("orderBy: [{balance: DESC}]"), ["cy", "bob", "ada"]);
+    assert_eq!(s.handles("where: {birthday: {lt: \"1988-01-01\"}}"), ["bob"]);
+    assert_eq!(s.handles("where: {birthday: {isNull: true}}"), ["cy"]);
+    assert_eq!(s.handles("where: {wakeUp: {lte: \"07:00:00\"}}"), ["ada"]);
+    assert_eq!(s.handles("where: {lastSeen: {gte: \"2024-01-01T00:00:00Z\"}}"), ["ada"]);
+    assert_eq!(s.handles("where: {followers: {gt: 4294967296}}"), ["ada"]);
+    assert_eq!(s.handles(&format!("where: {{score: {{lt: 1}}}}, {by_handle}")), ["bob", "cy"]);
+    assert_eq!(s.handles(&format!("where: {{externalRef: {{eq: \"{REF}\"}}}}")), ["ada"]);
+    assert_eq!(s.handles(&format!("where: {{externalRef: {{ne: \"{REF}\"}}}}, {by_handle}")), ["bob", "cy"]);
+    assert_eq!(s.handles("where: {settings: {hasKey: \"beta\"}}"), ["ada"]);
+    assert_eq!(s.handles(&format!("where: {{verified: {{eq: false}}}}, {by_handle}")), ["bob", "cy"]);
+    assert_eq!(s.handles(&format!("where: {{plan: {{in: [PRO, ENTERPRISE]}}}}, {by_handle}")), ["ada", "cy"]);
+    assert_eq!(s.handles("where: {handle: {startsWith: \"b\"}}"), ["bob"]);
+    assert_eq!(s.handles("where: {age: {isNull: false}}"), ["ada"]);
+
+    let data = s.data("{ accountsAggregate { count sum { balance followers } min { balance birthday wakeUp } max { balance wakeUp lastSeen } } }");
+    let a = &data["accountsAggregate"];
+    assert_eq!(a["count"], 3);
+    assert_eq!(a["sum"]["balance"], 119.75);
+    assert_eq!(a["sum"]["followers"], 5000000003.0);
+    assert_eq!(a["min"], json!({"balance": "9.5", "birthday": "1985-01-01", "wakeUp": "06:00:00"}));
+    assert_eq!(a["max"], json!({"balance": "100", "wakeUp": "08:30:00", "lastSeen": "2024-05-01T12:00:00+00:00"}));
+    let groups = s.data("{ accountsGroupBy(by: [PLAN, VERIFIED]) { key { plan verified } aggregate { count max { balance } } } }");
+    assert_eq!(
+        groups["accountsGroupBy"],
+        json!([
+            {"key": {"plan": "ENTERPRISE", "verified": false}, "aggregate": {"count": 1, "max": {"balance": "100"}}},
+            {"key": {"plan": "FREE", "verified": false}, "aggregate": {"count": 1, "max": {"balance": "10.25"}}},
+            {"key": {"plan": "PRO", "verified": true}, "aggregate": {"count": 1, "max": {"balance": "9.5"}}},
+        ])
+    );
+    let having = s.data("{ accountsGroupBy(by: [VERIFIED], having: {sum: {balance: {gt: 50}}}) { key { verified } } }");
+    assert_eq!(having["accountsGroupBy"], json!([{"key": {"verified": false}}]));
+}
+
+#[test]
+fn uuid_keys_relations_and_search() {
+    let s = Server::start();
+    let ids = seed(&s);
+    let (ada, bob) = (&ids[0], &ids[1]);
+    let note = |author: &str, body: &str| {
+        s.data(&format!("mutation {{ createNote(input: {{authorId: \"{author}\", body: \"{body}\"}}) {{ id }} }}"))["createNote"]["id"].as_str().unwrap().to_string()
+    };
+    let n1 = note(ada, "a needle in a haystack");
+    let n2 = note(ada, "plain words");
+    let n3 = note(bob, "more plain words");
+    s.data(&format!("mutation {{ createProfile(input: {{accountId: \"{ada}\", headline: \"Hello\"}}) {{ id }} }}"));
+    let group = s.data("mutation { createGroup(input: {name: \"core\"}) { id } }")["createGroup"]["id"].as_str().unwrap().to_string();
+    s.data(&format!("mutation {{ createMembership(input: {{groupId: \"{group}\", accountId: \"{bob}\", role: ADMIN}}) {{ id }} }}"));
+    let mut conn = SqliteConnection::establish(s.db.to_str().unwrap()).unwrap();
+    conn.batch_execute(&format!("PRAGMA busy_timeout = 5000; INSERT INTO notes_related (from_note_id, to_note_id) VALUES ({n1}, {n2}), ({n1}, {n3});")).unwrap();
+
+    // Batched relations over uuid keys, both directions, one statement per level.
+    let query = "{ accounts(orderBy: [{handle: ASC}]) { handle profile { headline } notes(orderBy: [{id: ASC}]) { body author { handle } related { id } } groups { name } notesConnection(first: 1) { totalCount } } }";
+    let body = s.gql(query);
+    assert!(body.get("errors").is_none(), "{body}");
+    let accounts = &body["data"]["accounts"];
+    assert_eq!(accounts[0]["profile"], json!({"headline": "Hello"}));
+    assert_eq!(accounts[1]["profile"], Value::Null);
+    assert_eq!(accounts[0]["notes"][0]["author"]["handle"], "ada");
+    assert_eq!(accounts[0]["notes"][0]["related"].as_array().unwrap().len(), 2);
+    assert_eq!(accounts[1]["groups"], json!([{"name": "core"}]));
+    assert_eq!(accounts[0]["notesConnection"]["totalCount"], 2);
+    // Root, then profile, notes, groups, notes page, counts; then author and related of the notes.
+    assert_eq!(body["extensions"]["sqlStatements"], 8);
+
+    // Filters through uuid-keyed relations and the self-referential many-to-many.
+    assert_eq!(s.handles("where: {groups: {some: {name: {eq: \"core\"}}}}"), ["bob"]);
+    assert_eq!(s.handles("where: {notes: {some: {body: {contains: \"needle\"}}}}"), ["ada"]);
+    assert_eq!(s.handles("where: {profile: {none: {}}}, orderBy: [{handle: ASC}]"), ["bob", "cy"]);
+    let related = s.data(&format!("{{ notes(where: {{relatedTo: {{some: {{id: {{eq: \"{n1}\"}}}}}}}}, orderBy: [{{id: ASC}}]) {{ id }} }}"));
+    assert_eq!(related["notes"], json!([{"id": n2}, {"id": n3}]));
+    let by_author = s.data(&format!("{{ notes(where: {{author: {{handle: {{eq: \"bob\"}}}}}}) {{ id }} }}"));
+    assert_eq!(by_author["notes"], json!([{"id": n3}]));
+
+    // Full-text search on a model whose rows point at uuid keys.
+    let found = s.data("{ notes(search: \"needle\") { id } notesAggregate(search: \"plain\") { count } }");
+    assert_eq!(found["notes"], json!([{"id": n1}]));
+    assert_eq!(found["notesAggregate"]["count"], 2);
+}
