@@ -639,3 +639,63 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
         FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::TextFormat;
+
+    fn scalar(kind: ScalarKind, nullable: bool) -> Field {
+        Field {
+            name: "f".into(),
+            graphql_name: "f".into(),
+            column: "f".into(),
+            types: kind.types(),
+            kind: FieldKind::Scalar(kind),
+            nullable,
+            unique: false,
+            default: None,
+            description: None,
+            deprecated: None,
+        }
+    }
+
+    #[test]
+    fn each_scalar_type_has_its_filter_sort_and_aggregates() {
+        let text = ScalarKind::String { max_length: 10, format: TextFormat::Plain };
+        let decimal = ScalarKind::Decimal { max_digits: 8, decimal_places: 2 };
+        // (type, filter input, sort, groupable, aggregates)
+        type Case = (ScalarKind, &'static str, Option<&'static str>, bool, Option<(bool, Option<u32>)>);
+        let cases: Vec<Case> = vec![
+            (ScalarKind::Integer, "IntFilter", Some("Plain"), true, Some((true, None))),
+            (ScalarKind::BigInteger, "IntFilter", Some("Plain"), true, Some((true, None))),
+            (ScalarKind::Float, "FloatFilter", Some("Float"), true, Some((true, None))),
+            (decimal, "DecimalFilter", Some("Decimal"), true, Some((true, Some(2)))),
+            (ScalarKind::Boolean, "BooleanFilter", Some("Plain"), true, None),
+            (text, "StringFilter", Some("Plain"), true, None),
+            (ScalarKind::Text, "StringFilter", Some("Plain"), false, None),
+            (ScalarKind::Date, "DateFilter", Some("Plain"), true, Some((false, None))),
+            (ScalarKind::DateTime, "DateTimeFilter", Some("Plain"), true, Some((false, None))),
+            (ScalarKind::Time, "TimeFilter", Some("Plain"), true, Some((false, None))),
+            (ScalarKind::Uuid, "UUIDFilter", Some("Plain"), true, None),
+            (ScalarKind::Json, "JSONFilter", None, false, None),
+        ];
+        for (kind, filter, sort, group, aggregate) in cases {
+            let f = scalar(kind.clone(), true);
+            assert_eq!(value_filter(&f).map(|(_, name)| name).as_deref(), Some(filter), "{kind:?}");
+            assert_eq!(sort_as(&f), sort, "{kind:?}");
+            assert_eq!(groupable(&f), group, "{kind:?}");
+            assert_eq!(measure(&f), aggregate, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn keys_read_from_rows_follow_type_and_nullability() {
+        let f = scalar(ScalarKind::Integer, false);
+        assert_eq!(key_of("self.id", &f, true), "Key::from(self.id)");
+        let f = scalar(ScalarKind::Integer, true);
+        assert_eq!(key_of("self.id", &f, true), "self.id.map(Key::from)");
+        let f = scalar(ScalarKind::Uuid, true);
+        assert_eq!(key_of("self.id", &f, false), "self.id.as_deref().map(Key::from)");
+    }
+}
