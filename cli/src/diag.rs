@@ -58,6 +58,8 @@ pub enum Code {
     UnknownField,
     /// An API setting is out of range.
     ApiSetting,
+    /// A declared ordering no index can serve (a warning).
+    UnindexedOrdering,
 }
 
 impl Code {
@@ -81,6 +83,7 @@ impl Code {
             Code::Relation => "E302",
             Code::UnknownField => "E303",
             Code::ApiSetting => "E401",
+            Code::UnindexedOrdering => "W501",
         }
     }
 }
@@ -98,6 +101,10 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn error(code: Code, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Error, code, message: message.into(), span, help: None }
+    }
+
+    pub fn warning(code: Code, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, code, message: message.into(), span, help: None }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {

@@ -954,9 +954,28 @@ impl Validator<'_> {
                     Some(rest) => (true, rest),
                     None => (false, entry.as_str()),
                 };
+                let path = ["models", name.as_str(), "ordering", &i.to_string()];
                 match model.fields.iter().position(|x| x.name == to_snake(f)) {
-                    Some(pos) => model.ordering.push((pos, desc)),
-                    None => self.unknown_field(&["models", &name, "ordering", &i.to_string()], &name, f, &field_names),
+                    Some(pos) if matches!(model.fields[pos].kind, FieldKind::Scalar(ScalarKind::Json)) => self.error(
+                        Code::FieldOption,
+                        self.value(&path),
+                        format!("`{name}.{f}` is JSON, which has no order"),
+                        "order by another field",
+                    ),
+                    Some(pos) => {
+                        if matches!(model.fields[pos].kind, FieldKind::Scalar(ScalarKind::Decimal { .. })) {
+                            self.diags.push(
+                                Diagnostic::warning(
+                                    Code::UnindexedOrdering,
+                                    self.value(&path),
+                                    format!("`{name}.{f}` is a decimal stored as text: lists sort it by numeric value, which no index can serve, so every default list reads and sorts the whole table"),
+                                )
+                                .with_help("order by another field, or store the amount as an integer (e.g. cents) if the table grows large"),
+                            );
+                        }
+                        model.ordering.push((pos, desc));
+                    }
+                    None => self.unknown_field(&path, &name, f, &field_names),
                 }
             }
             for (i, f) in rm.search.iter().enumerate() {
