@@ -335,7 +335,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
                 format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name),
                 source.name.clone(),
                 format!(
-                    "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<crate::models::{s}::{n}, crate::graphql::{s}::{n}Where, crate::graphql::{s}::{n}OrderBy>(None, None, None)?;\nOk(read::related_one(&cx, select, Link::Column(\"{column}\"), {key}).await?)",
+                    "let cx = Ctx::of(ctx)?;\nlet select = || Select::new::<crate::models::{s}::{n}, crate::graphql::{s}::{n}Where, crate::graphql::{s}::{n}OrderBy>(None, None, None);\nOk(read::related_one(&cx, read::field_id(ctx), select, Link::Column(\"{column}\"), {key}).await?)",
                     s = source.snake,
                     n = source.name
                 ),
@@ -582,16 +582,18 @@ fn connection_field(name: &str, description: Option<String>, target: &Model, sea
 fn relation_lists(description: Option<String>, name: &str, target: &Model, link: &str, key: &str) -> Vec<Resolver> {
     let module = format!("crate::models::{}", target.snake);
     let select = select_expr(target, false, &module);
+    // Built lazily: sibling rows share the first one's query.
+    let select = select.strip_suffix('?').unwrap_or(&select);
     let connection_description = Some(format!("The same rows as `{}`, as a page with cursors.", to_camel(name)));
     vec![
-        list_field(name, description, target, false, &format!("let cx = Ctx::of(ctx)?;\nlet select = {select};\nOk(read::related(&cx, select, {link}, {key}, limit, offset).await?)")),
+        list_field(name, description, target, false, &format!("let cx = Ctx::of(ctx)?;\nlet select = || {select};\nOk(read::related(&cx, read::field_id(ctx), select, {link}, {key}, limit, offset).await?)")),
         connection_field(
             &format!("{name}_connection"),
             connection_description,
             target,
             false,
             &format!(
-                "let cx = Ctx::of(ctx)?;\nlet select = {select};\nlet args = PageArgs {{ first, after, last, before }};\nOk(crate::graphql::{}::{}Connection(read::related_connection(&cx, select, {link}, {key}, args).await?))",
+                "let cx = Ctx::of(ctx)?;\nlet select = || {select};\nlet args = PageArgs {{ first, after, last, before }};\nOk(crate::graphql::{}::{}Connection(read::related_connection(&cx, read::field_id(ctx), select, {link}, {key}, args).await?))",
                 target.snake, target.name
             ),
         ),

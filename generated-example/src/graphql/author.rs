@@ -286,14 +286,15 @@ impl Author {
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::post::Post>> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::post::Post,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         Ok(
             read::related(
                     &cx,
+                    read::field_id(ctx),
                     select,
                     Link::Column("author_id"),
                     Key::from(self.id),
@@ -320,11 +321,11 @@ impl Author {
         before: Option<String>,
     ) -> Result<crate::graphql::post::PostConnection> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::post::Post,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         let args = PageArgs {
             first,
             after,
@@ -336,6 +337,7 @@ impl Author {
             crate::graphql::post::PostConnection(
                 read::related_connection(
                         &cx,
+                        read::field_id(ctx),
                         select,
                         Link::Column("author_id"),
                         Key::from(self.id),

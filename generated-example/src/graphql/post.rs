@@ -456,14 +456,15 @@ impl Post {
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::tag::Tag>> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::tag::Tag,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         Ok(
             read::related(
                     &cx,
+                    read::field_id(ctx),
                     select,
                     Link::Join {
                         table: "posts_tags",
@@ -494,11 +495,11 @@ impl Post {
         before: Option<String>,
     ) -> Result<crate::graphql::tag::TagConnection> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::tag::Tag,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         let args = PageArgs {
             first,
             after,
@@ -510,6 +511,7 @@ impl Post {
             crate::graphql::tag::TagConnection(
                 read::related_connection(
                         &cx,
+                        read::field_id(ctx),
                         select,
                         Link::Join {
                             table: "posts_tags",
@@ -538,14 +540,15 @@ impl Post {
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::comment::Comment>> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::comment::Comment,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         Ok(
             read::related(
                     &cx,
+                    read::field_id(ctx),
                     select,
                     Link::Column("post_id"),
                     Key::from(self.id),
@@ -572,11 +575,11 @@ impl Post {
         before: Option<String>,
     ) -> Result<crate::graphql::comment::CommentConnection> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::comment::Comment,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         let args = PageArgs {
             first,
             after,
@@ -588,6 +591,7 @@ impl Post {
             crate::graphql::comment::CommentConnection(
                 read::related_connection(
                         &cx,
+                        read::field_id(ctx),
                         select,
                         Link::Column("post_id"),
                         Key::from(self.id),

@@ -239,14 +239,15 @@ impl Tag {
         offset: Option<i32>,
     ) -> Result<Vec<crate::models::post::Post>> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::post::Post,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         Ok(
             read::related(
                     &cx,
+                    read::field_id(ctx),
                     select,
                     Link::Join {
                         table: "posts_tags",
@@ -277,11 +278,11 @@ impl Tag {
         before: Option<String>,
     ) -> Result<crate::graphql::post::PostConnection> {
         let cx = Ctx::of(ctx)?;
-        let select = Select::new::<
+        let select = || Select::new::<
             crate::models::post::Post,
             _,
             _,
-        >(filter.as_ref(), order_by.as_deref(), None)?;
+        >(filter.as_ref(), order_by.as_deref(), None);
         let args = PageArgs {
             first,
             after,
@@ -293,6 +294,7 @@ impl Tag {
             crate::graphql::post::PostConnection(
                 read::related_connection(
                         &cx,
+                        read::field_id(ctx),
                         select,
                         Link::Join {
                             table: "posts_tags",

@@ -80,7 +80,7 @@ impl<R: Row> Loader<ByKey<R>> for Batcher {
 }
 
 /// The part of a relation read that sibling parents share.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct RelatedQuery {
     pub select: Select,
     pub link: Link,
@@ -89,6 +89,41 @@ pub struct RelatedQuery {
     pub reverse: bool,
     pub skip: i64,
     pub take: i64,
+    /// Whether rows need their cursors (connections do, lists do not).
+    pub cursors: bool,
+    /// A hash of all the above, computed once: the loader hashes keys many times per row.
+    fingerprint: u64,
+}
+
+impl RelatedQuery {
+    pub fn new(
+        select: Select,
+        link: Link,
+        extra: Vec<Sql>,
+        reverse: bool,
+        skip: i64,
+        take: i64,
+        cursors: bool,
+    ) -> RelatedQuery {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&select, &link, &extra, reverse, skip, take, cursors).hash(&mut hasher);
+        RelatedQuery {
+            select,
+            link,
+            extra,
+            reverse,
+            skip,
+            take,
+            cursors,
+            fingerprint: hasher.finish(),
+        }
+    }
+}
+
+impl Hash for RelatedQuery {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.fingerprint.hash(state);
+    }
 }
 
 /// The related rows of one parent.
@@ -145,50 +180,46 @@ fn by_query<'k>(
 
 /// How SQL returns a parent key (as text) mapped back to the key.
 fn parent_lookup(parents: &[Key]) -> HashMap<String, Key> {
-    parents
-        .iter()
-        .map(|k| {
-            let text = match k {
-                Key::Int(v) => v.to_string(),
-                Key::Text(v) => v.clone(),
-            };
-
-            (text, k.clone())
-        })
-        .collect()
+    parents.iter().map(|k| (k.to_text(), k.clone())).collect()
 }
 
 impl<R: Row> Loader<Related<R>> for Batcher {
-    type Value = Vec<Fetched<R>>;
+    type Value = Arc<Vec<Fetched<R>>>;
     type Error = ApiError;
     async fn load(
         &self,
         keys: &[Related<R>],
-    ) -> Result<HashMap<Related<R>, Vec<Fetched<R>>>, ApiError> {
+    ) -> Result<HashMap<Related<R>, Arc<Vec<Fetched<R>>>>, ApiError> {
         let groups = by_query(keys.iter().map(|k| (&k.query, &k.parent)));
         self.db
             .run(
                 &self.stats,
                 move |conn| {
-                    let mut out: HashMap<Related<R>, Vec<Fetched<R>>> = HashMap::new();
+                    let mut out = HashMap::new();
                     for (query, parents) in groups {
-                        let lookup = parent_lookup(&parents);
-                        let sql = query
-                            .select
-                            .batch(
-                                query.link,
-                                &parents,
-                                &query.extra,
-                                query.reverse,
-                                query.skip,
-                                query.take,
-                            );
-                        for child in sql.load::<Child<R>>(conn)? {
-                            if let Some(parent) = lookup.get(&child.parent) {
-                                out.entry(Related::new(query.clone(), parent.clone()))
-                                    .or_default()
-                                    .push(child.fetched);
+                        let index: HashMap<String, usize> = parents
+                            .iter()
+                            .enumerate()
+                            .map(|(i, key)| (key.to_text(), i))
+                            .collect();
+                        let sql = query.select.batch(&parents, &query);
+                        let mut children = sql.load::<Child<R>>(conn)?;
+                        children.sort_unstable_by_key(|c| c.position);
+                        let mut per_parent: Vec<Vec<Fetched<R>>> = parents
+                            .iter()
+                            .map(|_| Vec::new())
+                            .collect();
+                        for child in children {
+                            if let Some(&i) = index.get(&child.parent) {
+                                per_parent[i].push(child.fetched);
                             }
+                        }
+
+                        for (parent, rows) in parents.into_iter().zip(per_parent) {
+                            out.insert(
+                                Related::new(query.clone(), parent),
+                                Arc::new(rows),
+                            );
                         }
                     }
 

@@ -6,9 +6,10 @@
 //! Every data-access function takes a [`Ctx`], so permissions, caching, change events, audit and
 //! statement counting each hook in at one place.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use async_graphql::dataloader::DataLoader;
-use crate::runtime::batch::Batcher;
+use crate::runtime::batch::{Batcher, RelatedQuery};
 use crate::runtime::db::{Conn, Db};
 use crate::runtime::metrics::RequestStats;
 use crate::runtime::error::{ApiError, ErrorCode};
@@ -65,6 +66,28 @@ pub struct RequestContext {
     pub limits: Limits,
     /// The SQL statements this request has run so far.
     pub stats: Arc<RequestStats>,
+    /// Relation queries shared by sibling rows.
+    pub queries: QueryCache,
+}
+
+/// Relation queries of one request by document field (see `read::shared_query`).
+#[derive(Debug, Clone, Default)]
+pub struct QueryCache(Arc<Mutex<HashMap<usize, Arc<RelatedQuery>>>>);
+impl QueryCache {
+    pub fn get(&self, field: usize) -> Option<Arc<RelatedQuery>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&field)
+            .cloned()
+    }
+
+    pub fn insert(&self, field: usize, query: Arc<RelatedQuery>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(field, query);
+    }
 }
 
 /// What a data-access function needs: the database, the request it serves, and the request's

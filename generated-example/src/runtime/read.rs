@@ -31,47 +31,73 @@ pub async fn by_key<R: Row>(cx: &Ctx<'_>, key: Key) -> Result<Option<R>, ApiErro
     cx.batch.load_one(ByKey::<R>::new(key)).await
 }
 
+/// Identifies the field of the query document a resolver serves. Sibling rows resolve the same
+/// field with the same arguments, so they share one relation query (see [`shared_query`]).
+pub fn field_id(ctx: &async_graphql::Context<'_>) -> usize {
+    std::ptr::from_ref(ctx.item) as usize
+}
+
+/// The relation query of document field `field`, built by the first sibling that asks and
+/// shared by the others: they batch under one key and skip rebuilding the same SQL.
+fn shared_query(
+    cx: &Ctx<'_>,
+    field: usize,
+    build: impl FnOnce() -> Result<RelatedQuery, ApiError>,
+) -> Result<Arc<RelatedQuery>, ApiError> {
+    if let Some(query) = cx.request.queries.get(field) {
+        return Ok(query);
+    }
+
+    let query = Arc::new(build()?);
+    cx.request.queries.insert(field, query.clone());
+    Ok(query)
+}
+
+/// The rows of one parent out of a batch, moved out when no one else holds them.
+fn rows_of<R: Clone>(rows: Option<Arc<Vec<Fetched<R>>>>) -> Vec<Fetched<R>> {
+    rows.map(|rows| Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone()))
+        .unwrap_or_default()
+}
+
 /// One page of the rows related to `parent`, batched with its siblings.
 pub async fn related<R: Row>(
     cx: &Ctx<'_>,
-    select: Select,
+    field: usize,
+    select: impl FnOnce() -> Result<Select, ApiError>,
     link: Link,
     parent: Key,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<R>, ApiError> {
-    let (take, skip) = cx.page(limit, offset)?;
-    let query = Arc::new(RelatedQuery {
-        select,
-        link,
-        extra: Vec::new(),
-        reverse: false,
-        skip,
-        take,
-    });
+    let query = shared_query(
+        cx,
+        field,
+        || {
+            let (take, skip) = cx.page(limit, offset)?;
+            Ok(RelatedQuery::new(select()?, link, Vec::new(), false, skip, take, false))
+        },
+    )?;
     cx.request.stats.load_requested();
     let rows = cx.batch.load_one(Related::<R>::new(query, parent)).await?;
-    Ok(rows.unwrap_or_default().into_iter().map(|f| f.row).collect())
+    Ok(rows_of(rows).into_iter().map(|f| f.row).collect())
 }
 
 /// The first related row of `parent` (reverse one-to-one), batched with its siblings.
 pub async fn related_one<R: Row>(
     cx: &Ctx<'_>,
-    select: Select,
+    field: usize,
+    select: impl FnOnce() -> Result<Select, ApiError>,
     link: Link,
     parent: Key,
 ) -> Result<Option<R>, ApiError> {
-    let query = Arc::new(RelatedQuery {
-        select,
-        link,
-        extra: Vec::new(),
-        reverse: false,
-        skip: 0,
-        take: 1,
-    });
+    let query = shared_query(
+        cx,
+        field,
+        || Ok(RelatedQuery::new(select()?, link, Vec::new(), false, 0, 1, false)),
+    )?;
     cx.request.stats.load_requested();
     let rows = cx.batch.load_one(Related::<R>::new(query, parent)).await?;
-    Ok(rows.unwrap_or_default().into_iter().next().map(|f| f.row))
+    Ok(rows_of(rows).into_iter().next().map(|f| f.row))
 }
 
 /// The paging arguments of a connection.
@@ -282,27 +308,48 @@ pub async fn connection<R: Row>(
 /// a cursor, without probing what lies behind it, so sibling pages stay one statement.
 pub async fn related_connection<R: Row>(
     cx: &Ctx<'_>,
-    select: Select,
+    field: usize,
+    select: impl FnOnce() -> Result<Select, ApiError>,
     link: Link,
     parent: Key,
     args: PageArgs,
 ) -> Result<Page<R>, ApiError> {
-    let plan = plan(cx, &select, args)?;
-    let behind = plan.behind.is_some();
-    let query = Arc::new(RelatedQuery {
-        select,
-        link,
-        extra: plan.extra.clone(),
-        reverse: plan.reverse,
-        skip: 0,
-        take: plan.size + 1,
-    });
+    let behind = if args.last.is_some() {
+        args.before.is_some()
+    } else {
+        args.after.is_some()
+    };
+
+    let query = shared_query(
+        cx,
+        field,
+        || {
+            let select = select()?;
+            let plan = plan(cx, &select, args)?;
+            Ok(
+                RelatedQuery::new(
+                    select,
+                    link,
+                    plan.extra,
+                    plan.reverse,
+                    0,
+                    plan.size + 1,
+                    true,
+                ),
+            )
+        },
+    )?;
     cx.request.stats.load_requested();
-    let rows = cx
-        .batch
-        .load_one(Related::<R>::new(query.clone(), parent.clone()))
-        .await?
-        .unwrap_or_default();
+    let rows = rows_of(
+        cx.batch.load_one(Related::<R>::new(query.clone(), parent.clone())).await?,
+    );
+    let plan = Plan {
+        extra: Vec::new(),
+        reverse: query.reverse,
+        size: query.take - 1,
+        behind: None,
+    };
+
     Ok(
         finish(
             &query.select,

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use diesel::deserialize::QueryableByName;
 use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
+use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey};
@@ -41,6 +42,14 @@ impl Key {
             text.parse().ok().map(Key::Int)
         } else {
             Some(Key::Text(text.to_string()))
+        }
+    }
+
+    /// The key as SQL's `CAST(key AS TEXT)` writes it.
+    pub fn to_text(&self) -> String {
+        match self {
+            Key::Int(v) => v.to_string(),
+            Key::Text(v) => v.clone(),
         }
     }
 
@@ -98,6 +107,8 @@ impl<R: QueryableByName<Sqlite>> QueryableByName<Sqlite> for Fetched<R> {
 pub struct Child<R> {
     pub fetched: Fetched<R>,
     pub parent: String,
+    /// Position among the parent's related rows.
+    pub position: i64,
 }
 
 impl<R: QueryableByName<Sqlite>> QueryableByName<Sqlite> for Child<R> {
@@ -107,6 +118,10 @@ impl<R: QueryableByName<Sqlite>> QueryableByName<Sqlite> for Child<R> {
         Ok(Child {
             fetched: Fetched::build(row)?,
             parent: diesel::row::NamedRow::get::<Text, String>(row, "gqlauto_parent")?,
+            position: diesel::row::NamedRow::get::<
+                diesel::sql_types::BigInt,
+                i64,
+            >(row, "gqlauto_rn")?,
         })
     }
 }
@@ -302,22 +317,25 @@ impl Select {
         Sql::join(&all, " AND ", "1")
     }
 
-    /// Rows related to each of `parents` through `link`: per parent, rows `skip+1 ..= skip+take`
-    /// of those meeting `extra`, in order (`reverse`: from the end). One statement for all parents.
-    pub fn batch(
-        &self,
-        link: Link,
-        parents: &[Key],
-        extra: &[Sql],
-        reverse: bool,
-        skip: i64,
-        take: i64,
-    ) -> Sql {
-        let (join, parent) = self.parent_expr(link);
+    /// Rows related to each of `parents` through the query's link: per parent, rows
+    /// `skip+1 ..= skip+take` of those meeting its keyset conditions, in order (`reverse`: from
+    /// the end). One statement for all parents.
+    ///
+    /// The window runs over row ids only and the rows are joined afterwards, so SQLite numbers
+    /// narrow records; cursors (`with_cursors`) are computed only for the rows returned.
+    pub fn batch(&self, parents: &[Key], q: &RelatedQuery) -> Sql {
+        let (extra, reverse, skip, take) = (&q.extra, q.reverse, q.skip, q.take);
+        let (join, parent) = self.parent_expr(q.link);
+        let cursor = if q.cursors {
+            self.cursor_column()
+        } else {
+            "'' AS gqlauto_cursor".to_string()
+        };
+
         let mut sql = Sql::raw(
             format!(
-                "SELECT * FROM (SELECT t0.*, CAST({parent} AS TEXT) AS gqlauto_parent, {}, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
-                self.cursor_column(), self.order_clause(reverse)
+                "SELECT t0.*, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.rowid AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
+                self.order_clause(reverse)
             ),
         );
         sql.append(&self.from()).push(&join);
@@ -325,9 +343,14 @@ impl Select {
         sql.bind(Bind::Text(Key::json_array(parents)))
             .push(")) AND ")
             .append(&self.with(extra));
-        sql.push(") AS w WHERE w.gqlauto_rn > ").bind(Bind::Int(skip));
+        sql.push(
+                &format!(
+                    ") AS w JOIN {} AS t0 ON t0.rowid = w.gqlauto_rowid WHERE w.gqlauto_rn > ",
+                    ident(self.table)
+                ),
+            )
+            .bind(Bind::Int(skip));
         sql.push(" AND w.gqlauto_rn <= ").bind(Bind::Int(skip.saturating_add(take)));
-        sql.push(" ORDER BY w.gqlauto_parent, w.gqlauto_rn");
         sql
     }
 

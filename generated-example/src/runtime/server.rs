@@ -19,7 +19,7 @@ use axum::Router;
 use crate::graphql::{build_schema, ApiSchema};
 use crate::runtime::config::Config;
 use crate::runtime::batch::Batcher;
-use crate::runtime::context::{Identity, Limits, RequestContext};
+use crate::runtime::context::{Identity, Limits, QueryCache, RequestContext};
 use crate::runtime::db::Db;
 use crate::runtime::metrics::{RequestStats, METRICS};
 
@@ -89,6 +89,7 @@ async fn graphql(
         identity: Identity::Anonymous,
         limits: state.limits,
         stats: stats.clone(),
+        queries: QueryCache::default(),
     };
 
     let (spawn, fetches) = tokio::sync::mpsc::unbounded_channel::<
