@@ -101,7 +101,7 @@ fn seed(db: &Path, o: &Options) {
          INSERT INTO posts (id, author_id, title, slug, body, status, published_at, view_count)
            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {posts})
            SELECT i, (i - 1) / {ppa} + 1, 'Post number ' || i, 'post-' || i, 'lorem ipsum dolor sit amet ' || (i % 997) || ' consectetur',
-                  CASE (i / 7) % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END,
+                  CASE (i + i / 13) % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END,
                   CASE WHEN i % 10 = 0 THEN NULL ELSE printf('2024-%02d-%02d 10:00:00+00:00', i % 12 + 1, i % 28 + 1) END,
                   i % 1000 FROM n;
          INSERT INTO comments (id, post_id, author_name, body, created_at)

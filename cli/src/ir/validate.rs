@@ -1017,15 +1017,30 @@ impl Validator<'_> {
                 }
                 model.indexes.push(Index { name: format!("{}_ordering_idx", model.table), columns, unique: false });
             }
-            // Implied indexes: `indexed: true` and every foreign key (joins and reverse lookups use them).
+            // Implied indexes: `indexed: true` and every foreign key (filters, joins and relation
+            // lists use them). Each carries the default ordering after the field, so "rows with this
+            // value, in the default order" (a filtered list, a relation's rows per parent) reads the
+            // index in order instead of sorting.
+            let ordering_suffix: Vec<(usize, String)> = model
+                .ordering
+                .iter()
+                .map(|&(pos, desc)| (pos, format!("{}{}", model.fields[pos].column, if desc { " DESC" } else { "" })))
+                .chain(
+                    (!model.ordering.is_empty() && !model.ordering.iter().any(|&(pos, _)| pos == model.pk))
+                        .then(|| (model.pk, model.pk_field().column.clone())),
+                )
+                .collect();
             for (fname, rf) in &rm.fields {
                 let spec = rf.spec();
-                let Some(f) = model.fields.iter().find(|x| x.name == to_snake(fname)) else { continue };
+                let Some(fpos) = model.fields.iter().position(|x| x.name == to_snake(fname)) else { continue };
+                let f = &model.fields[fpos];
                 let is_fk = matches!(f.kind, FieldKind::ForeignKey { .. });
                 if (spec.indexed || is_fk) && !f.unique {
                     let iname = format!("{}_{}_idx", model.table, f.column);
-                    if !model.indexes.iter().any(|i| i.columns == [f.column.clone()]) {
-                        model.indexes.push(Index { name: iname, columns: vec![f.column.clone()], unique: false });
+                    if !model.indexes.iter().any(|i| i.columns.first() == Some(&f.column)) {
+                        let mut columns = vec![f.column.clone()];
+                        columns.extend(ordering_suffix.iter().filter(|(pos, _)| *pos != fpos).map(|(_, c)| c.clone()));
+                        model.indexes.push(Index { name: iname, columns, unique: false });
                     }
                 }
             }

@@ -25,9 +25,9 @@ CREATE TABLE posts (
 
 CREATE INDEX posts_ordering_idx ON posts (published_at DESC, title, id);
 
-CREATE INDEX posts_author_id_idx ON posts (author_id);
+CREATE INDEX posts_author_id_idx ON posts (author_id, published_at DESC, title, id);
 
-CREATE INDEX posts_status_idx ON posts (status);
+CREATE INDEX posts_status_idx ON posts (status, published_at DESC, title, id);
 
 CREATE VIRTUAL TABLE posts_fts USING fts5(title, body, content='posts', content_rowid='id');
 
@@ -59,7 +59,7 @@ CREATE TABLE comments (
 
 CREATE INDEX comments_ordering_idx ON comments (created_at, id);
 
-CREATE INDEX comments_post_id_idx ON comments (post_id);
+CREATE INDEX comments_post_id_idx ON comments (post_id, created_at, id);
 
 CREATE TABLE posts_tags (
     post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
