@@ -159,7 +159,7 @@ fn uuid_keys_relations_and_search() {
     assert_eq!(s.handles("where: {profile: {none: {}}}, orderBy: [{handle: ASC}]"), ["bob", "cy"]);
     let related = s.data(&format!("{{ notes(where: {{relatedTo: {{some: {{id: {{eq: \"{n1}\"}}}}}}}}, orderBy: [{{id: ASC}}]) {{ id }} }}"));
     assert_eq!(related["notes"], json!([{"id": n2}, {"id": n3}]));
-    let by_author = s.data(&format!("{{ notes(where: {{author: {{handle: {{eq: \"bob\"}}}}}}) {{ id }} }}"));
+    let by_author = s.data("{ notes(where: {author: {handle: {eq: \"bob\"}}}) { id } }");
     assert_eq!(by_author["notes"], json!([{"id": n3}]));
 
     // Full-text search on a model whose rows point at uuid keys.
