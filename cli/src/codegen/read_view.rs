@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::view::{doc, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, ReverseKind, ScalarKind};
 
 /// An input object type.
 #[derive(Debug, Clone, Serialize)]
@@ -148,13 +148,17 @@ fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
     }
 }
 
-fn is_numeric_key(m: &Model) -> bool {
-    !matches!(m.pk_field().kind, FieldKind::PrimaryKey(PkKind::Uuid))
+/// Whether a primary or foreign key holds integers (otherwise text).
+pub fn key_is_integer(f: &Field) -> bool {
+    match &f.kind {
+        FieldKind::PrimaryKey(kind) | FieldKind::ForeignKey { target_pk: kind, .. } => kind.is_integer(),
+        FieldKind::Scalar(_) => false,
+    }
 }
 
-/// The `Key` of a key-holding field read from `self`.
-pub fn key_of(this: &str, f: &Field, numeric: bool) -> String {
-    match (numeric, f.nullable) {
+/// The `Key` of a key-holding field, read as the expression `this`.
+pub fn key_of(this: &str, f: &Field) -> String {
+    match (key_is_integer(f), f.nullable) {
         (true, false) => format!("Key::from({this})"),
         (true, true) => format!("{this}.map(Key::from)"),
         (false, false) => format!("Key::from({this}.as_str())"),
@@ -169,7 +173,7 @@ fn listed_by_others(ir: &Ir, m: &Model) -> bool {
 
 pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let name = &m.name;
-    let numeric_key = is_numeric_key(m);
+    let numeric_key = key_is_integer(m.pk_field());
     let mut filter_types = Vec::new();
     let mut where_fields = vec![
         field("and", &format!("Option<Vec<{name}Where>>"), "and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
@@ -209,11 +213,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             }
             let key_like = matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. });
             if key_like {
-                let numeric = match &f.kind {
-                    FieldKind::ForeignKey { target_pk, .. } => *target_pk != PkKind::Uuid,
-                    _ => numeric_key,
-                };
-                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {numeric})?;", f.column));
+                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {})?;", f.column, key_is_integer(f)));
             } else {
                 where_body.push(format!("w.field(\"{}\", self.{rust}.as_ref())?;", f.column));
             }
@@ -597,7 +597,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         measures,
         search_table,
         numeric_key: numeric_key.to_string(),
-        key_expr: key_of(&format!("self.{}", pk.name), pk, numeric_key),
+        key_expr: key_of(&format!("self.{}", pk.name), pk),
         filter_types,
     }
 }
@@ -643,7 +643,7 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::TextFormat;
+    use crate::ir::{PkKind, TextFormat};
 
     fn scalar(kind: ScalarKind, nullable: bool) -> Field {
         Field {
@@ -691,11 +691,10 @@ mod tests {
 
     #[test]
     fn keys_read_from_rows_follow_type_and_nullability() {
-        let f = scalar(ScalarKind::Integer, false);
-        assert_eq!(key_of("self.id", &f, true), "Key::from(self.id)");
-        let f = scalar(ScalarKind::Integer, true);
-        assert_eq!(key_of("self.id", &f, true), "self.id.map(Key::from)");
-        let f = scalar(ScalarKind::Uuid, true);
-        assert_eq!(key_of("self.id", &f, false), "self.id.as_deref().map(Key::from)");
+        let key =
+            |kind: PkKind, nullable: bool| Field { kind: FieldKind::PrimaryKey(kind), nullable, ..scalar(ScalarKind::Integer, nullable) };
+        assert_eq!(key_of("self.id", &key(PkKind::Auto, false)), "Key::from(self.id)");
+        assert_eq!(key_of("self.id", &key(PkKind::BigAuto, true)), "self.id.map(Key::from)");
+        assert_eq!(key_of("self.id", &key(PkKind::Uuid, true)), "self.id.as_deref().map(Key::from)");
     }
 }

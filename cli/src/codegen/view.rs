@@ -314,8 +314,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             });
         }
     }
-    let numeric_key = pk_kind != PkKind::Uuid;
-    let key = key_of(&format!("self.{}", pk.name), pk, numeric_key);
+    let key = key_of(&format!("self.{}", pk.name), pk);
     for rel in &m.many_to_many {
         let target = model(ir, &rel.target);
         let link =
@@ -697,8 +696,7 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                 gql("ID", n),
                 id_body,
             );
-            let numeric = !matches!(f.kind, FieldKind::ForeignKey { target_pk: PkKind::Uuid, .. });
-            let key = key_of(&this, f, numeric);
+            let key = key_of(&this, f);
             let (ret, body) = if n {
                 (
                     format!("Result<Option<crate::models::{}::{}>>", t.snake, t.name),

@@ -11,6 +11,13 @@ pub enum PkKind {
     Uuid,
 }
 
+impl PkKind {
+    /// Whether keys of this kind are integers (otherwise text).
+    pub fn is_integer(self) -> bool {
+        self != PkKind::Uuid
+    }
+}
+
 /// Refinements of a bounded string, checked on every write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFormat {
