@@ -381,7 +381,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             m,
             !m.search.is_empty(),
             &format!(
-                "{cx}let select = {};\nOk(read::list(&cx, select, limit, offset).await?)",
+                "{cx}let select = {}?;\nOk(read::list(&cx, select, limit, offset).await?)",
                 select_expr(m, !m.search.is_empty(), "store")
             ),
         ),
@@ -391,7 +391,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             m,
             !m.search.is_empty(),
             &format!(
-                "{cx}let select = {};\nOk({}Connection(read::connection(&cx, select, PageArgs {{ first, after, last, before }}).await?))",
+                "{cx}let select = {}?;\nOk({}Connection(read::connection(&cx, select, PageArgs {{ first, after, last, before }}).await?))",
                 select_expr(m, !m.search.is_empty(), "store"),
                 m.name
             ),
@@ -537,10 +537,11 @@ const CURSOR_PAGING: &[(&str, &str, &str)] = &[
     ("before", "Option<String>", "String"),
 ];
 
-/// `Select::new::<Row, _, _>(filter, order_by, search)` for `target`; `module` is how this file names its data module.
+/// `Select::new::<Row, _, _>(filter, order_by, search)` for `target` (a `Result`); `module` is how
+/// this file names its data module.
 fn select_expr(target: &Model, search: bool, module: &str) -> String {
     let search = if search { "search.as_deref()" } else { "None" };
-    format!("Select::new::<{module}::{}, _, _>(filter.as_ref(), order_by.as_deref(), {search})?", target.name)
+    format!("Select::new::<{module}::{}, _, _>(filter.as_ref(), order_by.as_deref(), {search})", target.name)
 }
 
 /// A list field with `where`, `orderBy`, `limit`, `offset`.
@@ -580,9 +581,8 @@ fn connection_field(name: &str, description: Option<String>, target: &Model, sea
 /// A relation's list field and its connection variant; `link` says how the rows point here.
 fn relation_lists(description: Option<String>, name: &str, target: &Model, link: &str, key: &str) -> Vec<Resolver> {
     let module = format!("crate::models::{}", target.snake);
-    let select = select_expr(target, false, &module);
     // Built lazily: sibling rows share the first one's query.
-    let select = select.strip_suffix('?').unwrap_or(&select);
+    let select = select_expr(target, false, &module);
     let connection_description = Some(format!("The same rows as `{}`, as a page with cursors.", to_camel(name)));
     vec![
         list_field(name, description, target, false, &format!("let cx = Ctx::of(ctx)?;\nlet select = || {select};\nOk(read::related(&cx, read::field_id(ctx), select, {link}, {key}, limit, offset).await?)")),

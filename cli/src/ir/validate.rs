@@ -1005,23 +1005,8 @@ impl Validator<'_> {
                     None => self.unknown_field(&path, &name, f, &field_names),
                 }
             }
-            // Lists sort by the default ordering, then the key: one index serves that whole ORDER BY.
-            if model.ordering.iter().any(|&(pos, _)| pos != model.pk) {
-                let mut columns: Vec<String> = model
-                    .ordering
-                    .iter()
-                    .map(|&(pos, desc)| format!("{}{}", model.fields[pos].column, if desc { " DESC" } else { "" }))
-                    .collect();
-                if !model.ordering.iter().any(|&(pos, _)| pos == model.pk) {
-                    columns.push(model.pk_field().column.clone());
-                }
-                model.indexes.push(Index { name: format!("{}_ordering_idx", model.table), columns, unique: false });
-            }
-            // Implied indexes: `indexed: true` and every foreign key (filters, joins and relation
-            // lists use them). Each carries the default ordering after the field, so "rows with this
-            // value, in the default order" (a filtered list, a relation's rows per parent) reads the
-            // index in order instead of sorting.
-            let ordering_suffix: Vec<(usize, String)> = model
+            // The default ordering as index columns (`published_at DESC`, ...), ending with the key.
+            let ordering_columns: Vec<(usize, String)> = model
                 .ordering
                 .iter()
                 .map(|&(pos, desc)| (pos, format!("{}{}", model.fields[pos].column, if desc { " DESC" } else { "" })))
@@ -1030,6 +1015,15 @@ impl Validator<'_> {
                         .then(|| (model.pk, model.pk_field().column.clone())),
                 )
                 .collect();
+            // Lists sort by the default ordering, then the key: one index serves that whole ORDER BY.
+            if model.ordering.iter().any(|&(pos, _)| pos != model.pk) {
+                let columns = ordering_columns.iter().map(|(_, c)| c.clone()).collect();
+                model.indexes.push(Index { name: format!("{}_ordering_idx", model.table), columns, unique: false });
+            }
+            // Implied indexes: `indexed: true` and every foreign key (filters, joins and relation
+            // lists use them). Each carries the default ordering after the field, so "rows with this
+            // value, in the default order" (a filtered list, a relation's rows per parent) reads the
+            // index in order instead of sorting.
             for (fname, rf) in &rm.fields {
                 let spec = rf.spec();
                 let Some(fpos) = model.fields.iter().position(|x| x.name == to_snake(fname)) else { continue };
@@ -1039,7 +1033,7 @@ impl Validator<'_> {
                     let iname = format!("{}_{}_idx", model.table, f.column);
                     if !model.indexes.iter().any(|i| i.columns.first() == Some(&f.column)) {
                         let mut columns = vec![f.column.clone()];
-                        columns.extend(ordering_suffix.iter().filter(|(pos, _)| *pos != fpos).map(|(_, c)| c.clone()));
+                        columns.extend(ordering_columns.iter().filter(|(pos, _)| *pos != fpos).map(|(_, c)| c.clone()));
                         model.indexes.push(Index { name: iname, columns, unique: false });
                     }
                 }
