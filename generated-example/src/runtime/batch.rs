@@ -178,9 +178,9 @@ fn by_query<'k>(
     groups
 }
 
-/// How SQL returns a parent key (as text) mapped back to the key.
-fn parent_lookup(parents: &[Key]) -> HashMap<String, Key> {
-    parents.iter().map(|k| (k.to_text(), k.clone())).collect()
+/// Positions of the parents by their key as SQL returns it (text).
+fn parent_index(parents: &[Key]) -> HashMap<String, usize> {
+    parents.iter().enumerate().map(|(i, key)| (key.to_text(), i)).collect()
 }
 
 impl<R: Row> Loader<Related<R>> for Batcher {
@@ -197,11 +197,7 @@ impl<R: Row> Loader<Related<R>> for Batcher {
                 move |conn| {
                     let mut out = HashMap::new();
                     for (query, parents) in groups {
-                        let index: HashMap<String, usize> = parents
-                            .iter()
-                            .enumerate()
-                            .map(|(i, key)| (key.to_text(), i))
-                            .collect();
+                        let index = parent_index(&parents);
                         let sql = query.select.batch(&parents, &query);
                         let mut children = sql.load::<Child<R>>(conn)?;
                         children.sort_unstable_by_key(|c| c.position);
@@ -271,22 +267,22 @@ impl Loader<RelatedCount> for Batcher {
                 move |conn| {
                     let mut out = HashMap::new();
                     for (query, parents) in groups {
-                        let lookup = parent_lookup(&parents);
+                        let index = parent_index(&parents);
                         let sql = query.select.batch_count(query.link, &parents, &[]);
                         for row in sql.load::<JsonRow>(conn)? {
                             let parent = row
                                 .0
                                 .get("parent")
                                 .and_then(|v| v.as_str())
-                                .and_then(|p| lookup.get(p));
+                                .and_then(|p| index.get(p));
                             let count = row
                                 .0
                                 .get("count")
                                 .and_then(serde_json::Value::as_i64)
                                 .unwrap_or(0);
-                            if let Some(parent) = parent {
+                            if let Some(&i) = parent {
                                 out.insert(
-                                    RelatedCount::new(query.clone(), parent.clone()),
+                                    RelatedCount::new(query.clone(), parents[i].clone()),
                                     count,
                                 );
                             }

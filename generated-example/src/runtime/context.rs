@@ -36,18 +36,8 @@ impl Limits {
         limit: Option<i32>,
         offset: Option<i32>,
     ) -> Result<(i64, i64), ApiError> {
-        let limit = limit.map_or(self.default_page_size, i64::from);
+        let limit = self.size(limit, "limit")?;
         let offset = offset.map_or(0, i64::from);
-        if !(0..=self.max_page_size).contains(&limit) {
-            return Err(
-                ApiError::new(
-                        ErrorCode::LimitExceeded,
-                        format!("`limit` must be between 0 and {}", self.max_page_size),
-                    )
-                    .on_field("limit"),
-            );
-        }
-
         if offset < 0 {
             return Err(
                 ApiError::new(ErrorCode::LimitExceeded, "`offset` must not be negative")
@@ -56,6 +46,23 @@ impl Limits {
         }
 
         Ok((limit, offset))
+    }
+
+    /// A page size argument (`limit`, `first`, `last`, named by `field`): the default when absent,
+    /// otherwise checked against the maximum.
+    pub fn size(&self, size: Option<i32>, field: &str) -> Result<i64, ApiError> {
+        let size = size.map_or(self.default_page_size, i64::from);
+        if !(0..=self.max_page_size).contains(&size) {
+            return Err(
+                ApiError::new(
+                        ErrorCode::LimitExceeded,
+                        format!("`{field}` must be between 0 and {}", self.max_page_size),
+                    )
+                    .on_field(field),
+            );
+        }
+
+        Ok(size)
     }
 }
 

@@ -11,7 +11,7 @@
 use std::cell::Cell;
 use async_graphql::{InputObject, ID};
 use crate::runtime::error::{ApiError, ErrorCode};
-use crate::runtime::sql::{ident, Bind, Sql};
+use crate::runtime::sql::{decimal_value, ident, Bind, Sql};
 
 /// A table alias in a query being built; nested filters and orderings get fresh ones.
 pub struct Scope<'a> {
@@ -127,7 +127,7 @@ impl Conds<'_, '_> {
     ) -> Result<(), ApiError> {
         if let Some(filter) = filter {
             let col = self.scope.col(column);
-            let value = if decimal { format!("CAST({col} AS REAL)") } else { col };
+            let value = if decimal { decimal_value(&col) } else { col };
             filter.write(&format!("{function}({value})"), &mut self.parts)?;
         }
 
@@ -327,7 +327,7 @@ impl ToBind for rust_decimal::Decimal {
     }
 
     fn expr(column: &str) -> String {
-        format!("CAST({column} AS REAL)")
+        decimal_value(column)
     }
 }
 
@@ -380,9 +380,7 @@ impl Ops {
             (">=", self.gte),
         ] {
             if let Some(value) = value {
-                let mut sql = Sql::raw(format!("{expr} {op} "));
-                sql.bind(value);
-                out.push(sql);
+                out.push(bound(format!("{expr} {op} "), value, ""));
             }
         }
 
@@ -412,6 +410,13 @@ impl Ops {
 
         Ok(())
     }
+}
+
+/// `before`, a placeholder for `value`, then `after`.
+fn bound(before: String, value: Bind, after: &str) -> Sql {
+    let mut sql = Sql::raw(before);
+    sql.bind(value).push(after);
+    sql
 }
 
 fn in_list(expr: &str, operator: &str, values: Vec<Bind>) -> Result<Sql, ApiError> {
@@ -641,41 +646,47 @@ impl FieldFilter for StringFilter {
             is_null: self.is_null,
         }
             .write(expr, out)?;
-        let mut add = |template: &str, values: Vec<String>| {
-            let mut sql = Sql::default();
-            for (i, piece) in template.split('?').enumerate() {
-                if i > 0 {
-                    sql.bind(Bind::Text(values[i - 1].clone()));
-                }
-
-                sql.push(&piece.replace("{e}", expr));
-            }
-
-            out.push(sql);
-        };
-
+        let text = |v: &str| Bind::Text(v.to_string());
         if let Some(v) = &self.contains {
-            add("instr({e}, ?) > 0", vec![v.clone()]);
+            out.push(bound(format!("instr({expr}, "), text(v), ") > 0"));
         }
 
         if let Some(v) = &self.starts_with {
-            add("instr({e}, ?) = 1", vec![v.clone()]);
+            out.push(bound(format!("instr({expr}, "), text(v), ") = 1"));
         }
 
         if let Some(v) = &self.ends_with {
-            if !v.is_empty() {
-                add("substr({e}, -length(?)) = ?", vec![v.clone(), v.clone()]);
+            if v.is_empty() {
+                out.push(Sql::raw(format!("{expr} IS NOT NULL")));
             } else {
-                add("{e} IS NOT NULL", Vec::new());
+                let mut sql = bound(
+                    format!("substr({expr}, -length("),
+                    text(v),
+                    ")) = ",
+                );
+                sql.bind(text(v));
+                out.push(sql);
             }
         }
 
         if let Some(v) = &self.icontains {
-            add("{e} LIKE ? ESCAPE '\\'", vec![format!("%{}%", like_literal(v))]);
+            out.push(
+                bound(
+                    format!("{expr} LIKE "),
+                    Bind::Text(format!("%{}%", like_literal(v))),
+                    " ESCAPE '\\'",
+                ),
+            );
         }
 
         if let Some(v) = &self.iexact {
-            add("{e} LIKE ? ESCAPE '\\'", vec![like_literal(v)]);
+            out.push(
+                bound(
+                    format!("{expr} LIKE "),
+                    Bind::Text(like_literal(v)),
+                    " ESCAPE '\\'",
+                ),
+            );
         }
 
         Ok(())

@@ -72,15 +72,18 @@ pub struct Metrics {
     buckets: [AtomicU64; BUCKETS.len()],
 }
 
-pub static METRICS: Metrics = Metrics {
-    statements: AtomicU64::new(0),
-    requests: AtomicU64::new(0),
-    failed_requests: AtomicU64::new(0),
-    duration_micros: AtomicU64::new(0),
-    buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-};
-
+pub static METRICS: Metrics = Metrics::new();
 impl Metrics {
+    const fn new() -> Metrics {
+        Metrics {
+            statements: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            failed_requests: AtomicU64::new(0),
+            duration_micros: AtomicU64::new(0),
+            buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
+        }
+    }
+
     /// A statement started on the current thread.
     pub fn statement(&self) {
         self.statements.fetch_add(1, Ordering::Relaxed);
@@ -184,14 +187,7 @@ mod tests {
 
     #[test]
     fn histogram_is_cumulative() {
-        let metrics = Metrics {
-            statements: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            failed_requests: AtomicU64::new(0),
-            duration_micros: AtomicU64::new(0),
-            buckets: [const { AtomicU64::new(0) }; BUCKETS.len()],
-        };
-
+        let metrics = Metrics::new();
         metrics.request(Duration::from_millis(3), false);
         let text = metrics.render();
         assert!(

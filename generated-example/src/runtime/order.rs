@@ -9,7 +9,7 @@
 use async_graphql::Enum;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::Scope;
-use crate::runtime::sql::ident;
+use crate::runtime::sql::{decimal_value, ident};
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -40,6 +40,24 @@ pub struct OrderKey {
 }
 
 impl OrderKey {
+    /// A key on the qualified column `col`, nulls last.
+    pub fn column(
+        name: &str,
+        col: &str,
+        desc: bool,
+        nullable: bool,
+        sort_as: SortAs,
+    ) -> OrderKey {
+        OrderKey {
+            name: name.to_string(),
+            expr: sort_as.expr(col),
+            desc,
+            nulls_first: false,
+            nullable,
+            float: sort_as != SortAs::Plain,
+        }
+    }
+
     /// The key as an ORDER BY term; `reverse` flips direction and null placement.
     pub fn term(&self, reverse: bool) -> String {
         let desc = self.desc != reverse;
@@ -122,16 +140,16 @@ impl Picker<'_, '_> {
         kind: SortAs,
     ) {
         if let Some(direction) = direction {
-            let col = self.scope.col(column);
             self.picked
-                .push(OrderKey {
-                    name: name.to_string(),
-                    expr: kind.expr(&col),
-                    desc: direction == OrderDirection::Desc,
-                    nulls_first: false,
-                    nullable,
-                    float: kind != SortAs::Plain,
-                });
+                .push(
+                    OrderKey::column(
+                        name,
+                        &self.scope.col(column),
+                        direction == OrderDirection::Desc,
+                        nullable,
+                        kind,
+                    ),
+                );
         }
     }
 
@@ -174,7 +192,7 @@ pub enum SortAs {
 impl SortAs {
     fn expr(self, col: &str) -> String {
         match self {
-            SortAs::Decimal => format!("CAST({col} AS REAL)"),
+            SortAs::Decimal => decimal_value(col),
             SortAs::Plain | SortAs::Float => col.to_string(),
         }
     }
@@ -192,15 +210,13 @@ pub struct DefaultSort {
 
 impl DefaultSort {
     pub fn key(&self, scope: &Scope<'_>) -> OrderKey {
-        let col = scope.col(self.column);
-        OrderKey {
-            name: self.name.to_string(),
-            expr: self.sort_as.expr(&col),
-            desc: self.desc,
-            nulls_first: false,
-            nullable: self.nullable,
-            float: self.sort_as != SortAs::Plain,
-        }
+        OrderKey::column(
+            self.name,
+            &scope.col(self.column),
+            self.desc,
+            self.nullable,
+            self.sort_as,
+        )
     }
 }
 

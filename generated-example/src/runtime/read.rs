@@ -11,7 +11,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::negate;
 use crate::runtime::select::{Fetched, Key, Link, Row, Select};
-use crate::runtime::sql::{JsonRow, Sql};
+use crate::runtime::sql::{decimal_value, ident, JsonRow, Sql};
 
 /// One page of rows by `limit`/`offset`.
 pub async fn list<R: Row>(
@@ -198,13 +198,7 @@ fn plan(cx: &Ctx<'_>, select: &Select, args: PageArgs) -> Result<Plan, ApiError>
         ("first", args.first)
     };
 
-    let (size, _) = cx
-        .page(size, None)
-        .map_err(|e| ApiError {
-            field: Some(field.into()),
-            message: e.message.replace("`limit`", &format!("`{field}`")),
-            ..e
-        })?;
+    let size = cx.request.limits.size(size, field)?;
     let after = args.after.as_deref().map(|c| select.decode(c, "after")).transpose()?;
     let before = args.before.as_deref().map(|c| select.decode(c, "before")).transpose()?;
     let mut extra = Vec::new();
@@ -230,18 +224,19 @@ fn plan(cx: &Ctx<'_>, select: &Select, args: PageArgs) -> Result<Plan, ApiError>
     })
 }
 
-/// Turns up to `size + 1` fetched rows into a page.
+/// Turns up to `size + 1` fetched rows (read backwards when `reverse`) into a page.
 fn finish<R>(
     select: &Select,
     mut rows: Vec<Fetched<R>>,
-    plan: &Plan,
+    reverse: bool,
+    size: i64,
     behind: bool,
     count: CountOf,
 ) -> Page<R> {
-    let size = usize::try_from(plan.size).unwrap_or(0);
+    let size = usize::try_from(size).unwrap_or(0);
     let more = rows.len() > size;
     rows.truncate(size);
-    if plan.reverse {
+    if reverse {
         rows.reverse();
     }
 
@@ -252,7 +247,7 @@ fn finish<R>(
             node: f.row,
         })
         .collect();
-    let (has_next_page, has_previous_page) = if plan.reverse {
+    let (has_next_page, has_previous_page) = if reverse {
         (behind, more)
     } else {
         (more, behind)
@@ -299,7 +294,16 @@ pub async fn connection<R: Row>(
         })
         .await?;
     let select = Arc::new(select);
-    Ok(finish(&select, rows, &plan, behind, CountOf::Root(select.clone())))
+    Ok(
+        finish(
+            &select,
+            rows,
+            plan.reverse,
+            plan.size,
+            behind,
+            CountOf::Root(select.clone()),
+        ),
+    )
 }
 
 /// A cursor connection page over the rows related to `parent`, batched with its siblings.
@@ -343,18 +347,12 @@ pub async fn related_connection<R: Row>(
     let rows = rows_of(
         cx.batch.load_one(Related::<R>::new(query.clone(), parent.clone())).await?,
     );
-    let plan = Plan {
-        extra: Vec::new(),
-        reverse: query.reverse,
-        size: query.take - 1,
-        behind: None,
-    };
-
     Ok(
         finish(
             &query.select,
             rows,
-            &plan,
+            query.reverse,
+            query.take - 1,
             behind,
             CountOf::Related(query.clone(), parent),
         ),
@@ -374,8 +372,8 @@ pub struct Measure {
 
 impl Measure {
     fn expr(&self) -> String {
-        let col = format!("t0.{}", crate ::runtime::sql::ident(self.column));
-        if self.decimal { format!("CAST({col} AS REAL)") } else { col }
+        let col = format!("t0.{}", ident(self.column));
+        if self.decimal { decimal_value(&col) } else { col }
     }
 }
 
@@ -431,7 +429,7 @@ pub async fn group_by(
     let mut columns = aggregate_columns(measures);
     let mut keys = Vec::new();
     for column in group_by {
-        let col = format!("t0.{}", crate ::runtime::sql::ident(column));
+        let col = format!("t0.{}", ident(column));
         columns.push_str(&format!(", 'key.{column}', {col}"));
         keys.push(col);
     }

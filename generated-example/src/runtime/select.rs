@@ -12,7 +12,7 @@ use diesel::sqlite::Sqlite;
 use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
-use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey};
+use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::sql::{ident, Bind, Sql};
 
 /// What the shared read code needs to know about a model's row type.
@@ -181,8 +181,8 @@ impl Select {
             Some(list) if !list.is_empty() => order_keys(list, &scope)?,
             _ if search.is_some() => {
                 vec![
-                    OrderKey { name : "rank".into(), expr : "s.gqlauto_rank".into(), desc
-                    : false, nulls_first : false, nullable : false, float : true, }
+                    OrderKey::column("rank", "s.gqlauto_rank", false, false,
+                    SortAs::Float)
                 ]
             }
 
@@ -191,15 +191,7 @@ impl Select {
 
         let key_expr = scope.col(R::KEY);
         if order.last().map(|k| &k.expr) != Some(&key_expr) {
-            order
-                .push(OrderKey {
-                    name: R::KEY.into(),
-                    expr: key_expr,
-                    desc: false,
-                    nulls_first: false,
-                    nullable: false,
-                    float: false,
-                });
+            order.push(OrderKey::column(R::KEY, &key_expr, false, false, SortAs::Plain));
         }
 
         let mut hasher = Fnv::default();

@@ -154,6 +154,12 @@ pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// A decimal column (stored as exact text) as the number it holds, for comparing, sorting and
+/// aggregating by value.
+pub fn decimal_value(expr: &str) -> String {
+    format!("CAST({expr} AS REAL)")
+}
+
 /// A row of one JSON text column, `gqlauto_json`: how aggregates of any shape come back.
 #[derive(Debug, Clone)]
 pub struct JsonRow(pub serde_json::Map<String, serde_json::Value>);
