@@ -111,21 +111,21 @@ fn crud_over_http() {
     assert!(cleared["publishedAt"].is_null());
     let null_title = s.error(upd, json!({"id": id, "input": {"title": null}}));
     assert_eq!(null_title["extensions"]["code"], "VALIDATION_FAILED");
-    assert_eq!(null_title["extensions"]["field"], "title");
+    assert_eq!(null_title["extensions"]["field"], "input.title");
 
     // A unique violation names the field and never shows SQL.
     let dup = s.error(CREATE_POST, json!({"input": {"authorId": author_id, "title": "Dup", "slug": "post-01", "body": "x"}}));
     assert_eq!(dup["extensions"]["code"], "UNIQUE_VIOLATION");
-    assert_eq!(dup["extensions"]["field"], "slug");
+    assert_eq!(dup["extensions"]["field"], "input.slug");
     assert!(!dup["message"].as_str().unwrap().contains("constraint"), "{dup}");
     let dup_email = s.error(CREATE_AUTHOR, json!({"input": {"name": "Eve", "email": "ada@example.com"}}));
-    assert_eq!(dup_email["extensions"]["field"], "email");
+    assert_eq!(dup_email["extensions"]["field"], "input.email");
 
     // Input validation: formats and lengths.
     let bad_email = s.error(CREATE_AUTHOR, json!({"input": {"name": "Bob", "email": "not-an-email"}}));
-    assert_eq!((bad_email["extensions"]["code"].as_str(), bad_email["extensions"]["field"].as_str()), (Some("VALIDATION_FAILED"), Some("email")));
+    assert_eq!((bad_email["extensions"]["code"].as_str(), bad_email["extensions"]["field"].as_str()), (Some("VALIDATION_FAILED"), Some("input.email")));
     let bad_slug = s.error(CREATE_POST, json!({"input": {"authorId": author_id, "title": "x", "slug": "Not A Slug", "body": "x"}}));
-    assert_eq!(bad_slug["extensions"]["field"], "slug");
+    assert_eq!(bad_slug["extensions"]["field"], "input.slug");
 
     // Not found and dangling references.
     let missing = s.data("{ post(id: \"999999\") { id } }", json!({}));
@@ -133,7 +133,7 @@ fn crud_over_http() {
     let not_found = s.error(upd, json!({"id": "999999", "input": {"title": "x"}}));
     assert_eq!(not_found["extensions"]["code"], "NOT_FOUND");
     let dangling = s.error(CREATE_POST, json!({"input": {"authorId": "424242", "title": "x", "slug": "x", "body": "x"}}));
-    assert_eq!((dangling["extensions"]["code"].as_str(), dangling["extensions"]["field"].as_str()), (Some("FOREIGN_KEY_VIOLATION"), Some("authorId")));
+    assert_eq!((dangling["extensions"]["code"].as_str(), dangling["extensions"]["field"].as_str()), (Some("FOREIGN_KEY_VIOLATION"), Some("input.authorId")));
     let bad_id = s.error("{ post(id: \"abc\") { id } }", json!({}));
     assert_eq!(bad_id["extensions"]["code"], "INVALID_ID");
 

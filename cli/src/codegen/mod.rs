@@ -9,6 +9,7 @@ pub mod sdl;
 mod smoke;
 mod sql;
 pub mod view;
+mod write_view;
 
 use std::collections::BTreeMap;
 

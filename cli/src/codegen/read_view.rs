@@ -657,6 +657,7 @@ mod tests {
             default: None,
             description: None,
             deprecated: None,
+            rules: Default::default(),
         }
     }
 

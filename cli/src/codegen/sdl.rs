@@ -37,16 +37,29 @@ pub fn print(view: &CrateView) -> String {
         any_deprecated |= fields.iter().any(|f| f.deprecation.is_some());
         used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
         types.insert(m.name.clone(), block("type", &m.name, m.description.as_deref(), &fields));
-        let create: Vec<SdlField> = m.insert_inputs.iter().filter_map(|f| f.sdl.clone()).collect();
-        let update: Vec<SdlField> = m.change_fields.iter().filter_map(|f| f.sdl.clone()).collect();
-        used_scalars.extend(create.iter().chain(&update).map(|f| base_type(&f.ty)));
-        let create_name = format!("Create{}Input", m.name);
-        let update_name = format!("Update{}Input", m.name);
-        types.insert(create_name.clone(), block("input", &create_name, Some(&format!("Input of `create{}`.", m.name)), &create));
-        types.insert(
-            update_name.clone(),
-            block("input", &update_name, Some(&format!("Input of `update{}`: only the fields present are changed.", m.name)), &update),
-        );
+        for t in &m.write.inputs {
+            let fields: Vec<SdlField> = t.fields.iter().map(|f| f.sdl.clone()).collect();
+            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
+            types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
+        }
+        for name in ["IntUpdate", "FloatUpdate"] {
+            let used = m.write.inputs.iter().any(|t| t.fields.iter().any(|f| f.sdl.ty == name));
+            if used {
+                let ty = if name == "IntUpdate" { "Int" } else { "Float" };
+                let fields = vec![
+                    sdl_field("set", ty, "Stores this value."),
+                    sdl_field("increment", ty, "Adds this (possibly negative) amount to the stored value, atomically."),
+                ];
+                let description =
+                    format!("`{{set: v}}` or `{{increment: n}}` for {} field.", if ty == "Int" { "an integer" } else { "a float" });
+                types.insert(name.into(), block("input", name, Some(&description), &fields));
+            }
+        }
+        let bulk = format!("{}BulkResult", m.name);
+        types.insert(bulk.clone(), block("type", &bulk, Some("Rows a bulk mutation wrote."), &m.write.bulk_result));
+        if let Some(g) = &m.write.field_enum {
+            types.insert(g.name.clone(), enum_block(&g.name, &g.description, &g.graphql_values));
+        }
         for e in &m.enums {
             types.insert(e.name.clone(), enum_block(&e.name, &e.description, &e.graphql_values));
         }
@@ -75,7 +88,7 @@ pub fn print(view: &CrateView) -> String {
             types.insert(name.clone(), block("input", &name, Some(EQUATABLE), &equatable(&e.name)));
         }
         query.extend(m.query_resolvers.iter().map(|r| r.sdl.clone()));
-        mutation.extend(m.mutation_resolvers.iter().map(|r| r.sdl.clone()));
+        mutation.extend(m.write.resolvers.iter().map(|r| r.sdl.clone()));
     }
     types.insert("OrderDirection".into(), enum_block("OrderDirection", "Sort direction.", &["ASC".into(), "DESC".into()]));
     types.insert("NullsOrder".into(), enum_block("NullsOrder", "Where null values sort.", &["FIRST".into(), "LAST".into()]));

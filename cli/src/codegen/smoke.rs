@@ -73,9 +73,8 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
         .filter_map(|f| sample(f).map(|v| format!("{:?}: {v}", input_name(f))))
         .collect::<Vec<_>>()
         .join(", ");
-    let field = |prefix: &str| {
-        mv.mutation_resolvers.iter().find(|r| r.sdl.name.starts_with(prefix)).map(|r| r.sdl.name.clone()).unwrap_or_default()
-    };
+    let field =
+        |prefix: &str| mv.write.resolvers.iter().find(|r| r.sdl.name.starts_with(prefix)).map(|r| r.sdl.name.clone()).unwrap_or_default();
     SmokeStep {
         model: m.name.clone(),
         one: mv.query_resolvers[0].sdl.name.clone(),

@@ -1,6 +1,6 @@
 //! The initial migration: CREATE TABLE statements for SQLite, and their reversal.
 
-use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, ScalarKind};
+use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, ScalarKind, TextFormat};
 
 /// `(up.sql statements, down.sql statements)`.
 pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
@@ -74,6 +74,9 @@ fn create_table(m: &Model) -> String {
     for group in &m.unique_together {
         lines.push(format!("UNIQUE ({})", group.join(", ")));
     }
+    for c in checks(m) {
+        lines.push(format!("CONSTRAINT {} CHECK ({})", c.name, c.sql));
+    }
     format!("CREATE TABLE {} (\n    {}\n);", m.table, lines.join(",\n    "))
 }
 
@@ -118,4 +121,101 @@ fn column(f: &Field) -> String {
         _ => {}
     }
     parts.join(" ")
+}
+
+/// A named `CHECK` constraint and what a client is told when a write breaks it.
+pub struct Check {
+    pub name: String,
+    pub sql: String,
+    /// The API field it is reported on.
+    pub field: String,
+    pub message: String,
+}
+
+/// The `CHECK` constraints of a model's validation rules, one per constrained field.
+pub fn checks(m: &Model) -> Vec<Check> {
+    let mut out = Vec::new();
+    for f in &m.fields {
+        let FieldKind::Scalar(s) = &f.kind else { continue };
+        let c = &f.column;
+        let r = &f.rules;
+        let mut conds: Vec<String> = Vec::new();
+        let mut says: Vec<String> = Vec::new();
+        match s {
+            ScalarKind::String { max_length, format } => {
+                conds.push(format!("length({c}) <= {max_length}"));
+                says.push(format!("at most {max_length} characters"));
+                match format {
+                    TextFormat::Plain => {}
+                    TextFormat::Email => {
+                        conds.push(format!("{c} LIKE '%_@_%'"));
+                        says.push("an email address".into());
+                    }
+                    TextFormat::Url => {
+                        conds.push(format!("({c} LIKE 'http://_%' OR {c} LIKE 'https://_%')"));
+                        says.push("an http(s) URL".into());
+                    }
+                    TextFormat::Slug => {
+                        conds.push(format!("{c} <> '' AND {c} NOT GLOB '*[^a-z0-9_-]*'"));
+                        says.push("a slug".into());
+                    }
+                }
+            }
+            ScalarKind::Integer => {
+                let min = r.min.clone().unwrap_or_else(|| i32::MIN.to_string());
+                let max = r.max.clone().unwrap_or_else(|| i32::MAX.to_string());
+                conds.push(format!("{c} BETWEEN {min} AND {max}"));
+                says.push(format!("between {min} and {max}"));
+            }
+            ScalarKind::BigInteger | ScalarKind::Float | ScalarKind::Decimal { .. } => {
+                let value = if matches!(s, ScalarKind::Decimal { .. }) { super::sql::decimal_value(c) } else { c.clone() };
+                if let Some(min) = &r.min {
+                    conds.push(format!("{value} >= {min}"));
+                    says.push(format!("at least {min}"));
+                }
+                if let Some(max) = &r.max {
+                    conds.push(format!("{value} <= {max}"));
+                    says.push(format!("at most {max}"));
+                }
+            }
+            _ => {}
+        }
+        if let Some(n) = r.min_length {
+            conds.push(format!("length({c}) >= {n}"));
+            says.push(format!("at least {n} characters"));
+        }
+        if r.non_empty {
+            conds.push(format!("length(trim({c})) > 0"));
+            says.push("not empty".into());
+        }
+        if !r.choices.is_empty() {
+            conds.push(format!("{c} IN ({})", r.choices.iter().map(|v| sql_string(v)).collect::<Vec<_>>().join(", ")));
+            says.push(format!("one of {}", r.choices.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")));
+        }
+        if conds.is_empty() {
+            continue;
+        }
+        let field = f.graphql_name.clone();
+        out.push(Check {
+            name: format!("{}_{}_check", m.table, c),
+            sql: conds.join(" AND "),
+            message: format!("`{field}` must be {}", says.join(", ")),
+            field,
+        });
+    }
+    out
+}
+
+/// The expression of a decimal column's value, as the runtime compares it.
+pub fn decimal_value(column: &str) -> String {
+    format!("CAST({column} AS REAL)")
+}
+
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Every model's checks as `(constraint, field, message literal)` for the generated lookup.
+pub fn check_failures(ir: &Ir) -> Vec<(String, String, String)> {
+    ir.models.iter().flat_map(checks).map(|c| (c.name, c.field, format!("{:?}", c.message))).collect()
 }

@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 use super::read_view::{key_of, read_view, ReadView};
+use super::write_view::{write_view, WriteView};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
-use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind, TextFormat};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
 /// Everything the crate-level templates see.
 #[derive(Debug, Serialize)]
@@ -27,6 +28,8 @@ pub struct CrateView {
     pub joinables: Vec<(String, String, String)>,
     /// `(table, column, graphqlField)`: how database errors name the offending input field.
     pub column_fields: Vec<(String, String, String)>,
+    /// `(constraint name, API field, message literal)` of every `CHECK` constraint.
+    pub check_failures: Vec<(String, String, String)>,
     /// Every enum type, for the shared enum filter.
     pub all_enums: Vec<EnumRef>,
 }
@@ -60,18 +63,11 @@ pub struct ModelView {
     pub pk_rust: String,
     pub columns: Vec<ColumnView>,
     /// Fields of the insert struct, with the expression computing each from the create input.
-    pub insert_fields: Vec<WriteField>,
-    /// Fields of the create input (server-generated keys excluded).
-    pub insert_inputs: Vec<WriteField>,
-    pub change_fields: Vec<WriteField>,
-    /// Body of `Changes::is_empty`.
-    pub changes_empty: String,
     /// Resolvers of the object type, root queries and root mutations.
     pub resolvers: Vec<Resolver>,
     pub query_resolvers: Vec<Resolver>,
-    pub mutation_resolvers: Vec<Resolver>,
+    pub write: WriteView,
     pub enums: Vec<EnumView>,
-    pub fk_checks: Vec<FkCheck>,
     /// Filters, orderings, connections and aggregates.
     pub read: ReadView,
     /// `use` lines of the data module beyond the fixed ones.
@@ -91,26 +87,6 @@ pub struct ColumnView {
     pub diesel: String,
     pub rust: String,
     pub doc: String,
-}
-
-/// A field of the insert/changeset structs and of the matching GraphQL input.
-#[derive(Debug, Clone, Serialize)]
-pub struct WriteField {
-    /// Field of the Diesel struct.
-    pub name: String,
-    /// Field of the GraphQL input struct.
-    pub input_name: String,
-    pub doc: String,
-    pub column_attr: String,
-    /// Rust type in the Diesel struct.
-    pub store_type: String,
-    /// Rust type in the GraphQL input object.
-    pub input_type: String,
-    /// Expression reading the input into `store_type` (may use `?`).
-    pub convert: String,
-    /// The input field in the SDL; `None` for values the server fills in.
-    #[serde(skip)]
-    pub sdl: Option<SdlField>,
 }
 
 /// One resolver method of a GraphQL object.
@@ -184,16 +160,6 @@ pub struct EnumView {
     pub graphql_values: Vec<String>,
 }
 
-/// A foreign key checked before a write, so a missing target is reported with its field.
-#[derive(Debug, Serialize)]
-pub struct FkCheck {
-    pub graphql_name: String,
-    pub target_module: String,
-    /// `Option` of the key, read from `new` (insert) and from `changes` (update).
-    pub new_value: String,
-    pub changed_value: String,
-}
-
 /// Builds the view of the whole crate.
 pub fn crate_view(ir: &Ir) -> CrateView {
     let models: Vec<ModelView> = ir.models.iter().map(|m| model_view(ir, m)).collect();
@@ -241,6 +207,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         all_tables,
         joinables,
         column_fields,
+        check_failures: super::sql::check_failures(ir),
         all_enums,
     }
 }
@@ -276,9 +243,6 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     };
     let mut enums = Vec::new();
     let mut resolvers = Vec::new();
-    let mut insert_fields = Vec::new();
-    let mut change_fields = Vec::new();
-    let mut fk_checks = Vec::new();
     for f in &m.fields {
         if let FieldKind::Scalar(ScalarKind::Enum { type_name, values }) = &f.kind {
             let description = format!("Values of `{}.{}`.", m.name, f.graphql_name);
@@ -291,28 +255,6 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             });
         }
         resolvers.extend(field_resolvers(ir, f));
-        if let FieldKind::PrimaryKey(kind) = f.kind {
-            if kind == PkKind::Uuid {
-                // The server generates UUID keys; they are not part of the create input.
-                insert_fields.push(WriteField::stored_only(f, "uuid::Uuid::new_v4().to_string()"));
-            }
-            continue;
-        }
-        insert_fields.push(insert_field(f));
-        change_fields.push(change_field(f));
-        if let FieldKind::ForeignKey { target, .. } = &f.kind {
-            let field = rust_field(f);
-            let new = owned(&format!("new.{field}"), f);
-            let changed = owned(&format!("changes.{field}"), f);
-            let value = if f.nullable { new } else { format!("Some({new})") };
-            let changed = if f.nullable { format!("{changed}.flatten()") } else { changed };
-            fk_checks.push(FkCheck {
-                graphql_name: format!("{}Id", f.graphql_name),
-                target_module: model(ir, target).snake.clone(),
-                new_value: value,
-                changed_value: changed,
-            });
-        }
     }
     let key = key_of(&format!("self.{}", pk.name), pk);
     for rel in &m.many_to_many {
@@ -400,49 +342,11 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     ];
     let mut query_resolvers = query_resolvers;
     query_resolvers.extend(group_by_field(m, &read));
-    let input_arg = |prefix: &str| vec![("id".to_string(), "ID!".to_string()), ("input".to_string(), format!("{prefix}{}Input!", m.name))];
-    let create_args = vec![("input".to_string(), format!("Create{}Input!", m.name))];
-    let mutation_resolvers = vec![
-        resolver(
-            &format!("create_{}", m.snake),
-            Some(format!("Creates a `{}` and returns it.", m.name)),
-            None,
-            false,
-            format!(", ctx: &Context<'_>, input: Create{}Input", m.name),
-            create_args,
-            format!("Result<{}>", m.name),
-            format!("{}!", m.name),
-            format!("{cx}Ok(store::create(&cx, input.into_new()?).await?)"),
-        ),
-        resolver(
-            &format!("update_{}", m.snake),
-            Some("Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.".into()),
-            None,
-            false,
-            format!(", ctx: &Context<'_>, id: ID, input: Update{}Input", m.name),
-            input_arg("Update"),
-            format!("Result<{}>", m.name),
-            format!("{}!", m.name),
-            format!("{cx}let key = {pk_parse};\nOk(store::update(&cx, key, input.into_changes()?).await?)"),
-        ),
-        resolver(
-            &format!("delete_{}", m.snake),
-            Some(format!("Deletes a `{}` and returns it, or null if there was none.", m.name)),
-            None,
-            false,
-            ", ctx: &Context<'_>, id: ID".into(),
-            id_arg,
-            format!("Result<Option<{}>>", m.name),
-            m.name.clone(),
-            format!("{cx}Ok(store::delete(&cx, {pk_parse}).await?)"),
-        ),
-    ];
-    let mut imports = vec!["async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID}".to_string()];
-    if !enums.is_empty() || read.group_enum.is_some() {
+    let write = write_view(ir, m);
+    let mut imports = vec!["async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID}".to_string()];
+    if !enums.is_empty() || read.group_enum.is_some() || write.field_enum.is_some() {
         imports.insert(0, "async_graphql::Enum".to_string());
     }
-    let to_one = m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
-    let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
     imports.push(
         if read.list_filter {
             "crate::runtime::filter::{self, Conds, ListFilter, Where}"
@@ -453,18 +357,11 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     );
     imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
     imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
-    imports.push(
-        match (to_one || to_many, to_many) {
-            (_, true) => "crate::runtime::select::{Key, Link, Select}",
-            (true, false) => "crate::runtime::select::{Key, Select}",
-            _ => "crate::runtime::select::Select",
-        }
-        .into(),
-    );
+    // Every model's writes name a relation link (`ToMany::plan`) and parse keys.
+    imports.push("crate::runtime::select::{Key, Link, Select}".into());
     let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
     let api_queries = api_names(&query_resolvers);
-    let api_mutations = api_names(&mutation_resolvers);
-    let changes_empty = change_fields.iter().map(|f| format!("self.{}.is_none()", f.name)).collect::<Vec<_>>().join(" && ");
+    let api_mutations = api_names(&write.resolvers);
     ModelView {
         name: m.name.clone(),
         snake: m.snake.clone(),
@@ -485,15 +382,10 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
                 doc: doc(f.description.as_deref()),
             })
             .collect(),
-        insert_inputs: insert_fields.iter().filter(|f| f.sdl.is_some()).cloned().collect(),
-        insert_fields,
-        change_fields,
-        changes_empty,
         resolvers,
         query_resolvers,
-        mutation_resolvers,
+        write,
         enums,
-        fk_checks,
         model_imports: model_imports(&read),
         read,
         graphql_imports: imports,
@@ -771,126 +663,6 @@ fn fallible(nullable: bool, ty: &str, func: &str, this: &str) -> (String, String
     }
 }
 
-/// Conversion of one input value `v` to the stored type.
-struct Conv {
-    expr: String,
-    /// Whether `expr` is a `Result` (checked input) rather than the value itself.
-    fallible: bool,
-    /// A function path equivalent to `|v| expr`, passed to `map` directly.
-    function: Option<&'static str>,
-}
-
-impl Conv {
-    fn fallible(expr: String) -> Conv {
-        Conv { expr, fallible: true, function: None }
-    }
-
-    fn infallible(expr: &str) -> Conv {
-        Conv { expr: expr.to_string(), fallible: false, function: None }
-    }
-
-    /// An infallible conversion that is a plain function of the value.
-    fn function(path: &'static str) -> Conv {
-        Conv { expr: format!("{path}(v)"), fallible: false, function: Some(path) }
-    }
-
-    /// The closure (or function) to pass to `map`.
-    fn mapper(&self) -> String {
-        self.function.map_or_else(|| format!("|v| {}", self.expr), str::to_string)
-    }
-
-    /// Applied inside `Option::map`: the `Option` of the stored type (uses `?` when fallible).
-    fn over_option(&self, option: &str) -> String {
-        if self.fallible {
-            format!("{option}.map({}).transpose()?", self.mapper())
-        } else {
-            format!("{option}.map({})", self.mapper())
-        }
-    }
-
-    /// Applied to a plain value bound as `v`.
-    fn on_value(&self, value: &str) -> String {
-        let q = if self.fallible { "?" } else { "" };
-        format!("{{\nlet v = {value};\n{}{q}\n}}", self.expr)
-    }
-}
-
-/// The input's Rust type, its GraphQL type name, and the conversion of one input value `v` to the
-/// stored type (`None`: stored as given).
-fn input_of(f: &Field) -> (String, String, Option<Conv>) {
-    let name = &f.graphql_name;
-    match &f.kind {
-        FieldKind::PrimaryKey(_) => ("ID".into(), "ID".into(), None),
-        FieldKind::ForeignKey { target_pk, .. } => {
-            let func = match target_pk {
-                PkKind::Auto => "id_i32",
-                PkKind::BigAuto => "id_i64",
-                PkKind::Uuid => "id_uuid",
-            };
-            ("ID".into(), "ID".into(), Some(Conv::fallible(format!("convert::{func}(\"{name}Id\", &v)"))))
-        }
-        FieldKind::Scalar(s) => {
-            let gql = f.types.graphql.clone();
-            match s {
-                ScalarKind::String { max_length, format } => {
-                    let fmt = match format {
-                        TextFormat::Plain => "Plain",
-                        TextFormat::Email => "Email",
-                        TextFormat::Url => "Url",
-                        TextFormat::Slug => "Slug",
-                    };
-                    (
-                        "String".into(),
-                        gql,
-                        Some(Conv::fallible(format!("convert::text(\"{name}\", v, {max_length}, convert::TextFormat::{fmt})"))),
-                    )
-                }
-                ScalarKind::Decimal { max_digits, decimal_places } => (
-                    "rust_decimal::Decimal".into(),
-                    gql,
-                    Some(Conv::fallible(format!("convert::decimal_in(\"{name}\", v, {max_digits}, {decimal_places})"))),
-                ),
-                ScalarKind::Uuid => ("uuid::Uuid".into(), gql, Some(Conv::function("convert::uuid_in"))),
-                ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql, Some(Conv::function("convert::json_in"))),
-                ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql, Some(Conv::infallible("v.as_db().to_string()"))),
-                _ => (f.types.rust.clone(), gql, None),
-            }
-        }
-    }
-}
-
-/// How an omitted create input takes the field's default: `.unwrap_or(..)` for plain literals,
-/// `.unwrap_or_else(..)` for values computed at insert time.
-fn default_fill(f: &Field) -> Option<String> {
-    Some(match f.default.as_ref()? {
-        DefaultValue::Literal { rust, .. } if rust.ends_with(')') => format!(".unwrap_or_else(|| {rust})"),
-        DefaultValue::Literal { rust, .. } => format!(".unwrap_or({rust})"),
-        DefaultValue::Now => match &f.kind {
-            FieldKind::Scalar(ScalarKind::Date) => ".unwrap_or_else(|| chrono::Utc::now().date_naive())".into(),
-            FieldKind::Scalar(ScalarKind::Time) => ".unwrap_or_else(|| chrono::Utc::now().time())".into(),
-            _ => ".unwrap_or_else(chrono::Utc::now)".into(),
-        },
-        DefaultValue::NewUuid => ".unwrap_or_else(|| uuid::Uuid::new_v4().to_string())".into(),
-    })
-}
-
-/// `self.<field>` as an owned value: copied when the type is `Copy`, cloned otherwise.
-fn owned(this: &str, f: &Field) -> String {
-    if f.types.copy {
-        this.to_string()
-    } else {
-        format!("{this}.clone()")
-    }
-}
-
-/// `self.<field>` (an `Option`) mapped through the conversion, leaving an `Option` of the stored type.
-fn map_option(field: &str, conv: &Option<Conv>) -> String {
-    match conv {
-        Some(c) => c.over_option(&format!("self.{field}")),
-        None => format!("self.{field}"),
-    }
-}
-
 /// The API name of a written field: relations are written through their `...Id` field.
 pub(super) fn input_name(f: &Field) -> String {
     if matches!(f.kind, FieldKind::ForeignKey { .. }) {
@@ -907,88 +679,6 @@ pub(super) fn rust_field(f: &Field) -> String {
         format!("{}_id", f.name)
     } else {
         f.name.clone()
-    }
-}
-
-fn insert_field(f: &Field) -> WriteField {
-    let (input, gql_ty, conv) = input_of(f);
-    let rust_name = rust_field(f);
-    let (input_type, nullable_input, convert) = match (f.nullable, default_fill(f)) {
-        (true, _) => (format!("Option<{input}>"), true, map_option(&rust_name, &conv)),
-        (false, Some(fill)) => (format!("Option<{input}>"), true, format!("{}{fill}", map_option(&rust_name, &conv))),
-        (false, None) => (
-            input,
-            false,
-            match &conv {
-                Some(c) => c.on_value(&format!("self.{rust_name}")),
-                None => format!("self.{rust_name}"),
-            },
-        ),
-    };
-    let description = match (&f.description, &f.default) {
-        (Some(d), Some(_)) => Some(format!("{d}\nOptional: the default applies when omitted.")),
-        (Some(d), None) => Some(d.clone()),
-        (None, Some(_)) => Some("Optional: the default applies when omitted.".to_string()),
-        (None, None) => None,
-    };
-    WriteField {
-        name: rust_name.clone(),
-        input_name: rust_name,
-        doc: doc(description.as_deref()),
-        column_attr: column_attr(f),
-        store_type: nullable(&f.types.rust, f.nullable),
-        input_type,
-        convert,
-        sdl: Some(SdlField { name: input_name(f), args: Vec::new(), ty: gql(&gql_ty, nullable_input), description, deprecation: None }),
-    }
-}
-
-fn change_field(f: &Field) -> WriteField {
-    let (input, gql_ty, conv) = input_of(f);
-    let rust_name = rust_field(f);
-    let api_name = input_name(f);
-    let (store_type, convert) = if f.nullable {
-        let read = format!("convert::nullable(self.{rust_name})");
-        let convert = match &conv {
-            Some(c) if c.fallible => format!("{read}.map(|o| o.map({}).transpose()).transpose()?", c.mapper()),
-            Some(c) => format!("{read}.map(|o| o.map({}))", c.mapper()),
-            None => read,
-        };
-        (format!("Option<Option<{}>>", f.types.rust), convert)
-    } else {
-        let read = format!("convert::required(\"{api_name}\", self.{rust_name})?");
-        let convert = match &conv {
-            Some(c) => c.over_option(&read),
-            None => read,
-        };
-        (format!("Option<{}>", f.types.rust), convert)
-    };
-    let description = if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." };
-    WriteField {
-        name: rust_name.clone(),
-        input_name: rust_name,
-        doc: doc(Some(description)),
-        column_attr: column_attr(f),
-        store_type,
-        input_type: format!("MaybeUndefined<{input}>"),
-        convert,
-        sdl: Some(SdlField { name: api_name, args: Vec::new(), ty: gql_ty, description: Some(description.into()), deprecation: None }),
-    }
-}
-
-impl WriteField {
-    /// A stored field the client does not send (a server-generated key).
-    fn stored_only(f: &Field, value: &str) -> WriteField {
-        WriteField {
-            name: rust_field(f),
-            input_name: String::new(),
-            doc: String::new(),
-            column_attr: column_attr(f),
-            store_type: f.types.rust.clone(),
-            input_type: String::new(),
-            convert: value.to_string(),
-            sdl: None,
-        }
     }
 }
 

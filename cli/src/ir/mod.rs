@@ -91,6 +91,24 @@ pub struct Field {
     pub description: Option<String>,
     /// `Some(reason)` when deprecated.
     pub deprecated: Option<String>,
+    /// Validation rules beyond the type's own (`max_length`, decimal digits, enum values).
+    pub rules: Rules,
+}
+
+/// Field validators from the manifest: checked by the API before every write, and as `CHECK`
+/// constraints where SQL can express them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rules {
+    pub min_length: Option<u32>,
+    /// Not empty and not only whitespace.
+    pub non_empty: bool,
+    /// Inclusive bounds of a number, as the manifest wrote them (already checked to parse).
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// A regular expression the value must contain a match of.
+    pub pattern: Option<String>,
+    /// The only values allowed.
+    pub choices: Vec<String>,
 }
 
 /// A field default, already checked against the field's type.

@@ -395,6 +395,7 @@ impl Validator<'_> {
                 default,
                 description: spec.description.clone(),
                 deprecated,
+                rules: Rules::default(),
                 kind,
             });
         }

@@ -7,7 +7,10 @@ CREATE TABLE authors (
     email VARCHAR(255) NOT NULL UNIQUE,
     bio TEXT,
     website VARCHAR(255),
-    joined_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
+    joined_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT authors_name_check CHECK (length(name) <= 100),
+    CONSTRAINT authors_email_check CHECK (length(email) <= 255 AND email LIKE '%_@_%'),
+    CONSTRAINT authors_website_check CHECK (length(website) <= 255 AND (website LIKE 'http://_%' OR website LIKE 'https://_%'))
 );
 
 CREATE INDEX authors_ordering_idx ON authors (name, id);
@@ -20,7 +23,10 @@ CREATE TABLE posts (
     body TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published', 'archived')),
     published_at TIMESTAMPTZ,
-    view_count INTEGER NOT NULL DEFAULT 0
+    view_count INTEGER NOT NULL DEFAULT 0,
+    CONSTRAINT posts_title_check CHECK (length(title) <= 200),
+    CONSTRAINT posts_slug_check CHECK (length(slug) <= 200 AND slug <> '' AND slug NOT GLOB '*[^a-z0-9_-]*'),
+    CONSTRAINT posts_view_count_check CHECK (view_count BETWEEN -2147483648 AND 2147483647)
 );
 
 CREATE INDEX posts_ordering_idx ON posts (published_at DESC, title, id);
@@ -46,7 +52,8 @@ END;
 
 CREATE TABLE tags (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    name VARCHAR(50) NOT NULL UNIQUE
+    name VARCHAR(50) NOT NULL UNIQUE,
+    CONSTRAINT tags_name_check CHECK (length(name) <= 50)
 );
 
 CREATE TABLE comments (
@@ -54,7 +61,8 @@ CREATE TABLE comments (
     post_id INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
     author_name VARCHAR(100) NOT NULL,
     body TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
+    created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT comments_author_name_check CHECK (length(author_name) <= 100)
 );
 
 CREATE INDEX comments_ordering_idx ON comments (created_at, id);

@@ -4,15 +4,23 @@
 //! The GraphQL face of `Author`: its object type, inputs, queries and mutations.
 
 use async_graphql::Enum;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+};
+
 use crate::runtime::filter::{self, Conds, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
 use crate::runtime::select::{Key, Link, Select};
-use crate::models::author::{self as store, NewAuthor, Author, AuthorChanges};
+use crate::models::author::{self as store, Author};
+use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::sql::Bind;
+use crate::runtime::write::{
+    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
+};
 
 /// Conditions on `Author` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -349,7 +357,7 @@ impl Author {
     }
 }
 
-/// Input of `createAuthor`.
+/// Input of `createAuthor` and of nested creates of `Author` rows.
 #[derive(Debug, InputObject)]
 pub struct CreateAuthorInput {
     /// Display name.
@@ -360,27 +368,8 @@ pub struct CreateAuthorInput {
     pub website: Option<String>,
     /// Optional: the default applies when omitted.
     pub joined_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl CreateAuthorInput {
-    fn into_new(self) -> Result<NewAuthor, ApiError> {
-        Ok(NewAuthor {
-            name: {
-                let v = self.name;
-                convert::text("name", v, 100, convert::TextFormat::Plain)?
-            },
-            email: {
-                let v = self.email;
-                convert::text("email", v, 255, convert::TextFormat::Email)?
-            },
-            bio: self.bio,
-            website: self
-                .website
-                .map(|v| convert::text("website", v, 255, convert::TextFormat::Url))
-                .transpose()?,
-            joined_at: self.joined_at.unwrap_or_else(chrono::Utc::now),
-        })
-    }
+    /// Writes to the related `Post` rows.
+    pub posts: Option<crate::graphql::post::PostToMany>,
 }
 
 /// Input of `updateAuthor`: only the fields present are changed.
@@ -396,32 +385,298 @@ pub struct UpdateAuthorInput {
     pub website: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
     pub joined_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
+    /// Writes to the related `Post` rows.
+    pub posts: Option<crate::graphql::post::PostToMany>,
 }
 
-impl UpdateAuthorInput {
-    fn into_changes(self) -> Result<AuthorChanges, ApiError> {
-        Ok(AuthorChanges {
-            name: convert::required("name", self.name)?
-                .map(|v| convert::text("name", v, 100, convert::TextFormat::Plain))
-                .transpose()?,
-            email: convert::required("email", self.email)?
-                .map(|v| convert::text("email", v, 255, convert::TextFormat::Email))
-                .transpose()?,
-            bio: convert::nullable(self.bio),
-            website: convert::nullable(self.website)
-                .map(|o| {
-                    o
-                        .map(|v| convert::text(
-                            "website",
-                            v,
-                            255,
-                            convert::TextFormat::Url,
-                        ))
-                        .transpose()
-                })
-                .transpose()?,
-            joined_at: convert::required("joinedAt", self.joined_at)?,
-        })
+/// Writes to a to-many relation of `Author` rows, applied in the order set, disconnect, delete, connect, create, update.
+#[derive(Debug, InputObject)]
+pub struct AuthorToMany {
+    /// Creates rows and links them.
+    pub create: Option<Vec<CreateAuthorInput>>,
+    /// Links existing rows.
+    pub connect: Option<Vec<ID>>,
+    /// Unlinks rows (they are not deleted).
+    pub disconnect: Option<Vec<ID>>,
+    /// Links exactly these rows, unlinking all others.
+    pub set: Option<Vec<ID>>,
+    /// Updates linked rows.
+    pub update: Option<Vec<UpdateAuthorById>>,
+    /// Deletes linked rows.
+    pub delete: Option<Vec<ID>>,
+}
+
+/// An update of one related `Author` row.
+#[derive(Debug, InputObject)]
+pub struct UpdateAuthorById {
+    pub id: ID,
+    pub input: UpdateAuthorInput,
+}
+
+/// What `upsertAuthor` does when a row with the same unique key exists.
+#[derive(Debug, InputObject)]
+pub struct AuthorOnConflict {
+    /// The unique key to match rows on.
+    pub fields: Vec<AuthorField>,
+    /// The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is).
+    pub update: Option<Vec<AuthorField>>,
+}
+
+impl PlanCreate for CreateAuthorInput {
+    type Row = Author;
+    fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        _fixed: Option<&'static str>,
+    ) -> Create<Author> {
+        let mut plan = Create::new(at.to_string());
+        {
+            let v = self.name;
+            let b = check::text(
+                p,
+                &check::path(at, "name"),
+                v,
+                &check::Text {
+                    max_length: Some(100),
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("name", b, true);
+        }
+
+        {
+            let v = self.email;
+            let b = check::text(
+                p,
+                &check::path(at, "email"),
+                v,
+                &check::Text {
+                    max_length: Some(255),
+                    format: check::TextFormat::Email,
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("email", b, true);
+        }
+
+        match self.bio {
+            Some(v) => {
+                let b = check::text(p, &check::path(at, "bio"), v, &check::Text::PLAIN);
+                plan.values.put("bio", b, true);
+            }
+
+            None => plan.values.put("bio", Bind::Null, false),
+        }
+
+        match self.website {
+            Some(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "website"),
+                    v,
+                    &check::Text {
+                        max_length: Some(255),
+                        format: check::TextFormat::Url,
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.values.put("website", b, true);
+            }
+
+            None => plan.values.put("website", Bind::Null, false),
+        }
+
+        match self.joined_at {
+            Some(v) => {
+                let b = Bind::DateTime(v);
+                plan.values.put("joined_at", b, true);
+            }
+
+            None => {
+                plan.values.put("joined_at", Bind::DateTime(chrono::Utc::now()), false)
+            }
+        }
+
+        if let Some(ops) = self.posts {
+            let nested = ops
+                .plan(
+                    &check::path(at, "posts"),
+                    p,
+                    Link::Column("author_id"),
+                    false,
+                    true,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl PlanUpdate for UpdateAuthorInput {
+    type Row = Author;
+    fn plan(self, at: &str, p: &mut Problems) -> Update<Author> {
+        let mut plan = Update::new(at.to_string());
+        match self.name {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "name"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "name"),
+                    v,
+                    &check::Text {
+                        max_length: Some(100),
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("name", Change::To(b));
+            }
+        }
+
+        match self.email {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "email"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "email"),
+                    v,
+                    &check::Text {
+                        max_length: Some(255),
+                        format: check::TextFormat::Email,
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("email", Change::To(b));
+            }
+        }
+
+        match self.bio {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => plan.changes.put("bio", Change::To(Bind::Null)),
+            MaybeUndefined::Value(v) => {
+                let b = check::text(p, &check::path(at, "bio"), v, &check::Text::PLAIN);
+                plan.changes.put("bio", Change::To(b));
+            }
+        }
+
+        match self.website {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => plan.changes.put("website", Change::To(Bind::Null)),
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "website"),
+                    v,
+                    &check::Text {
+                        max_length: Some(255),
+                        format: check::TextFormat::Url,
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("website", Change::To(b));
+            }
+        }
+
+        match self.joined_at {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "joinedAt"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = Bind::DateTime(v);
+                plan.changes.put("joined_at", Change::To(b));
+            }
+        }
+
+        if let Some(ops) = self.posts {
+            let nested = ops
+                .plan(
+                    &check::path(at, "posts"),
+                    p,
+                    Link::Column("author_id"),
+                    false,
+                    false,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl AuthorToMany {
+    /// Plans these writes to the relation `link` of a row being created or updated.
+    pub fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        link: Link,
+        nullable: bool,
+        creating: bool,
+    ) -> ToMany<Author> {
+        let input = ToManyInput {
+            create: self.create,
+            connect: self.connect,
+            disconnect: self.disconnect,
+            set: self.set,
+            update: self
+                .update
+                .map(|list| list.into_iter().map(|u| (u.id, u.input)).collect()),
+            delete: self.delete,
+        };
+
+        input.plan(at, p, link, nullable, creating)
+    }
+}
+
+/// Rows a bulk mutation wrote.
+#[derive(SimpleObject)]
+pub struct AuthorBulkResult {
+    /// How many rows were written.
+    pub count: i32,
+    /// The rows as stored (deleted rows as they were).
+    pub rows: Vec<Author>,
+}
+
+impl From<Vec<Author>> for AuthorBulkResult {
+    fn from(rows: Vec<Author>) -> Self {
+        AuthorBulkResult {
+            count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+            rows,
+        }
+    }
+}
+
+/// A stored field of `Author`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AuthorField {
+    Name,
+    Email,
+    Bio,
+    Website,
+    JoinedAt,
+}
+
+impl AuthorField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            AuthorField::Name => "name",
+            AuthorField::Email => "email",
+            AuthorField::Bio => "bio",
+            AuthorField::Website => "website",
+            AuthorField::JoinedAt => "joined_at",
+        }
     }
 }
 
@@ -553,17 +808,44 @@ impl AuthorQuery {
 pub struct AuthorMutation;
 #[Object]
 impl AuthorMutation {
-    /// Creates a `Author` and returns it.
+    /// Creates a `Author` (and the related rows the input nests) and returns it.
     async fn create_author(
         &self,
         ctx: &Context<'_>,
         input: CreateAuthorInput,
     ) -> Result<Author> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::create(&cx, input.into_new()?).await?)
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
     }
 
-    /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
+    /// Creates several `Author` rows: all of them, or none if any fails.
+    async fn create_authors(
+        &self,
+        ctx: &Context<'_>,
+        inputs: Vec<CreateAuthorInput>,
+    ) -> Result<Vec<Author>> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        write::batch_size(inputs.len(), "inputs")?;
+        let plans: Vec<_> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
+            .collect();
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+                })
+                .await?,
+        )
+    }
+
+    /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
     async fn update_author(
         &self,
         ctx: &Context<'_>,
@@ -571,13 +853,87 @@ impl AuthorMutation {
         input: UpdateAuthorInput,
     ) -> Result<Author> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::id_i32("id", &id)?;
-        Ok(store::update(&cx, key, input.into_changes()?).await?)
+        let mut p = Problems::default();
+        let key = convert::key::<store::Author>("id", &id)?;
+        let plan = input.plan("input", &mut p);
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plan
+                        .apply(conn, &key)?
+                        .ok_or_else(|| ApiError::not_found("Author").on_field("id"))
+                })
+                .await?,
+        )
     }
 
-    /// Deletes a `Author` and returns it, or null if there was none.
+    /// Changes every `Author` the filter matches (`where: {}` matches all); nested writes are not available here.
+    async fn update_authors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: AuthorWhere,
+        set: UpdateAuthorInput,
+    ) -> Result<AuthorBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = set.plan("set", &mut p);
+        if plan.has_nested() {
+            p.add(
+                "set",
+                "NESTED_IN_BULK",
+                "nested writes are not available in `updateAuthors`; use `updateAuthor`",
+            );
+        }
+
+        p.finish()?;
+        let keys = write::keys_where::<store::Author>(write::matching(&filter)?);
+        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
+        Ok(AuthorBulkResult::from(rows))
+    }
+
+    /// Deletes a `Author` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_author(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Author>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::delete(&cx, convert::id_i32("id", &id)?).await?)
+        let key = convert::key::<store::Author>("id", &id)?;
+        Ok(cx.transaction(move |conn| write::delete::<store::Author>(conn, &key)).await?)
+    }
+
+    /// Deletes every `Author` the filter matches (`where: {}` matches all), all or none.
+    async fn delete_authors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: AuthorWhere,
+    ) -> Result<AuthorBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let keys = write::keys_where::<store::Author>(write::matching(&filter)?);
+        let rows = cx
+            .transaction(move |conn| write::delete_all::<store::Author>(conn, &keys))
+            .await?;
+        Ok(AuthorBulkResult::from(rows))
+    }
+
+    /// Creates a `Author`, or updates the one with the same `onConflict.fields` (a unique key).
+    async fn upsert_author(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAuthorInput,
+        on_conflict: AuthorOnConflict,
+    ) -> Result<Author> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        let conflict: Vec<&'static str> = on_conflict
+            .fields
+            .iter()
+            .map(|f| f.column())
+            .collect();
+        let update = on_conflict
+            .update
+            .map(|list| list.iter().map(|f| f.column()).collect());
+        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
     }
 }

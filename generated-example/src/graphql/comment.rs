@@ -4,15 +4,23 @@
 //! The GraphQL face of `Comment`: its object type, inputs, queries and mutations.
 
 use async_graphql::Enum;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+};
+
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, Select};
-use crate::models::comment::{self as store, NewComment, Comment, CommentChanges};
+use crate::runtime::select::{Key, Link, Select};
+use crate::models::comment::{self as store, Comment};
+use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::sql::Bind;
+use crate::runtime::write::{
+    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
+};
 
 /// Conditions on `Comment` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -295,31 +303,17 @@ impl Comment {
     }
 }
 
-/// Input of `createComment`.
+/// Input of `createComment` and of nested creates of `Comment` rows.
 #[derive(Debug, InputObject)]
 pub struct CreateCommentInput {
-    pub post_id: ID,
+    /// The `Post` this row points at; required unless `post` creates one or the row is created under it.
+    pub post_id: Option<ID>,
+    /// Creates the `Post` this row points at, in the same transaction (instead of `postId`).
+    pub post: Option<Box<crate::graphql::post::CreatePostInput>>,
     pub author_name: String,
     pub body: String,
     /// Optional: the default applies when omitted.
     pub created_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl CreateCommentInput {
-    fn into_new(self) -> Result<NewComment, ApiError> {
-        Ok(NewComment {
-            post_id: {
-                let v = self.post_id;
-                convert::id_i32("postId", &v)?
-            },
-            author_name: {
-                let v = self.author_name;
-                convert::text("authorName", v, 100, convert::TextFormat::Plain)?
-            },
-            body: self.body,
-            created_at: self.created_at.unwrap_or_else(chrono::Utc::now),
-        })
-    }
 }
 
 /// Input of `updateComment`: only the fields present are changed.
@@ -327,6 +321,8 @@ impl CreateCommentInput {
 pub struct UpdateCommentInput {
     /// Absent: unchanged; null is rejected.
     pub post_id: MaybeUndefined<ID>,
+    /// Creates the `Post` this row points at, in the same transaction (instead of `postId`).
+    pub post: Option<Box<crate::graphql::post::CreatePostInput>>,
     /// Absent: unchanged; null is rejected.
     pub author_name: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
@@ -335,18 +331,229 @@ pub struct UpdateCommentInput {
     pub created_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
 }
 
-impl UpdateCommentInput {
-    fn into_changes(self) -> Result<CommentChanges, ApiError> {
-        Ok(CommentChanges {
-            post_id: convert::required("postId", self.post_id)?
-                .map(|v| convert::id_i32("postId", &v))
-                .transpose()?,
-            author_name: convert::required("authorName", self.author_name)?
-                .map(|v| convert::text("authorName", v, 100, convert::TextFormat::Plain))
-                .transpose()?,
-            body: convert::required("body", self.body)?,
-            created_at: convert::required("createdAt", self.created_at)?,
-        })
+/// Writes to a to-many relation of `Comment` rows, applied in the order set, disconnect, delete, connect, create, update.
+#[derive(Debug, InputObject)]
+pub struct CommentToMany {
+    /// Creates rows and links them.
+    pub create: Option<Vec<CreateCommentInput>>,
+    /// Links existing rows.
+    pub connect: Option<Vec<ID>>,
+    /// Unlinks rows (they are not deleted).
+    pub disconnect: Option<Vec<ID>>,
+    /// Links exactly these rows, unlinking all others.
+    pub set: Option<Vec<ID>>,
+    /// Updates linked rows.
+    pub update: Option<Vec<UpdateCommentById>>,
+    /// Deletes linked rows.
+    pub delete: Option<Vec<ID>>,
+}
+
+/// An update of one related `Comment` row.
+#[derive(Debug, InputObject)]
+pub struct UpdateCommentById {
+    pub id: ID,
+    pub input: UpdateCommentInput,
+}
+
+impl PlanCreate for CreateCommentInput {
+    type Row = Comment;
+    fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        fixed: Option<&'static str>,
+    ) -> Create<Comment> {
+        let mut plan = Create::new(at.to_string());
+        if fixed == Some("post_id") && (self.post_id.is_some() || self.post.is_some()) {
+            p.add(
+                &check::path(at, "postId"),
+                "SET_BY_PARENT",
+                "`postId` is set by the row this one is created under; leave it out",
+            );
+        }
+
+        match (self.post_id, self.post) {
+            (Some(id), None) => {
+                let k = check::key(p, &check::path(at, "postId"), &id, true);
+                plan.values.put("post_id", k.bind(), true);
+            }
+
+            (None, Some(nested)) => {
+                let parent = nested.plan(&check::path(at, "post"), p, None);
+                plan.parents.push(("post_id", Box::new(parent)));
+            }
+
+            (Some(_), Some(_)) => {
+                p.add(
+                    &check::path(at, "post"),
+                    "ONE_OF",
+                    "give `postId` or `post`, not both",
+                )
+            }
+
+            (None, None) => {
+                if fixed != Some("post_id") {
+                    check::missing(
+                        p,
+                        &check::path(at, "postId"),
+                        ": give `postId`, or create the row with `post`",
+                    );
+                }
+            }
+        }
+
+        {
+            let v = self.author_name;
+            let b = check::text(
+                p,
+                &check::path(at, "authorName"),
+                v,
+                &check::Text {
+                    max_length: Some(100),
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("author_name", b, true);
+        }
+
+        {
+            let v = self.body;
+            let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+            plan.values.put("body", b, true);
+        }
+
+        match self.created_at {
+            Some(v) => {
+                let b = Bind::DateTime(v);
+                plan.values.put("created_at", b, true);
+            }
+
+            None => {
+                plan.values.put("created_at", Bind::DateTime(chrono::Utc::now()), false)
+            }
+        }
+
+        plan
+    }
+}
+
+impl PlanUpdate for UpdateCommentInput {
+    type Row = Comment;
+    fn plan(self, at: &str, p: &mut Problems) -> Update<Comment> {
+        let mut plan = Update::new(at.to_string());
+        match (self.post_id, self.post) {
+            (MaybeUndefined::Undefined, None) => {}
+            (MaybeUndefined::Null, None) => {
+                check::not_null(p, &check::path(at, "postId"));
+            }
+
+            (MaybeUndefined::Value(id), None) => {
+                let k = check::key(p, &check::path(at, "postId"), &id, true);
+                plan.changes.put("post_id", Change::To(k.bind()));
+            }
+
+            (MaybeUndefined::Undefined, Some(nested)) => {
+                let parent = nested.plan(&check::path(at, "post"), p, None);
+                plan.parents.push(("post_id", Box::new(parent)));
+            }
+
+            (_, Some(_)) => {
+                p.add(
+                    &check::path(at, "post"),
+                    "ONE_OF",
+                    "give `postId` or `post`, not both",
+                )
+            }
+        }
+
+        match self.author_name {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "authorName"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "authorName"),
+                    v,
+                    &check::Text {
+                        max_length: Some(100),
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("author_name", Change::To(b));
+            }
+        }
+
+        match self.body {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "body"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+                plan.changes.put("body", Change::To(b));
+            }
+        }
+
+        match self.created_at {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "createdAt"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = Bind::DateTime(v);
+                plan.changes.put("created_at", Change::To(b));
+            }
+        }
+
+        plan
+    }
+}
+
+impl CommentToMany {
+    /// Plans these writes to the relation `link` of a row being created or updated.
+    pub fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        link: Link,
+        nullable: bool,
+        creating: bool,
+    ) -> ToMany<Comment> {
+        let input = ToManyInput {
+            create: self.create,
+            connect: self.connect,
+            disconnect: self.disconnect,
+            set: self.set,
+            update: self
+                .update
+                .map(|list| list.into_iter().map(|u| (u.id, u.input)).collect()),
+            delete: self.delete,
+        };
+
+        input.plan(at, p, link, nullable, creating)
+    }
+}
+
+/// Rows a bulk mutation wrote.
+#[derive(SimpleObject)]
+pub struct CommentBulkResult {
+    /// How many rows were written.
+    pub count: i32,
+    /// The rows as stored (deleted rows as they were).
+    pub rows: Vec<Comment>,
+}
+
+impl From<Vec<Comment>> for CommentBulkResult {
+    fn from(rows: Vec<Comment>) -> Self {
+        CommentBulkResult {
+            count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+            rows,
+        }
     }
 }
 
@@ -478,17 +685,44 @@ impl CommentQuery {
 pub struct CommentMutation;
 #[Object]
 impl CommentMutation {
-    /// Creates a `Comment` and returns it.
+    /// Creates a `Comment` (and the related rows the input nests) and returns it.
     async fn create_comment(
         &self,
         ctx: &Context<'_>,
         input: CreateCommentInput,
     ) -> Result<Comment> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::create(&cx, input.into_new()?).await?)
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
     }
 
-    /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
+    /// Creates several `Comment` rows: all of them, or none if any fails.
+    async fn create_comments(
+        &self,
+        ctx: &Context<'_>,
+        inputs: Vec<CreateCommentInput>,
+    ) -> Result<Vec<Comment>> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        write::batch_size(inputs.len(), "inputs")?;
+        let plans: Vec<_> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
+            .collect();
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+                })
+                .await?,
+        )
+    }
+
+    /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
     async fn update_comment(
         &self,
         ctx: &Context<'_>,
@@ -496,17 +730,73 @@ impl CommentMutation {
         input: UpdateCommentInput,
     ) -> Result<Comment> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::id_i32("id", &id)?;
-        Ok(store::update(&cx, key, input.into_changes()?).await?)
+        let mut p = Problems::default();
+        let key = convert::key::<store::Comment>("id", &id)?;
+        let plan = input.plan("input", &mut p);
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plan
+                        .apply(conn, &key)?
+                        .ok_or_else(|| ApiError::not_found("Comment").on_field("id"))
+                })
+                .await?,
+        )
     }
 
-    /// Deletes a `Comment` and returns it, or null if there was none.
+    /// Changes every `Comment` the filter matches (`where: {}` matches all); nested writes are not available here.
+    async fn update_comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: CommentWhere,
+        set: UpdateCommentInput,
+    ) -> Result<CommentBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = set.plan("set", &mut p);
+        if plan.has_nested() {
+            p.add(
+                "set",
+                "NESTED_IN_BULK",
+                "nested writes are not available in `updateComments`; use `updateComment`",
+            );
+        }
+
+        p.finish()?;
+        let keys = write::keys_where::<store::Comment>(write::matching(&filter)?);
+        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
+        Ok(CommentBulkResult::from(rows))
+    }
+
+    /// Deletes a `Comment` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,
         id: ID,
     ) -> Result<Option<Comment>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::delete(&cx, convert::id_i32("id", &id)?).await?)
+        let key = convert::key::<store::Comment>("id", &id)?;
+        Ok(
+            cx
+                .transaction(move |conn| write::delete::<store::Comment>(conn, &key))
+                .await?,
+        )
+    }
+
+    /// Deletes every `Comment` the filter matches (`where: {}` matches all), all or none.
+    async fn delete_comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: CommentWhere,
+    ) -> Result<CommentBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let keys = write::keys_where::<store::Comment>(write::matching(&filter)?);
+        let rows = cx
+            .transaction(move |conn| write::delete_all::<store::Comment>(conn, &keys))
+            .await?;
+        Ok(CommentBulkResult::from(rows))
     }
 }

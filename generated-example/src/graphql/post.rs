@@ -4,15 +4,23 @@
 //! The GraphQL face of `Post`: its object type, inputs, queries and mutations.
 
 use async_graphql::Enum;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+};
+
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
 use crate::runtime::select::{Key, Link, Select};
-use crate::models::post::{self as store, NewPost, Post, PostChanges};
+use crate::models::post::{self as store, Post};
+use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::sql::Bind;
+use crate::runtime::write::{
+    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
+};
 
 /// Values of `Post.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -603,10 +611,13 @@ impl Post {
     }
 }
 
-/// Input of `createPost`.
+/// Input of `createPost` and of nested creates of `Post` rows.
 #[derive(Debug, InputObject)]
 pub struct CreatePostInput {
-    pub author_id: ID,
+    /// The `Author` this row points at; required unless `author` creates one or the row is created under it.
+    pub author_id: Option<ID>,
+    /// Creates the `Author` this row points at, in the same transaction (instead of `authorId`).
+    pub author: Option<Box<crate::graphql::author::CreateAuthorInput>>,
     pub title: String,
     pub slug: String,
     pub body: String,
@@ -615,32 +626,10 @@ pub struct CreatePostInput {
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Optional: the default applies when omitted.
     pub view_count: Option<i32>,
-}
-
-impl CreatePostInput {
-    fn into_new(self) -> Result<NewPost, ApiError> {
-        Ok(NewPost {
-            author_id: {
-                let v = self.author_id;
-                convert::id_i32("authorId", &v)?
-            },
-            title: {
-                let v = self.title;
-                convert::text("title", v, 200, convert::TextFormat::Plain)?
-            },
-            slug: {
-                let v = self.slug;
-                convert::text("slug", v, 200, convert::TextFormat::Slug)?
-            },
-            body: self.body,
-            status: self
-                .status
-                .map(|v| v.as_db().to_string())
-                .unwrap_or_else(|| "draft".to_string()),
-            published_at: self.published_at,
-            view_count: self.view_count.unwrap_or(0),
-        })
-    }
+    /// Writes to the related `Tag` rows.
+    pub tags: Option<crate::graphql::tag::TagToMany>,
+    /// Writes to the related `Comment` rows.
+    pub comments: Option<crate::graphql::comment::CommentToMany>,
 }
 
 /// Input of `updatePost`: only the fields present are changed.
@@ -648,6 +637,8 @@ impl CreatePostInput {
 pub struct UpdatePostInput {
     /// Absent: unchanged; null is rejected.
     pub author_id: MaybeUndefined<ID>,
+    /// Creates the `Author` this row points at, in the same transaction (instead of `authorId`).
+    pub author: Option<Box<crate::graphql::author::CreateAuthorInput>>,
     /// Absent: unchanged; null is rejected.
     pub title: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
@@ -658,28 +649,434 @@ pub struct UpdatePostInput {
     pub status: MaybeUndefined<PostStatus>,
     /// Absent: unchanged; null: cleared.
     pub published_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
-    /// Absent: unchanged; null is rejected.
-    pub view_count: MaybeUndefined<i32>,
+    /// Absent: unchanged; null is rejected. `{set: v}` stores a value, `{increment: n}` adds to the stored one.
+    pub view_count: MaybeUndefined<crate::runtime::write::IntUpdate>,
+    /// Writes to the related `Tag` rows.
+    pub tags: Option<crate::graphql::tag::TagToMany>,
+    /// Writes to the related `Comment` rows.
+    pub comments: Option<crate::graphql::comment::CommentToMany>,
 }
 
-impl UpdatePostInput {
-    fn into_changes(self) -> Result<PostChanges, ApiError> {
-        Ok(PostChanges {
-            author_id: convert::required("authorId", self.author_id)?
-                .map(|v| convert::id_i32("authorId", &v))
-                .transpose()?,
-            title: convert::required("title", self.title)?
-                .map(|v| convert::text("title", v, 200, convert::TextFormat::Plain))
-                .transpose()?,
-            slug: convert::required("slug", self.slug)?
-                .map(|v| convert::text("slug", v, 200, convert::TextFormat::Slug))
-                .transpose()?,
-            body: convert::required("body", self.body)?,
-            status: convert::required("status", self.status)?
-                .map(|v| v.as_db().to_string()),
-            published_at: convert::nullable(self.published_at),
-            view_count: convert::required("viewCount", self.view_count)?,
-        })
+/// Writes to a to-many relation of `Post` rows, applied in the order set, disconnect, delete, connect, create, update.
+#[derive(Debug, InputObject)]
+pub struct PostToMany {
+    /// Creates rows and links them.
+    pub create: Option<Vec<CreatePostInput>>,
+    /// Links existing rows.
+    pub connect: Option<Vec<ID>>,
+    /// Unlinks rows (they are not deleted).
+    pub disconnect: Option<Vec<ID>>,
+    /// Links exactly these rows, unlinking all others.
+    pub set: Option<Vec<ID>>,
+    /// Updates linked rows.
+    pub update: Option<Vec<UpdatePostById>>,
+    /// Deletes linked rows.
+    pub delete: Option<Vec<ID>>,
+}
+
+/// An update of one related `Post` row.
+#[derive(Debug, InputObject)]
+pub struct UpdatePostById {
+    pub id: ID,
+    pub input: UpdatePostInput,
+}
+
+/// What `upsertPost` does when a row with the same unique key exists.
+#[derive(Debug, InputObject)]
+pub struct PostOnConflict {
+    /// The unique key to match rows on.
+    pub fields: Vec<PostField>,
+    /// The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is).
+    pub update: Option<Vec<PostField>>,
+}
+
+impl PlanCreate for CreatePostInput {
+    type Row = Post;
+    fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        fixed: Option<&'static str>,
+    ) -> Create<Post> {
+        let mut plan = Create::new(at.to_string());
+        if fixed == Some("author_id")
+            && (self.author_id.is_some() || self.author.is_some())
+        {
+            p.add(
+                &check::path(at, "authorId"),
+                "SET_BY_PARENT",
+                "`authorId` is set by the row this one is created under; leave it out",
+            );
+        }
+
+        match (self.author_id, self.author) {
+            (Some(id), None) => {
+                let k = check::key(p, &check::path(at, "authorId"), &id, true);
+                plan.values.put("author_id", k.bind(), true);
+            }
+
+            (None, Some(nested)) => {
+                let parent = nested.plan(&check::path(at, "author"), p, None);
+                plan.parents.push(("author_id", Box::new(parent)));
+            }
+
+            (Some(_), Some(_)) => {
+                p.add(
+                    &check::path(at, "author"),
+                    "ONE_OF",
+                    "give `authorId` or `author`, not both",
+                )
+            }
+
+            (None, None) => {
+                if fixed != Some("author_id") {
+                    check::missing(
+                        p,
+                        &check::path(at, "authorId"),
+                        ": give `authorId`, or create the row with `author`",
+                    );
+                }
+            }
+        }
+
+        {
+            let v = self.title;
+            let b = check::text(
+                p,
+                &check::path(at, "title"),
+                v,
+                &check::Text {
+                    max_length: Some(200),
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("title", b, true);
+        }
+
+        {
+            let v = self.slug;
+            let b = check::text(
+                p,
+                &check::path(at, "slug"),
+                v,
+                &check::Text {
+                    max_length: Some(200),
+                    format: check::TextFormat::Slug,
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("slug", b, true);
+        }
+
+        {
+            let v = self.body;
+            let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+            plan.values.put("body", b, true);
+        }
+
+        if let Some(v) = self.status {
+            let b = Bind::Text(v.as_db().to_string());
+            plan.values.put("status", b, true);
+        }
+
+        match self.published_at {
+            Some(v) => {
+                let b = Bind::DateTime(v);
+                plan.values.put("published_at", b, true);
+            }
+
+            None => plan.values.put("published_at", Bind::Null, false),
+        }
+
+        if let Some(v) = self.view_count {
+            let b = check::int(
+                p,
+                &check::path(at, "viewCount"),
+                i64::from(v),
+                &check::Range {
+                    min: Some(i32::MIN as i64),
+                    max: Some(i32::MAX as i64),
+                },
+            );
+            plan.values.put("view_count", b, true);
+        }
+
+        if let Some(ops) = self.tags {
+            let nested = ops
+                .plan(
+                    &check::path(at, "tags"),
+                    p,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "post_id",
+                        child: "tag_id",
+                    },
+                    true,
+                    true,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        if let Some(ops) = self.comments {
+            let nested = ops
+                .plan(
+                    &check::path(at, "comments"),
+                    p,
+                    Link::Column("post_id"),
+                    false,
+                    true,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl PlanUpdate for UpdatePostInput {
+    type Row = Post;
+    fn plan(self, at: &str, p: &mut Problems) -> Update<Post> {
+        let mut plan = Update::new(at.to_string());
+        match (self.author_id, self.author) {
+            (MaybeUndefined::Undefined, None) => {}
+            (MaybeUndefined::Null, None) => {
+                check::not_null(p, &check::path(at, "authorId"));
+            }
+
+            (MaybeUndefined::Value(id), None) => {
+                let k = check::key(p, &check::path(at, "authorId"), &id, true);
+                plan.changes.put("author_id", Change::To(k.bind()));
+            }
+
+            (MaybeUndefined::Undefined, Some(nested)) => {
+                let parent = nested.plan(&check::path(at, "author"), p, None);
+                plan.parents.push(("author_id", Box::new(parent)));
+            }
+
+            (_, Some(_)) => {
+                p.add(
+                    &check::path(at, "author"),
+                    "ONE_OF",
+                    "give `authorId` or `author`, not both",
+                )
+            }
+        }
+
+        match self.title {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "title"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "title"),
+                    v,
+                    &check::Text {
+                        max_length: Some(200),
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("title", Change::To(b));
+            }
+        }
+
+        match self.slug {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "slug"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "slug"),
+                    v,
+                    &check::Text {
+                        max_length: Some(200),
+                        format: check::TextFormat::Slug,
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("slug", Change::To(b));
+            }
+        }
+
+        match self.body {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "body"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+                plan.changes.put("body", Change::To(b));
+            }
+        }
+
+        match self.status {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "status"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = Bind::Text(v.as_db().to_string());
+                plan.changes.put("status", Change::To(b));
+            }
+        }
+
+        match self.published_at {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                plan.changes.put("published_at", Change::To(Bind::Null))
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = Bind::DateTime(v);
+                plan.changes.put("published_at", Change::To(b));
+            }
+        }
+
+        match self.view_count {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "viewCount"));
+            }
+
+            MaybeUndefined::Value(u) => {
+                match (u.set, u.increment) {
+                    (Some(v), None) => {
+                        let b = check::int(
+                            p,
+                            &check::path(at, "viewCount"),
+                            v,
+                            &check::Range {
+                                min: Some(i32::MIN as i64),
+                                max: Some(i32::MAX as i64),
+                            },
+                        );
+                        plan.changes.put("view_count", Change::To(b));
+                    }
+
+                    (None, Some(d)) => {
+                        plan.changes.put("view_count", Change::Add(Bind::Int(d)))
+                    }
+
+                    _ => {
+                        p.add(
+                            &check::path(at, "viewCount"),
+                            "ONE_OF",
+                            format!(
+                                "`{}` takes exactly one of `set` and `increment`",
+                                "viewCount"
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+
+        if let Some(ops) = self.tags {
+            let nested = ops
+                .plan(
+                    &check::path(at, "tags"),
+                    p,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "post_id",
+                        child: "tag_id",
+                    },
+                    true,
+                    false,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        if let Some(ops) = self.comments {
+            let nested = ops
+                .plan(
+                    &check::path(at, "comments"),
+                    p,
+                    Link::Column("post_id"),
+                    false,
+                    false,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl PostToMany {
+    /// Plans these writes to the relation `link` of a row being created or updated.
+    pub fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        link: Link,
+        nullable: bool,
+        creating: bool,
+    ) -> ToMany<Post> {
+        let input = ToManyInput {
+            create: self.create,
+            connect: self.connect,
+            disconnect: self.disconnect,
+            set: self.set,
+            update: self
+                .update
+                .map(|list| list.into_iter().map(|u| (u.id, u.input)).collect()),
+            delete: self.delete,
+        };
+
+        input.plan(at, p, link, nullable, creating)
+    }
+}
+
+/// Rows a bulk mutation wrote.
+#[derive(SimpleObject)]
+pub struct PostBulkResult {
+    /// How many rows were written.
+    pub count: i32,
+    /// The rows as stored (deleted rows as they were).
+    pub rows: Vec<Post>,
+}
+
+impl From<Vec<Post>> for PostBulkResult {
+    fn from(rows: Vec<Post>) -> Self {
+        PostBulkResult {
+            count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+            rows,
+        }
+    }
+}
+
+/// A stored field of `Post`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PostField {
+    AuthorId,
+    Title,
+    Slug,
+    Body,
+    Status,
+    PublishedAt,
+    ViewCount,
+}
+
+impl PostField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            PostField::AuthorId => "author_id",
+            PostField::Title => "title",
+            PostField::Slug => "slug",
+            PostField::Body => "body",
+            PostField::Status => "status",
+            PostField::PublishedAt => "published_at",
+            PostField::ViewCount => "view_count",
+        }
     }
 }
 
@@ -810,17 +1207,44 @@ impl PostQuery {
 pub struct PostMutation;
 #[Object]
 impl PostMutation {
-    /// Creates a `Post` and returns it.
+    /// Creates a `Post` (and the related rows the input nests) and returns it.
     async fn create_post(
         &self,
         ctx: &Context<'_>,
         input: CreatePostInput,
     ) -> Result<Post> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::create(&cx, input.into_new()?).await?)
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
     }
 
-    /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
+    /// Creates several `Post` rows: all of them, or none if any fails.
+    async fn create_posts(
+        &self,
+        ctx: &Context<'_>,
+        inputs: Vec<CreatePostInput>,
+    ) -> Result<Vec<Post>> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        write::batch_size(inputs.len(), "inputs")?;
+        let plans: Vec<_> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
+            .collect();
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+                })
+                .await?,
+        )
+    }
+
+    /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
     async fn update_post(
         &self,
         ctx: &Context<'_>,
@@ -828,13 +1252,87 @@ impl PostMutation {
         input: UpdatePostInput,
     ) -> Result<Post> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::id_i32("id", &id)?;
-        Ok(store::update(&cx, key, input.into_changes()?).await?)
+        let mut p = Problems::default();
+        let key = convert::key::<store::Post>("id", &id)?;
+        let plan = input.plan("input", &mut p);
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plan
+                        .apply(conn, &key)?
+                        .ok_or_else(|| ApiError::not_found("Post").on_field("id"))
+                })
+                .await?,
+        )
     }
 
-    /// Deletes a `Post` and returns it, or null if there was none.
+    /// Changes every `Post` the filter matches (`where: {}` matches all); nested writes are not available here.
+    async fn update_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: PostWhere,
+        set: UpdatePostInput,
+    ) -> Result<PostBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = set.plan("set", &mut p);
+        if plan.has_nested() {
+            p.add(
+                "set",
+                "NESTED_IN_BULK",
+                "nested writes are not available in `updatePosts`; use `updatePost`",
+            );
+        }
+
+        p.finish()?;
+        let keys = write::keys_where::<store::Post>(write::matching(&filter)?);
+        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
+        Ok(PostBulkResult::from(rows))
+    }
+
+    /// Deletes a `Post` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Post>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::delete(&cx, convert::id_i32("id", &id)?).await?)
+        let key = convert::key::<store::Post>("id", &id)?;
+        Ok(cx.transaction(move |conn| write::delete::<store::Post>(conn, &key)).await?)
+    }
+
+    /// Deletes every `Post` the filter matches (`where: {}` matches all), all or none.
+    async fn delete_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: PostWhere,
+    ) -> Result<PostBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let keys = write::keys_where::<store::Post>(write::matching(&filter)?);
+        let rows = cx
+            .transaction(move |conn| write::delete_all::<store::Post>(conn, &keys))
+            .await?;
+        Ok(PostBulkResult::from(rows))
+    }
+
+    /// Creates a `Post`, or updates the one with the same `onConflict.fields` (a unique key).
+    async fn upsert_post(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePostInput,
+        on_conflict: PostOnConflict,
+    ) -> Result<Post> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        let conflict: Vec<&'static str> = on_conflict
+            .fields
+            .iter()
+            .map(|f| f.column())
+            .collect();
+        let update = on_conflict
+            .update
+            .map(|list| list.iter().map(|f| f.column()).collect());
+        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
     }
 }

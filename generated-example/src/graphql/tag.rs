@@ -4,15 +4,22 @@
 //! The GraphQL face of `Tag`: its object type, inputs, queries and mutations.
 
 use async_graphql::Enum;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+};
+
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
 use crate::runtime::select::{Key, Link, Select};
-use crate::models::tag::{self as store, NewTag, Tag, TagChanges};
+use crate::models::tag::{self as store, Tag};
+use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::write::{
+    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
+};
 
 /// Conditions on `Tag` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -310,21 +317,12 @@ impl Tag {
     }
 }
 
-/// Input of `createTag`.
+/// Input of `createTag` and of nested creates of `Tag` rows.
 #[derive(Debug, InputObject)]
 pub struct CreateTagInput {
     pub name: String,
-}
-
-impl CreateTagInput {
-    fn into_new(self) -> Result<NewTag, ApiError> {
-        Ok(NewTag {
-            name: {
-                let v = self.name;
-                convert::text("name", v, 50, convert::TextFormat::Plain)?
-            },
-        })
-    }
+    /// Writes to the related `Post` rows.
+    pub posts: Option<crate::graphql::post::PostToMany>,
 }
 
 /// Input of `updateTag`: only the fields present are changed.
@@ -332,15 +330,185 @@ impl CreateTagInput {
 pub struct UpdateTagInput {
     /// Absent: unchanged; null is rejected.
     pub name: MaybeUndefined<String>,
+    /// Writes to the related `Post` rows.
+    pub posts: Option<crate::graphql::post::PostToMany>,
 }
 
-impl UpdateTagInput {
-    fn into_changes(self) -> Result<TagChanges, ApiError> {
-        Ok(TagChanges {
-            name: convert::required("name", self.name)?
-                .map(|v| convert::text("name", v, 50, convert::TextFormat::Plain))
-                .transpose()?,
-        })
+/// Writes to a to-many relation of `Tag` rows, applied in the order set, disconnect, delete, connect, create, update.
+#[derive(Debug, InputObject)]
+pub struct TagToMany {
+    /// Creates rows and links them.
+    pub create: Option<Vec<CreateTagInput>>,
+    /// Links existing rows.
+    pub connect: Option<Vec<ID>>,
+    /// Unlinks rows (they are not deleted).
+    pub disconnect: Option<Vec<ID>>,
+    /// Links exactly these rows, unlinking all others.
+    pub set: Option<Vec<ID>>,
+    /// Updates linked rows.
+    pub update: Option<Vec<UpdateTagById>>,
+    /// Deletes linked rows.
+    pub delete: Option<Vec<ID>>,
+}
+
+/// An update of one related `Tag` row.
+#[derive(Debug, InputObject)]
+pub struct UpdateTagById {
+    pub id: ID,
+    pub input: UpdateTagInput,
+}
+
+/// What `upsertTag` does when a row with the same unique key exists.
+#[derive(Debug, InputObject)]
+pub struct TagOnConflict {
+    /// The unique key to match rows on.
+    pub fields: Vec<TagField>,
+    /// The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is).
+    pub update: Option<Vec<TagField>>,
+}
+
+impl PlanCreate for CreateTagInput {
+    type Row = Tag;
+    fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        _fixed: Option<&'static str>,
+    ) -> Create<Tag> {
+        let mut plan = Create::new(at.to_string());
+        {
+            let v = self.name;
+            let b = check::text(
+                p,
+                &check::path(at, "name"),
+                v,
+                &check::Text {
+                    max_length: Some(50),
+                    ..check::Text::PLAIN
+                },
+            );
+            plan.values.put("name", b, true);
+        }
+
+        if let Some(ops) = self.posts {
+            let nested = ops
+                .plan(
+                    &check::path(at, "posts"),
+                    p,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "tag_id",
+                        child: "post_id",
+                    },
+                    true,
+                    true,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl PlanUpdate for UpdateTagInput {
+    type Row = Tag;
+    fn plan(self, at: &str, p: &mut Problems) -> Update<Tag> {
+        let mut plan = Update::new(at.to_string());
+        match self.name {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => {
+                check::not_null(p, &check::path(at, "name"));
+            }
+
+            MaybeUndefined::Value(v) => {
+                let b = check::text(
+                    p,
+                    &check::path(at, "name"),
+                    v,
+                    &check::Text {
+                        max_length: Some(50),
+                        ..check::Text::PLAIN
+                    },
+                );
+                plan.changes.put("name", Change::To(b));
+            }
+        }
+
+        if let Some(ops) = self.posts {
+            let nested = ops
+                .plan(
+                    &check::path(at, "posts"),
+                    p,
+                    Link::Join {
+                        table: "posts_tags",
+                        parent: "tag_id",
+                        child: "post_id",
+                    },
+                    true,
+                    false,
+                );
+            plan.children.push(Box::new(nested));
+        }
+
+        plan
+    }
+}
+
+impl TagToMany {
+    /// Plans these writes to the relation `link` of a row being created or updated.
+    pub fn plan(
+        self,
+        at: &str,
+        p: &mut Problems,
+        link: Link,
+        nullable: bool,
+        creating: bool,
+    ) -> ToMany<Tag> {
+        let input = ToManyInput {
+            create: self.create,
+            connect: self.connect,
+            disconnect: self.disconnect,
+            set: self.set,
+            update: self
+                .update
+                .map(|list| list.into_iter().map(|u| (u.id, u.input)).collect()),
+            delete: self.delete,
+        };
+
+        input.plan(at, p, link, nullable, creating)
+    }
+}
+
+/// Rows a bulk mutation wrote.
+#[derive(SimpleObject)]
+pub struct TagBulkResult {
+    /// How many rows were written.
+    pub count: i32,
+    /// The rows as stored (deleted rows as they were).
+    pub rows: Vec<Tag>,
+}
+
+impl From<Vec<Tag>> for TagBulkResult {
+    fn from(rows: Vec<Tag>) -> Self {
+        TagBulkResult {
+            count: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+            rows,
+        }
+    }
+}
+
+/// A stored field of `Tag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TagField {
+    Name,
+}
+
+impl TagField {
+    /// The column holding this field.
+    pub fn column(self) -> &'static str {
+        match self {
+            TagField::Name => "name",
+        }
     }
 }
 
@@ -464,13 +632,40 @@ impl TagQuery {
 pub struct TagMutation;
 #[Object]
 impl TagMutation {
-    /// Creates a `Tag` and returns it.
+    /// Creates a `Tag` (and the related rows the input nests) and returns it.
     async fn create_tag(&self, ctx: &Context<'_>, input: CreateTagInput) -> Result<Tag> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::create(&cx, input.into_new()?).await?)
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
     }
 
-    /// Changes the fields given in `input`; fails with `NOT_FOUND` if there is no such row.
+    /// Creates several `Tag` rows: all of them, or none if any fails.
+    async fn create_tags(
+        &self,
+        ctx: &Context<'_>,
+        inputs: Vec<CreateTagInput>,
+    ) -> Result<Vec<Tag>> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        write::batch_size(inputs.len(), "inputs")?;
+        let plans: Vec<_> = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
+            .collect();
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+                })
+                .await?,
+        )
+    }
+
+    /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
     async fn update_tag(
         &self,
         ctx: &Context<'_>,
@@ -478,13 +673,87 @@ impl TagMutation {
         input: UpdateTagInput,
     ) -> Result<Tag> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::id_i32("id", &id)?;
-        Ok(store::update(&cx, key, input.into_changes()?).await?)
+        let mut p = Problems::default();
+        let key = convert::key::<store::Tag>("id", &id)?;
+        let plan = input.plan("input", &mut p);
+        p.finish()?;
+        Ok(
+            cx
+                .transaction(move |conn| {
+                    plan
+                        .apply(conn, &key)?
+                        .ok_or_else(|| ApiError::not_found("Tag").on_field("id"))
+                })
+                .await?,
+        )
     }
 
-    /// Deletes a `Tag` and returns it, or null if there was none.
+    /// Changes every `Tag` the filter matches (`where: {}` matches all); nested writes are not available here.
+    async fn update_tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: TagWhere,
+        set: UpdateTagInput,
+    ) -> Result<TagBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = set.plan("set", &mut p);
+        if plan.has_nested() {
+            p.add(
+                "set",
+                "NESTED_IN_BULK",
+                "nested writes are not available in `updateTags`; use `updateTag`",
+            );
+        }
+
+        p.finish()?;
+        let keys = write::keys_where::<store::Tag>(write::matching(&filter)?);
+        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
+        Ok(TagBulkResult::from(rows))
+    }
+
+    /// Deletes a `Tag` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_tag(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tag>> {
         let cx = Ctx::of(ctx)?;
-        Ok(store::delete(&cx, convert::id_i32("id", &id)?).await?)
+        let key = convert::key::<store::Tag>("id", &id)?;
+        Ok(cx.transaction(move |conn| write::delete::<store::Tag>(conn, &key)).await?)
+    }
+
+    /// Deletes every `Tag` the filter matches (`where: {}` matches all), all or none.
+    async fn delete_tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "where")]
+        filter: TagWhere,
+    ) -> Result<TagBulkResult> {
+        let cx = Ctx::of(ctx)?;
+        let keys = write::keys_where::<store::Tag>(write::matching(&filter)?);
+        let rows = cx
+            .transaction(move |conn| write::delete_all::<store::Tag>(conn, &keys))
+            .await?;
+        Ok(TagBulkResult::from(rows))
+    }
+
+    /// Creates a `Tag`, or updates the one with the same `onConflict.fields` (a unique key).
+    async fn upsert_tag(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateTagInput,
+        on_conflict: TagOnConflict,
+    ) -> Result<Tag> {
+        let cx = Ctx::of(ctx)?;
+        let mut p = Problems::default();
+        let plan = input.plan("input", &mut p, None);
+        p.finish()?;
+        let conflict: Vec<&'static str> = on_conflict
+            .fields
+            .iter()
+            .map(|f| f.column())
+            .collect();
+        let update = on_conflict
+            .update
+            .map(|list| list.iter().map(|f| f.column()).collect());
+        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
     }
 }

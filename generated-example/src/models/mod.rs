@@ -36,3 +36,35 @@ pub fn graphql_field(table: &str, column: &str) -> Option<&'static str> {
         },
     )
 }
+
+/// The input field and message of a failed `CHECK` constraint, by constraint name.
+pub fn check_failure(constraint: &str) -> Option<(&'static str, &'static str)> {
+    Some(
+        match constraint {
+            "authors_name_check" => ("name", "`name` must be at most 100 characters"),
+            "authors_email_check" => {
+                ("email", "`email` must be at most 255 characters, an email address")
+            }
+
+            "authors_website_check" => {
+                ("website", "`website` must be at most 255 characters, an http(s) URL")
+            }
+
+            "posts_title_check" => ("title", "`title` must be at most 200 characters"),
+            "posts_slug_check" => {
+                ("slug", "`slug` must be at most 200 characters, a slug")
+            }
+
+            "posts_view_count_check" => {
+                ("viewCount", "`viewCount` must be between -2147483648 and 2147483647")
+            }
+
+            "tags_name_check" => ("name", "`name` must be at most 50 characters"),
+            "comments_author_name_check" => {
+                ("authorName", "`authorName` must be at most 100 characters")
+            }
+
+            _ => return None,
+        },
+    )
+}

@@ -9,7 +9,7 @@ use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::error::ApiError;
 use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
 
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
@@ -123,28 +123,5 @@ impl Db {
         let stats = Arc::new(RequestStats::default());
         self.run(&stats, |conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
             .await
-    }
-}
-
-/// Fails with `FOREIGN_KEY_VIOLATION` on `field` when `key` is set but `exists` finds no such row.
-///
-/// SQLite's own foreign-key error does not say which column failed, so writes check first.
-pub fn check_reference<K>(
-    conn: &mut Conn,
-    field: &str,
-    key: Option<K>,
-    exists: fn(&mut Conn, K) -> Result<bool, ApiError>,
-) -> Result<(), ApiError> {
-    let Some(key) = key else { return Ok(()) };
-    if exists(conn, key)? {
-        Ok(())
-    } else {
-        Err(
-            ApiError::new(
-                    ErrorCode::ForeignKeyViolation,
-                    format!("`{field}` does not refer to an existing row"),
-                )
-                .on_field(field),
-        )
     }
 }

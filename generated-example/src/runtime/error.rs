@@ -3,7 +3,10 @@
 
 //! API errors: every failure a client can see, with a stable `extensions.code`.
 //!
-//! Database errors are translated here and never reach clients as SQL text.
+//! Database errors are translated here and never reach clients as SQL text. Rejected input comes
+//! back as one error listing every problem: `extensions.errors` is a list of
+//! `{field, code, message}`, where `field` is the path of the value inside the arguments
+//! (`input.posts.create[1].title`).
 
 use diesel::result::{DatabaseErrorKind, Error as DbError};
 
@@ -14,9 +17,11 @@ pub enum ErrorCode {
     NotFound,
     /// A unique constraint would be violated.
     UniqueViolation,
-    /// A referenced row is missing, or a row is still referenced.
+    /// A referenced row is missing.
     ForeignKeyViolation,
-    /// An input value is invalid (length, format, range, null for a required field).
+    /// The row cannot be deleted or unlinked while other rows depend on it.
+    Conflict,
+    /// Input values are invalid (length, format, range, null for a required field, ...).
     ValidationFailed,
     /// An `ID` argument is not a valid key.
     InvalidId,
@@ -38,6 +43,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::UniqueViolation => "UNIQUE_VIOLATION",
             ErrorCode::ForeignKeyViolation => "FOREIGN_KEY_VIOLATION",
+            ErrorCode::Conflict => "CONFLICT",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::InvalidId => "INVALID_ID",
             ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
@@ -49,14 +55,26 @@ impl ErrorCode {
     }
 }
 
-/// An error for the client: code, message and, where known, the offending input field.
+/// One rejected value: where it is in the arguments, a stable code (`MAX_LENGTH`, `UNIQUE`, ...)
+/// and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// An error for the client: code, message and, where known, the offending input values.
 ///
 /// Deliberately not `Display`, so async-graphql's blanket conversion cannot bypass the mapping below.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// The first offending value's path (also `problems[0].field`).
     pub field: Option<String>,
+    /// Every offending value.
+    pub problems: Vec<Problem>,
 }
 
 impl ApiError {
@@ -65,12 +83,61 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            problems: Vec::new(),
         }
     }
 
+    /// Names the argument or input field at fault.
     pub fn on_field(mut self, field: impl Into<String>) -> ApiError {
-        self.field = Some(field.into());
+        let field = field.into();
+        match self.problems.first_mut() {
+            Some(first) => first.field = field.clone(),
+            None => {
+                self.problems
+                    .push(Problem {
+                        field: field.clone(),
+                        code: self.code.as_str(),
+                        message: self.message.clone(),
+                    })
+            }
+        }
+
+        self.field = Some(field);
         self
+    }
+
+    /// The same error for a value nested under `path` (`input.comments.create[0]`).
+    pub fn at(mut self, path: &str) -> ApiError {
+        if path.is_empty() {
+            return self;
+        }
+
+        for p in &mut self.problems {
+            p.field = join_path(path, &p.field);
+        }
+
+        self.field = self.field.map(|f| join_path(path, &f));
+        self
+    }
+
+    /// `VALIDATION_FAILED` listing every problem.
+    pub fn rejected(problems: Vec<Problem>) -> ApiError {
+        let message = match problems.as_slice() {
+            [one] => one.message.clone(),
+            many => {
+                format!(
+                    "{} values are invalid: {}", many.len(), many.iter().map(| p | p
+                    .message.as_str()).collect::< Vec < _ >> ().join("; ")
+                )
+            }
+        };
+
+        ApiError {
+            code: ErrorCode::ValidationFailed,
+            message,
+            field: problems.first().map(|p| p.field.clone()),
+            problems,
+        }
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -93,6 +160,16 @@ impl ApiError {
     }
 }
 
+/// `input` + `title` = `input.title`; `inputs` + `[2]` = `inputs[2]`.
+pub fn join_path(base: &str, rest: &str) -> String {
+    match (base.is_empty(), rest.is_empty()) {
+        (true, _) => rest.to_string(),
+        (_, true) => base.to_string(),
+        _ if rest.starts_with('[') => format!("{base}{rest}"),
+        _ => format!("{base}.{rest}"),
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(e: ApiError) -> async_graphql::Error {
         let mut error = async_graphql::Error::new(e.message);
@@ -100,6 +177,33 @@ impl From<ApiError> for async_graphql::Error {
         ext.set("code", e.code.as_str());
         if let Some(field) = e.field {
             ext.set("field", field);
+        }
+
+        if !e.problems.is_empty() {
+            let list: Vec<async_graphql::Value> = e
+                .problems
+                .into_iter()
+                .map(|p| {
+                    let mut entry = async_graphql::indexmap::IndexMap::new();
+                    entry
+                        .insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(p.field),
+                        );
+                    entry
+                        .insert(
+                            async_graphql::Name::new("code"),
+                            async_graphql::Value::from(p.code),
+                        );
+                    entry
+                        .insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(p.message),
+                        );
+                    async_graphql::Value::Object(entry)
+                })
+                .collect();
+            ext.set("errors", async_graphql::Value::List(list));
         }
 
         error.extensions = Some(ext);
@@ -112,31 +216,42 @@ impl From<DbError> for ApiError {
         match &e {
             DbError::NotFound => ApiError::new(ErrorCode::NotFound, "not found"),
             DbError::DatabaseError(kind, info) => {
-                let fields = constraint_fields(info.message());
-                let field = fields.first().cloned();
-                let (code, message) = match classify(kind, info.message()) {
+                let message = info.message();
+                let (code, text) = match classify(kind, message) {
                     DatabaseErrorKind::UniqueViolation => {
-                        (
-                            ErrorCode::UniqueViolation,
-                            match fields.len() {
-                                0 => "a row with these values already exists".to_string(),
-                                1 => format!("another row already has this `{}`", fields[0]),
-                                _ => {
-                                    format!(
-                                        "another row already has this combination of {}", fields
-                                        .iter().map(| f | format!("`{f}`")).collect::< Vec < _ >> ()
-                                        .join(", ")
-                                    )
-                                }
-                            },
-                        )
+                        let fields = constraint_fields(message);
+                        let text = match fields.len() {
+                            0 => "a row with these values already exists".to_string(),
+                            1 => format!("another row already has this `{}`", fields[0]),
+                            _ => {
+                                format!(
+                                    "another row already has this combination of {}", fields
+                                    .iter().map(| f | format!("`{f}`")).collect::< Vec < _ >> ()
+                                    .join(", ")
+                                )
+                            }
+                        };
+
+                        let problems = fields
+                            .iter()
+                            .map(|f| Problem {
+                                field: f.clone(),
+                                code: "UNIQUE",
+                                message: text.clone(),
+                            })
+                            .collect();
+                        return ApiError {
+                            code: ErrorCode::UniqueViolation,
+                            message: text,
+                            field: fields.first().cloned(),
+                            problems,
+                        };
                     }
 
                     DatabaseErrorKind::ForeignKeyViolation => {
                         (
-                            ErrorCode::ForeignKeyViolation,
-                            "the row is referenced by other rows, or references a missing row"
-                                .to_string(),
+                            ErrorCode::Conflict,
+                            "the row is still referenced by other rows".to_string(),
                         )
                     }
 
@@ -148,20 +263,36 @@ impl From<DbError> for ApiError {
                     }
 
                     DatabaseErrorKind::CheckViolation => {
-                        (
-                            ErrorCode::ValidationFailed,
-                            "a value is not allowed here".to_string(),
-                        )
+                        let name = message
+                            .split_once("failed: ")
+                            .map_or("", |(_, name)| name);
+                        return match crate::models::check_failure(name) {
+                            Some((field, text)) => {
+                                ApiError::rejected(
+                                    vec![
+                                        Problem { field : field.into(), code : "CHECK", message :
+                                        text.into() }
+                                    ],
+                                )
+                            }
+
+                            None => {
+                                ApiError::new(
+                                    ErrorCode::ValidationFailed,
+                                    "a value is not allowed here",
+                                )
+                            }
+                        };
                     }
 
-                    _ if info.message().contains("database is locked") => {
+                    _ if message.contains("database is locked") => {
                         return ApiError::unavailable(&e);
                     }
 
                     _ => return ApiError::internal(&e),
                 };
 
-                ApiError { code, message, field }
+                ApiError::new(code, text)
             }
 
             _ => ApiError::internal(&e),
@@ -199,4 +330,36 @@ fn constraint_fields(message: &str) -> Vec<String> {
         .filter_map(|(table, column)| crate::models::graphql_field(table, column))
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn paths_nest_fields_and_indexes() {
+        assert_eq!(join_path("input", "title"), "input.title");
+        assert_eq!(join_path("inputs", "[2]"), "inputs[2]");
+        assert_eq!(join_path("", "title"), "title");
+        let e = ApiError::invalid("title", "too long").at("input.posts.create[1]");
+        assert_eq!(e.field.as_deref(), Some("input.posts.create[1].title"));
+        assert_eq!(e.problems[0].field, "input.posts.create[1].title");
+    }
+
+    #[test]
+    fn rejections_list_every_problem() {
+        let p = |field: &str| Problem {
+            field: field.into(),
+            code: "MAX_LENGTH",
+            message: format!("`{field}` is too long"),
+        };
+
+        let e = ApiError::rejected(vec![p("a"), p("b")]);
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.field.as_deref(), Some("a"));
+        assert!(e.message.starts_with("2 values are invalid"), "{}", e.message);
+        let gql: async_graphql::Error = e.into();
+        let ext = serde_json::to_value(gql.extensions.unwrap()).unwrap();
+        assert_eq!(ext["errors"] [1] ["field"], "b");
+        assert_eq!(ext["errors"] [1] ["code"], "MAX_LENGTH");
+    }
 }

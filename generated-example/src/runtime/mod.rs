@@ -2,10 +2,12 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Runtime shared by every model: configuration, database, errors, request context, conversions,
-//! the read engine (filters, orderings, cursors, batched relations, aggregates), metrics and the
+//! the read engine (filters, orderings, cursors, batched relations, aggregates), the write engine
+//! (checks, nested writes, upserts, bulk writes), metrics and the
 //! HTTP server. Written once per crate, so per-model modules stay short.
 
 pub mod batch;
+pub mod check;
 pub mod config;
 pub mod context;
 pub mod convert;
@@ -19,3 +21,4 @@ pub mod read;
 pub mod select;
 pub mod server;
 pub mod sql;
+pub mod write;

@@ -129,6 +129,11 @@ impl Sql {
         self.prepare().load(conn)
     }
 
+    /// Runs a statement that returns no rows; the number of rows it changed.
+    pub fn execute(&self, conn: &mut Conn) -> QueryResult<usize> {
+        self.prepare().execute(conn)
+    }
+
     fn prepare(
         &self,
     ) -> BoxedSqlQuery<'static, Sqlite, diesel::query_builder::SqlQuery> {

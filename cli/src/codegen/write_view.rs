@@ -1,0 +1,576 @@
+//! The write surface of one model as view data: create/update inputs and how each value is
+//! checked and bound, nested relation inputs, upsert keys and the mutation resolvers. Like the
+//! read view, every type is described once here for both the Rust template and the SDL printer.
+
+use serde::Serialize;
+
+use super::read_view::{InputDef, InputField, PlainEnum};
+use super::view::{doc, gql, model, resolver, rust_field, Resolver, SdlField};
+use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
+
+/// Everything the model's modules need for writes.
+#[derive(Debug, Serialize)]
+pub struct WriteView {
+    pub inputs: Vec<InputDef>,
+    /// Statements of `PlanCreate::plan` for `Create<Model>Input` (values `self`, `at`, `p`, `fixed`).
+    pub create_plan: String,
+    /// `fixed`, or `_fixed` when the model has no foreign key a parent could fill.
+    pub fixed_param: String,
+    /// `use` lines the plans need beyond the fixed ones.
+    pub imports: Vec<String>,
+    /// Statements of `PlanUpdate::plan` for `Update<Model>Input`.
+    pub update_plan: String,
+    /// `Reference` items, unique keys (`&[..]` items) for `impl Writable`.
+    pub references: Vec<String>,
+    pub unique_keys: Vec<String>,
+    /// The fields an upsert can name, when the model has a unique key besides its primary key.
+    pub field_enum: Option<PlainEnum>,
+    pub resolvers: Vec<Resolver>,
+    /// SDL of `<Model>BulkResult`.
+    #[serde(skip)]
+    pub bulk_result: Vec<SdlField>,
+}
+
+fn input_field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
+    let rename =
+        if to_camel(name.trim_start_matches("r#")) != gql_name { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
+    InputField {
+        name: name.to_string(),
+        ty: ty.to_string(),
+        attrs: format!("{}{rename}", doc(description)),
+        sdl: SdlField {
+            name: gql_name.to_string(),
+            args: Vec::new(),
+            ty: gql_ty.to_string(),
+            description: description.map(str::to_string),
+            deprecation: None,
+        },
+    }
+}
+
+fn input_def(name: String, description: String, fields: Vec<InputField>) -> InputDef {
+    InputDef { doc: doc(Some(&description)), name, description, fields }
+}
+
+/// A Rust string literal.
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// How a scalar value arrives and is bound: `(Rust input type, GraphQL type, bind expression of v)`.
+fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
+    let here = format!("&check::path(at, {})", lit(&f.graphql_name));
+    let gql_ty = f.types.graphql.clone();
+    let r = &f.rules;
+    match s {
+        ScalarKind::String { .. } | ScalarKind::Text => {
+            ("String".into(), gql_ty, format!("check::text(p, {here}, v, &{})", text_rules(s, r)))
+        }
+        ScalarKind::Integer => {
+            let min = r.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
+            let max = r.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
+            ("i32".into(), gql_ty, format!("check::int(p, {here}, i64::from(v), &check::Range {{ min: Some({min}), max: Some({max}) }})"))
+        }
+        ScalarKind::BigInteger => ("i64".into(), gql_ty, format!("check::int(p, {here}, v, &{})", range(r, |n| n.to_string()))),
+        ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, |n| float_lit(n)))),
+        ScalarKind::Decimal { max_digits, decimal_places } => (
+            "rust_decimal::Decimal".into(),
+            gql_ty,
+            format!(
+                "check::decimal(p, {here}, v, &check::Digits {{ max_digits: {max_digits}, places: {decimal_places}, range: {} }})",
+                range(r, decimal_lit)
+            ),
+        ),
+        ScalarKind::Boolean => ("bool".into(), gql_ty, "Bind::Int(i64::from(v))".into()),
+        ScalarKind::Date => (f.types.rust.clone(), gql_ty, "Bind::Date(v)".into()),
+        ScalarKind::Time => (f.types.rust.clone(), gql_ty, "Bind::Time(v)".into()),
+        ScalarKind::DateTime => (f.types.rust.clone(), gql_ty, "Bind::DateTime(v)".into()),
+        ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(v.hyphenated().to_string())".into()),
+        ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql_ty, "Bind::Text(v.0.to_string())".into()),
+        ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql_ty, "Bind::Text(v.as_db().to_string())".into()),
+    }
+}
+
+fn float_lit(n: &str) -> String {
+    if n.contains('.') || n.contains('e') || n.contains('E') {
+        n.to_string()
+    } else {
+        format!("{n}.0")
+    }
+}
+
+/// A decimal bound as an exact constructor (`Decimal::from_i128_with_scale(15, 1)` for `1.5`).
+fn decimal_lit(n: &str) -> String {
+    let (int, frac) = n.split_once('.').unwrap_or((n, ""));
+    let digits = format!("{int}{frac}");
+    let mantissa: i128 = digits.parse().unwrap_or(0);
+    format!("rust_decimal::Decimal::from_i128_with_scale({mantissa}, {})", frac.len())
+}
+
+fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
+    if r.min.is_none() && r.max.is_none() {
+        return "check::Range::ANY".into();
+    }
+    let bound = |b: &Option<String>| b.as_deref().map_or("None".to_string(), |n| format!("Some({})", value(n)));
+    format!("check::Range {{ min: {}, max: {} }}", bound(&r.min), bound(&r.max))
+}
+
+fn text_rules(s: &ScalarKind, r: &Rules) -> String {
+    let mut parts = Vec::new();
+    if let ScalarKind::String { max_length, format } = s {
+        parts.push(format!("max_length: Some({max_length})"));
+        let format = match format {
+            TextFormat::Plain => None,
+            TextFormat::Email => Some("Email"),
+            TextFormat::Url => Some("Url"),
+            TextFormat::Slug => Some("Slug"),
+        };
+        if let Some(format) = format {
+            parts.push(format!("format: check::TextFormat::{format}"));
+        }
+    }
+    if let Some(n) = r.min_length {
+        parts.push(format!("min_length: Some({n})"));
+    }
+    if r.non_empty {
+        parts.push("non_empty: true".into());
+    }
+    if let Some(pattern) = &r.pattern {
+        parts.push(format!("pattern: Some({})", lit(pattern)));
+    }
+    if !r.choices.is_empty() {
+        parts.push(format!("choices: &[{}]", r.choices.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", ")));
+    }
+    if parts.is_empty() {
+        "check::Text::PLAIN".into()
+    } else {
+        format!("check::Text {{ {}, ..check::Text::PLAIN }}", parts.join(", "))
+    }
+}
+
+/// The bound value of a default the server computes (`now`, `uuid`); literal defaults are left to
+/// the column's SQL `DEFAULT`.
+fn computed_default(f: &Field) -> Option<&'static str> {
+    match (f.default.as_ref()?, &f.kind) {
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => Some("Bind::Date(chrono::Utc::now().date_naive())"),
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => Some("Bind::Time(chrono::Utc::now().time())"),
+        (DefaultValue::Now, _) => Some("Bind::DateTime(chrono::Utc::now())"),
+        (DefaultValue::NewUuid, _) => Some("Bind::Text(uuid::Uuid::new_v4().to_string())"),
+        (DefaultValue::Literal { .. }, _) => None,
+    }
+}
+
+/// Whether updates of this field take `{set, increment}`: `(input type, GraphQL type)`.
+fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
+    match s {
+        ScalarKind::Integer | ScalarKind::BigInteger => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
+        ScalarKind::Float => Some(("crate::runtime::write::FloatUpdate", "FloatUpdate")),
+        _ => None,
+    }
+}
+
+/// A to-many relation that nested writes can reach: `(field name, target model, link expression, nullable)`.
+struct Nest<'a> {
+    name: String,
+    graphql_name: String,
+    target: &'a Model,
+    link: String,
+    nullable: bool,
+}
+
+fn nests<'a>(ir: &'a Ir, m: &Model) -> Vec<Nest<'a>> {
+    let mut out = Vec::new();
+    for rel in &m.many_to_many {
+        out.push(Nest {
+            name: rel.name.clone(),
+            graphql_name: rel.graphql_name.clone(),
+            target: model(ir, &rel.target),
+            link: format!(
+                "Link::Join {{ table: \"{}\", parent: \"{}\", child: \"{}\" }}",
+                rel.join_table, rel.source_column, rel.target_column
+            ),
+            nullable: true,
+        });
+    }
+    for r in &m.reverse {
+        let source = model(ir, &r.source_model);
+        let (link, nullable) = match &r.kind {
+            ReverseKind::ForeignKey { column } => {
+                let nullable = source.fields.iter().any(|f| &f.column == column && f.nullable);
+                (format!("Link::Column(\"{column}\")"), nullable)
+            }
+            ReverseKind::ManyToMany { join_table, here_column, there_column } => {
+                (format!("Link::Join {{ table: \"{join_table}\", parent: \"{here_column}\", child: \"{there_column}\" }}"), true)
+            }
+            // A reverse one-to-one is written from the other side.
+            ReverseKind::OneToOne { .. } => continue,
+        };
+        out.push(Nest { name: r.name.clone(), graphql_name: r.graphql_name.clone(), target: source, link, nullable });
+    }
+    out
+}
+
+pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
+    let name = &m.name;
+    let mut create_fields = Vec::new();
+    let mut update_fields = Vec::new();
+    let mut create = Vec::new();
+    let mut update = Vec::new();
+    let mut references = Vec::new();
+    for f in &m.fields {
+        let api = lit(&f.graphql_name);
+        match &f.kind {
+            FieldKind::PrimaryKey(kind) => {
+                if !kind.is_integer() {
+                    create.push(format!("plan.values.put(\"{}\", Bind::Text(uuid::Uuid::new_v4().to_string()), false);", f.column));
+                }
+            }
+            FieldKind::Scalar(s) => {
+                let (ty, gql_ty, bind) = scalar_input(f, s);
+                let field = rust_field(f);
+                let col = &f.column;
+                let computed = computed_default(f);
+                let optional = f.nullable || f.default.is_some();
+                let description = match (&f.description, &f.default) {
+                    (Some(d), Some(_)) => Some(format!("{d}\nOptional: the default applies when omitted.")),
+                    (Some(d), None) => Some(d.clone()),
+                    (None, Some(_)) => Some("Optional: the default applies when omitted.".to_string()),
+                    (None, None) => None,
+                };
+                let (rust_ty, sdl_ty) =
+                    if optional { (format!("Option<{ty}>"), gql(&gql_ty, true)) } else { (ty.clone(), gql(&gql_ty, false)) };
+                create_fields.push(input_field(&field, &rust_ty, &f.graphql_name, &sdl_ty, description.as_deref()));
+                create.push(if optional {
+                    let absent = match (computed, f.nullable && f.default.is_none()) {
+                        (Some(value), _) => format!("plan.values.put(\"{col}\", {value}, false)"),
+                        (None, true) => format!("plan.values.put(\"{col}\", Bind::Null, false)"),
+                        (None, false) => "{}".to_string(),
+                    };
+                    if absent == "{}" {
+                        format!("if let Some(v) = self.{field} {{\nlet b = {bind};\nplan.values.put(\"{col}\", b, true);\n}}")
+                    } else {
+                        format!("match self.{field} {{\nSome(v) => {{ let b = {bind}; plan.values.put(\"{col}\", b, true); }}\nNone => {absent},\n}}")
+                    }
+                } else {
+                    format!("{{\nlet v = self.{field};\nlet b = {bind};\nplan.values.put(\"{col}\", b, true);\n}}")
+                });
+                let null = if f.nullable {
+                    format!("plan.changes.put(\"{col}\", Change::To(Bind::Null))")
+                } else {
+                    format!("{{ check::not_null(p, &check::path(at, {api})); }}")
+                };
+                let u_desc = if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." };
+                match counter(s) {
+                    Some((update_ty, update_gql)) => {
+                        let u_desc = format!("{u_desc} `{{set: v}}` stores a value, `{{increment: n}}` adds to the stored one.");
+                        update_fields.push(input_field(
+                            &field,
+                            &format!("MaybeUndefined<{update_ty}>"),
+                            &f.graphql_name,
+                            update_gql,
+                            Some(&u_desc),
+                        ));
+                        // The shared `IntUpdate` carries 64-bit values; 32-bit columns are bounded by the check.
+                        let set_bind = bind.replace("i64::from(v)", "v");
+                        let inc = if matches!(s, ScalarKind::Float) { "Bind::Float(d)" } else { "Bind::Int(d)" };
+                        update.push(format!(
+                            "match self.{field} {{\nMaybeUndefined::Undefined => {{}}\nMaybeUndefined::Null => {null},\nMaybeUndefined::Value(u) => match (u.set, u.increment) {{\n(Some(v), None) => {{ let b = {set_bind}; plan.changes.put(\"{col}\", Change::To(b)); }}\n(None, Some(d)) => plan.changes.put(\"{col}\", Change::Add({inc})),\n_ => p.add(&check::path(at, {api}), \"ONE_OF\", format!(\"`{{}}` takes exactly one of `set` and `increment`\", {api})),\n}},\n}}"
+                        ));
+                    }
+                    None => {
+                        update_fields.push(input_field(&field, &format!("MaybeUndefined<{ty}>"), &f.graphql_name, &gql_ty, Some(u_desc)));
+                        update.push(format!(
+                            "match self.{field} {{\nMaybeUndefined::Undefined => {{}}\nMaybeUndefined::Null => {null},\nMaybeUndefined::Value(v) => {{ let b = {bind}; plan.changes.put(\"{col}\", Change::To(b)); }}\n}}"
+                        ));
+                    }
+                }
+            }
+            FieldKind::ForeignKey { target, target_table, target_column, target_pk, .. } => {
+                let t = model(ir, target);
+                let field = rust_field(f);
+                let id_api = format!("{}Id", f.graphql_name);
+                let nested_api = &f.graphql_name;
+                let col = &f.column;
+                let numeric = target_pk.is_integer();
+                references.push(format!(
+                    "Reference {{ column: \"{col}\", field: \"{id_api}\", table: \"{target_table}\", key: \"{target_column}\" }}"
+                ));
+                let nested_ty = format!("Option<Box<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
+                let nested_desc = format!("Creates the `{}` this row points at, in the same transaction (instead of `{id_api}`).", t.name);
+                let id_desc = if f.nullable {
+                    format!("The `{}` this row points at.", t.name)
+                } else {
+                    format!(
+                        "The `{}` this row points at; required unless `{}` creates one or the row is created under it.",
+                        t.name, nested_api
+                    )
+                };
+                create_fields.push(input_field(&field, "Option<ID>", &id_api, "ID", Some(&id_desc)));
+                create_fields.push(input_field(&f.name, &nested_ty, nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                let absent = if f.nullable {
+                    format!("plan.values.put(\"{col}\", Bind::Null, false)")
+                } else {
+                    format!("if fixed != Some(\"{col}\") {{ check::missing(p, &check::path(at, \"{id_api}\"), \": give `{id_api}`, or create the row with `{nested_api}`\"); }}")
+                };
+                create.push(format!(
+                    "if fixed == Some(\"{col}\") && (self.{field}.is_some() || self.{name}.is_some()) {{\np.add(&check::path(at, \"{id_api}\"), \"SET_BY_PARENT\", \"`{id_api}` is set by the row this one is created under; leave it out\");\n}}\nmatch (self.{field}, self.{name}) {{\n(Some(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {numeric}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(Some(_), Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n(None, None) => {absent},\n}}",
+                    name = f.name
+                ));
+                update_fields.push(input_field(
+                    &field,
+                    "MaybeUndefined<ID>",
+                    &id_api,
+                    "ID",
+                    Some(if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." }),
+                ));
+                update_fields.push(input_field(&f.name, &nested_ty, nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                let null = if f.nullable {
+                    format!("plan.changes.put(\"{col}\", Change::To(Bind::Null))")
+                } else {
+                    format!("{{ check::not_null(p, &check::path(at, \"{id_api}\")); }}")
+                };
+                update.push(format!(
+                    "match (self.{field}, self.{name}) {{\n(MaybeUndefined::Undefined, None) => {{}}\n(MaybeUndefined::Null, None) => {null},\n(MaybeUndefined::Value(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {numeric}); plan.changes.put(\"{col}\", Change::To(k.bind())); }}\n(MaybeUndefined::Undefined, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(_, Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n}}",
+                    name = f.name
+                ));
+            }
+        }
+    }
+    for n in nests(ir, m) {
+        let t = n.target;
+        let ty = format!("Option<crate::graphql::{}::{}ToMany>", t.snake, t.name);
+        let gql_ty = format!("{}ToMany", t.name);
+        let desc = format!("Writes to the related `{}` rows.", t.name);
+        create_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
+        update_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
+        for (list, creating) in [(&mut create, true), (&mut update, false)] {
+            list.push(format!(
+                "if let Some(ops) = self.{field} {{\nlet nested = ops.plan(&check::path(at, {api}), p, {link}, {nullable}, {creating});\nplan.children.push(Box::new(nested));\n}}",
+                field = n.name,
+                api = lit(&n.graphql_name),
+                link = n.link,
+                nullable = n.nullable,
+            ));
+        }
+    }
+
+    let unique_keys = unique_keys(m);
+    let upsertable = unique_keys.iter().any(|k| k != &vec![m.pk_field().column.clone()]);
+    let field_enum = upsertable.then(|| field_enum(m));
+    let mut inputs = vec![
+        input_def(format!("Create{name}Input"), format!("Input of `create{name}` and of nested creates of `{name}` rows."), create_fields),
+        input_def(format!("Update{name}Input"), format!("Input of `update{name}`: only the fields present are changed."), update_fields),
+        input_def(
+            format!("{name}ToMany"),
+            format!(
+                "Writes to a to-many relation of `{name}` rows, applied in the order set, disconnect, delete, connect, create, update."
+            ),
+            vec![
+                input_field(
+                    "create",
+                    &format!("Option<Vec<Create{name}Input>>"),
+                    "create",
+                    &format!("[Create{name}Input!]"),
+                    Some("Creates rows and links them."),
+                ),
+                input_field("connect", "Option<Vec<ID>>", "connect", "[ID!]", Some("Links existing rows.")),
+                input_field("disconnect", "Option<Vec<ID>>", "disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
+                input_field("set", "Option<Vec<ID>>", "set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
+                input_field(
+                    "update",
+                    &format!("Option<Vec<Update{name}ById>>"),
+                    "update",
+                    &format!("[Update{name}ById!]"),
+                    Some("Updates linked rows."),
+                ),
+                input_field("delete", "Option<Vec<ID>>", "delete", "[ID!]", Some("Deletes linked rows.")),
+            ],
+        ),
+        input_def(
+            format!("Update{name}ById"),
+            format!("An update of one related `{name}` row."),
+            vec![
+                input_field("id", "ID", "id", "ID!", None),
+                input_field("input", &format!("Update{name}Input"), "input", &format!("Update{name}Input!"), None),
+            ],
+        ),
+    ];
+    if let Some(e) = &field_enum {
+        inputs.push(input_def(
+            format!("{name}OnConflict"),
+            format!("What `upsert{name}` does when a row with the same unique key exists."),
+            vec![
+                input_field("fields", &format!("Vec<{}>", e.name), "fields", &format!("[{}!]!", e.name), Some("The unique key to match rows on.")),
+                input_field(
+                    "update",
+                    &format!("Option<Vec<{}>>", e.name),
+                    "update",
+                    &format!("[{}!]", e.name),
+                    Some("The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is)."),
+                ),
+            ],
+        ));
+    }
+    let resolvers = mutations(m, upsertable);
+    let create_plan = create.join("\n");
+    let update_plan = update.join("\n");
+    let mut imports = Vec::new();
+    if create_plan.contains("Bind::") || update_plan.contains("Bind::") {
+        imports.push("crate::runtime::sql::Bind".to_string());
+    }
+    WriteView {
+        inputs,
+        fixed_param: if create_plan.contains("fixed") { "fixed" } else { "_fixed" }.into(),
+        imports,
+        create_plan,
+        update_plan,
+        references,
+        unique_keys: unique_keys.iter().map(|k| format!("&[{}]", k.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", "))).collect(),
+        field_enum,
+        resolvers,
+        bulk_result: vec![
+            SdlField {
+                name: "count".into(),
+                args: Vec::new(),
+                ty: "Int!".into(),
+                description: Some("How many rows were written.".into()),
+                deprecation: None,
+            },
+            SdlField {
+                name: "rows".into(),
+                args: Vec::new(),
+                ty: format!("[{name}!]!"),
+                description: Some("The rows as stored (deleted rows as they were).".into()),
+                deprecation: None,
+            },
+        ],
+    }
+}
+
+/// Column sets declared unique: the key, unique fields, `unique_together`, unique indexes.
+fn unique_keys(m: &Model) -> Vec<Vec<String>> {
+    let mut keys = vec![vec![m.pk_field().column.clone()]];
+    keys.extend(m.fields.iter().filter(|f| f.unique && !matches!(f.kind, FieldKind::PrimaryKey(_))).map(|f| vec![f.column.clone()]));
+    for group in &m.unique_together {
+        keys.push(group.iter().map(|name| m.fields.iter().find(|f| &f.name == name).map_or(name.clone(), |f| f.column.clone())).collect());
+    }
+    keys.extend(m.indexes.iter().filter(|i| i.unique).map(|i| i.columns.clone()));
+    keys.dedup();
+    keys
+}
+
+/// `<Model>Field`: every stored field except the key, for upserts.
+fn field_enum(m: &Model) -> PlainEnum {
+    let fields: Vec<&Field> = m.fields.iter().filter(|f| !matches!(f.kind, FieldKind::PrimaryKey(_))).collect();
+    let api =
+        |f: &Field| if matches!(f.kind, FieldKind::ForeignKey { .. }) { format!("{}Id", f.graphql_name) } else { f.graphql_name.clone() };
+    let description = format!("A stored field of `{}`.", m.name);
+    PlainEnum {
+        name: format!("{}Field", m.name),
+        doc: doc(Some(&description)),
+        description,
+        variants: fields.iter().map(|f| (to_pascal(&api(f)), f.column.clone())).collect(),
+        graphql_values: fields.iter().map(|f| to_screaming(&api(f))).collect(),
+    }
+}
+
+fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
+    let n = &m.name;
+    let plural = to_pascal(&m.plural_snake);
+    let cx = "let cx = Ctx::of(ctx)?;\nlet mut p = Problems::default();\n";
+    let arg = |name: &str, ty: String| (name.to_string(), ty);
+    let key = "let key = convert::key::<store::".to_string() + n + ">(\"id\", &id)?;\n";
+    let mut out = vec![
+        resolver(
+            &format!("create_{}", m.snake),
+            Some(format!("Creates a `{n}` (and the related rows the input nests) and returns it.")),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, input: Create{n}Input"),
+            vec![arg("input", format!("Create{n}Input!"))],
+            format!("Result<{n}>"),
+            format!("{n}!"),
+            format!("{cx}let plan = input.plan(\"input\", &mut p, None);\np.finish()?;\nOk(cx.transaction(move |conn| plan.insert(conn, None)).await?)"),
+        ),
+        resolver(
+            &format!("create_{}", m.plural_snake),
+            Some(format!("Creates several `{n}` rows: all of them, or none if any fails.")),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, inputs: Vec<Create{n}Input>"),
+            vec![arg("inputs", format!("[Create{n}Input!]!"))],
+            format!("Result<Vec<{n}>>"),
+            format!("[{n}!]!"),
+            format!(
+                "{cx}write::batch_size(inputs.len(), \"inputs\")?;\nlet plans: Vec<_> = inputs.into_iter().enumerate().map(|(i, input)| input.plan(&check::item(\"inputs\", i), &mut p, None)).collect();\np.finish()?;\nOk(cx.transaction(move |conn| plans.into_iter().map(|plan| plan.insert(conn, None)).collect()).await?)"
+            ),
+        ),
+        resolver(
+            &format!("update_{}", m.snake),
+            Some("Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.".into()),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, id: ID, input: Update{n}Input"),
+            vec![arg("id", "ID!".into()), arg("input", format!("Update{n}Input!"))],
+            format!("Result<{n}>"),
+            format!("{n}!"),
+            format!(
+                "{cx}{key}let plan = input.plan(\"input\", &mut p);\np.finish()?;\nOk(cx.transaction(move |conn| plan.apply(conn, &key)?.ok_or_else(|| ApiError::not_found(\"{n}\").on_field(\"id\"))).await?)"
+            ),
+        ),
+        resolver(
+            &format!("update_{}", m.plural_snake),
+            Some(format!("Changes every `{n}` the filter matches (`where: {{}}` matches all); nested writes are not available here.")),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: {n}Where, set: Update{n}Input"),
+            vec![arg("where", format!("{n}Where!")), arg("set", format!("Update{n}Input!"))],
+            format!("Result<{n}BulkResult>"),
+            format!("{n}BulkResult!"),
+            format!(
+                "{cx}let plan = set.plan(\"set\", &mut p);\nif plan.has_nested() {{\np.add(\"set\", \"NESTED_IN_BULK\", \"nested writes are not available in `update{plural}`; use `update{n}`\");\n}}\np.finish()?;\nlet keys = write::keys_where::<store::{n}>(write::matching(&filter)?);\nlet rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;\nOk({n}BulkResult::from(rows))"
+            ),
+        ),
+        resolver(
+            &format!("delete_{}", m.snake),
+            Some(format!("Deletes a `{n}` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.")),
+            None,
+            false,
+            ", ctx: &Context<'_>, id: ID".into(),
+            vec![arg("id", "ID!".into())],
+            format!("Result<Option<{n}>>"),
+            n.clone(),
+            format!("let cx = Ctx::of(ctx)?;\n{key}Ok(cx.transaction(move |conn| write::delete::<store::{n}>(conn, &key)).await?)"),
+        ),
+        resolver(
+            &format!("delete_{}", m.plural_snake),
+            Some(format!("Deletes every `{n}` the filter matches (`where: {{}}` matches all), all or none.")),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: {n}Where"),
+            vec![arg("where", format!("{n}Where!"))],
+            format!("Result<{n}BulkResult>"),
+            format!("{n}BulkResult!"),
+            format!(
+                "let cx = Ctx::of(ctx)?;\nlet keys = write::keys_where::<store::{n}>(write::matching(&filter)?);\nlet rows = cx.transaction(move |conn| write::delete_all::<store::{n}>(conn, &keys)).await?;\nOk({n}BulkResult::from(rows))"
+            ),
+        ),
+    ];
+    if upsertable {
+        out.push(resolver(
+            &format!("upsert_{}", m.snake),
+            Some(format!("Creates a `{n}`, or updates the one with the same `onConflict.fields` (a unique key).")),
+            None,
+            false,
+            format!(", ctx: &Context<'_>, input: Create{n}Input, on_conflict: {n}OnConflict"),
+            vec![arg("input", format!("Create{n}Input!")), arg("onConflict", format!("{n}OnConflict!"))],
+            format!("Result<{n}>"),
+            format!("{n}!"),
+            format!(
+                "{cx}let plan = input.plan(\"input\", &mut p, None);\np.finish()?;\nlet conflict: Vec<&'static str> = on_conflict.fields.iter().map(|f| f.column()).collect();\nlet update = on_conflict.update.map(|list| list.iter().map(|f| f.column()).collect());\nOk(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)"
+            ),
+        ));
+    }
+    out
+}
