@@ -17,7 +17,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    tags(id) { id -> Integer, name -> Text, }
+    tags(id) { id -> Integer, #[doc = " Lowercase words."] name -> Text, }
 }
 
 diesel::table! {

@@ -89,22 +89,31 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
 
 /// A valid input value for a required field, as a `json!` value expression.
 fn sample(f: &Field) -> Option<String> {
+    let r = &f.rules;
+    if let Some(first) = r.choices.first() {
+        return Some(format!("{first:?}"));
+    }
     Some(match &f.kind {
         FieldKind::PrimaryKey(_) => return None,
         FieldKind::ForeignKey { target, .. } => format!("ids[{target:?}]"),
         FieldKind::Scalar(s) => match s {
-            ScalarKind::Integer | ScalarKind::BigInteger => "1".into(),
-            ScalarKind::Float => "1.5".into(),
-            ScalarKind::Decimal { .. } => "\"0\"".into(),
+            ScalarKind::Integer | ScalarKind::BigInteger => r.min.clone().unwrap_or_else(|| "1".into()),
+            ScalarKind::Float => r.min.clone().unwrap_or_else(|| "1.5".into()),
+            ScalarKind::Decimal { .. } => format!("{:?}", r.min.clone().unwrap_or_else(|| "0".into())),
             ScalarKind::Boolean => "true".into(),
-            ScalarKind::String { format, .. } => match format {
-                TextFormat::Plain => "\"s\"",
-                TextFormat::Email => "\"a@b.io\"",
-                TextFormat::Url => "\"http://a.io\"",
-                TextFormat::Slug => "\"s\"",
-            }
-            .into(),
-            ScalarKind::Text => "\"sample text\"".into(),
+            ScalarKind::String { format, .. } => format!(
+                "{:?}",
+                text_sample(
+                    r,
+                    match format {
+                        TextFormat::Plain => "s",
+                        TextFormat::Email => "a@b.io",
+                        TextFormat::Url => "http://a.io",
+                        TextFormat::Slug => "s",
+                    }
+                )
+            ),
+            ScalarKind::Text => format!("{:?}", text_sample(r, "sample text")),
             ScalarKind::Date => "\"2024-01-31\"".into(),
             ScalarKind::DateTime => "\"2024-01-31T10:00:00+00:00\"".into(),
             ScalarKind::Time => "\"10:00:00\"".into(),
@@ -113,4 +122,17 @@ fn sample(f: &Field) -> Option<String> {
             ScalarKind::Enum { values, .. } => format!("{:?}", values[0].to_uppercase()),
         },
     })
+}
+
+/// A text value that satisfies the field's length and pattern rules, when a simple one does.
+fn text_sample(r: &crate::ir::Rules, plain: &str) -> String {
+    let pad = |s: &str| {
+        let mut s = s.to_string();
+        while s.chars().count() < r.min_length.unwrap_or(0) as usize {
+            s.push('s');
+        }
+        s
+    };
+    let Some(pattern) = r.pattern.as_deref().and_then(|p| regex_lite::Regex::new(p).ok()) else { return pad(plain) };
+    [plain, "s", "sample", "a1", "S", "1", "a-b", "A1"].iter().map(|c| pad(c)).find(|c| pattern.is_match(c)).unwrap_or_else(|| pad(plain))
 }

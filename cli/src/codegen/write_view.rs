@@ -27,6 +27,8 @@ pub struct WriteView {
     /// The fields an upsert can name, when the model has a unique key besides its primary key.
     pub field_enum: Option<PlainEnum>,
     pub resolvers: Vec<Resolver>,
+    /// Whether other models write to this one through a to-many relation (`<Model>ToMany`).
+    pub nested: bool,
     /// SDL of `<Model>BulkResult`.
     #[serde(skip)]
     pub bulk_result: Vec<SdlField>,
@@ -73,7 +75,7 @@ fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
             ("i32".into(), gql_ty, format!("check::int(p, {here}, i64::from(v), &check::Range {{ min: Some({min}), max: Some({max}) }})"))
         }
         ScalarKind::BigInteger => ("i64".into(), gql_ty, format!("check::int(p, {here}, v, &{})", range(r, |n| n.to_string()))),
-        ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, |n| float_lit(n)))),
+        ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, float_lit))),
         ScalarKind::Decimal { max_digits, decimal_places } => (
             "rust_decimal::Decimal".into(),
             gql_ty,
@@ -361,41 +363,46 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     let mut inputs = vec![
         input_def(format!("Create{name}Input"), format!("Input of `create{name}` and of nested creates of `{name}` rows."), create_fields),
         input_def(format!("Update{name}Input"), format!("Input of `update{name}`: only the fields present are changed."), update_fields),
-        input_def(
-            format!("{name}ToMany"),
-            format!(
-                "Writes to a to-many relation of `{name}` rows, applied in the order set, disconnect, delete, connect, create, update."
-            ),
-            vec![
-                input_field(
-                    "create",
-                    &format!("Option<Vec<Create{name}Input>>"),
-                    "create",
-                    &format!("[Create{name}Input!]"),
-                    Some("Creates rows and links them."),
-                ),
-                input_field("connect", "Option<Vec<ID>>", "connect", "[ID!]", Some("Links existing rows.")),
-                input_field("disconnect", "Option<Vec<ID>>", "disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
-                input_field("set", "Option<Vec<ID>>", "set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
-                input_field(
-                    "update",
-                    &format!("Option<Vec<Update{name}ById>>"),
-                    "update",
-                    &format!("[Update{name}ById!]"),
-                    Some("Updates linked rows."),
-                ),
-                input_field("delete", "Option<Vec<ID>>", "delete", "[ID!]", Some("Deletes linked rows.")),
-            ],
-        ),
-        input_def(
-            format!("Update{name}ById"),
-            format!("An update of one related `{name}` row."),
-            vec![
-                input_field("id", "ID", "id", "ID!", None),
-                input_field("input", &format!("Update{name}Input"), "input", &format!("Update{name}Input!"), None),
-            ],
-        ),
     ];
+    let nested = ir.models.iter().any(|o| nests(ir, o).iter().any(|n| n.target.name == m.name));
+    if nested {
+        inputs.extend([
+            input_def(
+                format!("{name}ToMany"),
+                format!(
+                    "Writes to a to-many relation of `{name}` rows, applied in the order set, disconnect, delete, connect, create, update."
+                ),
+                vec![
+                    input_field(
+                        "create",
+                        &format!("Option<Vec<Create{name}Input>>"),
+                        "create",
+                        &format!("[Create{name}Input!]"),
+                        Some("Creates rows and links them."),
+                    ),
+                    input_field("connect", "Option<Vec<ID>>", "connect", "[ID!]", Some("Links existing rows.")),
+                    input_field("disconnect", "Option<Vec<ID>>", "disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
+                    input_field("set", "Option<Vec<ID>>", "set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
+                    input_field(
+                        "update",
+                        &format!("Option<Vec<Update{name}ById>>"),
+                        "update",
+                        &format!("[Update{name}ById!]"),
+                        Some("Updates linked rows."),
+                    ),
+                    input_field("delete", "Option<Vec<ID>>", "delete", "[ID!]", Some("Deletes linked rows.")),
+                ],
+            ),
+            input_def(
+                format!("Update{name}ById"),
+                format!("An update of one related `{name}` row."),
+                vec![
+                    input_field("id", "ID", "id", "ID!", None),
+                    input_field("input", &format!("Update{name}Input"), "input", &format!("Update{name}Input!"), None),
+                ],
+            ),
+        ]);
+    }
     if let Some(e) = &field_enum {
         inputs.push(input_def(
             format!("{name}OnConflict"),
@@ -429,6 +436,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
         unique_keys: unique_keys.iter().map(|k| format!("&[{}]", k.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", "))).collect(),
         field_enum,
         resolvers,
+        nested,
         bulk_result: vec![
             SdlField {
                 name: "count".into(),
@@ -463,15 +471,13 @@ fn unique_keys(m: &Model) -> Vec<Vec<String>> {
 /// `<Model>Field`: every stored field except the key, for upserts.
 fn field_enum(m: &Model) -> PlainEnum {
     let fields: Vec<&Field> = m.fields.iter().filter(|f| !matches!(f.kind, FieldKind::PrimaryKey(_))).collect();
-    let api =
-        |f: &Field| if matches!(f.kind, FieldKind::ForeignKey { .. }) { format!("{}Id", f.graphql_name) } else { f.graphql_name.clone() };
     let description = format!("A stored field of `{}`.", m.name);
     PlainEnum {
         name: format!("{}Field", m.name),
         doc: doc(Some(&description)),
         description,
-        variants: fields.iter().map(|f| (to_pascal(&api(f)), f.column.clone())).collect(),
-        graphql_values: fields.iter().map(|f| to_screaming(&api(f))).collect(),
+        variants: fields.iter().map(|f| (to_pascal(&rust_field(f)), f.column.clone())).collect(),
+        graphql_values: fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
     }
 }
 

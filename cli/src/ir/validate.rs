@@ -395,7 +395,14 @@ impl Validator<'_> {
                 default,
                 description: spec.description.clone(),
                 deprecated,
-                rules: Rules::default(),
+                rules: Rules {
+                    min_length: spec.min_length,
+                    non_empty: spec.non_empty,
+                    min: spec.min.as_ref().map(ToString::to_string),
+                    max: spec.max.as_ref().map(ToString::to_string),
+                    pattern: spec.pattern.clone(),
+                    choices: spec.choices.clone().unwrap_or_default(),
+                },
                 kind,
             });
         }
@@ -492,7 +499,15 @@ impl Validator<'_> {
         let ty = spec.ty.as_str();
         let is_string = matches!(ty, "string" | "email" | "url" | "slug");
         let is_rel = matches!(ty, "foreign_key" | "one_to_one" | "many_to_many");
-        let allowed: [(&str, bool, bool); 8] = [
+        let is_text = is_string || ty == "text";
+        let is_number = matches!(ty, "integer" | "big_integer" | "float" | "decimal");
+        let allowed: [(&str, bool, bool); 14] = [
+            ("min_length", spec.min_length.is_some(), is_text),
+            ("non_empty", spec.non_empty, is_text),
+            ("pattern", spec.pattern.is_some(), is_text),
+            ("choices", spec.choices.is_some(), is_text),
+            ("min", spec.min.is_some(), is_number),
+            ("max", spec.max.is_some(), is_number),
             ("max_length", spec.max_length.is_some(), is_string),
             ("max_digits", spec.max_digits.is_some(), ty == "decimal"),
             ("decimal_places", spec.decimal_places.is_some(), ty == "decimal"),
@@ -556,6 +571,7 @@ impl Validator<'_> {
                 "give a positive length",
             );
         }
+        self.check_rules(path, spec);
         if is_rel && spec.to.is_none() {
             self.error(
                 Code::FieldOption,
@@ -571,6 +587,84 @@ impl Validator<'_> {
                 format!("relation `{}` needs `on_delete:`", path[3]),
                 format!("add `on_delete:` with one of {}", OnDelete::NAMES.join(", ")),
             );
+        }
+    }
+
+    /// Validators that contradict themselves or the field's type.
+    fn check_rules(&mut self, path: &[&str; 4], spec: &RawFieldSpec) {
+        let at = |key: &'static str| [path[0], path[1], path[2], path[3], key];
+        if let Some(pattern) = &spec.pattern {
+            if let Err(e) = regex_lite::Regex::new(pattern) {
+                let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                self.error(
+                    Code::FieldOption,
+                    self.value(&at("pattern")),
+                    format!("`pattern` of `{}` is not a valid regular expression: {first}", path[3]),
+                    "use the syntax of the `regex` crate (no look-around or back-references)",
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (spec.min_length, spec.max_length) {
+            if min > max {
+                self.error(
+                    Code::FieldOption,
+                    self.value(&at("min_length")),
+                    format!("`min_length` {min} of `{}` is above its `max_length` {max}", path[3]),
+                    "lower `min_length` or raise `max_length`",
+                );
+            }
+        }
+        let number = |n: &Option<serde_json::Number>| n.as_ref().map(|n| n.as_f64().unwrap_or(f64::NAN));
+        for key in ["min", "max"] {
+            let value = if key == "min" { &spec.min } else { &spec.max };
+            let Some(n) = value else { continue };
+            let whole = n.is_i64() || n.is_u64();
+            let problem = match spec.ty.as_str() {
+                "integer" if !whole || n.as_i64().and_then(|v| i32::try_from(v).ok()).is_none() => {
+                    Some("a whole number in the 32-bit range")
+                }
+                "big_integer" if n.as_i64().is_none() => Some("a whole number in the 64-bit range"),
+                "decimal" => {
+                    let text = n.to_string();
+                    let places = text.split_once('.').map_or(0, |(_, f)| f.len()) as u32;
+                    (text.contains(['e', 'E']) || places > spec.decimal_places.unwrap_or(0))
+                        .then_some("a plain number with no more decimal places than the field has")
+                }
+                _ => None,
+            };
+            if let Some(what) = problem {
+                self.error(
+                    Code::FieldOption,
+                    self.value(&at(key)),
+                    format!("`{key}` of `{}` must be {what}", path[3]),
+                    format!("`{}` is a `{}` field", path[3], spec.ty),
+                );
+            }
+        }
+        if let (Some(min), Some(max)) = (number(&spec.min), number(&spec.max)) {
+            if min > max {
+                self.error(
+                    Code::FieldOption,
+                    self.value(&at("min")),
+                    format!("`min` {min} of `{}` is above its `max` {max}", path[3]),
+                    "swap them or fix one",
+                );
+            }
+        }
+        if let Some(choices) = &spec.choices {
+            let mut seen = BTreeSet::new();
+            let duplicate = choices.iter().find(|c| !seen.insert(c.as_str()));
+            if choices.is_empty() || duplicate.is_some() {
+                self.error(
+                    Code::FieldOption,
+                    self.value(&at("choices")),
+                    match duplicate {
+                        Some(d) => format!("`choices` of `{}` lists `{d}` twice", path[3]),
+                        None => format!("`choices` of `{}` is empty", path[3]),
+                    },
+                    "list each allowed value once",
+                );
+            }
         }
     }
 
@@ -697,8 +791,11 @@ impl Validator<'_> {
                 "Update{}Input",
                 "{}Query",
                 "{}Mutation",
-                "New{}",
-                "{}Changes",
+                "{}ToMany",
+                "Update{}ById",
+                "{}BulkResult",
+                "{}OnConflict",
+                "{}Field",
                 "{}Where",
                 "{}OrderBy",
                 "{}ListFilter",
@@ -726,6 +823,10 @@ impl Validator<'_> {
                 format!("create_{}", m.snake),
                 format!("update_{}", m.snake),
                 format!("delete_{}", m.snake),
+                format!("create_{}", m.plural_snake),
+                format!("update_{}", m.plural_snake),
+                format!("delete_{}", m.plural_snake),
+                format!("upsert_{}", m.snake),
                 format!("{}_connection", m.plural_snake),
                 format!("{}_aggregate", m.plural_snake),
                 format!("{}_group_by", m.plural_snake),

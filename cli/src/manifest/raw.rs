@@ -161,6 +161,20 @@ pub struct RawFieldSpec {
     pub through: Option<String>,
     /// Column name (default: the field name, `<name>_id` for relations).
     pub column: Option<String>,
+    /// Minimum length in characters (string, email, url, slug, text).
+    pub min_length: Option<u32>,
+    /// Rejects empty and whitespace-only values (string, email, url, slug, text).
+    #[serde(default)]
+    pub non_empty: bool,
+    /// Smallest allowed value, inclusive (integer, big_integer, float, decimal).
+    pub min: Option<serde_json::Number>,
+    /// Largest allowed value, inclusive (integer, big_integer, float, decimal).
+    pub max: Option<serde_json::Number>,
+    /// A regular expression the value must contain a match of; anchor it with `^...$` to match
+    /// the whole value (string, email, url, slug, text). Checked by the API only.
+    pub pattern: Option<String>,
+    /// The only values allowed (string, email, url, slug, text); use `enum` for a GraphQL enum.
+    pub choices: Option<Vec<String>>,
 }
 
 /// `deprecated: true` or `deprecated: "reason"`.

@@ -8,7 +8,7 @@ CREATE TABLE authors (
     bio TEXT,
     website VARCHAR(255),
     joined_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT authors_name_check CHECK (length(name) <= 100),
+    CONSTRAINT authors_name_check CHECK (length(name) <= 100 AND length(trim(name)) > 0),
     CONSTRAINT authors_email_check CHECK (length(email) <= 255 AND email LIKE '%_@_%'),
     CONSTRAINT authors_website_check CHECK (length(website) <= 255 AND (website LIKE 'http://_%' OR website LIKE 'https://_%'))
 );
@@ -24,9 +24,9 @@ CREATE TABLE posts (
     status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published', 'archived')),
     published_at TIMESTAMPTZ,
     view_count INTEGER NOT NULL DEFAULT 0,
-    CONSTRAINT posts_title_check CHECK (length(title) <= 200),
+    CONSTRAINT posts_title_check CHECK (length(title) <= 200 AND length(trim(title)) > 0),
     CONSTRAINT posts_slug_check CHECK (length(slug) <= 200 AND slug <> '' AND slug NOT GLOB '*[^a-z0-9_-]*'),
-    CONSTRAINT posts_view_count_check CHECK (view_count BETWEEN -2147483648 AND 2147483647)
+    CONSTRAINT posts_view_count_check CHECK (view_count BETWEEN 0 AND 2147483647)
 );
 
 CREATE INDEX posts_ordering_idx ON posts (published_at DESC, title, id);
@@ -62,7 +62,8 @@ CREATE TABLE comments (
     author_name VARCHAR(100) NOT NULL,
     body TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT comments_author_name_check CHECK (length(author_name) <= 100)
+    CONSTRAINT comments_author_name_check CHECK (length(author_name) <= 100 AND length(trim(author_name)) > 0),
+    CONSTRAINT comments_body_check CHECK (length(body) >= 2)
 );
 
 CREATE INDEX comments_ordering_idx ON comments (created_at, id);

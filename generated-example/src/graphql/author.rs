@@ -18,9 +18,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
 use crate::runtime::sql::Bind;
-use crate::runtime::write::{
-    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
-};
+use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
 /// Conditions on `Author` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -389,30 +387,6 @@ pub struct UpdateAuthorInput {
     pub posts: Option<crate::graphql::post::PostToMany>,
 }
 
-/// Writes to a to-many relation of `Author` rows, applied in the order set, disconnect, delete, connect, create, update.
-#[derive(Debug, InputObject)]
-pub struct AuthorToMany {
-    /// Creates rows and links them.
-    pub create: Option<Vec<CreateAuthorInput>>,
-    /// Links existing rows.
-    pub connect: Option<Vec<ID>>,
-    /// Unlinks rows (they are not deleted).
-    pub disconnect: Option<Vec<ID>>,
-    /// Links exactly these rows, unlinking all others.
-    pub set: Option<Vec<ID>>,
-    /// Updates linked rows.
-    pub update: Option<Vec<UpdateAuthorById>>,
-    /// Deletes linked rows.
-    pub delete: Option<Vec<ID>>,
-}
-
-/// An update of one related `Author` row.
-#[derive(Debug, InputObject)]
-pub struct UpdateAuthorById {
-    pub id: ID,
-    pub input: UpdateAuthorInput,
-}
-
 /// What `upsertAuthor` does when a row with the same unique key exists.
 #[derive(Debug, InputObject)]
 pub struct AuthorOnConflict {
@@ -439,6 +413,7 @@ impl PlanCreate for CreateAuthorInput {
                 v,
                 &check::Text {
                     max_length: Some(100),
+                    non_empty: true,
                     ..check::Text::PLAIN
                 },
             );
@@ -531,6 +506,7 @@ impl PlanUpdate for UpdateAuthorInput {
                     v,
                     &check::Text {
                         max_length: Some(100),
+                        non_empty: true,
                         ..check::Text::PLAIN
                     },
                 );
@@ -611,31 +587,6 @@ impl PlanUpdate for UpdateAuthorInput {
         }
 
         plan
-    }
-}
-
-impl AuthorToMany {
-    /// Plans these writes to the relation `link` of a row being created or updated.
-    pub fn plan(
-        self,
-        at: &str,
-        p: &mut Problems,
-        link: Link,
-        nullable: bool,
-        creating: bool,
-    ) -> ToMany<Author> {
-        let input = ToManyInput {
-            create: self.create,
-            connect: self.connect,
-            disconnect: self.disconnect,
-            set: self.set,
-            update: self
-                .update
-                .map(|list| list.into_iter().map(|u| (u.id, u.input)).collect()),
-            delete: self.delete,
-        };
-
-        input.plan(at, p, link, nullable, creating)
     }
 }
 

@@ -18,9 +18,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
 use crate::runtime::sql::Bind;
-use crate::runtime::write::{
-    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
-};
+use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
 /// Conditions on `Comment` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -410,6 +408,7 @@ impl PlanCreate for CreateCommentInput {
                 v,
                 &check::Text {
                     max_length: Some(100),
+                    non_empty: true,
                     ..check::Text::PLAIN
                 },
             );
@@ -418,7 +417,15 @@ impl PlanCreate for CreateCommentInput {
 
         {
             let v = self.body;
-            let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+            let b = check::text(
+                p,
+                &check::path(at, "body"),
+                v,
+                &check::Text {
+                    min_length: Some(2),
+                    ..check::Text::PLAIN
+                },
+            );
             plan.values.put("body", b, true);
         }
 
@@ -479,6 +486,7 @@ impl PlanUpdate for UpdateCommentInput {
                     v,
                     &check::Text {
                         max_length: Some(100),
+                        non_empty: true,
                         ..check::Text::PLAIN
                     },
                 );
@@ -493,7 +501,15 @@ impl PlanUpdate for UpdateCommentInput {
             }
 
             MaybeUndefined::Value(v) => {
-                let b = check::text(p, &check::path(at, "body"), v, &check::Text::PLAIN);
+                let b = check::text(
+                    p,
+                    &check::path(at, "body"),
+                    v,
+                    &check::Text {
+                        min_length: Some(2),
+                        ..check::Text::PLAIN
+                    },
+                );
                 plan.changes.put("body", Change::To(b));
             }
         }
@@ -523,8 +539,8 @@ impl CommentToMany {
         link: Link,
         nullable: bool,
         creating: bool,
-    ) -> ToMany<Comment> {
-        let input = ToManyInput {
+    ) -> write::ToMany<Comment> {
+        let input = write::ToManyInput {
             create: self.create,
             connect: self.connect,
             disconnect: self.disconnect,

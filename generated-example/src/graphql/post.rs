@@ -18,9 +18,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
 use crate::runtime::sql::Bind;
-use crate::runtime::write::{
-    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
-};
+use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
 /// Values of `Post.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -747,6 +745,7 @@ impl PlanCreate for CreatePostInput {
                 v,
                 &check::Text {
                     max_length: Some(200),
+                    non_empty: true,
                     ..check::Text::PLAIN
                 },
             );
@@ -794,7 +793,7 @@ impl PlanCreate for CreatePostInput {
                 &check::path(at, "viewCount"),
                 i64::from(v),
                 &check::Range {
-                    min: Some(i32::MIN as i64),
+                    min: Some(0),
                     max: Some(i32::MAX as i64),
                 },
             );
@@ -875,6 +874,7 @@ impl PlanUpdate for UpdatePostInput {
                     v,
                     &check::Text {
                         max_length: Some(200),
+                        non_empty: true,
                         ..check::Text::PLAIN
                     },
                 );
@@ -953,7 +953,7 @@ impl PlanUpdate for UpdatePostInput {
                             &check::path(at, "viewCount"),
                             v,
                             &check::Range {
-                                min: Some(i32::MIN as i64),
+                                min: Some(0),
                                 max: Some(i32::MAX as i64),
                             },
                         );
@@ -1019,8 +1019,8 @@ impl PostToMany {
         link: Link,
         nullable: bool,
         creating: bool,
-    ) -> ToMany<Post> {
-        let input = ToManyInput {
+    ) -> write::ToMany<Post> {
+        let input = write::ToManyInput {
             create: self.create,
             connect: self.connect,
             disconnect: self.disconnect,

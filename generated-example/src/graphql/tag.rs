@@ -17,9 +17,7 @@ use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
-use crate::runtime::write::{
-    self, Change, Create, PlanCreate, PlanUpdate, ToMany, ToManyInput, Update,
-};
+use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
 /// Conditions on `Tag` rows; every field given must hold.
 #[derive(Debug, InputObject)]
@@ -228,6 +226,7 @@ impl Tag {
         ID::from(&self.id)
     }
 
+    /// Lowercase words.
     async fn name(&self) -> &str {
         &self.name
     }
@@ -320,6 +319,7 @@ impl Tag {
 /// Input of `createTag` and of nested creates of `Tag` rows.
 #[derive(Debug, InputObject)]
 pub struct CreateTagInput {
+    /// Lowercase words.
     pub name: String,
     /// Writes to the related `Post` rows.
     pub posts: Option<crate::graphql::post::PostToMany>,
@@ -384,6 +384,7 @@ impl PlanCreate for CreateTagInput {
                 v,
                 &check::Text {
                     max_length: Some(50),
+                    pattern: Some("^[a-z0-9][a-z0-9 -]*$"),
                     ..check::Text::PLAIN
                 },
             );
@@ -427,6 +428,7 @@ impl PlanUpdate for UpdateTagInput {
                     v,
                     &check::Text {
                         max_length: Some(50),
+                        pattern: Some("^[a-z0-9][a-z0-9 -]*$"),
                         ..check::Text::PLAIN
                     },
                 );
@@ -463,8 +465,8 @@ impl TagToMany {
         link: Link,
         nullable: bool,
         creating: bool,
-    ) -> ToMany<Tag> {
-        let input = ToManyInput {
+    ) -> write::ToMany<Tag> {
+        let input = write::ToManyInput {
             create: self.create,
             connect: self.connect,
             disconnect: self.disconnect,

@@ -41,7 +41,10 @@ pub fn graphql_field(table: &str, column: &str) -> Option<&'static str> {
 pub fn check_failure(constraint: &str) -> Option<(&'static str, &'static str)> {
     Some(
         match constraint {
-            "authors_name_check" => ("name", "`name` must be at most 100 characters"),
+            "authors_name_check" => {
+                ("name", "`name` must be at most 100 characters, not empty")
+            }
+
             "authors_email_check" => {
                 ("email", "`email` must be at most 255 characters, an email address")
             }
@@ -50,20 +53,24 @@ pub fn check_failure(constraint: &str) -> Option<(&'static str, &'static str)> {
                 ("website", "`website` must be at most 255 characters, an http(s) URL")
             }
 
-            "posts_title_check" => ("title", "`title` must be at most 200 characters"),
+            "posts_title_check" => {
+                ("title", "`title` must be at most 200 characters, not empty")
+            }
+
             "posts_slug_check" => {
                 ("slug", "`slug` must be at most 200 characters, a slug")
             }
 
             "posts_view_count_check" => {
-                ("viewCount", "`viewCount` must be between -2147483648 and 2147483647")
+                ("viewCount", "`viewCount` must be between 0 and 2147483647")
             }
 
             "tags_name_check" => ("name", "`name` must be at most 50 characters"),
             "comments_author_name_check" => {
-                ("authorName", "`authorName` must be at most 100 characters")
+                ("authorName", "`authorName` must be at most 100 characters, not empty")
             }
 
+            "comments_body_check" => ("body", "`body` must be at least 2 characters"),
             _ => return None,
         },
     )

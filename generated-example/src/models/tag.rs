@@ -17,6 +17,7 @@ use crate::schema::tags;
 #[diesel(table_name = tags, primary_key(id), check_for_backend(diesel::sqlite::Sqlite))]
 pub struct Tag {
     pub id: i32,
+    /// Lowercase words.
     pub name: String,
 }
 
