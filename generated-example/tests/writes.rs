@@ -13,7 +13,7 @@ struct Server {
     child: Child,
     base: String,
     agent: ureq::Agent,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -39,7 +39,7 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build();
-        Server { child, base, agent: config.into(), dir }
+        Server { child, base, agent: config.into(), _dir: dir }
     }
 
     /// POSTs a GraphQL request and returns the JSON body.
