@@ -1,7 +1,7 @@
 //! Generated crates build and pass their own tests: the starter manifest from `init`, and every
 //! example manifest besides the committed blog example (which the workspace builds itself).
 //!
-//! `tests/generated/<name>_queries.rs`, when present, is copied into the generated crate's `tests/`
+//! `tests/generated/<name>_*.rs`, when present, are copied into the generated crate's `tests/`
 //! first, like a test its owner wrote.
 //!
 //! All of them share one cargo target directory, `target/generated-crates`, and the workspace's
@@ -50,9 +50,12 @@ fn every_example_builds_passes_its_tests_and_clippy() {
         let out = dir.path().join(name);
         run(gqlauto(dir.path()).arg("generate").arg(&manifest).arg("--out").arg(&out));
         // Extra end-to-end tests, placed in the crate the way its owner would add them.
-        let extra = workspace().join(format!("tests/generated/{name}_queries.rs"));
-        if extra.exists() {
-            std::fs::copy(&extra, out.join(format!("tests/{name}_queries.rs"))).unwrap();
+        for extra in std::fs::read_dir(workspace().join("tests/generated")).unwrap() {
+            let path = extra.unwrap().path();
+            let file = path.file_name().unwrap().to_str().unwrap().to_string();
+            if file.starts_with(&format!("{name}_")) {
+                std::fs::copy(&path, out.join("tests").join(&file)).unwrap();
+            }
         }
         cargo(&out, &["test", "--quiet"]);
     }

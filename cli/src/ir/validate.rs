@@ -637,7 +637,7 @@ impl Validator<'_> {
                     Code::FieldOption,
                     self.value(&at(key)),
                     format!("`{key}` of `{}` must be {what}", path[3]),
-                    format!("`{}` is a `{}` field", path[3], spec.ty),
+                    format!("`{}` is of type `{}`", path[3], spec.ty),
                 );
             }
         }
