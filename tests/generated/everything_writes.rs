@@ -141,7 +141,8 @@ fn random_valid_values_round_trip() {
             "wakeUp": time.format("%H:%M:%S").to_string(),
             "lastSeen": last_seen.to_rfc3339(),
             "externalRef": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", rng.next() as u32, rng.below(0x10000), rng.below(0x1000), rng.below(0x1000), rng.next() & 0xffff_ffff_ffff),
-            "settings": rng.json(3),
+            // A top-level JSON null would read as GraphQL null, i.e. "use the default".
+            "settings": json!({"v": rng.json(3)}),
             "plan": rng.pick(&["FREE", "PRO", "ENTERPRISE"]),
             "legacyCode": if rng.coin() { json!(rng.pick(&["A1", "B2", "it's"])) } else { Value::Null },
         });
@@ -163,6 +164,9 @@ fn random_valid_values_round_trip() {
     }
 }
 
+/// Makes an invalid value for one field.
+type Breaker = fn(&mut Rng) -> Value;
+
 /// Random invalid values are refused with an error that names the problem — never a server
 /// failure — and nothing is written.
 #[test]
@@ -171,7 +175,7 @@ fn random_invalid_values_are_refused() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let create = "mutation($input: CreateAccountInput!) { createAccount(input: $input) { id } }";
     let count = "{ accountsAggregate { count } }";
-    let breakers: &[(&str, fn(&mut Rng) -> Value)] = &[
+    let breakers: &[(&str, Breaker)] = &[
         ("age", |r| json!(151 + r.below(1000) as i64)),
         ("age", |r| json!(-1 - r.below(1000) as i64)),
         ("handle", |r| json!(format!("Bad {}", r.below(9)))),
@@ -203,7 +207,7 @@ fn random_invalid_values_are_refused() {
         // Values of the wrong shape are refused by GraphQL itself (no code); values of the right
         // shape that break a rule are VALIDATION_FAILED, with the field named.
         match code {
-            None => assert!(errors[0]["message"].as_str().unwrap().contains("input"), "case {case}: {body}"),
+            None => assert!(errors[0]["message"].as_str().unwrap().to_lowercase().contains("input"), "case {case}: {body}"),
             Some("VALIDATION_FAILED") => assert_eq!(errors[0]["extensions"]["errors"][0]["field"], format!("input.{key}"), "case {case}: {body}"),
             Some(other) => panic!("case {case}: `{key}` = {} gave {other}: {body}", input[key]),
         }

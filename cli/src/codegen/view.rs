@@ -357,8 +357,18 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     );
     imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
     imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
-    // Every model's writes name a relation link (`ToMany::plan`) and parse keys.
-    imports.push("crate::runtime::select::{Key, Link, Select}".into());
+    let to_one = m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
+    let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
+    // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
+    imports.push(
+        match (to_one || to_many, to_many || write.nested) {
+            (true, true) => "crate::runtime::select::{Key, Link, Select}",
+            (false, true) => "crate::runtime::select::{Link, Select}",
+            (true, false) => "crate::runtime::select::{Key, Select}",
+            (false, false) => "crate::runtime::select::Select",
+        }
+        .into(),
+    );
     let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
     let api_queries = api_names(&query_resolvers);
     let api_mutations = api_names(&write.resolvers);
