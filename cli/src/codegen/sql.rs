@@ -1,6 +1,6 @@
 //! The initial migration: CREATE TABLE statements for SQLite, and their reversal.
 
-use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, ScalarKind, TextFormat};
+use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ModelCheck, ScalarKind, TextFormat};
 
 /// `(up.sql statements, down.sql statements)`.
 pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
@@ -203,7 +203,29 @@ pub fn checks(m: &Model) -> Vec<Check> {
             field,
         });
     }
+    for check in &m.checks {
+        let side = |f: &Field| match f.kind {
+            FieldKind::Scalar(ScalarKind::Decimal { .. }) => decimal_value(&f.column),
+            _ => f.column.clone(),
+        };
+        let left = &m.fields[check.left];
+        let right = match &check.right {
+            CheckOperand::Field(r) => side(&m.fields[*r]),
+            CheckOperand::Literal { sql, .. } => sql.clone(),
+        };
+        out.push(Check {
+            name: model_check_name(m, check),
+            sql: format!("{} {} {right}", side(left), check.op),
+            field: left.graphql_name.clone(),
+            message: check.message.clone(),
+        });
+    }
     out
+}
+
+/// The constraint name of a model-level check.
+pub fn model_check_name(m: &Model, check: &ModelCheck) -> String {
+    format!("{}_{}_check", m.table, check.name)
 }
 
 /// The expression of a decimal column's value, as the runtime compares it.

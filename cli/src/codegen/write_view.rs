@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::read_view::{InputDef, InputField, PlainEnum};
 use super::view::{doc, gql, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
-use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// Everything the model's modules need for writes.
 #[derive(Debug, Serialize)]
@@ -24,6 +24,10 @@ pub struct WriteView {
     /// `Reference` items, unique keys (`&[..]` items) for `impl Writable`.
     pub references: Vec<String>,
     pub unique_keys: Vec<String>,
+    /// `Rule` items of the model-level checks.
+    pub rules: Vec<String>,
+    /// What the data module imports from `runtime::write`.
+    pub model_imports: String,
     /// The fields an upsert can name, when the model has a unique key besides its primary key.
     pub field_enum: Option<PlainEnum>,
     pub resolvers: Vec<Resolver>,
@@ -426,7 +430,29 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     if create_plan.contains("Bind::") || update_plan.contains("Bind::") {
         imports.push("crate::runtime::sql::Bind".to_string());
     }
+    let rules: Vec<String> = m
+        .checks
+        .iter()
+        .map(|c| {
+            let left = &m.fields[c.left];
+            let right = match &c.right {
+                CheckOperand::Field(r) => format!("Operand::Column({})", lit(&m.fields[*r].column)),
+                CheckOperand::Literal { rust, .. } => rust.clone(),
+            };
+            let decimal = matches!(left.kind, FieldKind::Scalar(ScalarKind::Decimal { .. }));
+            format!(
+                "Rule {{ left: {}, op: {}, right: {right}, decimal: {decimal}, field: {}, message: {} }}",
+                lit(&left.column),
+                lit(&c.op),
+                lit(&left.graphql_name),
+                lit(&c.message)
+            )
+        })
+        .collect();
+    let model_imports = if rules.is_empty() { "{Reference, Rule, Writable}" } else { "{Operand, Reference, Rule, Writable}" }.to_string();
     WriteView {
+        rules,
+        model_imports,
         inputs,
         fixed_param: if create_plan.contains("fixed") { "fixed" } else { "_fixed" }.into(),
         imports,

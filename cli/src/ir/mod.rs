@@ -67,6 +67,29 @@ pub struct Model {
     pub ordering: Vec<(usize, bool)>,
     /// Indexes of the fields full-text search covers, in manifest order.
     pub search: Vec<usize>,
+    /// Rules over several fields (`ends_at >= starts_at`).
+    pub checks: Vec<ModelCheck>,
+}
+
+/// A model-level rule: `fields[left] op right`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelCheck {
+    pub name: String,
+    pub left: usize,
+    /// `<`, `<=`, `>`, `>=`, `=` or `!=`.
+    pub op: String,
+    pub right: CheckOperand,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckOperand {
+    Field(usize),
+    /// A literal of the left field's type: its SQL text and its runtime operand expression.
+    Literal {
+        sql: String,
+        rust: String,
+    },
 }
 
 impl Model {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::names::{self, to_camel, to_pascal, to_snake};
 use super::*;
 use crate::diag::{did_you_mean, Code, Diagnostic, Span};
-use crate::manifest::raw::{Deprecated, RawFieldSpec, RawManifest, RawModel};
+use crate::manifest::raw::{Deprecated, RawCheck, RawFieldSpec, RawManifest, RawModel};
 use crate::manifest::spans::SpanIndex;
 
 /// Type names accepted in `type:`.
@@ -491,6 +491,7 @@ impl Validator<'_> {
             indexes: Vec::new(),
             ordering: Vec::new(),
             search: Vec::new(),
+            checks: Vec::new(),
         }
     }
 
@@ -996,6 +997,157 @@ impl Validator<'_> {
 
     // ---- pass 5: constraints, indexes, ordering --------------------------------------------------
 
+    /// Parses `<field> <op> <field or literal>` and checks that both sides compare.
+    fn model_check(&mut self, model_name: &str, i: usize, raw: &RawCheck, model: &Model, field_names: &[String]) -> Option<ModelCheck> {
+        let index = i.to_string();
+        let path = ["models", model_name, "checks", index.as_str(), "rule"];
+        let rule = raw.rule.trim();
+        let Some((op, at)) = ["<=", ">=", "!=", "=", "<", ">"].iter().find_map(|op| rule.find(op).map(|at| (*op, at))) else {
+            self.error(
+                Code::FieldOption,
+                self.value(&path),
+                format!("check `{rule}` has no comparison"),
+                "write `<field> <op> <field or literal>` with one of <, <=, >, >=, =, !=",
+            );
+            return None;
+        };
+        // `<` found inside `<=` etc. is avoided by trying the two-character operators first.
+        let (left, right) = (rule[..at].trim(), rule[at + op.len()..].trim());
+        let position = |f: &str| model.fields.iter().position(|x| x.name == to_snake(f) && !matches!(x.kind, FieldKind::PrimaryKey(_)));
+        let Some(l) = position(left) else {
+            self.unknown_field(&path, model_name, left, field_names);
+            return None;
+        };
+        let lf = &model.fields[l];
+        let class = |f: &Field| match &f.kind {
+            FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float | ScalarKind::Decimal { .. }) => "number",
+            FieldKind::Scalar(ScalarKind::String { .. } | ScalarKind::Text) => "text",
+            FieldKind::Scalar(ScalarKind::Date) => "date",
+            FieldKind::Scalar(ScalarKind::Time) => "time",
+            FieldKind::Scalar(ScalarKind::DateTime) => "datetime",
+            FieldKind::Scalar(ScalarKind::Boolean) => "boolean",
+            _ => "other",
+        };
+        let ordered = !matches!(op, "=" | "!=");
+        let fail = |me: &mut Self, message: String, help: &str| {
+            me.error(Code::FieldOption, me.value(&path), message, help.to_string());
+            None
+        };
+        if class(lf) == "other" || (class(lf) == "boolean" && ordered) {
+            return fail(
+                self,
+                format!("check `{rule}`: `{left}` cannot be compared with `{op}`"),
+                "compare numbers, text, dates, times or date-times (booleans with = or != only)",
+            );
+        }
+        let right_operand = if let Some(r) = position(right) {
+            if class(&model.fields[r]) != class(lf) {
+                return fail(
+                    self,
+                    format!("check `{rule}`: `{left}` and `{right}` are of different kinds"),
+                    "compare fields of the same kind",
+                );
+            }
+            CheckOperand::Field(r)
+        } else {
+            let literal = match (class(lf), right) {
+                ("number", n) if n.parse::<f64>().is_ok_and(f64::is_finite) => {
+                    let decimal = matches!(lf.kind, FieldKind::Scalar(ScalarKind::Decimal { .. }));
+                    let integer = matches!(lf.kind, FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger));
+                    if integer && n.parse::<i64>().is_err() {
+                        None
+                    } else if decimal {
+                        Some((n.to_string(), format!("Operand::Text({n:?})")))
+                    } else if integer {
+                        Some((n.to_string(), format!("Operand::Int({n})")))
+                    } else {
+                        let f = if n.contains(['.', 'e', 'E']) { n.to_string() } else { format!("{n}.0") };
+                        Some((n.to_string(), format!("Operand::Float({f})")))
+                    }
+                }
+                ("boolean", "true") => Some(("TRUE".into(), "Operand::Int(1)".into())),
+                ("boolean", "false") => Some(("FALSE".into(), "Operand::Int(0)".into())),
+                (kind @ ("text" | "date" | "time"), quoted) if quoted.len() >= 2 && quoted.starts_with('\'') && quoted.ends_with('\'') => {
+                    let text = &quoted[1..quoted.len() - 1];
+                    let ok = match kind {
+                        "date" => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+                        "time" => chrono::NaiveTime::parse_from_str(text, "%H:%M:%S").is_ok(),
+                        _ => !text.contains('\''),
+                    };
+                    let value = match kind {
+                        "date" => format!("Operand::Date({text:?})"),
+                        "time" => format!("Operand::Time({text:?})"),
+                        _ => format!("Operand::Text({text:?})"),
+                    };
+                    ok.then(|| (quoted.to_string(), value))
+                }
+                _ => None,
+            };
+            match literal {
+                Some((sql, rust)) => CheckOperand::Literal { sql, rust },
+                None if right.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && right.parse::<f64>().is_err()
+                    && right != "true"
+                    && right != "false" =>
+                {
+                    self.unknown_field(&path, model_name, right, field_names);
+                    return None;
+                }
+                None => {
+                    return fail(
+                        self,
+                        format!("check `{rule}`: `{right}` is not a field or a literal of `{left}`'s type ({})", class(lf)),
+                        "numbers as written, text/dates/times in 'single quotes' (YYYY-MM-DD, HH:MM:SS), true or false; date-times compare with fields only",
+                    );
+                }
+            }
+        };
+        let api = |f: &Field| f.graphql_name.clone();
+        let right_text = match &right_operand {
+            CheckOperand::Field(r) => format!("`{}`", api(&model.fields[*r])),
+            CheckOperand::Literal { sql, .. } => sql.clone(),
+        };
+        let name = raw.name.clone().unwrap_or_else(|| {
+            let word = match op {
+                "<" => "lt",
+                "<=" => "le",
+                ">" => "gt",
+                ">=" => "ge",
+                "=" => "eq",
+                _ => "ne",
+            };
+            let side: String = right.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+            format!("{}_{word}_{}", lf.name, side.trim_matches('_'))
+        });
+        let name_path = if raw.name.is_some() { ["models", model_name, "checks", index.as_str(), "name"] } else { path };
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || name.is_empty() {
+            self.error(
+                Code::FieldOption,
+                self.value(&name_path),
+                format!("check name `{name}` is not snake_case"),
+                "use lowercase letters, digits and `_`",
+            );
+            return None;
+        }
+        // Field rules are constraints named after their column: `<table>_<column>_check`.
+        if model.fields.iter().any(|f| f.column == name) || model.checks.iter().any(|c| c.name == name) {
+            self.error(
+                Code::FieldOption,
+                self.value(&name_path),
+                format!("check name `{name}` is already taken in `{model_name}`"),
+                "give the check another `name:`",
+            );
+            return None;
+        }
+        Some(ModelCheck {
+            message: raw.message.clone().unwrap_or_else(|| format!("`{}` must be {op} {right_text}", api(lf))),
+            name,
+            left: l,
+            op: op.to_string(),
+            right: right_operand,
+        })
+    }
+
     fn constraints(&mut self, raw: &RawManifest, models: &mut [Model]) {
         for model in models.iter_mut() {
             let Some(rm) = raw.models.get(&model.name) else { continue };
@@ -1105,6 +1257,11 @@ impl Validator<'_> {
                         "list only string, text, email, url or slug fields in `search`",
                     ),
                     None => self.unknown_field(&path, &name, f, &field_names),
+                }
+            }
+            for (i, check) in rm.checks.iter().enumerate() {
+                if let Some(parsed) = self.model_check(&name, i, check, model, &field_names) {
+                    model.checks.push(parsed);
                 }
             }
             // The default ordering as index columns (`published_at DESC`, ...), ending with the key.

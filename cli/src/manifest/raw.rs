@@ -62,6 +62,23 @@ pub struct RawModel {
     /// Text fields covered by full-text search (the lists' `search:` argument).
     #[serde(default)]
     pub search: Vec<String>,
+    /// Rules over the model's fields, such as `ends_at >= starts_at`: checked by the API on create
+    /// and by a `CHECK` constraint on every write.
+    #[serde(default)]
+    pub checks: Vec<RawCheck>,
+}
+
+/// A rule comparing a field with another field or a literal.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCheck {
+    /// `<field> <op> <field or literal>`; op is one of `<`, `<=`, `>`, `>=`, `=`, `!=`; literals are
+    /// numbers, `'quoted text'` (also dates and times), `true` or `false`.
+    pub rule: String,
+    /// Names the constraint (`<table>_<name>_check`); derived from the rule when omitted.
+    pub name: Option<String>,
+    /// What a client is told when the rule fails.
+    pub message: Option<String>,
 }
 
 /// An extra index on one or more fields.

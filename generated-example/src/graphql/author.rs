@@ -485,6 +485,7 @@ impl PlanCreate for CreateAuthorInput {
             plan.children.push(Box::new(nested));
         }
 
+        plan.check_rules(p);
         plan
     }
 }

@@ -440,6 +440,7 @@ impl PlanCreate for CreateCommentInput {
             }
         }
 
+        plan.check_rules(p);
         plan
     }
 }

@@ -828,6 +828,7 @@ impl PlanCreate for CreatePostInput {
             plan.children.push(Box::new(nested));
         }
 
+        plan.check_rules(p);
         plan
     }
 }

@@ -407,6 +407,7 @@ impl PlanCreate for CreateTagInput {
             plan.children.push(Box::new(nested));
         }
 
+        plan.check_rules(p);
         plan
     }
 }

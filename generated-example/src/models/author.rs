@@ -10,7 +10,7 @@ use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
 use crate::runtime::select::{Key, Row};
-use crate::runtime::write::{Reference, Writable};
+use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::authors;
 
 /// Someone who writes posts.
@@ -62,6 +62,7 @@ impl Writable for Author {
     const MODEL: &'static str = "Author";
     const REFERENCES: &'static [Reference] = &[];
     const UNIQUE_KEYS: &'static [&'static [&'static str]] = &[&["id"], &["email"]];
+    const RULES: &'static [Rule] = &[];
 }
 
 /// Rows of `authors` narrowed by a filter; every read below starts from one.

@@ -10,7 +10,7 @@ use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
 use crate::runtime::select::{Key, Row};
-use crate::runtime::write::{Reference, Writable};
+use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::comments;
 
 /// A reader's comment on a post.
@@ -66,6 +66,7 @@ impl Writable for Comment {
         },
     ];
     const UNIQUE_KEYS: &'static [&'static [&'static str]] = &[&["id"]];
+    const RULES: &'static [Rule] = &[];
 }
 
 /// Rows of `comments` narrowed by a filter; every read below starts from one.

@@ -10,7 +10,7 @@ use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
 use crate::runtime::select::{Key, Row};
-use crate::runtime::write::{Reference, Writable};
+use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::posts;
 
 /// An article by one author.
@@ -77,6 +77,7 @@ impl Writable for Post {
         },
     ];
     const UNIQUE_KEYS: &'static [&'static [&'static str]] = &[&["id"], &["slug"]];
+    const RULES: &'static [Rule] = &[];
 }
 
 /// Rows of `posts` narrowed by a filter; every read below starts from one.

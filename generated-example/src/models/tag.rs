@@ -10,7 +10,7 @@ use crate::runtime::error::ApiError;
 use crate::runtime::order::DefaultSort;
 use crate::runtime::read::Measure;
 use crate::runtime::select::{Key, Row};
-use crate::runtime::write::{Reference, Writable};
+use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::tags;
 
 #[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Identifiable)]
@@ -38,6 +38,7 @@ impl Writable for Tag {
     const MODEL: &'static str = "Tag";
     const REFERENCES: &'static [Reference] = &[];
     const UNIQUE_KEYS: &'static [&'static [&'static str]] = &[&["id"], &["name"]];
+    const RULES: &'static [Rule] = &[];
 }
 
 /// Rows of `tags` narrowed by a filter; every read below starts from one.

@@ -27,6 +27,99 @@ pub trait Writable: Row {
     const REFERENCES: &'static [Reference];
     /// Column sets declared unique: the keys `upsert` may resolve conflicts on.
     const UNIQUE_KEYS: &'static [&'static [&'static str]];
+    /// The manifest's model-level checks (also `CHECK` constraints in the migration).
+    const RULES: &'static [Rule];
+}
+
+/// A model-level check: `left op right`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub left: &'static str,
+    /// `<`, `<=`, `>`, `>=`, `=` or `!=`.
+    pub op: &'static str,
+    pub right: Operand,
+    /// Whether the columns hold decimals (exact text compared by value).
+    pub decimal: bool,
+    /// The input field a failure is reported on, and the message.
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+/// The right side of a [`Rule`].
+#[derive(Debug, Clone, Copy)]
+pub enum Operand {
+    Column(&'static str),
+    Int(i64),
+    Float(f64),
+    Text(&'static str),
+    Date(&'static str),
+    Time(&'static str),
+}
+
+impl Rule {
+    /// Whether the values satisfy the rule; like SQL, a rule over a null (or a value the
+    /// database fills in) holds.
+    fn holds(&self, values: &Values) -> bool {
+        let Some(left) = values.get(self.left) else { return true };
+        let right = match self.right {
+            Operand::Column(c) => {
+                match values.get(c) {
+                    Some(b) => b.clone(),
+                    None => return true,
+                }
+            }
+
+            Operand::Int(v) => Bind::Int(v),
+            Operand::Float(v) => Bind::Float(v),
+            Operand::Text(v) => Bind::Text(v.to_string()),
+            Operand::Date(v) => {
+                match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                    Ok(d) => Bind::Date(d),
+                    Err(_) => return true,
+                }
+            }
+
+            Operand::Time(v) => {
+                match chrono::NaiveTime::parse_from_str(v, "%H:%M:%S") {
+                    Ok(t) => Bind::Time(t),
+                    Err(_) => return true,
+                }
+            }
+        };
+
+        let Some(order) = compare(left, &right, self.decimal) else { return true };
+        match self.op {
+            "<" => order.is_lt(),
+            "<=" => order.is_le(),
+            ">" => order.is_gt(),
+            ">=" => order.is_ge(),
+            "=" => order.is_eq(),
+            _ => order.is_ne(),
+        }
+    }
+}
+
+/// How two bound values order; `None` when either is null or they do not compare.
+fn compare(a: &Bind, b: &Bind, decimal: bool) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Bind::Int(x), Bind::Int(y)) => Some(x.cmp(y)),
+        (Bind::Float(x), Bind::Float(y)) => x.partial_cmp(y),
+        (Bind::Int(x), Bind::Float(y)) => (*x as f64).partial_cmp(y),
+        (Bind::Float(x), Bind::Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Bind::Text(x), Bind::Text(y)) if decimal => {
+            let (x, y) = (
+                x.parse::<rust_decimal::Decimal>().ok()?,
+                y.parse::<rust_decimal::Decimal>().ok()?,
+            );
+            Some(x.cmp(&y))
+        }
+
+        (Bind::Text(x), Bind::Text(y)) => Some(x.cmp(y)),
+        (Bind::Date(x), Bind::Date(y)) => Some(x.cmp(y)),
+        (Bind::Time(x), Bind::Time(y)) => Some(x.cmp(y)),
+        (Bind::DateTime(x), Bind::DateTime(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
 }
 
 /// A foreign-key column: the input field that sets it and the row it must point at.
@@ -133,6 +226,15 @@ impl<R: Writable> Create<R> {
             parents: Vec::new(),
             children: Vec::new(),
             row: PhantomData,
+        }
+    }
+
+    /// Reports every model-level check the planned values break.
+    pub fn check_rules(&self, p: &mut Problems) {
+        for rule in R::RULES {
+            if !rule.holds(&self.values) {
+                p.add(&check::path(&self.at, rule.field), "CHECK", rule.message);
+            }
         }
     }
 
@@ -938,6 +1040,44 @@ mod tests {
             insert_sql("t", & Values::default(), None).text(),
             "INSERT INTO \"t\" DEFAULT VALUES RETURNING *"
         );
+    }
+
+    #[test]
+    fn rules_compare_like_sql() {
+        let mut v = Values::default();
+        v.put(
+            "starts",
+            Bind::Date(chrono::NaiveDate::from_ymd_opt(2024, 5, 2).unwrap()),
+            true,
+        );
+        v.put(
+            "ends",
+            Bind::Date(chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap()),
+            true,
+        );
+        v.put("price", Bind::Text("10.50".into()), true);
+        v.put("empty", Bind::Null, true);
+        let rule = |left, op, right, decimal| Rule {
+            left,
+            op,
+            right,
+            decimal,
+            field: "x",
+            message: "m",
+        };
+
+        assert!(! rule("ends", ">=", Operand::Column("starts"), false).holds(& v));
+        assert!(rule("ends", "<", Operand::Column("starts"), false).holds(& v));
+        assert!(rule("ends", ">", Operand::Date("2024-04-30"), false).holds(& v));
+        assert!(
+            rule("price", ">", Operand::Text("9.99"), true).holds(& v),
+            "decimals compare by value, not as text"
+        );
+        assert!(
+            rule("empty", "=", Operand::Int(1), false).holds(& v),
+            "a null passes, as in SQL"
+        );
+        assert!(rule("missing", "=", Operand::Int(1), false).holds(& v));
     }
 
     #[test]

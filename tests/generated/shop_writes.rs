@@ -1,0 +1,138 @@
+//! Copied into the crate generated from `model-specs/shop.yaml` by `tests/build_generated.rs`:
+//! model-level checks, decimal and integer bounds, upserts on a composite unique key and protected
+//! deletes, over HTTP against the running server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("shop.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shop-api"))
+            .env("DATABASE_URL", &db)
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .env("REPORT_SQL_STATEMENTS", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
+        Server { child, base, agent, _dir: dir }
+    }
+
+    fn gql(&self, query: &str, variables: &Value) -> Value {
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query, "variables": variables})).unwrap();
+        assert_eq!(res.status(), 200, "never a server failure");
+        res.body_mut().read_json().unwrap()
+    }
+
+    /// The single error a request must produce.
+    fn error(&self, query: &str, variables: &Value) -> Value {
+        let body = self.gql(query, variables);
+        let errors = body["errors"].as_array().unwrap_or_else(|| panic!("expected an error: {body}"));
+        assert_eq!(errors.len(), 1, "{body}");
+        errors[0].clone()
+    }
+
+    fn data(&self, query: &str, variables: &Value) -> Value {
+        let body = self.gql(query, variables);
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}\nvariables: {variables}");
+        body["data"].clone()
+    }
+}
+
+
+
+fn code_and_field(error: &Value) -> (String, String) {
+    let ext = &error["extensions"];
+    (ext["code"].as_str().unwrap_or("").to_string(), ext["field"].as_str().unwrap_or("").to_string())
+}
+
+fn pair(code: &str, field: &str) -> (String, String) {
+    (code.to_string(), field.to_string())
+}
+
+/// Model-level checks, decimal bounds, composite unique keys and protected deletes.
+#[test]
+fn model_checks_and_constraints() {
+    let s = Server::start();
+    let none = json!({});
+    let ids = s.data(
+        "mutation { c: createCustomer(input: {email: \"a@b.io\", fullName: \"Ann\"}) { id } cat: createCategory(input: {name: \"Tools\", slug: \"tools\"}) { id } }",
+        &none,
+    );
+    let (customer, category) = (ids["c"]["id"].clone(), ids["cat"]["id"].clone());
+    let create_order = "mutation($input: CreateOrderInput!) { createOrder(input: $input) { id shippedOn deliveredOn total } }";
+
+    // Checked before the write: the rule's own message, on the left field.
+    let bad = s.error(create_order, &json!({"input": {"customerId": customer, "shippedOn": "2024-05-02", "deliveredOn": "2024-05-01"}}));
+    assert_eq!(code_and_field(&bad), pair("VALIDATION_FAILED", "input.deliveredOn"));
+    assert_eq!(bad["extensions"]["errors"][0]["code"], "CHECK");
+    assert_eq!(bad["message"], "an order cannot be delivered before it ships");
+    // A decimal literal rule compares by value, and several broken rules are reported together.
+    let both = s.error(create_order, &json!({"input": {"customerId": customer, "total": "-0.01", "shippedOn": "2024-05-02", "deliveredOn": "2024-01-01"}}));
+    let fields: Vec<&str> = both["extensions"]["errors"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["input.deliveredOn", "input.total"]);
+    let order = s.data(create_order, &json!({"input": {"customerId": customer, "total": "10.00", "shippedOn": "2024-05-02", "deliveredOn": "2024-05-03"}}))["createOrder"].clone();
+    assert_eq!(order["total"], "10.00");
+
+    // An update that breaks the rule together with the stored value is caught by the CHECK
+    // constraint, reported on the field with the same message, and rolled back.
+    let upd = "mutation($id: ID!, $input: UpdateOrderInput!) { updateOrder(id: $id, input: $input) { deliveredOn } }";
+    let late = s.error(upd, &json!({"id": order["id"], "input": {"shippedOn": "2024-06-01"}}));
+    assert_eq!(code_and_field(&late), pair("VALIDATION_FAILED", "input.deliveredOn"));
+    assert_eq!(late["message"], "an order cannot be delivered before it ships");
+    assert!(!late["message"].as_str().unwrap().contains("constraint"));
+    let fine = s.data(upd, &json!({"id": order["id"], "input": {"deliveredOn": null}}))["updateOrder"].clone();
+    assert!(fine["deliveredOn"].is_null());
+
+    // Field rules on decimals and integers.
+    let create_product = "mutation($input: CreateProductInput!) { createProduct(input: $input) { id sku price stock } }";
+    let neg = s.error(create_product, &json!({"input": {"sku": "X", "name": "X", "price": "-1", "stock": -2, "categoryId": category}}));
+    let codes: Vec<&str> = neg["extensions"]["errors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["MIN_VALUE", "MIN_VALUE"]);
+    let hammer = s.data(create_product, &json!({"input": {"sku": "H-1", "name": "Hammer", "price": "9.5", "categoryId": category}}))["createProduct"].clone();
+    assert_eq!(hammer["price"], "9.50");
+
+    // Upsert on a composite unique key (order, product) adds to an order line's quantity.
+    let upsert_line = "mutation($input: CreateOrderLineInput!) { upsertOrderLine(input: $input, onConflict: {fields: [ORDER_ID, PRODUCT_ID], update: [QUANTITY]}) { id quantity } }";
+    let line = |q: i64| json!({"input": {"orderId": order["id"], "productId": hammer["id"], "quantity": q, "unitPrice": "9.50"}});
+    let first = s.data(upsert_line, &line(1))["upsertOrderLine"].clone();
+    let second = s.data(upsert_line, &line(3))["upsertOrderLine"].clone();
+    assert_eq!((first["id"].clone(), second["quantity"].clone()), (second["id"].clone(), json!(3)));
+
+    // `protect` relations refuse the delete with CONFLICT; nothing is removed.
+    let del = s.error("mutation($id: ID!) { deleteProduct(id: $id) { id } }", &json!({"id": hammer["id"]}));
+    assert_eq!(del["extensions"]["code"], "CONFLICT");
+    let still = s.data("query($id: ID!) { product(id: $id) { sku } }", &json!({"id": hammer["id"]}));
+    assert_eq!(still["product"]["sku"], "H-1");
+    let del_cat = s.error("mutation { deleteCategories(where: {}) { count } }", &none);
+    assert_eq!(del_cat["extensions"]["code"], "CONFLICT");
+    // `restrict`: a customer with orders cannot be deleted; after deleting the order, it can.
+    let del_customer = "mutation($id: ID!) { deleteCustomer(id: $id) { fullName } }";
+    assert_eq!(s.error(del_customer, &json!({"id": customer}))["extensions"]["code"], "CONFLICT");
+    s.data("mutation($id: ID!) { deleteOrder(id: $id) { id } }", &json!({"id": order["id"]}));
+    assert_eq!(s.data(del_customer, &json!({"id": customer}))["deleteCustomer"]["fullName"], "Ann");
+}
