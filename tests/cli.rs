@@ -141,7 +141,9 @@ fn a_failed_write_leaves_the_previous_crate_intact() {
     let d = dir.path();
     assert_eq!(code(&gqlauto(&["generate", "blog.yaml", "--out", "srv"], d)), 0);
     let before = tree(&d.join("srv"));
-    fs::write(&manifest, blog_manifest().replace("max_length: 200 }", "max_length: 250 }")).unwrap();
+    let changed = blog_manifest().replace("max_length: 200, non_empty: true }", "max_length: 250, non_empty: true }");
+    assert_ne!(changed, blog_manifest(), "the edit must change the Post title's rules");
+    fs::write(&manifest, changed).unwrap();
     // A directory where the staging file for a late output must go makes staging fail midway.
     fs::create_dir(d.join("srv/src/graphql/.post.rs.gqlauto-tmp")).unwrap();
     let o = gqlauto(&["generate", "blog.yaml", "--out", "srv"], d);

@@ -108,12 +108,13 @@ fn value_filter(f: &Field) -> Option<(String, String)> {
     match &f.kind {
         FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. } => equatable("ID", "IDFilter"),
         FieldKind::Scalar(s) => match s {
-            ScalarKind::Integer | ScalarKind::BigInteger => comparable("i64", "IntFilter"),
+            ScalarKind::Integer => comparable("i64", "IntFilter"),
+            ScalarKind::BigInteger => comparable("crate::runtime::scalars::BigInt", "BigIntFilter"),
             ScalarKind::Float => comparable("f64", "FloatFilter"),
             ScalarKind::Decimal { .. } => comparable("rust_decimal::Decimal", "DecimalFilter"),
-            ScalarKind::DateTime => comparable("chrono::DateTime<chrono::Utc>", "DateTimeFilter"),
-            ScalarKind::Date => comparable("chrono::NaiveDate", "DateFilter"),
-            ScalarKind::Time => comparable("chrono::NaiveTime", "TimeFilter"),
+            ScalarKind::DateTime => comparable("crate::runtime::scalars::DateTime", "DateTimeFilter"),
+            ScalarKind::Date => comparable("crate::runtime::scalars::Date", "DateFilter"),
+            ScalarKind::Time => comparable("crate::runtime::scalars::Time", "TimeFilter"),
             ScalarKind::Boolean => equatable("bool", "BooleanFilter"),
             ScalarKind::Uuid => equatable("uuid::Uuid", "UUIDFilter"),
             ScalarKind::String { .. } | ScalarKind::Text => Some(("filter::StringFilter".into(), "StringFilter".into())),
@@ -605,14 +606,15 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
 /// A typed read of aggregate value `key` (a Rust expression of type `&str`).
 fn typed_read(f: &Field, key: &str, places: Option<u32>) -> (String, String) {
     match &f.kind {
-        FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger) => ("Option<i64>".into(), format!("self.0.int({key})")),
+        FieldKind::Scalar(ScalarKind::Integer) => ("Option<i64>".into(), format!("self.0.int({key})")),
+        FieldKind::Scalar(ScalarKind::BigInteger) => ("Option<crate::runtime::scalars::BigInt>".into(), format!("self.0.big_int({key})")),
         FieldKind::Scalar(ScalarKind::Float) => ("Option<f64>".into(), format!("self.0.float({key})")),
         FieldKind::Scalar(ScalarKind::Decimal { .. }) => {
             ("Result<Option<rust_decimal::Decimal>>".into(), format!("Ok(self.0.decimal({key}, {})?)", places.unwrap_or(0)))
         }
-        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<chrono::NaiveDate>>".into(), format!("Ok(self.0.date({key})?)")),
-        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<chrono::NaiveTime>>".into(), format!("Ok(self.0.time({key})?)")),
-        _ => ("Result<Option<chrono::DateTime<chrono::Utc>>>".into(), format!("Ok(self.0.datetime({key})?)")),
+        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<crate::runtime::scalars::Date>>".into(), format!("Ok(self.0.date({key})?)")),
+        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<crate::runtime::scalars::Time>>".into(), format!("Ok(self.0.time({key})?)")),
+        _ => ("Result<Option<crate::runtime::scalars::DateTime>>".into(), format!("Ok(self.0.datetime({key})?)")),
     }
 }
 
@@ -622,7 +624,10 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
         FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
         FieldKind::Scalar(s) => match s {
             ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
-            ScalarKind::String { .. } => ("Option<String>".into(), format!("self.0.text({key})")),
+            ScalarKind::String { .. } => match super::view::api_scalar(s) {
+                Some(wrapper) => (format!("Option<{wrapper}>"), format!("self.0.text({key}).map({wrapper})")),
+                None => ("Option<String>".into(), format!("self.0.text({key})")),
+            },
             ScalarKind::Uuid => {
                 ("Result<Option<uuid::Uuid>>".into(), format!("Ok(self.0.text({key}).as_deref().map(convert::uuid_out).transpose()?)"))
             }
@@ -669,7 +674,7 @@ mod tests {
         type Case = (ScalarKind, &'static str, Option<&'static str>, bool, Option<(bool, Option<u32>)>);
         let cases: Vec<Case> = vec![
             (ScalarKind::Integer, "IntFilter", Some("Plain"), true, Some((true, None))),
-            (ScalarKind::BigInteger, "IntFilter", Some("Plain"), true, Some((true, None))),
+            (ScalarKind::BigInteger, "BigIntFilter", Some("Plain"), true, Some((true, None))),
             (ScalarKind::Float, "FloatFilter", Some("Float"), true, Some((true, None))),
             (decimal, "DecimalFilter", Some("Decimal"), true, Some((true, Some(2)))),
             (ScalarKind::Boolean, "BooleanFilter", Some("Plain"), true, None),

@@ -6,23 +6,30 @@ use std::fmt::Write as _;
 
 use super::view::{CrateView, SdlField};
 
-/// Built-in scalar types of async-graphql, with the descriptions it prints for them.
-const SCALARS: &[(&str, Option<&str>)] = &[
-    ("DateTime", Some("Implement the DateTime<Utc> scalar\n\nThe input/output is a string in RFC3339 format.")),
-    ("Decimal", None),
-    ("JSON", Some("A scalar that can represent any JSON value.")),
-    ("NaiveDate", Some("ISO 8601 calendar date without timezone.\nFormat: %Y-%m-%d\n\n# Examples\n\n* `1994-11-13`\n* `2000-02-24`")),
-    ("NaiveTime", Some("ISO 8601 time without timezone.\nAllows for the nanosecond precision and optional leap second representation.\nFormat: %H:%M:%S%.f\n\n# Examples\n\n* `08:59:60.123`")),
-    ("UUID", Some("A UUID is a unique 128-bit number, stored as 16 octets. UUIDs are parsed as\nStrings within GraphQL. UUIDs are used to assign unique identifiers to\nentities without requiring a central allocating authority.\n\n# References\n\n* [Wikipedia: Universally Unique Identifier](http://en.wikipedia.org/wiki/Universally_unique_identifier)\n* [RFC4122: A Universally Unique Identifier (UUID) URN Namespace](http://tools.ietf.org/html/rfc4122)")),
+/// Scalar types the schema may use, with the descriptions printed for them: async-graphql's
+/// built-ins (`Decimal`, `JSON`, `UUID`) and the generated `runtime/scalars.rs` (doc comments).
+/// The `bool`: whether the scalar has a `specifiedBy` URL (then the directive is printed).
+const SCALARS: &[(&str, Option<&str>, bool)] = &[
+    ("BigInt", Some("A 64-bit integer: a number when it fits GraphQL's 32-bit `Int`, else a string of digits (so\nno client rounds it). Accepted as either."), false),
+    ("Date", Some("A calendar date, `YYYY-MM-DD` (ISO 8601)."), true),
+    ("DateTime", Some("An instant, RFC 3339 with a time zone offset (`2024-05-01T12:00:00+02:00`); stored and returned\nin UTC (`2024-05-01T10:00:00Z`)."), true),
+    ("Decimal", None, false),
+    ("Email", Some("An email address (`name@example.com`)."), true),
+    ("JSON", Some("A scalar that can represent any JSON value."), false),
+    ("Slug", Some("A slug: lowercase letters, digits, `-` and `_`."), false),
+    ("Time", Some("A time of day, `HH:MM:SS` with optional fractional seconds (ISO 8601, no time zone)."), true),
+    ("URL", Some("An absolute http or https URL."), true),
+    ("UUID", Some("A UUID is a unique 128-bit number, stored as 16 octets. UUIDs are parsed as\nStrings within GraphQL. UUIDs are used to assign unique identifiers to\nentities without requiring a central allocating authority.\n\n# References\n\n* [Wikipedia: Universally Unique Identifier](http://en.wikipedia.org/wiki/Universally_unique_identifier)\n* [RFC4122: A Universally Unique Identifier (UUID) URN Namespace](http://tools.ietf.org/html/rfc4122)"), false),
 ];
 
-/// Directives async-graphql prints: `@deprecated` only when something is deprecated, the rest always.
+/// Directives async-graphql prints: `@deprecated` only when something is deprecated,
+/// `@specifiedBy` only when a scalar has a specification URL, the rest always.
 const DEPRECATED: &str = "\"\"\"\nMarks an element of a GraphQL schema as no longer supported.\n\"\"\"\ndirective @deprecated(reason: String = \"No longer supported\") on FIELD_DEFINITION | ARGUMENT_DEFINITION | INPUT_FIELD_DEFINITION | ENUM_VALUE";
 const ALWAYS: &[&str] = &[
     "\"\"\"\nDirects the executor to include this field or fragment only when the `if` argument is true.\n\"\"\"\ndirective @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT",
     "\"\"\"\nDirects the executor to skip this field or fragment when the `if` argument is true.\n\"\"\"\ndirective @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT",
-    "\"\"\"\nProvides a scalar specification URL for specifying the behavior of custom scalar types.\n\"\"\"\ndirective @specifiedBy(url: String!) on SCALAR",
 ];
+const SPECIFIED_BY: &str = "\"\"\"\nProvides a scalar specification URL for specifying the behavior of custom scalar types.\n\"\"\"\ndirective @specifiedBy(url: String!) on SCALAR";
 
 /// Prints the whole schema.
 pub fn print(view: &CrateView) -> String {
@@ -42,16 +49,17 @@ pub fn print(view: &CrateView) -> String {
             used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
             types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
         }
-        for name in ["IntUpdate", "FloatUpdate"] {
+        for (name, ty, what) in
+            [("IntUpdate", "Int", "an integer"), ("BigIntUpdate", "BigInt", "a 64-bit integer"), ("FloatUpdate", "Float", "a float")]
+        {
             let used = m.write.inputs.iter().any(|t| t.fields.iter().any(|f| f.sdl.ty == name));
             if used {
-                let ty = if name == "IntUpdate" { "Int" } else { "Float" };
+                used_scalars.push(ty.to_string());
                 let fields = vec![
                     sdl_field("set", ty, "Stores this value."),
                     sdl_field("increment", ty, "Adds this (possibly negative) amount to the stored value, atomically."),
                 ];
-                let description =
-                    format!("`{{set: v}}` or `{{increment: n}}` for {} field.", if ty == "Int" { "an integer" } else { "a float" });
+                let description = format!("`{{set: v}}` or `{{increment: n}}` for {what} field.");
                 types.insert(name.into(), block("input", name, Some(&description), &fields));
             }
         }
@@ -95,8 +103,10 @@ pub fn print(view: &CrateView) -> String {
     types.insert("PageInfo".into(), block("type", "PageInfo", Some(PAGE_INFO), &page_info()));
     types.insert("Query".into(), block("type", "Query", Some("All queries."), &query));
     types.insert("Mutation".into(), block("type", "Mutation", Some("All mutations."), &mutation));
-    for (name, desc) in SCALARS {
+    let mut any_specified = false;
+    for (name, desc, specified) in SCALARS {
         if used_scalars.iter().any(|s| s == name) {
+            any_specified |= specified;
             let mut text = desc.map(|d| description(0, d)).unwrap_or_default();
             let _ = write!(text, "scalar {name}\n\n");
             types.insert((*name).to_string(), text);
@@ -106,6 +116,9 @@ pub fn print(view: &CrateView) -> String {
     let mut directives: Vec<&str> = ALWAYS.to_vec();
     if any_deprecated {
         directives.insert(0, DEPRECATED);
+    }
+    if any_specified {
+        directives.push(SPECIFIED_BY);
     }
     for d in directives {
         let _ = writeln!(sdl, "{d}");
@@ -171,8 +184,9 @@ fn shared_filter(name: &str) -> Option<Vec<SdlField>> {
         "FloatFilter" => comparable("Float", NUMBER_WORDS),
         "DecimalFilter" => comparable("Decimal", NUMBER_WORDS),
         "DateTimeFilter" => comparable("DateTime", NUMBER_WORDS),
-        "DateFilter" => comparable("NaiveDate", NUMBER_WORDS),
-        "TimeFilter" => comparable("NaiveTime", NUMBER_WORDS),
+        "DateFilter" => comparable("Date", NUMBER_WORDS),
+        "TimeFilter" => comparable("Time", NUMBER_WORDS),
+        "BigIntFilter" => comparable("BigInt", NUMBER_WORDS),
         "IDFilter" => equatable("ID"),
         "BooleanFilter" => equatable("Boolean"),
         "UUIDFilter" => equatable("UUID"),

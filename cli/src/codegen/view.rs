@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::read_view::{key_of, read_view, ReadView};
 use super::write_view::{write_view, WriteView};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind, TextFormat};
 
 /// Everything the crate-level templates see.
 #[derive(Debug, Serialize)]
@@ -629,25 +629,35 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
             vec![object, id]
         }
         FieldKind::Scalar(s) => {
-            let (ret, body) = match s {
-                ScalarKind::Integer
-                | ScalarKind::BigInteger
-                | ScalarKind::Float
-                | ScalarKind::Boolean
-                | ScalarKind::Date
-                | ScalarKind::DateTime
-                | ScalarKind::Time => (nullable(&f.types.rust, n), this),
-                ScalarKind::String { .. } | ScalarKind::Text => {
-                    if n {
-                        ("Option<&str>".into(), format!("{this}.as_deref()"))
-                    } else {
-                        ("&str".into(), format!("&{this}"))
+            let wrapped = api_scalar(s).map(|wrapper| {
+                let owned = if f.types.copy { this.clone() } else { format!("{this}.clone()") };
+                if n {
+                    (format!("Option<{wrapper}>"), format!("{owned}.map({wrapper})"))
+                } else {
+                    (wrapper.to_string(), format!("{wrapper}({owned})"))
+                }
+            });
+            let (ret, body) = if let Some(wrapped) = wrapped {
+                wrapped
+            } else {
+                match s {
+                    ScalarKind::Integer | ScalarKind::Float | ScalarKind::Boolean => (nullable(&f.types.rust, n), this),
+                    ScalarKind::String { .. } | ScalarKind::Text => {
+                        if n {
+                            ("Option<&str>".into(), format!("{this}.as_deref()"))
+                        } else {
+                            ("&str".into(), format!("&{this}"))
+                        }
+                    }
+                    ScalarKind::Decimal { .. } => fallible(n, "rust_decimal::Decimal", "convert::decimal_out", &this),
+                    ScalarKind::Uuid => fallible(n, "uuid::Uuid", "convert::uuid_out", &this),
+                    ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
+                    ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),
+                    // Wrapped in the API's own scalars above.
+                    ScalarKind::Date | ScalarKind::Time | ScalarKind::DateTime | ScalarKind::BigInteger => {
+                        (nullable(&f.types.rust, n), this)
                     }
                 }
-                ScalarKind::Decimal { .. } => fallible(n, "rust_decimal::Decimal", "convert::decimal_out", &this),
-                ScalarKind::Uuid => fallible(n, "uuid::Uuid", "convert::uuid_out", &this),
-                ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
-                ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),
             };
             vec![resolver(
                 &f.name,
@@ -671,6 +681,21 @@ fn fallible(nullable: bool, ty: &str, func: &str, this: &str) -> (String, String
     } else {
         (format!("Result<{ty}>"), format!("Ok({func}(&{this})?)"))
     }
+}
+
+/// The API's own scalar wrapping a stored value (`scalars::Date` around `chrono::NaiveDate`), for
+/// the types GraphQL shows under a name of ours.
+pub(super) fn api_scalar(s: &ScalarKind) -> Option<&'static str> {
+    Some(match s {
+        ScalarKind::Date => "crate::runtime::scalars::Date",
+        ScalarKind::Time => "crate::runtime::scalars::Time",
+        ScalarKind::DateTime => "crate::runtime::scalars::DateTime",
+        ScalarKind::BigInteger => "crate::runtime::scalars::BigInt",
+        ScalarKind::String { format: TextFormat::Email, .. } => "crate::runtime::scalars::Email",
+        ScalarKind::String { format: TextFormat::Url, .. } => "crate::runtime::scalars::Url",
+        ScalarKind::String { format: TextFormat::Slug, .. } => "crate::runtime::scalars::Slug",
+        _ => return None,
+    })
 }
 
 /// The API name of a written field: relations are written through their `...Id` field.

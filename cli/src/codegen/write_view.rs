@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::read_view::{InputDef, InputField, PlainEnum};
-use super::view::{doc, gql, model, resolver, rust_field, Resolver, SdlField};
+use super::view::{api_scalar, doc, gql, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
 
@@ -69,6 +69,17 @@ fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
     let here = format!("&check::path(at, {})", lit(&f.graphql_name));
     let gql_ty = f.types.graphql.clone();
     let r = &f.rules;
+    if let Some(wrapper) = api_scalar(s) {
+        // Our scalars parse strictly; the stored value is inside.
+        let bind = match s {
+            ScalarKind::Date => "Bind::Date(v.0)".to_string(),
+            ScalarKind::Time => "Bind::Time(v.0)".to_string(),
+            ScalarKind::DateTime => "Bind::DateTime(v.0)".to_string(),
+            ScalarKind::BigInteger => format!("check::int(p, {here}, v.0, &{})", range(r, |n| n.to_string())),
+            _ => format!("check::text(p, {here}, v.0, &{})", text_rules(s, r)),
+        };
+        return (wrapper.to_string(), gql_ty, bind);
+    }
     match s {
         ScalarKind::String { .. } | ScalarKind::Text => {
             ("String".into(), gql_ty, format!("check::text(p, {here}, v, &{})", text_rules(s, r)))
@@ -170,7 +181,8 @@ fn computed_default(f: &Field) -> Option<&'static str> {
 /// Whether updates of this field take `{set, increment}`: `(input type, GraphQL type)`.
 fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
     match s {
-        ScalarKind::Integer | ScalarKind::BigInteger => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
+        ScalarKind::Integer => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
+        ScalarKind::BigInteger => Some(("crate::runtime::write::BigIntUpdate", "BigIntUpdate")),
         ScalarKind::Float => Some(("crate::runtime::write::FloatUpdate", "FloatUpdate")),
         _ => None,
     }
@@ -279,7 +291,11 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                         ));
                         // The shared `IntUpdate` carries 64-bit values; 32-bit columns are bounded by the check.
                         let set_bind = bind.replace("i64::from(v)", "v");
-                        let inc = if matches!(s, ScalarKind::Float) { "Bind::Float(d)" } else { "Bind::Int(d)" };
+                        let inc = match s {
+                            ScalarKind::Float => "Bind::Float(d)",
+                            ScalarKind::BigInteger => "Bind::Int(d.0)",
+                            _ => "Bind::Int(d)",
+                        };
                         update.push(format!(
                             "match self.{field} {{\nMaybeUndefined::Undefined => {{}}\nMaybeUndefined::Null => {null},\nMaybeUndefined::Value(u) => match (u.set, u.increment) {{\n(Some(v), None) => {{ let b = {set_bind}; plan.changes.put(\"{col}\", Change::To(b)); }}\n(None, Some(d)) => plan.changes.put(\"{col}\", Change::Add({inc})),\n_ => p.add(&check::path(at, {api}), \"ONE_OF\", format!(\"`{{}}` takes exactly one of `set` and `increment`\", {api})),\n}},\n}}"
                         ));

@@ -139,17 +139,25 @@ impl ScalarKind {
     pub fn types(&self) -> Types {
         match self {
             ScalarKind::Integer => types("i32", "Integer", "INTEGER", "Int"),
-            ScalarKind::BigInteger => types("i64", "BigInt", "BIGINT", "Int"),
+            ScalarKind::BigInteger => types("i64", "BigInt", "BIGINT", "BigInt"),
             ScalarKind::Float => types("f64", "Double", "DOUBLE", "Float"),
             // SQLite has no exact decimal; text keeps every digit and sorts correctly only per scale,
             // which is why values are normalised to `decimal_places` on write.
             ScalarKind::Decimal { .. } => types("String", "Text", "TEXT", "Decimal"),
             ScalarKind::Boolean => types("bool", "Bool", "BOOLEAN", "Boolean"),
-            ScalarKind::String { max_length, .. } => types("String", "Text", &format!("VARCHAR({max_length})"), "String"),
+            ScalarKind::String { max_length, format } => {
+                let graphql = match format {
+                    TextFormat::Plain => "String",
+                    TextFormat::Email => "Email",
+                    TextFormat::Url => "URL",
+                    TextFormat::Slug => "Slug",
+                };
+                types("String", "Text", &format!("VARCHAR({max_length})"), graphql)
+            }
             ScalarKind::Text => types("String", "Text", "TEXT", "String"),
-            ScalarKind::Date => types("chrono::NaiveDate", "Date", "DATE", "NaiveDate"),
+            ScalarKind::Date => types("chrono::NaiveDate", "Date", "DATE", "Date"),
             ScalarKind::DateTime => types("chrono::DateTime<chrono::Utc>", "TimestamptzSqlite", "TIMESTAMPTZ", "DateTime"),
-            ScalarKind::Time => types("chrono::NaiveTime", "Time", "TIME", "NaiveTime"),
+            ScalarKind::Time => types("chrono::NaiveTime", "Time", "TIME", "Time"),
             ScalarKind::Uuid => types("String", "Text", "TEXT", "UUID"),
             ScalarKind::Json => types("String", "Text", "TEXT", "JSON"),
             ScalarKind::Enum { type_name, .. } => types("String", "Text", "TEXT", type_name),

@@ -34,7 +34,7 @@ pub struct AuthorWhere {
     pub email: Option<filter::StringFilter>,
     pub bio: Option<filter::StringFilter>,
     pub website: Option<filter::StringFilter>,
-    pub joined_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+    pub joined_at: Option<filter::Comparable<crate::runtime::scalars::DateTime>>,
     pub posts: Option<crate::graphql::post::PostListFilter>,
 }
 
@@ -135,7 +135,7 @@ pub struct AuthorAggregateBounds(AggregateRow, &'static str);
 /// Smallest or largest values of `Author`'s fields.
 #[Object]
 impl AuthorAggregateBounds {
-    async fn joined_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn joined_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime(&format!("{}.joined_at", self.1))?)
     }
 }
@@ -170,15 +170,15 @@ impl AuthorGroupKey {
         self.0.text("key.name")
     }
 
-    async fn email(&self) -> Option<String> {
-        self.0.text("key.email")
+    async fn email(&self) -> Option<crate::runtime::scalars::Email> {
+        self.0.text("key.email").map(crate::runtime::scalars::Email)
     }
 
-    async fn website(&self) -> Option<String> {
-        self.0.text("key.website")
+    async fn website(&self) -> Option<crate::runtime::scalars::Url> {
+        self.0.text("key.website").map(crate::runtime::scalars::Url)
     }
 
-    async fn joined_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn joined_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime("key.joined_at")?)
     }
 }
@@ -262,20 +262,20 @@ impl Author {
     }
 
     /// Contact address; unique per author.
-    async fn email(&self) -> &str {
-        &self.email
+    async fn email(&self) -> crate::runtime::scalars::Email {
+        crate::runtime::scalars::Email(self.email.clone())
     }
 
     async fn bio(&self) -> Option<&str> {
         self.bio.as_deref()
     }
 
-    async fn website(&self) -> Option<&str> {
-        self.website.as_deref()
+    async fn website(&self) -> Option<crate::runtime::scalars::Url> {
+        self.website.clone().map(crate::runtime::scalars::Url)
     }
 
-    async fn joined_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.joined_at
+    async fn joined_at(&self) -> crate::runtime::scalars::DateTime {
+        crate::runtime::scalars::DateTime(self.joined_at)
     }
 
     /// `Post` rows that point to this one.
@@ -361,11 +361,11 @@ pub struct CreateAuthorInput {
     /// Display name.
     pub name: String,
     /// Contact address; unique per author.
-    pub email: String,
+    pub email: crate::runtime::scalars::Email,
     pub bio: Option<String>,
-    pub website: Option<String>,
+    pub website: Option<crate::runtime::scalars::Url>,
     /// Optional: the default applies when omitted.
-    pub joined_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub joined_at: Option<crate::runtime::scalars::DateTime>,
     /// Writes to the related `Post` rows.
     pub posts: Option<crate::graphql::post::PostToMany>,
 }
@@ -376,13 +376,13 @@ pub struct UpdateAuthorInput {
     /// Absent: unchanged; null is rejected.
     pub name: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
-    pub email: MaybeUndefined<String>,
+    pub email: MaybeUndefined<crate::runtime::scalars::Email>,
     /// Absent: unchanged; null: cleared.
     pub bio: MaybeUndefined<String>,
     /// Absent: unchanged; null: cleared.
-    pub website: MaybeUndefined<String>,
+    pub website: MaybeUndefined<crate::runtime::scalars::Url>,
     /// Absent: unchanged; null is rejected.
-    pub joined_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
+    pub joined_at: MaybeUndefined<crate::runtime::scalars::DateTime>,
     /// Writes to the related `Post` rows.
     pub posts: Option<crate::graphql::post::PostToMany>,
 }
@@ -425,7 +425,7 @@ impl PlanCreate for CreateAuthorInput {
             let b = check::text(
                 p,
                 &check::path(at, "email"),
-                v,
+                v.0,
                 &check::Text {
                     max_length: Some(255),
                     format: check::TextFormat::Email,
@@ -449,7 +449,7 @@ impl PlanCreate for CreateAuthorInput {
                 let b = check::text(
                     p,
                     &check::path(at, "website"),
-                    v,
+                    v.0,
                     &check::Text {
                         max_length: Some(255),
                         format: check::TextFormat::Url,
@@ -464,7 +464,7 @@ impl PlanCreate for CreateAuthorInput {
 
         match self.joined_at {
             Some(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.values.put("joined_at", b, true);
             }
 
@@ -525,7 +525,7 @@ impl PlanUpdate for UpdateAuthorInput {
                 let b = check::text(
                     p,
                     &check::path(at, "email"),
-                    v,
+                    v.0,
                     &check::Text {
                         max_length: Some(255),
                         format: check::TextFormat::Email,
@@ -552,7 +552,7 @@ impl PlanUpdate for UpdateAuthorInput {
                 let b = check::text(
                     p,
                     &check::path(at, "website"),
-                    v,
+                    v.0,
                     &check::Text {
                         max_length: Some(255),
                         format: check::TextFormat::Url,
@@ -570,7 +570,7 @@ impl PlanUpdate for UpdateAuthorInput {
             }
 
             MaybeUndefined::Value(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.changes.put("joined_at", Change::To(b));
             }
         }

@@ -34,7 +34,7 @@ pub struct CommentWhere {
     pub post_id: Option<filter::Equatable<ID>>,
     pub author_name: Option<filter::StringFilter>,
     pub body: Option<filter::StringFilter>,
-    pub created_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+    pub created_at: Option<filter::Comparable<crate::runtime::scalars::DateTime>>,
 }
 
 /// One sort key of `Comment` rows: name exactly one field.
@@ -157,7 +157,7 @@ pub struct CommentAggregateBounds(AggregateRow, &'static str);
 /// Smallest or largest values of `Comment`'s fields.
 #[Object]
 impl CommentAggregateBounds {
-    async fn created_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn created_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime(&format!("{}.created_at", self.1))?)
     }
 }
@@ -196,7 +196,7 @@ impl CommentGroupKey {
         self.0.text("key.author_name")
     }
 
-    async fn created_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn created_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime("key.created_at")?)
     }
 }
@@ -296,8 +296,8 @@ impl Comment {
         &self.body
     }
 
-    async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.created_at
+    async fn created_at(&self) -> crate::runtime::scalars::DateTime {
+        crate::runtime::scalars::DateTime(self.created_at)
     }
 }
 
@@ -311,7 +311,7 @@ pub struct CreateCommentInput {
     pub author_name: String,
     pub body: String,
     /// Optional: the default applies when omitted.
-    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: Option<crate::runtime::scalars::DateTime>,
 }
 
 /// Input of `updateComment`: only the fields present are changed.
@@ -326,7 +326,7 @@ pub struct UpdateCommentInput {
     /// Absent: unchanged; null is rejected.
     pub body: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
-    pub created_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
+    pub created_at: MaybeUndefined<crate::runtime::scalars::DateTime>,
 }
 
 /// Writes to a to-many relation of `Comment` rows, applied in the order set, disconnect, delete, connect, create, update.
@@ -431,7 +431,7 @@ impl PlanCreate for CreateCommentInput {
 
         match self.created_at {
             Some(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.values.put("created_at", b, true);
             }
 
@@ -522,7 +522,7 @@ impl PlanUpdate for UpdateCommentInput {
             }
 
             MaybeUndefined::Value(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.changes.put("created_at", Change::To(b));
             }
         }

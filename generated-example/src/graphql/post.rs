@@ -77,7 +77,7 @@ pub struct PostWhere {
     pub slug: Option<filter::StringFilter>,
     pub body: Option<filter::StringFilter>,
     pub status: Option<filter::Equatable<PostStatus>>,
-    pub published_at: Option<filter::Comparable<chrono::DateTime<chrono::Utc>>>,
+    pub published_at: Option<filter::Comparable<crate::runtime::scalars::DateTime>>,
     pub view_count: Option<filter::Comparable<i64>>,
     pub tags: Option<crate::graphql::tag::TagListFilter>,
     pub comments: Option<crate::graphql::comment::CommentListFilter>,
@@ -267,7 +267,7 @@ pub struct PostAggregateBounds(AggregateRow, &'static str);
 /// Smallest or largest values of `Post`'s fields.
 #[Object]
 impl PostAggregateBounds {
-    async fn published_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn published_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime(&format!("{}.published_at", self.1))?)
     }
 
@@ -320,15 +320,15 @@ impl PostGroupKey {
         self.0.text("key.title")
     }
 
-    async fn slug(&self) -> Option<String> {
-        self.0.text("key.slug")
+    async fn slug(&self) -> Option<crate::runtime::scalars::Slug> {
+        self.0.text("key.slug").map(crate::runtime::scalars::Slug)
     }
 
     async fn status(&self) -> Result<Option<PostStatus>> {
         Ok(self.0.text("key.status").as_deref().map(PostStatus::from_db).transpose()?)
     }
 
-    async fn published_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn published_at(&self) -> Result<Option<crate::runtime::scalars::DateTime>> {
         Ok(self.0.datetime("key.published_at")?)
     }
 
@@ -428,8 +428,8 @@ impl Post {
         &self.title
     }
 
-    async fn slug(&self) -> &str {
-        &self.slug
+    async fn slug(&self) -> crate::runtime::scalars::Slug {
+        crate::runtime::scalars::Slug(self.slug.clone())
     }
 
     async fn body(&self) -> &str {
@@ -440,8 +440,8 @@ impl Post {
         Ok(PostStatus::from_db(&self.status)?)
     }
 
-    async fn published_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.published_at
+    async fn published_at(&self) -> Option<crate::runtime::scalars::DateTime> {
+        self.published_at.map(crate::runtime::scalars::DateTime)
     }
 
     #[graphql(deprecation = "Use the analytics API.")]
@@ -617,11 +617,11 @@ pub struct CreatePostInput {
     /// Creates the `Author` this row points at, in the same transaction (instead of `authorId`).
     pub author: Option<Box<crate::graphql::author::CreateAuthorInput>>,
     pub title: String,
-    pub slug: String,
+    pub slug: crate::runtime::scalars::Slug,
     pub body: String,
     /// Optional: the default applies when omitted.
     pub status: Option<PostStatus>,
-    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub published_at: Option<crate::runtime::scalars::DateTime>,
     /// Optional: the default applies when omitted.
     pub view_count: Option<i32>,
     /// Writes to the related `Tag` rows.
@@ -640,13 +640,13 @@ pub struct UpdatePostInput {
     /// Absent: unchanged; null is rejected.
     pub title: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
-    pub slug: MaybeUndefined<String>,
+    pub slug: MaybeUndefined<crate::runtime::scalars::Slug>,
     /// Absent: unchanged; null is rejected.
     pub body: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
     pub status: MaybeUndefined<PostStatus>,
     /// Absent: unchanged; null: cleared.
-    pub published_at: MaybeUndefined<chrono::DateTime<chrono::Utc>>,
+    pub published_at: MaybeUndefined<crate::runtime::scalars::DateTime>,
     /// Absent: unchanged; null is rejected. `{set: v}` stores a value, `{increment: n}` adds to the stored one.
     pub view_count: MaybeUndefined<crate::runtime::write::IntUpdate>,
     /// Writes to the related `Tag` rows.
@@ -757,7 +757,7 @@ impl PlanCreate for CreatePostInput {
             let b = check::text(
                 p,
                 &check::path(at, "slug"),
-                v,
+                v.0,
                 &check::Text {
                     max_length: Some(200),
                     format: check::TextFormat::Slug,
@@ -780,7 +780,7 @@ impl PlanCreate for CreatePostInput {
 
         match self.published_at {
             Some(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.values.put("published_at", b, true);
             }
 
@@ -893,7 +893,7 @@ impl PlanUpdate for UpdatePostInput {
                 let b = check::text(
                     p,
                     &check::path(at, "slug"),
-                    v,
+                    v.0,
                     &check::Text {
                         max_length: Some(200),
                         format: check::TextFormat::Slug,
@@ -935,7 +935,7 @@ impl PlanUpdate for UpdatePostInput {
             }
 
             MaybeUndefined::Value(v) => {
-                let b = Bind::DateTime(v);
+                let b = Bind::DateTime(v.0);
                 plan.changes.put("published_at", Change::To(b));
             }
         }

@@ -10,6 +10,7 @@
 
 use std::cell::Cell;
 use async_graphql::{InputObject, ID};
+use crate::runtime::scalars;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::sql::{decimal_value, ident, Bind, Sql};
 
@@ -331,21 +332,27 @@ impl ToBind for rust_decimal::Decimal {
     }
 }
 
-impl ToBind for chrono::DateTime<chrono::Utc> {
+impl ToBind for scalars::DateTime {
     fn to_bind(&self) -> Bind {
-        Bind::DateTime(*self)
+        Bind::DateTime(self.0)
     }
 }
 
-impl ToBind for chrono::NaiveDate {
+impl ToBind for scalars::Date {
     fn to_bind(&self) -> Bind {
-        Bind::Date(*self)
+        Bind::Date(self.0)
     }
 }
 
-impl ToBind for chrono::NaiveTime {
+impl ToBind for scalars::Time {
     fn to_bind(&self) -> Bind {
-        Bind::Time(*self)
+        Bind::Time(self.0)
+    }
+}
+
+impl ToBind for scalars::BigInt {
+    fn to_bind(&self) -> Bind {
+        Bind::Int(self.0)
     }
 }
 
@@ -447,17 +454,16 @@ fn binds<T: ToBind>(values: Option<&Vec<T>>) -> Option<Vec<Bind>> {
     values.map(|vs| vs.iter().map(ToBind::to_bind).collect())
 }
 
-/// The date-time type of the API (generic parameters of `concrete` must be paths).
-pub type UtcDateTime = chrono::DateTime<chrono::Utc>;
 /// Conditions on an ordered value: every operator given must hold.
 #[derive(Debug, InputObject)]
 #[graphql(
     concrete(name = "IntFilter", params(i64)),
+    concrete(name = "BigIntFilter", params(scalars::BigInt)),
     concrete(name = "FloatFilter", params(f64)),
     concrete(name = "DecimalFilter", params(rust_decimal::Decimal)),
-    concrete(name = "DateTimeFilter", params(UtcDateTime)),
-    concrete(name = "DateFilter", params(chrono::NaiveDate)),
-    concrete(name = "TimeFilter", params(chrono::NaiveTime))
+    concrete(name = "DateTimeFilter", params(scalars::DateTime)),
+    concrete(name = "DateFilter", params(scalars::Date)),
+    concrete(name = "TimeFilter", params(scalars::Time))
 )]
 pub struct Comparable<T: async_graphql::InputType> {
     /// Equal to.

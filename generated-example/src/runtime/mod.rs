@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod order;
 pub mod paging;
 pub mod read;
+pub mod scalars;
 pub mod select;
 pub mod server;
 pub mod sql;

@@ -9,6 +9,7 @@ use async_graphql::{SimpleObject, ID};
 use crate::runtime::batch::{ByKey, Related, RelatedCount, RelatedQuery};
 use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::scalars;
 use crate::runtime::filter::negate;
 use crate::runtime::select::{Fetched, Key, Link, Row, Select};
 use crate::runtime::sql::{decimal_value, ident, JsonRow, Sql};
@@ -505,26 +506,31 @@ impl AggregateRow {
         }
     }
 
-    pub fn datetime(
-        &self,
-        key: &str,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-        self.text(key).map(|s| crate::runtime::convert::stored_datetime(&s)).transpose()
+    pub fn big_int(&self, key: &str) -> Option<scalars::BigInt> {
+        self.get(key).and_then(serde_json::Value::as_i64).map(scalars::BigInt)
     }
 
-    pub fn date(&self, key: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    pub fn datetime(&self, key: &str) -> Result<Option<scalars::DateTime>, ApiError> {
+        self.text(key)
+            .map(|s| crate::runtime::convert::stored_datetime(&s).map(scalars::DateTime))
+            .transpose()
+    }
+
+    pub fn date(&self, key: &str) -> Result<Option<scalars::Date>, ApiError> {
         self.text(key)
             .map(|s| {
                 chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map(scalars::Date)
                     .map_err(|e| ApiError::internal(format!("stored date {s:?}: {e}")))
             })
             .transpose()
     }
 
-    pub fn time(&self, key: &str) -> Result<Option<chrono::NaiveTime>, ApiError> {
+    pub fn time(&self, key: &str) -> Result<Option<scalars::Time>, ApiError> {
         self.text(key)
             .map(|s| {
                 chrono::NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                    .map(scalars::Time)
                     .map_err(|e| ApiError::internal(format!("stored time {s:?}: {e}")))
             })
             .transpose()

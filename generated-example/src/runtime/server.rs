@@ -119,6 +119,7 @@ async fn graphql(
     };
 
     METRICS.request(started.elapsed(), response.is_err());
+    coded_input_errors(&mut response);
     if state.report_statements {
         response
             .extensions
@@ -129,6 +130,43 @@ async fn graphql(
     }
 
     GraphQLResponse::from(response).into_response()
+}
+
+/// A value GraphQL itself could not coerce (a bad `Date`, an `Email` without `@`, a string for an
+/// `Int`) is refused before any resolver runs, without a code; give it `VALIDATION_FAILED` too,
+/// so clients handle every rejected input alike.
+fn coded_input_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let argument = error
+            .message
+            .strip_prefix("Invalid value for argument \"")
+            .and_then(|rest| rest.split_once('"'))
+            .map(|(path, _)| path.to_string());
+        let coercion = argument.is_some()
+            || error.message.starts_with("Failed to parse");
+        if !coercion {
+            continue;
+        }
+
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_some() {
+            continue;
+        }
+
+        extensions.set("code", "VALIDATION_FAILED");
+        if let Some(field) = argument {
+            let problem = async_graphql::Value::from_json(
+                serde_json::json!(
+                    { "field" : field, "code" : "INVALID_VALUE", "message" : error
+                    .message }
+                ),
+            );
+            extensions.set("field", field);
+            if let Ok(problem) = problem {
+                extensions.set("errors", async_graphql::Value::List(vec![problem]));
+            }
+        }
+    }
 }
 
 /// Returns once a round of polling the request added no batched load: every sibling resolver

@@ -810,6 +810,15 @@ pub struct IntUpdate {
     pub increment: Option<i64>,
 }
 
+/// `{set: v}` or `{increment: n}` for a 64-bit integer field.
+#[derive(Debug, Clone, Copy, async_graphql::InputObject)]
+pub struct BigIntUpdate {
+    /// Stores this value.
+    pub set: Option<crate::runtime::scalars::BigInt>,
+    /// Adds this (possibly negative) amount to the stored value, atomically.
+    pub increment: Option<crate::runtime::scalars::BigInt>,
+}
+
 /// `{set: v}` or `{increment: n}` for a float field.
 #[derive(Debug, Clone, Copy, async_graphql::InputObject)]
 pub struct FloatUpdate {
