@@ -160,6 +160,28 @@ fn scenarios() -> Vec<Scenario> {
             query: "{ postsGroupBy(by: [STATUS]) { key { status } aggregate { count sum { viewCount } avg { viewCount } max { publishedAt } } } }",
             variables: no_variables,
         },
+        // Writes come last: they change the data the reads above measure.
+        Scenario {
+            name: "(w1) create one comment (checked, FK verified)",
+            query: "mutation($p: ID!, $b: String!) { createComment(input: {postId: $p, authorName: \"bench\", body: $b}) { id createdAt } }",
+            variables: |n, posts| json!({"p": (n * 7919 % posts + 1).to_string(), "b": format!("comment number {n}")}),
+        },
+        Scenario {
+            name: "(w2) atomic increment of one hot row",
+            query: "mutation { updatePost(id: \"1\", input: {viewCount: {increment: 1}}) { viewCount } }",
+            variables: no_variables,
+        },
+        Scenario {
+            name: "(w3) nested create: author + 3 posts + 6 comments + 3 tag links",
+            query: "mutation($input: CreateAuthorInput!) { createAuthor(input: $input) { id posts { id comments { id } } } }",
+            variables: |n, _| {
+                let post = |i: u64| {
+                    json!({"title": format!("Bench {n}.{i}"), "slug": format!("bench-{n}-{i}"), "body": "text", "tags": {"connect": [((n + i) % 50 + 1).to_string()]},
+                           "comments": {"create": [{"authorName": "a", "body": "first"}, {"authorName": "b", "body": "second"}]}})
+                };
+                json!({"input": {"name": format!("Bench {n}"), "email": format!("bench{n}@example.com"), "posts": {"create": [post(1), post(2), post(3)]}}})
+            },
+        },
     ]
 }
 
