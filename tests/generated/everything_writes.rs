@@ -225,3 +225,44 @@ fn random_invalid_values_are_refused() {
     }
     assert_eq!(s.data(count, &json!({}))["accountsAggregate"]["count"], 0);
 }
+
+/// Nested writes over uuid keys, a reverse one-to-one, a through model and self-relations.
+#[test]
+fn nested_writes_across_key_kinds_and_join_models() {
+    let s = Server::start();
+    let created = s.data(
+        "mutation { createAccount(input: {handle: \"ada\", email: \"ada@x.io\", profile: {headline: \"Hi\"}, groups: {create: [{name: \"g1\", parent: {name: \"root\"}}]}, notes: {create: [{body: \"first\"}]}}) { id profile { headline } groups { name parent { name } } notes { body } } }",
+        &json!({}),
+    )["createAccount"]
+        .clone();
+    assert_eq!(created["profile"]["headline"], "Hi");
+    assert_eq!(created["groups"], json!([{"name": "g1", "parent": {"name": "root"}}]));
+    assert_eq!(created["notes"], json!([{"body": "first"}]));
+    // The through model's other fields took their defaults.
+    let members = s.data("{ memberships { role joinedAt account { handle } group { name } } }", &json!({}))["memberships"].clone();
+    assert_eq!(members[0]["role"], "MEMBER", "{members}");
+    assert!(members[0]["joinedAt"].as_str().unwrap().ends_with('Z'), "{members}");
+
+    // Self-referential many-to-many, connected by id, then replaced with `set`.
+    let id = created["id"].clone();
+    let notes = s.data(
+        "mutation($a: ID!) { x: createNote(input: {authorId: $a, body: \"x\"}) { id } y: createNote(input: {authorId: $a, body: \"y\"}) { id } }",
+        &json!({"a": id}),
+    );
+    let (x, y) = (notes["x"]["id"].clone(), notes["y"]["id"].clone());
+    let upd = "mutation($id: ID!, $input: UpdateNoteInput!) { updateNote(id: $id, input: $input) { related { body } relatedTo { body } } }";
+    let linked = s.data(upd, &json!({"id": x, "input": {"related": {"connect": [y]}}}))["updateNote"].clone();
+    assert_eq!(linked["related"], json!([{"body": "y"}]));
+    let other = s.data(upd, &json!({"id": y, "input": {}}))["updateNote"].clone();
+    assert_eq!(other["relatedTo"], json!([{"body": "x"}]));
+    let cleared = s.data(upd, &json!({"id": x, "input": {"related": {"set": []}}}))["updateNote"].clone();
+    assert_eq!(cleared["related"], json!([]));
+
+    // A second profile for the same account breaks the one-to-one: UNIQUE_VIOLATION on its path.
+    let twice = s.gql("mutation($id: ID!) { updateAccount(id: $id, input: {profile: {headline: \"again\"}}) { id } }", &json!({"id": id}));
+    assert_eq!(twice["errors"][0]["extensions"]["code"], "UNIQUE_VIOLATION", "{twice}");
+    assert_eq!(twice["errors"][0]["extensions"]["field"], "input.profile.accountId", "{twice}");
+    // `protect`: an account with notes cannot be deleted.
+    let protected = s.gql("mutation($id: ID!) { deleteAccount(id: $id) { id } }", &json!({"id": id}));
+    assert_eq!(protected["errors"][0]["extensions"]["code"], "CONFLICT", "{protected}");
+}

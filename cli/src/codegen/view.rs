@@ -361,7 +361,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
     // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
     imports.push(
-        match (to_one || to_many, to_many || write.nested) {
+        match (to_one || to_many, to_many || write.nested || write.links) {
             (true, true) => "crate::runtime::select::{Key, Link, Select}",
             (false, true) => "crate::runtime::select::{Link, Select}",
             (true, false) => "crate::runtime::select::{Key, Select}",

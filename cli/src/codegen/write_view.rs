@@ -33,6 +33,8 @@ pub struct WriteView {
     pub resolvers: Vec<Resolver>,
     /// Whether other models write to this one through a to-many relation (`<Model>ToMany`).
     pub nested: bool,
+    /// Whether the plans name a relation `Link`.
+    pub links: bool,
     /// SDL of `<Model>BulkResult`.
     #[serde(skip)]
     pub bulk_result: Vec<SdlField>,
@@ -376,6 +378,29 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
             ));
         }
     }
+    // A reverse one-to-one (`Account.profile`) takes a nested create of the row that points here.
+    for r in &m.reverse {
+        let ReverseKind::OneToOne { column } = &r.kind else { continue };
+        let t = model(ir, &r.source_model);
+        let ty = format!("Option<Box<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
+        let gql_ty = format!("Create{}Input", t.name);
+        let desc = format!("Creates the `{}` that points to this row, in the same transaction.", t.name);
+        create_fields.push(input_field(&r.name, &ty, &r.graphql_name, &gql_ty, Some(&desc)));
+        update_fields.push(input_field(&r.name, &ty, &r.graphql_name, &gql_ty, Some(&desc)));
+        for list in [&mut create, &mut update] {
+            list.push(format!(
+                "if let Some(input) = self.{field} {{
+let here = check::path(at, {api});
+let mut nested = write::ToMany::new(here.clone(), Link::Column({col}), false);
+nested.create.push(input.plan(&here, p, Some({col})));
+plan.children.push(Box::new(nested));
+}}",
+                field = r.name,
+                api = lit(&r.graphql_name),
+                col = lit(column),
+            ));
+        }
+    }
 
     let unique_keys = unique_keys(m);
     let upsertable = unique_keys.iter().any(|k| k != &vec![m.pk_field().column.clone()]);
@@ -385,6 +410,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
         input_def(format!("Update{name}Input"), format!("Input of `update{name}`: only the fields present are changed."), update_fields),
     ];
     let nested = ir.models.iter().any(|o| nests(ir, o).iter().any(|n| n.target.name == m.name));
+    let links = nested || m.reverse.iter().any(|r| matches!(r.kind, ReverseKind::OneToOne { .. }));
     if nested {
         inputs.extend([
             input_def(
@@ -479,6 +505,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
         field_enum,
         resolvers,
         nested,
+        links,
         bulk_result: vec![
             SdlField {
                 name: "count".into(),
