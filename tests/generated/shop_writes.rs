@@ -136,3 +136,31 @@ fn model_checks_and_constraints() {
     s.data("mutation($id: ID!) { deleteOrder(id: $id) { id } }", &json!({"id": order["id"]}));
     assert_eq!(s.data(del_customer, &json!({"id": customer}))["deleteCustomer"]["fullName"], "Ann");
 }
+
+/// Decimal increments are exact and held to the field's digits and bounds.
+#[test]
+fn decimal_increments_are_exact() {
+    let s = Server::start();
+    let none = json!({});
+    let cat = s.data("mutation { createCategory(input: {name: \"C\", slug: \"c\"}) { id } }", &none)["createCategory"]["id"].clone();
+    let p = s.data("mutation($c: ID!) { createProduct(input: {sku: \"S\", name: \"N\", price: \"0.10\", categoryId: $c}) { id } }", &json!({"c": cat}))["createProduct"]["id"].clone();
+    let inc = "mutation($id: ID!, $by: Decimal!) { updateProduct(id: $id, input: {price: {increment: $by}}) { price } }";
+    // 0.10 + 0.20 is exactly 0.30 (never 0.30000000000000004), concurrently too.
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..5 {
+                    s.data(inc, &json!({"id": p, "by": "0.20"}));
+                }
+            });
+        }
+    });
+    let price = s.data("query($id: ID!) { product(id: $id) { price } }", &json!({"id": p}))["product"]["price"].clone();
+    assert_eq!(price, "4.10");
+    let places = s.error(inc, &json!({"id": p, "by": "0.001"}));
+    assert_eq!(code_and_field(&places), pair("VALIDATION_FAILED", "input.price"));
+    let below = s.error(inc, &json!({"id": p, "by": "-5"}));
+    assert_eq!(below["extensions"]["errors"][0]["code"], "MIN_VALUE", "{below}");
+    let bulk = s.data("mutation { updateProducts(where: {}, set: {price: {increment: \"1.5\"}}) { count rows { price } } }", &none)["updateProducts"].clone();
+    assert_eq!(bulk["rows"][0]["price"], "5.60");
+}

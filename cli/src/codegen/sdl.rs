@@ -49,9 +49,13 @@ pub fn print(view: &CrateView) -> String {
             used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
             types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
         }
-        for (name, ty, what) in
-            [("IntUpdate", "Int", "an integer"), ("BigIntUpdate", "BigInt", "a 64-bit integer"), ("FloatUpdate", "Float", "a float")]
-        {
+        const UPDATES: [(&str, &str, &str); 4] = [
+            ("IntUpdate", "Int", "an integer"),
+            ("BigIntUpdate", "BigInt", "a 64-bit integer"),
+            ("FloatUpdate", "Float", "a float"),
+            ("DecimalUpdate", "Decimal", "a decimal"),
+        ];
+        for (name, ty, what) in UPDATES {
             let used = m.write.inputs.iter().any(|t| t.fields.iter().any(|f| f.sdl.ty == name));
             if used {
                 used_scalars.push(ty.to_string());

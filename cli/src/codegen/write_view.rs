@@ -186,6 +186,7 @@ fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
         ScalarKind::Integer => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
         ScalarKind::BigInteger => Some(("crate::runtime::write::BigIntUpdate", "BigIntUpdate")),
         ScalarKind::Float => Some(("crate::runtime::write::FloatUpdate", "FloatUpdate")),
+        ScalarKind::Decimal { .. } => Some(("crate::runtime::write::DecimalUpdate", "DecimalUpdate")),
         _ => None,
     }
 }
@@ -294,12 +295,16 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                         // The shared `IntUpdate` carries 64-bit values; 32-bit columns are bounded by the check.
                         let set_bind = bind.replace("i64::from(v)", "v");
                         let inc = match s {
-                            ScalarKind::Float => "Bind::Float(d)",
-                            ScalarKind::BigInteger => "Bind::Int(d.0)",
-                            _ => "Bind::Int(d)",
+                            ScalarKind::Float => "Change::Add(Bind::Float(d))".to_string(),
+                            ScalarKind::BigInteger => "Change::Add(Bind::Int(d.0))".to_string(),
+                            ScalarKind::Decimal { max_digits, decimal_places } => format!(
+                                "Change::AddExact {{ by: d, digits: check::Digits {{ max_digits: {max_digits}, places: {decimal_places}, range: {} }}, field: {api} }}",
+                                range(&f.rules, decimal_lit)
+                            ),
+                            _ => "Change::Add(Bind::Int(d))".to_string(),
                         };
                         update.push(format!(
-                            "match self.{field} {{\nMaybeUndefined::Undefined => {{}}\nMaybeUndefined::Null => {null},\nMaybeUndefined::Value(u) => match (u.set, u.increment) {{\n(Some(v), None) => {{ let b = {set_bind}; plan.changes.put(\"{col}\", Change::To(b)); }}\n(None, Some(d)) => plan.changes.put(\"{col}\", Change::Add({inc})),\n_ => p.add(&check::path(at, {api}), \"ONE_OF\", format!(\"`{{}}` takes exactly one of `set` and `increment`\", {api})),\n}},\n}}"
+                            "match self.{field} {{\nMaybeUndefined::Undefined => {{}}\nMaybeUndefined::Null => {null},\nMaybeUndefined::Value(u) => match (u.set, u.increment) {{\n(Some(v), None) => {{ let b = {set_bind}; plan.changes.put(\"{col}\", Change::To(b)); }}\n(None, Some(d)) => plan.changes.put(\"{col}\", {inc}),\n_ => p.add(&check::path(at, {api}), \"ONE_OF\", format!(\"`{{}}` takes exactly one of `set` and `increment`\", {api})),\n}},\n}}"
                         ));
                     }
                     None => {

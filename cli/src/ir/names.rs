@@ -80,6 +80,7 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "IntUpdate",
     "BigIntUpdate",
     "FloatUpdate",
+    "DecimalUpdate",
     "BigIntFilter",
     "BigInt",
     "Date",

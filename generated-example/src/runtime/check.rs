@@ -188,7 +188,7 @@ pub fn is_slug(s: &str) -> bool {
 }
 
 /// Inclusive bounds of a number.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Range<T> {
     pub min: Option<T>,
     pub max: Option<T>,
@@ -228,7 +228,7 @@ pub fn float(p: &mut Problems, field: &str, value: f64, rules: &Range<f64>) -> B
 }
 
 /// Rules of a decimal field: its column's digits, and optional bounds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Digits {
     pub max_digits: u32,
     pub places: u32,

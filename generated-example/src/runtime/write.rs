@@ -172,6 +172,9 @@ pub enum Change {
     To(Bind),
     /// `column = column + value`, computed by the database: concurrent increments never lose one.
     Add(Bind),
+    /// An exact decimal increment: read, added and checked in Rust inside the write transaction
+    /// (which holds SQLite's write lock, so no other writer can interleave).
+    AddExact { by: rust_decimal::Decimal, digits: check::Digits, field: &'static str },
 }
 
 /// Column changes of an update.
@@ -185,6 +188,53 @@ impl Changes {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    fn has_exact(&self) -> bool {
+        self.0.iter().any(|(_, c)| matches!(c, Change::AddExact { .. }))
+    }
+
+    /// Turns exact increments into plain assignments for the row with this key.
+    fn resolve_exact(
+        &self,
+        conn: &mut Conn,
+        table: &str,
+        key_column: &str,
+        key: &Key,
+        at: &str,
+    ) -> Result<Changes, ApiError> {
+        let mut out = Changes::default();
+        let mut p = Problems::default();
+        for (column, change) in &self.0 {
+            let Change::AddExact { by, digits, field } = change else {
+                out.0.push((column, change.clone()));
+                continue;
+            };
+
+            let mut sql = Sql::raw(
+                format!(
+                    "SELECT {} AS gqlauto_value FROM {} WHERE {} = ", ident(column),
+                    ident(table), ident(key_column)
+                ),
+            );
+            sql.bind(key.bind());
+            let Some(current) = sql.load::<TextValue>(conn)?.into_iter().next() else {
+                continue
+            };
+
+            let Some(text) = current.gqlauto_value else { continue };
+            let value: rust_decimal::Decimal = text
+                .parse()
+                .map_err(|e| ApiError::internal(
+                    format!("stored decimal {text:?}: {e}"),
+                ))?;
+            let sum = value.checked_add(*by).unwrap_or(rust_decimal::Decimal::MAX);
+            let bind = check::decimal(&mut p, &check::path(at, field), sum, digits);
+            out.0.push((column, Change::To(bind)));
+        }
+
+        p.finish()?;
+        Ok(out)
     }
 
     fn get(&self, column: &str) -> Option<&Bind> {
@@ -372,6 +422,10 @@ impl<R: Writable> Update<R> {
     pub fn apply(mut self, conn: &mut Conn, key: &Key) -> Result<Option<R>, ApiError> {
         let at = std::mem::take(&mut self.at);
         self.prepare(conn, &at)?;
+        if self.changes.has_exact() {
+            self.changes = self.changes.resolve_exact(conn, R::TABLE, R::KEY, key, &at)?;
+        }
+
         let mut cond = Sql::raw(format!("{} = ", ident(R::KEY)));
         cond.bind(key.bind());
         let row = if self.changes.is_empty() {
@@ -407,9 +461,28 @@ impl<R: Writable> Update<R> {
             return Ok(sql.load::<R>(conn)?);
         }
 
-        update_sql(R::TABLE, &self.changes, &cond)
-            .load::<R>(conn)
-            .map_err(|e| ApiError::from(e).at(&at))
+        if !self.changes.has_exact() {
+            return update_sql(R::TABLE, &self.changes, &cond)
+                .load::<R>(conn)
+                .map_err(|e| ApiError::from(e).at(&at));
+        }
+
+        let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
+        sql.append(&cond);
+        let mut rows = Vec::new();
+        for row in sql.load::<R>(conn)? {
+            let key = row.key();
+            let changes = self.changes.resolve_exact(conn, R::TABLE, R::KEY, &key, &at)?;
+            let mut one = Sql::raw(format!("{} = ", ident(R::KEY)));
+            one.bind(key.bind());
+            rows.extend(
+                update_sql(R::TABLE, &changes, &one)
+                    .load::<R>(conn)
+                    .map_err(|e| ApiError::from(e).at(&at))?,
+            );
+        }
+
+        Ok(rows)
     }
 }
 
@@ -819,6 +892,15 @@ pub struct BigIntUpdate {
     pub increment: Option<crate::runtime::scalars::BigInt>,
 }
 
+/// `{set: v}` or `{increment: n}` for a decimal field.
+#[derive(Debug, Clone, Copy, async_graphql::InputObject)]
+pub struct DecimalUpdate {
+    /// Stores this value.
+    pub set: Option<rust_decimal::Decimal>,
+    /// Adds this (possibly negative) amount to the stored value, atomically.
+    pub increment: Option<rust_decimal::Decimal>,
+}
+
 /// `{set: v}` or `{increment: n}` for a float field.
 #[derive(Debug, Clone, Copy, async_graphql::InputObject)]
 pub struct FloatUpdate {
@@ -903,6 +985,13 @@ fn not_linked<R: Writable>(at: &str, key: &Key) -> ApiError {
             format!("`{}` `{}` is not linked to this row", R::MODEL, key.to_text()),
         )
         .on_field(at)
+}
+
+/// A row of `SELECT <column> AS gqlauto_value`.
+#[derive(diesel::QueryableByName)]
+struct TextValue {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    gqlauto_value: Option<String>,
 }
 
 /// A row of `SELECT 1 AS gqlauto_one`.
@@ -1017,6 +1106,7 @@ fn update_sql(table: &str, changes: &Changes, cond: &Sql) -> Sql {
         match change {
             Change::To(b) => sql.push(&format!("{c} = ")).bind(b.clone()),
             Change::Add(b) => sql.push(&format!("{c} = {c} + ")).bind(b.clone()),
+            Change::AddExact { .. } => sql.push(&format!("{c} = {c}")),
         };
     }
 
