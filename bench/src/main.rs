@@ -210,7 +210,8 @@ fn post(agent: &ureq::Agent, base: &str, query: &str, variables: &Value) -> Valu
 
 /// Drives `query` with `clients` concurrent clients for `seconds` after a short warm-up.
 fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts: u64, o: &Options) -> Figures {
-    let counter = Arc::new(AtomicU64::new(0));
+    // Request numbers start past the one `statements` probes with, so writes never repeat it.
+    let counter = Arc::new(AtomicU64::new(1_000));
     let warmup = Instant::now() + Duration::from_secs(2);
     let deadline = warmup + Duration::from_secs(o.seconds);
     let workers: Vec<_> = (0..o.clients)

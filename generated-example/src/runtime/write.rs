@@ -296,16 +296,22 @@ impl<R: Writable> Create<R> {
         fixed: Option<(&'static str, Bind)>,
     ) -> Result<R, ApiError> {
         let at = std::mem::take(&mut self.at);
+        let mut known: Vec<&'static str> = Vec::new();
         for (column, parent) in std::mem::take(&mut self.parents) {
             let key = parent.insert_key(conn)?;
             self.values.put(column, key.bind(), true);
+            known.push(column);
         }
 
         if let Some((column, value)) = fixed {
             self.values.put(column, value, true);
+            known.push(column);
         }
 
-        check_references::<R>(conn, |c| self.values.get(c)).map_err(|e| e.at(&at))?;
+        check_references::<
+            R,
+        >(conn, |c| if known.contains(&c) { None } else { self.values.get(c) })
+            .map_err(|e| e.at(&at))?;
         let row = one::<R>(conn, &insert_sql(R::TABLE, &self.values, None))
             .map_err(|e| e.at(&at))?;
         let key = row.key();
@@ -1016,7 +1022,7 @@ fn exists<R: Row>(conn: &mut Conn, key: &Key) -> Result<bool, ApiError> {
 /// SQLite's own foreign-key error does not say which column failed, so writes check first.
 fn check_references<'a, R: Writable>(
     conn: &mut Conn,
-    value: impl Fn(&str) -> Option<&'a Bind>,
+    value: impl Fn(&'static str) -> Option<&'a Bind>,
 ) -> Result<(), ApiError> {
     for r in R::REFERENCES {
         let Some(bind) = value(r.column) else { continue };
