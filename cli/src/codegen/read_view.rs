@@ -80,7 +80,8 @@ pub struct ReadView {
     pub filter_types: Vec<String>,
 }
 
-fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
+/// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
+pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
     let rename =
         if to_camel(name.trim_start_matches("r#")) != gql_name { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
     InputField {
@@ -97,7 +98,7 @@ fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option
     }
 }
 
-fn input(name: String, description: String, fields: Vec<InputField>) -> InputDef {
+pub(super) fn input(name: String, description: String, fields: Vec<InputField>) -> InputDef {
     InputDef { doc: doc(Some(&description)), name, description, fields }
 }
 

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::read_view::{InputDef, InputField, PlainEnum};
+use super::read_view::{field as input_field, input as input_def, InputDef, PlainEnum};
 use super::view::{api_scalar, doc, gql, model, resolver, rust_field, Resolver, SdlField};
-use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// Everything the model's modules need for writes.
@@ -38,27 +38,6 @@ pub struct WriteView {
     /// SDL of `<Model>BulkResult`.
     #[serde(skip)]
     pub bulk_result: Vec<SdlField>,
-}
-
-fn input_field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
-    let rename =
-        if to_camel(name.trim_start_matches("r#")) != gql_name { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
-    InputField {
-        name: name.to_string(),
-        ty: ty.to_string(),
-        attrs: format!("{}{rename}", doc(description)),
-        sdl: SdlField {
-            name: gql_name.to_string(),
-            args: Vec::new(),
-            ty: gql_ty.to_string(),
-            description: description.map(str::to_string),
-            deprecation: None,
-        },
-    }
-}
-
-fn input_def(name: String, description: String, fields: Vec<InputField>) -> InputDef {
-    InputDef { doc: doc(Some(&description)), name, description, fields }
 }
 
 /// A Rust string literal.
@@ -501,7 +480,8 @@ plan.children.push(Box::new(nested));
         rules,
         model_imports,
         inputs,
-        fixed_param: if create_plan.contains("fixed") { "fixed" } else { "_fixed" }.into(),
+        // The parent fills a foreign key; models without one ignore it.
+        fixed_param: if m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. })) { "fixed" } else { "_fixed" }.into(),
         imports,
         create_plan,
         update_plan,
