@@ -537,10 +537,9 @@ fn field_enum(m: &Model) -> PlainEnum {
 
 fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
     let n = &m.name;
-    let plural = to_pascal(&m.plural_snake);
-    let cx = "let cx = Ctx::of(ctx)?;\nlet mut p = Problems::default();\n";
+    // The bodies are one call each into `runtime::write`, which plans, checks and runs them.
+    let call = |body: &str| format!("let cx = Ctx::of(ctx)?;\n{body}");
     let arg = |name: &str, ty: String| (name.to_string(), ty);
-    let key = "let key = convert::key::<store::".to_string() + n + ">(\"id\", &id)?;\n";
     let mut out = vec![
         resolver(
             &format!("create_{}", m.snake),
@@ -551,7 +550,7 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             vec![arg("input", format!("Create{n}Input!"))],
             format!("Result<{n}>"),
             format!("{n}!"),
-            format!("{cx}let plan = input.plan(\"input\", &mut p, None);\np.finish()?;\nOk(cx.transaction(move |conn| plan.insert(conn, None)).await?)"),
+            call("Ok(write::create_one(&cx, input).await?)"),
         ),
         resolver(
             &format!("create_{}", m.plural_snake),
@@ -562,22 +561,20 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             vec![arg("inputs", format!("[Create{n}Input!]!"))],
             format!("Result<Vec<{n}>>"),
             format!("[{n}!]!"),
-            format!(
-                "{cx}write::batch_size(inputs.len(), \"inputs\")?;\nlet plans: Vec<_> = inputs.into_iter().enumerate().map(|(i, input)| input.plan(&check::item(\"inputs\", i), &mut p, None)).collect();\np.finish()?;\nOk(cx.transaction(move |conn| plans.into_iter().map(|plan| plan.insert(conn, None)).collect()).await?)"
-            ),
+            call("Ok(write::create_many(&cx, inputs).await?)"),
         ),
         resolver(
             &format!("update_{}", m.snake),
-            Some("Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.".into()),
+            Some(
+                "Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.".into(),
+            ),
             None,
             false,
             format!(", ctx: &Context<'_>, id: ID, input: Update{n}Input"),
             vec![arg("id", "ID!".into()), arg("input", format!("Update{n}Input!"))],
             format!("Result<{n}>"),
             format!("{n}!"),
-            format!(
-                "{cx}{key}let plan = input.plan(\"input\", &mut p);\np.finish()?;\nOk(cx.transaction(move |conn| plan.apply(conn, &key)?.ok_or_else(|| ApiError::not_found(\"{n}\").on_field(\"id\"))).await?)"
-            ),
+            call("Ok(write::update_one(&cx, &id, input).await?)"),
         ),
         resolver(
             &format!("update_{}", m.plural_snake),
@@ -588,20 +585,20 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             vec![arg("where", format!("{n}Where!")), arg("set", format!("Update{n}Input!"))],
             format!("Result<{n}BulkResult>"),
             format!("{n}BulkResult!"),
-            format!(
-                "{cx}let plan = set.plan(\"set\", &mut p);\nif plan.has_nested() {{\np.add(\"set\", \"NESTED_IN_BULK\", \"nested writes are not available in `update{plural}`; use `update{n}`\");\n}}\np.finish()?;\nlet keys = write::keys_where::<store::{n}>(write::matching(&filter)?);\nlet rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;\nOk({n}BulkResult::from(rows))"
-            ),
+            call("Ok(write::update_many(&cx, &filter, set).await?.into())"),
         ),
         resolver(
             &format!("delete_{}", m.snake),
-            Some(format!("Deletes a `{n}` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.")),
+            Some(format!(
+                "Deletes a `{n}` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it."
+            )),
             None,
             false,
             ", ctx: &Context<'_>, id: ID".into(),
             vec![arg("id", "ID!".into())],
             format!("Result<Option<{n}>>"),
             n.clone(),
-            format!("let cx = Ctx::of(ctx)?;\n{key}Ok(cx.transaction(move |conn| write::delete::<store::{n}>(conn, &key)).await?)"),
+            call("Ok(write::delete_one(&cx, &id).await?)"),
         ),
         resolver(
             &format!("delete_{}", m.plural_snake),
@@ -612,9 +609,7 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             vec![arg("where", format!("{n}Where!"))],
             format!("Result<{n}BulkResult>"),
             format!("{n}BulkResult!"),
-            format!(
-                "let cx = Ctx::of(ctx)?;\nlet keys = write::keys_where::<store::{n}>(write::matching(&filter)?);\nlet rows = cx.transaction(move |conn| write::delete_all::<store::{n}>(conn, &keys)).await?;\nOk({n}BulkResult::from(rows))"
-            ),
+            call(&format!("Ok(write::delete_many::<{n}, _>(&cx, &filter).await?.into())")),
         ),
     ];
     if upsertable {
@@ -627,8 +622,8 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             vec![arg("input", format!("Create{n}Input!")), arg("onConflict", format!("{n}OnConflict!"))],
             format!("Result<{n}>"),
             format!("{n}!"),
-            format!(
-                "{cx}let plan = input.plan(\"input\", &mut p, None);\np.finish()?;\nlet conflict: Vec<&'static str> = on_conflict.fields.iter().map(|f| f.column()).collect();\nlet update = on_conflict.update.map(|list| list.iter().map(|f| f.column()).collect());\nOk(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)"
+            call(
+                "let conflict = on_conflict.fields.iter().map(|f| f.column()).collect();\nlet update = on_conflict.update.map(|list| list.iter().map(|f| f.column()).collect());\nOk(write::upsert_one(&cx, input, conflict, update).await?)",
             ),
         ));
     }

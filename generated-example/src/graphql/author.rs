@@ -767,10 +767,7 @@ impl AuthorMutation {
         input: CreateAuthorInput,
     ) -> Result<Author> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
+        Ok(write::create_one(&cx, input).await?)
     }
 
     /// Creates several `Author` rows: all of them, or none if any fails.
@@ -780,21 +777,7 @@ impl AuthorMutation {
         inputs: Vec<CreateAuthorInput>,
     ) -> Result<Vec<Author>> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        write::batch_size(inputs.len(), "inputs")?;
-        let plans: Vec<_> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
-            .collect();
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
-                })
-                .await?,
-        )
+        Ok(write::create_many(&cx, inputs).await?)
     }
 
     /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
@@ -805,19 +788,7 @@ impl AuthorMutation {
         input: UpdateAuthorInput,
     ) -> Result<Author> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let key = convert::key::<store::Author>("id", &id)?;
-        let plan = input.plan("input", &mut p);
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plan
-                        .apply(conn, &key)?
-                        .ok_or_else(|| ApiError::not_found("Author").on_field("id"))
-                })
-                .await?,
-        )
+        Ok(write::update_one(&cx, &id, input).await?)
     }
 
     /// Changes every `Author` the filter matches (`where: {}` matches all); nested writes are not available here.
@@ -829,27 +800,13 @@ impl AuthorMutation {
         set: UpdateAuthorInput,
     ) -> Result<AuthorBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = set.plan("set", &mut p);
-        if plan.has_nested() {
-            p.add(
-                "set",
-                "NESTED_IN_BULK",
-                "nested writes are not available in `updateAuthors`; use `updateAuthor`",
-            );
-        }
-
-        p.finish()?;
-        let keys = write::keys_where::<store::Author>(write::matching(&filter)?);
-        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
-        Ok(AuthorBulkResult::from(rows))
+        Ok(write::update_many(&cx, &filter, set).await?.into())
     }
 
     /// Deletes a `Author` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_author(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Author>> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::key::<store::Author>("id", &id)?;
-        Ok(cx.transaction(move |conn| write::delete::<store::Author>(conn, &key)).await?)
+        Ok(write::delete_one(&cx, &id).await?)
     }
 
     /// Deletes every `Author` the filter matches (`where: {}` matches all), all or none.
@@ -860,11 +817,7 @@ impl AuthorMutation {
         filter: AuthorWhere,
     ) -> Result<AuthorBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let keys = write::keys_where::<store::Author>(write::matching(&filter)?);
-        let rows = cx
-            .transaction(move |conn| write::delete_all::<store::Author>(conn, &keys))
-            .await?;
-        Ok(AuthorBulkResult::from(rows))
+        Ok(write::delete_many::<Author, _>(&cx, &filter).await?.into())
     }
 
     /// Creates a `Author`, or updates the one with the same `onConflict.fields` (a unique key).
@@ -875,17 +828,10 @@ impl AuthorMutation {
         on_conflict: AuthorOnConflict,
     ) -> Result<Author> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        let conflict: Vec<&'static str> = on_conflict
-            .fields
-            .iter()
-            .map(|f| f.column())
-            .collect();
+        let conflict = on_conflict.fields.iter().map(|f| f.column()).collect();
         let update = on_conflict
             .update
             .map(|list| list.iter().map(|f| f.column()).collect());
-        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
+        Ok(write::upsert_one(&cx, input, conflict, update).await?)
     }
 }

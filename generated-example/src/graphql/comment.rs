@@ -709,10 +709,7 @@ impl CommentMutation {
         input: CreateCommentInput,
     ) -> Result<Comment> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
+        Ok(write::create_one(&cx, input).await?)
     }
 
     /// Creates several `Comment` rows: all of them, or none if any fails.
@@ -722,21 +719,7 @@ impl CommentMutation {
         inputs: Vec<CreateCommentInput>,
     ) -> Result<Vec<Comment>> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        write::batch_size(inputs.len(), "inputs")?;
-        let plans: Vec<_> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
-            .collect();
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
-                })
-                .await?,
-        )
+        Ok(write::create_many(&cx, inputs).await?)
     }
 
     /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
@@ -747,19 +730,7 @@ impl CommentMutation {
         input: UpdateCommentInput,
     ) -> Result<Comment> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let key = convert::key::<store::Comment>("id", &id)?;
-        let plan = input.plan("input", &mut p);
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plan
-                        .apply(conn, &key)?
-                        .ok_or_else(|| ApiError::not_found("Comment").on_field("id"))
-                })
-                .await?,
-        )
+        Ok(write::update_one(&cx, &id, input).await?)
     }
 
     /// Changes every `Comment` the filter matches (`where: {}` matches all); nested writes are not available here.
@@ -771,20 +742,7 @@ impl CommentMutation {
         set: UpdateCommentInput,
     ) -> Result<CommentBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = set.plan("set", &mut p);
-        if plan.has_nested() {
-            p.add(
-                "set",
-                "NESTED_IN_BULK",
-                "nested writes are not available in `updateComments`; use `updateComment`",
-            );
-        }
-
-        p.finish()?;
-        let keys = write::keys_where::<store::Comment>(write::matching(&filter)?);
-        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
-        Ok(CommentBulkResult::from(rows))
+        Ok(write::update_many(&cx, &filter, set).await?.into())
     }
 
     /// Deletes a `Comment` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
@@ -794,12 +752,7 @@ impl CommentMutation {
         id: ID,
     ) -> Result<Option<Comment>> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::key::<store::Comment>("id", &id)?;
-        Ok(
-            cx
-                .transaction(move |conn| write::delete::<store::Comment>(conn, &key))
-                .await?,
-        )
+        Ok(write::delete_one(&cx, &id).await?)
     }
 
     /// Deletes every `Comment` the filter matches (`where: {}` matches all), all or none.
@@ -810,10 +763,6 @@ impl CommentMutation {
         filter: CommentWhere,
     ) -> Result<CommentBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let keys = write::keys_where::<store::Comment>(write::matching(&filter)?);
-        let rows = cx
-            .transaction(move |conn| write::delete_all::<store::Comment>(conn, &keys))
-            .await?;
-        Ok(CommentBulkResult::from(rows))
+        Ok(write::delete_many::<Comment, _>(&cx, &filter).await?.into())
     }
 }

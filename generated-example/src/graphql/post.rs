@@ -1215,10 +1215,7 @@ impl PostMutation {
         input: CreatePostInput,
     ) -> Result<Post> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
+        Ok(write::create_one(&cx, input).await?)
     }
 
     /// Creates several `Post` rows: all of them, or none if any fails.
@@ -1228,21 +1225,7 @@ impl PostMutation {
         inputs: Vec<CreatePostInput>,
     ) -> Result<Vec<Post>> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        write::batch_size(inputs.len(), "inputs")?;
-        let plans: Vec<_> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
-            .collect();
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
-                })
-                .await?,
-        )
+        Ok(write::create_many(&cx, inputs).await?)
     }
 
     /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
@@ -1253,19 +1236,7 @@ impl PostMutation {
         input: UpdatePostInput,
     ) -> Result<Post> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let key = convert::key::<store::Post>("id", &id)?;
-        let plan = input.plan("input", &mut p);
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plan
-                        .apply(conn, &key)?
-                        .ok_or_else(|| ApiError::not_found("Post").on_field("id"))
-                })
-                .await?,
-        )
+        Ok(write::update_one(&cx, &id, input).await?)
     }
 
     /// Changes every `Post` the filter matches (`where: {}` matches all); nested writes are not available here.
@@ -1277,27 +1248,13 @@ impl PostMutation {
         set: UpdatePostInput,
     ) -> Result<PostBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = set.plan("set", &mut p);
-        if plan.has_nested() {
-            p.add(
-                "set",
-                "NESTED_IN_BULK",
-                "nested writes are not available in `updatePosts`; use `updatePost`",
-            );
-        }
-
-        p.finish()?;
-        let keys = write::keys_where::<store::Post>(write::matching(&filter)?);
-        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
-        Ok(PostBulkResult::from(rows))
+        Ok(write::update_many(&cx, &filter, set).await?.into())
     }
 
     /// Deletes a `Post` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Post>> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::key::<store::Post>("id", &id)?;
-        Ok(cx.transaction(move |conn| write::delete::<store::Post>(conn, &key)).await?)
+        Ok(write::delete_one(&cx, &id).await?)
     }
 
     /// Deletes every `Post` the filter matches (`where: {}` matches all), all or none.
@@ -1308,11 +1265,7 @@ impl PostMutation {
         filter: PostWhere,
     ) -> Result<PostBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let keys = write::keys_where::<store::Post>(write::matching(&filter)?);
-        let rows = cx
-            .transaction(move |conn| write::delete_all::<store::Post>(conn, &keys))
-            .await?;
-        Ok(PostBulkResult::from(rows))
+        Ok(write::delete_many::<Post, _>(&cx, &filter).await?.into())
     }
 
     /// Creates a `Post`, or updates the one with the same `onConflict.fields` (a unique key).
@@ -1323,17 +1276,10 @@ impl PostMutation {
         on_conflict: PostOnConflict,
     ) -> Result<Post> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        let conflict: Vec<&'static str> = on_conflict
-            .fields
-            .iter()
-            .map(|f| f.column())
-            .collect();
+        let conflict = on_conflict.fields.iter().map(|f| f.column()).collect();
         let update = on_conflict
             .update
             .map(|list| list.iter().map(|f| f.column()).collect());
-        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
+        Ok(write::upsert_one(&cx, input, conflict, update).await?)
     }
 }

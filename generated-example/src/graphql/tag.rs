@@ -638,10 +638,7 @@ impl TagMutation {
     /// Creates a `Tag` (and the related rows the input nests) and returns it.
     async fn create_tag(&self, ctx: &Context<'_>, input: CreateTagInput) -> Result<Tag> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        Ok(cx.transaction(move |conn| plan.insert(conn, None)).await?)
+        Ok(write::create_one(&cx, input).await?)
     }
 
     /// Creates several `Tag` rows: all of them, or none if any fails.
@@ -651,21 +648,7 @@ impl TagMutation {
         inputs: Vec<CreateTagInput>,
     ) -> Result<Vec<Tag>> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        write::batch_size(inputs.len(), "inputs")?;
-        let plans: Vec<_> = inputs
-            .into_iter()
-            .enumerate()
-            .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
-            .collect();
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
-                })
-                .await?,
-        )
+        Ok(write::create_many(&cx, inputs).await?)
     }
 
     /// Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.
@@ -676,19 +659,7 @@ impl TagMutation {
         input: UpdateTagInput,
     ) -> Result<Tag> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let key = convert::key::<store::Tag>("id", &id)?;
-        let plan = input.plan("input", &mut p);
-        p.finish()?;
-        Ok(
-            cx
-                .transaction(move |conn| {
-                    plan
-                        .apply(conn, &key)?
-                        .ok_or_else(|| ApiError::not_found("Tag").on_field("id"))
-                })
-                .await?,
-        )
+        Ok(write::update_one(&cx, &id, input).await?)
     }
 
     /// Changes every `Tag` the filter matches (`where: {}` matches all); nested writes are not available here.
@@ -700,27 +671,13 @@ impl TagMutation {
         set: UpdateTagInput,
     ) -> Result<TagBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = set.plan("set", &mut p);
-        if plan.has_nested() {
-            p.add(
-                "set",
-                "NESTED_IN_BULK",
-                "nested writes are not available in `updateTags`; use `updateTag`",
-            );
-        }
-
-        p.finish()?;
-        let keys = write::keys_where::<store::Tag>(write::matching(&filter)?);
-        let rows = cx.transaction(move |conn| plan.apply_all(conn, &keys)).await?;
-        Ok(TagBulkResult::from(rows))
+        Ok(write::update_many(&cx, &filter, set).await?.into())
     }
 
     /// Deletes a `Tag` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it.
     async fn delete_tag(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Tag>> {
         let cx = Ctx::of(ctx)?;
-        let key = convert::key::<store::Tag>("id", &id)?;
-        Ok(cx.transaction(move |conn| write::delete::<store::Tag>(conn, &key)).await?)
+        Ok(write::delete_one(&cx, &id).await?)
     }
 
     /// Deletes every `Tag` the filter matches (`where: {}` matches all), all or none.
@@ -731,11 +688,7 @@ impl TagMutation {
         filter: TagWhere,
     ) -> Result<TagBulkResult> {
         let cx = Ctx::of(ctx)?;
-        let keys = write::keys_where::<store::Tag>(write::matching(&filter)?);
-        let rows = cx
-            .transaction(move |conn| write::delete_all::<store::Tag>(conn, &keys))
-            .await?;
-        Ok(TagBulkResult::from(rows))
+        Ok(write::delete_many::<Tag, _>(&cx, &filter).await?.into())
     }
 
     /// Creates a `Tag`, or updates the one with the same `onConflict.fields` (a unique key).
@@ -746,17 +699,10 @@ impl TagMutation {
         on_conflict: TagOnConflict,
     ) -> Result<Tag> {
         let cx = Ctx::of(ctx)?;
-        let mut p = Problems::default();
-        let plan = input.plan("input", &mut p, None);
-        p.finish()?;
-        let conflict: Vec<&'static str> = on_conflict
-            .fields
-            .iter()
-            .map(|f| f.column())
-            .collect();
+        let conflict = on_conflict.fields.iter().map(|f| f.column()).collect();
         let update = on_conflict
             .update
             .map(|list| list.iter().map(|f| f.column()).collect());
-        Ok(cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await?)
+        Ok(write::upsert_one(&cx, input, conflict, update).await?)
     }
 }

@@ -13,6 +13,8 @@
 use std::marker::PhantomData;
 use async_graphql::ID;
 use crate::runtime::check::{self, Problems};
+use crate::runtime::context::Ctx;
+use crate::runtime::convert;
 use crate::runtime::db::Conn;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
@@ -291,41 +293,17 @@ impl<R: Writable> Create<R> {
     /// Inserts the row (after its parents) and applies the relation writes; `fixed` is a
     /// foreign key set by the row this one is created under.
     pub fn insert(
-        mut self,
+        self,
         conn: &mut Conn,
         fixed: Option<(&'static str, Bind)>,
     ) -> Result<R, ApiError> {
-        let at = std::mem::take(&mut self.at);
-        let mut known: Vec<&'static str> = Vec::new();
-        for (column, parent) in std::mem::take(&mut self.parents) {
-            let key = parent.insert_key(conn)?;
-            self.values.put(column, key.bind(), true);
-            known.push(column);
-        }
-
-        if let Some((column, value)) = fixed {
-            self.values.put(column, value, true);
-            known.push(column);
-        }
-
-        check_references::<
-            R,
-        >(conn, |c| if known.contains(&c) { None } else { self.values.get(c) })
-            .map_err(|e| e.at(&at))?;
-        let row = one::<R>(conn, &insert_sql(R::TABLE, &self.values, None))
-            .map_err(|e| e.at(&at))?;
-        let key = row.key();
-        for child in self.children {
-            child.apply(conn, &key)?;
-        }
-
-        Ok(row)
+        self.write(conn, fixed, None)
     }
 
     /// Inserts the row, or on a conflict over `conflict` (a unique key) updates the existing row's
     /// `update` columns (default: the columns the input gave, except the key).
     pub fn upsert(
-        mut self,
+        self,
         conn: &mut Conn,
         conflict: &[&'static str],
         update: Option<Vec<&'static str>>,
@@ -353,28 +331,51 @@ impl<R: Writable> Create<R> {
             );
         }
 
+        self.write(conn, None, Some((conflict, update)))
+    }
+
+    fn write(
+        mut self,
+        conn: &mut Conn,
+        fixed: Option<(&'static str, Bind)>,
+        upsert: Option<(&[&'static str], Option<Vec<&'static str>>)>,
+    ) -> Result<R, ApiError> {
         let at = std::mem::take(&mut self.at);
+        let mut known: Vec<&'static str> = Vec::new();
         for (column, parent) in std::mem::take(&mut self.parents) {
             let key = parent.insert_key(conn)?;
             self.values.put(column, key.bind(), true);
+            known.push(column);
         }
 
-        check_references::<R>(conn, |c| self.values.get(c)).map_err(|e| e.at(&at))?;
-        let update = update
-            .unwrap_or_else(|| {
-                self
-                    .values
-                    .0
-                    .iter()
-                    .filter(|v| v.given && !conflict.contains(&v.column))
-                    .map(|v| v.column)
-                    .collect()
-            });
-        let update = if update.is_empty() { vec![conflict[0]] } else { update };
-        let row = one::<
+        if let Some((column, value)) = fixed {
+            self.values.put(column, value, true);
+            known.push(column);
+        }
+
+        check_references::<
             R,
-        >(conn, &insert_sql(R::TABLE, &self.values, Some((conflict, &update))))
+        >(conn, |c| if known.contains(&c) { None } else { self.values.get(c) })
             .map_err(|e| e.at(&at))?;
+        let sql = match upsert {
+            None => insert_sql(R::TABLE, &self.values, None),
+            Some((conflict, update)) => {
+                let update = update
+                    .unwrap_or_else(|| {
+                        self
+                            .values
+                            .0
+                            .iter()
+                            .filter(|v| v.given && !conflict.contains(&v.column))
+                            .map(|v| v.column)
+                            .collect()
+                    });
+                let update = if update.is_empty() { vec![conflict[0]] } else { update };
+                insert_sql(R::TABLE, &self.values, Some((conflict, &update)))
+            }
+        };
+
+        let row = one::<R>(conn, &sql).map_err(|e| e.at(&at))?;
         let key = row.key();
         for child in self.children {
             child.apply(conn, &key)?;
@@ -435,9 +436,7 @@ impl<R: Writable> Update<R> {
         let mut cond = Sql::raw(format!("{} = ", ident(R::KEY)));
         cond.bind(key.bind());
         let row = if self.changes.is_empty() {
-            let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
-            sql.append(&cond);
-            sql.load::<R>(conn)?.into_iter().next()
+            rows_where::<R>(&cond).load::<R>(conn)?.into_iter().next()
         } else {
             update_sql(R::TABLE, &self.changes, &cond)
                 .load::<R>(conn)
@@ -462,9 +461,7 @@ impl<R: Writable> Update<R> {
         let mut cond = Sql::raw(format!("{} IN (", ident(R::KEY)));
         cond.append(keys).push(")");
         if self.changes.is_empty() {
-            let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
-            sql.append(&cond);
-            return Ok(sql.load::<R>(conn)?);
+            return Ok(rows_where::<R>(&cond).load::<R>(conn)?);
         }
 
         if !self.changes.has_exact() {
@@ -473,10 +470,8 @@ impl<R: Writable> Update<R> {
                 .map_err(|e| ApiError::from(e).at(&at));
         }
 
-        let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
-        sql.append(&cond);
         let mut rows = Vec::new();
-        for row in sql.load::<R>(conn)? {
+        for row in rows_where::<R>(&cond).load::<R>(conn)? {
             let key = row.key();
             let changes = self.changes.resolve_exact(conn, R::TABLE, R::KEY, &key, &at)?;
             let mut one = Sql::raw(format!("{} = ", ident(R::KEY)));
@@ -492,6 +487,13 @@ impl<R: Writable> Update<R> {
     }
 }
 
+/// `SELECT * FROM table WHERE cond`.
+fn rows_where<R: Row>(cond: &Sql) -> Sql {
+    let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
+    sql.append(cond);
+    sql
+}
+
 /// Deletes the row with this key; `None` if there is none.
 pub fn delete<R: Writable>(conn: &mut Conn, key: &Key) -> Result<Option<R>, ApiError> {
     let mut sql = Sql::raw(
@@ -502,7 +504,7 @@ pub fn delete<R: Writable>(conn: &mut Conn, key: &Key) -> Result<Option<R>, ApiE
 }
 
 /// Deletes every row whose key the subquery `keys` selects.
-pub fn delete_all<R: Writable>(conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
+fn delete_all<R: Writable>(conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
     let mut sql = Sql::raw(
         format!("DELETE FROM {} WHERE {} IN (", ident(R::TABLE), ident(R::KEY)),
     );
@@ -524,7 +526,7 @@ fn deleting(e: diesel::result::Error) -> ApiError {
 }
 
 /// `SELECT t0.key FROM table AS t0 WHERE cond`: the rows a bulk write addresses.
-pub fn keys_where<R: Row>(cond: Sql) -> Sql {
+fn keys_where<R: Row>(cond: Sql) -> Sql {
     let mut sql = Sql::raw(
         format!("SELECT t0.{} FROM {} AS t0 WHERE ", ident(R::KEY), ident(R::TABLE)),
     );
@@ -919,7 +921,7 @@ pub struct FloatUpdate {
 /// Most rows one `create<Models>` call takes.
 pub const MAX_BATCH: usize = 1000;
 /// Refuses batches over [`MAX_BATCH`].
-pub fn batch_size(len: usize, argument: &str) -> Result<(), ApiError> {
+fn batch_size(len: usize, argument: &str) -> Result<(), ApiError> {
     if len > MAX_BATCH {
         return Err(
             ApiError::new(
@@ -934,9 +936,112 @@ pub fn batch_size(len: usize, argument: &str) -> Result<(), ApiError> {
 }
 
 /// The condition of a bulk write's `where` over `t0`.
-pub fn matching<W: Where>(filter: &W) -> Result<Sql, ApiError> {
+fn matching<W: Where>(filter: &W) -> Result<Sql, ApiError> {
     let counter = std::cell::Cell::new(0);
     condition(filter, &Scope::root(&counter))
+}
+
+/// `create<Model>(input)`: checks every value, then inserts the row and its nested writes.
+pub async fn create_one<I: PlanCreate>(
+    cx: &Ctx<'_>,
+    input: I,
+) -> Result<I::Row, ApiError> {
+    let mut p = Problems::default();
+    let plan = input.plan("input", &mut p, None);
+    p.finish()?;
+    cx.transaction(move |conn| plan.insert(conn, None)).await
+}
+
+/// `create<Models>(inputs)`: all rows, or none if any fails.
+pub async fn create_many<I: PlanCreate>(
+    cx: &Ctx<'_>,
+    inputs: Vec<I>,
+) -> Result<Vec<I::Row>, ApiError> {
+    batch_size(inputs.len(), "inputs")?;
+    let mut p = Problems::default();
+    let plans: Vec<_> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
+        .collect();
+    p.finish()?;
+    cx.transaction(move |conn| {
+            plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+        })
+        .await
+}
+
+/// `update<Model>(id, input)`: `NOT_FOUND` if there is no such row.
+pub async fn update_one<I: PlanUpdate>(
+    cx: &Ctx<'_>,
+    id: &ID,
+    input: I,
+) -> Result<I::Row, ApiError> {
+    let key = convert::key::<I::Row>("id", id)?;
+    let mut p = Problems::default();
+    let plan = input.plan("input", &mut p);
+    p.finish()?;
+    cx.transaction(move |conn| {
+            plan
+                .apply(conn, &key)?
+                .ok_or_else(|| ApiError::not_found(I::Row::MODEL).on_field("id"))
+        })
+        .await
+}
+
+/// `update<Models>(where, set)`: every matching row; nested writes are refused.
+pub async fn update_many<I: PlanUpdate, W: Where>(
+    cx: &Ctx<'_>,
+    filter: &W,
+    set: I,
+) -> Result<Vec<I::Row>, ApiError> {
+    let mut p = Problems::default();
+    let plan = set.plan("set", &mut p);
+    if plan.has_nested() {
+        p.add(
+            "set",
+            "NESTED_IN_BULK",
+            format!(
+                "nested writes are not available in bulk updates; use `update{}`",
+                I::Row::MODEL
+            ),
+        );
+    }
+
+    p.finish()?;
+    let keys = keys_where::<I::Row>(matching(filter)?);
+    cx.transaction(move |conn| plan.apply_all(conn, &keys)).await
+}
+
+/// `delete<Model>(id)`: the deleted row, or `None` if there was none.
+pub async fn delete_one<R: Writable>(
+    cx: &Ctx<'_>,
+    id: &ID,
+) -> Result<Option<R>, ApiError> {
+    let key = convert::key::<R>("id", id)?;
+    cx.transaction(move |conn| delete::<R>(conn, &key)).await
+}
+
+/// `delete<Models>(where)`: every matching row, or none.
+pub async fn delete_many<R: Writable, W: Where>(
+    cx: &Ctx<'_>,
+    filter: &W,
+) -> Result<Vec<R>, ApiError> {
+    let keys = keys_where::<R>(matching(filter)?);
+    cx.transaction(move |conn| delete_all::<R>(conn, &keys)).await
+}
+
+/// `upsert<Model>(input, onConflict)`: `conflict` and `update` are the columns the client named.
+pub async fn upsert_one<I: PlanCreate>(
+    cx: &Ctx<'_>,
+    input: I,
+    conflict: Vec<&'static str>,
+    update: Option<Vec<&'static str>>,
+) -> Result<I::Row, ApiError> {
+    let mut p = Problems::default();
+    let plan = input.plan("input", &mut p, None);
+    p.finish()?;
+    cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await
 }
 
 /// Whether `child` is related to `parent` through `link`.
