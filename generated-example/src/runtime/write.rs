@@ -671,24 +671,25 @@ impl<R: Writable> ToMany<R> {
         parent: &Key,
         keep: &[&Key],
     ) -> Result<(), ApiError> {
-        let (table, column, value, child) = match self.link {
-            Link::Column(column) => (R::TABLE, column, Some(()), R::KEY),
-            Link::Join { table, parent: p, child: c } => (table, p, None, c),
-        };
-
-        let mut sql = match value {
-            Some(()) => {
-                Sql::raw(
-                    format!(
-                        "UPDATE {} SET {} = NULL WHERE {} = ", ident(table),
-                        ident(column), ident(column)
+        let (mut sql, child) = match self.link {
+            Link::Column(column) => {
+                (
+                    Sql::raw(
+                        format!(
+                            "UPDATE {} SET {c} = NULL WHERE {c} = ", ident(R::TABLE), c =
+                            ident(column)
+                        ),
                     ),
+                    R::KEY,
                 )
             }
 
-            None => {
-                Sql::raw(
-                    format!("DELETE FROM {} WHERE {} = ", ident(table), ident(column)),
+            Link::Join { table, parent: p, child: c } => {
+                (
+                    Sql::raw(
+                        format!("DELETE FROM {} WHERE {} = ", ident(table), ident(p)),
+                    ),
+                    c,
                 )
             }
         };
