@@ -54,6 +54,7 @@ fn help_texts() {
         ("init_help", vec!["init", "--help"]),
         ("check_help", vec!["check", "--help"]),
         ("generate_help", vec!["generate", "--help"]),
+        ("diff_help", vec!["diff", "--help"]),
     ] {
         let o = gqlauto(&args, here);
         assert_eq!(code(&o), 0);

@@ -1,5 +1,7 @@
 //! The command layer: the only code besides [`crate::writer`] that touches the file system.
 
+pub mod diff;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@
 pub mod codegen;
 pub mod commands;
 pub mod diag;
+pub mod diff;
 pub mod formats;
 pub mod ir;
 pub mod manifest;

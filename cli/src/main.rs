@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gqlauto::commands::diff::{DiffRequest, ReportFormat};
 use gqlauto::commands::{self, DiagFormat};
+use gqlauto::diff::{Level, Policy};
 
 /// Compile a data-model manifest into a GraphQL server crate (async-graphql, axum, Diesel).
 #[derive(Debug, Parser)]
@@ -44,6 +46,34 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: DiagFormat,
     },
+    /// Compare two schemas: which changes break clients or lose stored rows.
+    ///
+    /// Every change is graded breaking, dangerous or safe. Exits 0 when nothing breaks (see
+    /// `--fail-on`), 1 when something does, 2 on error.
+    ///
+    /// Each side is a GraphQL schema (.graphql, .gql) or a manifest (.yaml, .yml, .json). Two
+    /// manifests also compare their databases.
+    Diff {
+        /// OLD NEW, or just NEW with `--base`.
+        #[arg(num_args = 1..=2, required = true, value_name = "OLD NEW")]
+        files: Vec<PathBuf>,
+        /// Compare NEW with the same file at this git revision (a branch, tag or commit).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// How to print the changes.
+        #[arg(long, value_enum, default_value = "human")]
+        format: ReportFormat,
+        /// The lowest criticality that makes the command exit 1.
+        #[arg(long, value_enum, default_value = "breaking")]
+        fail_on: Level,
+        /// Grade removing a field, argument or enum value the old schema deprecated as dangerous.
+        #[arg(long)]
+        allow_deprecated_removal: bool,
+        /// Leave out changes of a kind (FIELD_REMOVED), under a coordinate (Query.posts), or both
+        /// (FIELD_REMOVED:Query.posts). Repeatable.
+        #[arg(long, value_name = "RULE")]
+        ignore: Vec<String>,
+    },
     /// Print the JSON Schema of manifests, for editor completion and validation.
     JsonSchema,
 }
@@ -54,6 +84,18 @@ fn main() -> ExitCode {
         Command::Init { dir } => commands::init(&dir),
         Command::Check { manifest, format } => commands::check(&manifest, format),
         Command::Generate { manifest, out, check, format } => commands::generate(&manifest, &out, check, format),
+        Command::Diff { files, base, format, fail_on, allow_deprecated_removal, ignore } => {
+            let (old, new) = match (files.as_slice(), &base) {
+                ([new], Some(_)) => (None, new),
+                ([old, new], None) => (Some(old.as_path()), new),
+                _ => {
+                    eprintln!("error: give two files (OLD NEW), or one file and `--base REV`");
+                    return ExitCode::from(commands::exit::USAGE);
+                }
+            };
+            let policy = Policy { allow_deprecated_removal, ignore };
+            commands::diff::diff(&DiffRequest { old, new, base: base.as_deref(), format, fail_on, policy })
+        }
         Command::JsonSchema => {
             println!("{}", gqlauto::manifest::json_schema());
             commands::exit::OK

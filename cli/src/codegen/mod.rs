@@ -8,6 +8,7 @@ mod render;
 pub mod sdl;
 mod smoke;
 mod sql;
+pub mod tables;
 pub mod view;
 mod write_view;
 

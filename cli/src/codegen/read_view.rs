@@ -663,6 +663,7 @@ mod tests {
             default: None,
             description: None,
             deprecated: None,
+            renamed_from: None,
             rules: Default::default(),
         }
     }

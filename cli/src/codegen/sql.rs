@@ -4,41 +4,10 @@ use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ModelCh
 
 /// `(up.sql statements, down.sql statements)`.
 pub fn initial_migration(ir: &Ir) -> (Vec<String>, Vec<String>) {
-    let mut up = Vec::new();
-    let mut down = Vec::new();
-    for m in &ir.models {
-        up.push(create_table(m));
-        up.extend(m.indexes.iter().map(|i| {
-            let unique = if i.unique { "UNIQUE " } else { "" };
-            format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, i.columns.join(", "))
-        }));
-        down.push(format!("DROP TABLE IF EXISTS {};", m.table));
-        if !m.search.is_empty() {
-            up.extend(search_index(m));
-            down.push(format!("DROP TABLE IF EXISTS {};", fts_table(m)));
-        }
-    }
-    for j in &ir.join_tables {
-        let source = model(ir, &j.source_model);
-        let target = model(ir, &j.target_model);
-        up.push(format!(
-            "CREATE TABLE {table} (\n    {sc} {st} NOT NULL REFERENCES {stable} ({spk}) ON DELETE CASCADE,\n    {tc} {tt} NOT NULL REFERENCES {ttable} ({tpk}) ON DELETE CASCADE,\n    PRIMARY KEY ({sc}, {tc})\n);",
-            table = j.table,
-            sc = j.source_column,
-            st = source.pk_field().types.sql,
-            stable = source.table,
-            spk = source.pk_field().column,
-            tc = j.target_column,
-            tt = target.pk_field().types.sql,
-            ttable = target.table,
-            tpk = target.pk_field().column,
-        ));
-        // The primary key serves lookups by the source column; the reverse direction needs its own index.
-        up.push(format!("CREATE INDEX {t}_{c}_idx ON {t} ({c});", t = j.table, c = j.target_column));
-        down.push(format!("DROP TABLE IF EXISTS {};", j.table));
-    }
+    let tables = super::tables::Tables::of(ir);
+    let up = tables.0.values().flat_map(|t| t.create_all()).collect();
     // Drop dependants first: join tables, then models in reverse declaration order.
-    down.reverse();
+    let down = tables.0.values().rev().flat_map(|t| t.drop_all()).collect();
     (up, down)
 }
 
@@ -49,7 +18,7 @@ pub fn fts_table(m: &Model) -> String {
 
 /// An FTS5 index over the table's own rows (external content, keyed by the integer primary key,
 /// which is the rowid) and the triggers that keep it in step with every write.
-fn search_index(m: &Model) -> Vec<String> {
+pub(super) fn search_index(m: &Model) -> Vec<String> {
     let fts = fts_table(m);
     let pk = &m.pk_field().column;
     let cols: Vec<&str> = m.search.iter().map(|&i| m.fields[i].column.as_str()).collect();
@@ -65,22 +34,8 @@ fn search_index(m: &Model) -> Vec<String> {
     ]
 }
 
-fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
-    ir.model(name).expect("validated relation target")
-}
-
-fn create_table(m: &Model) -> String {
-    let mut lines: Vec<String> = m.fields.iter().map(column).collect();
-    for group in &m.unique_together {
-        lines.push(format!("UNIQUE ({})", group.join(", ")));
-    }
-    for c in checks(m) {
-        lines.push(format!("CONSTRAINT {} CHECK ({})", c.name, c.sql));
-    }
-    format!("CREATE TABLE {} (\n    {}\n);", m.table, lines.join(",\n    "))
-}
-
-fn column(f: &Field) -> String {
+/// A column's line in `CREATE TABLE`.
+pub(super) fn column(f: &Field) -> String {
     let mut parts = vec![f.column.clone()];
     match &f.kind {
         // INTEGER PRIMARY KEY makes the column SQLite's rowid, which AUTOINCREMENT keeps from reusing.
@@ -96,18 +51,8 @@ fn column(f: &Field) -> String {
             }
         }
     }
-    if let Some(d) = &f.default {
-        let sql = match (d, &f.kind) {
-            (DefaultValue::Literal { sql, .. }, _) => Some(sql.clone()),
-            (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => Some("CURRENT_DATE".into()),
-            (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => Some("CURRENT_TIME".into()),
-            (DefaultValue::Now, _) => Some("CURRENT_TIMESTAMP".into()),
-            // SQLite has no UUID function; the server generates them.
-            (DefaultValue::NewUuid, _) => None,
-        };
-        if let Some(sql) = sql {
-            parts.push(format!("DEFAULT {sql}"));
-        }
+    if let Some(sql) = default_sql(f) {
+        parts.push(format!("DEFAULT {sql}"));
     }
     match &f.kind {
         FieldKind::ForeignKey { target_table, target_column, on_delete, .. } => {
@@ -121,6 +66,18 @@ fn column(f: &Field) -> String {
         _ => {}
     }
     parts.join(" ")
+}
+
+/// The column's SQL `DEFAULT` expression, if it has one.
+pub(super) fn default_sql(f: &Field) -> Option<String> {
+    match (f.default.as_ref()?, &f.kind) {
+        (DefaultValue::Literal { sql, .. }, _) => Some(sql.clone()),
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => Some("CURRENT_DATE".into()),
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => Some("CURRENT_TIME".into()),
+        (DefaultValue::Now, _) => Some("CURRENT_TIMESTAMP".into()),
+        // SQLite has no UUID function; the server generates them.
+        (DefaultValue::NewUuid, _) => None,
+    }
 }
 
 /// A named `CHECK` constraint and what a client is told when a write breaks it.

@@ -114,6 +114,8 @@ pub struct Field {
     pub description: Option<String>,
     /// `Some(reason)` when deprecated.
     pub deprecated: Option<String>,
+    /// The field's previous name (snake_case), for migrations.
+    pub renamed_from: Option<String>,
     /// Validation rules beyond the type's own (`max_length`, decimal digits, enum values).
     pub rules: Rules,
 }

@@ -291,6 +291,16 @@ impl Validator<'_> {
                 continue;
             }
             self.check_options(&path, &spec);
+            if let Some(old) = &spec.renamed_from {
+                if raw.fields.keys().any(|f| to_snake(f) == to_snake(old)) {
+                    self.error(
+                        Code::FieldOption,
+                        self.value(&[path[0], path[1], path[2], path[3], "renamed_from"]),
+                        format!("`{fname}` is `renamed_from: {old}`, but `{old}` is still a field of `{name}`"),
+                        "a field can only take over the column of a field that no longer exists; remove `renamed_from` or the old field",
+                    );
+                }
+            }
             let deprecated = match &spec.deprecated {
                 None | Some(Deprecated::Flag(false)) => None,
                 Some(Deprecated::Flag(true)) => Some("No longer supported".to_string()),
@@ -395,6 +405,7 @@ impl Validator<'_> {
                 default,
                 description: spec.description.clone(),
                 deprecated,
+                renamed_from: spec.renamed_from.as_deref().map(to_snake),
                 rules: Rules {
                     min_length: spec.min_length,
                     non_empty: spec.non_empty,

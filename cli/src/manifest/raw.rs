@@ -178,6 +178,9 @@ pub struct RawFieldSpec {
     pub through: Option<String>,
     /// Column name (default: the field name, `<name>_id` for relations).
     pub column: Option<String>,
+    /// The field's previous name: the next migration renames its column, keeping the values,
+    /// instead of dropping it and adding a new one. Remove it once that migration is generated.
+    pub renamed_from: Option<String>,
     /// Minimum length in characters (string, email, url, slug, text).
     pub min_length: Option<u32>,
     /// Rejects empty and whitespace-only values (string, email, url, slug, text).

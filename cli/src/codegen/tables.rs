@@ -1,0 +1,206 @@
+//! The database an IR describes, as tables of column definitions: what the initial migration
+//! creates, what later migrations compare, and what the data diff grades.
+
+use indexmap::IndexMap;
+
+use super::sql;
+use crate::ir::{FieldKind, Ir, Model, PkKind, ScalarKind};
+
+/// Every table, models first in declaration order, then join tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tables(pub IndexMap<String, Table>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub columns: IndexMap<String, Column>,
+    /// `UNIQUE (a, b)` groups.
+    pub unique_groups: Vec<Vec<String>>,
+    /// Named `CHECK` constraints: `(name, expression)`.
+    pub checks: Vec<(String, String)>,
+    /// Index name → `CREATE INDEX` statement.
+    pub indexes: IndexMap<String, String>,
+    /// Unique indexes by name, with their columns.
+    pub unique_indexes: IndexMap<String, Vec<String>>,
+    /// The full-text index and its triggers, when the model has `search` fields.
+    pub search: Option<Search>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub table: String,
+    /// The virtual table, then the triggers that keep it in step.
+    pub statements: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The manifest field the column stores (relations: the field of the foreign key).
+    pub field: String,
+    /// The column's line in `CREATE TABLE`.
+    pub definition: String,
+    pub sql_type: String,
+    /// What the field stores, for grading type changes (`None` for keys and join columns).
+    pub scalar: Option<ScalarKind>,
+    pub primary_key: bool,
+    pub nullable: bool,
+    pub unique: bool,
+    /// The SQL default expression.
+    pub default: Option<String>,
+    /// `table (column)` of a foreign key.
+    pub references: Option<String>,
+    /// The closed set of values the column accepts (enum values or `choices`), if any.
+    pub allowed: Vec<String>,
+    /// The field's former name (`renamed_from`), so migrations rename instead of drop + add.
+    pub renamed_from: Option<String>,
+}
+
+impl Tables {
+    pub fn of(ir: &Ir) -> Tables {
+        let mut tables = IndexMap::new();
+        for m in &ir.models {
+            tables.insert(m.table.clone(), model_table(m));
+        }
+        for j in &ir.join_tables {
+            let source = ir.model(&j.source_model).expect("validated relation target");
+            let target = ir.model(&j.target_model).expect("validated relation target");
+            let column = |name: &str, m: &Model| {
+                let pk = m.pk_field();
+                let definition = format!("{name} {} NOT NULL REFERENCES {} ({}) ON DELETE CASCADE", pk.types.sql, m.table, pk.column);
+                Column {
+                    name: name.to_string(),
+                    field: name.to_string(),
+                    definition,
+                    sql_type: pk.types.sql.clone(),
+                    scalar: None,
+                    primary_key: true,
+                    nullable: false,
+                    unique: false,
+                    default: None,
+                    references: Some(format!("{} ({})", m.table, pk.column)),
+                    allowed: Vec::new(),
+                    renamed_from: None,
+                }
+            };
+            let columns = IndexMap::from([
+                (j.source_column.clone(), column(&j.source_column, source)),
+                (j.target_column.clone(), column(&j.target_column, target)),
+            ]);
+            // The primary key serves lookups by the source column; the reverse direction needs its own index.
+            let index = format!("{}_{}_idx", j.table, j.target_column);
+            let create_index = format!("CREATE INDEX {index} ON {} ({});", j.table, j.target_column);
+            tables.insert(
+                j.table.clone(),
+                Table {
+                    name: j.table.clone(),
+                    columns,
+                    // The composite primary key already makes each link unique.
+                    unique_groups: Vec::new(),
+                    checks: Vec::new(),
+                    indexes: IndexMap::from([(index, create_index)]),
+                    unique_indexes: IndexMap::new(),
+                    search: None,
+                },
+            );
+        }
+        Tables(tables)
+    }
+}
+
+fn model_table(m: &Model) -> Table {
+    let columns = m
+        .fields
+        .iter()
+        .map(|f| {
+            let allowed = match &f.kind {
+                FieldKind::Scalar(ScalarKind::Enum { values, .. }) => values.clone(),
+                _ => f.rules.choices.clone(),
+            };
+            let references = match &f.kind {
+                FieldKind::ForeignKey { target_table, target_column, .. } => Some(format!("{target_table} ({target_column})")),
+                _ => None,
+            };
+            let column = Column {
+                name: f.column.clone(),
+                field: f.name.clone(),
+                definition: sql::column(f),
+                sql_type: match &f.kind {
+                    FieldKind::PrimaryKey(PkKind::Uuid) => "TEXT".into(),
+                    FieldKind::PrimaryKey(_) => "INTEGER".into(),
+                    _ => f.types.sql.clone(),
+                },
+                scalar: match &f.kind {
+                    FieldKind::Scalar(s) => Some(s.clone()),
+                    _ => None,
+                },
+                primary_key: matches!(f.kind, FieldKind::PrimaryKey(_)),
+                nullable: f.nullable,
+                unique: f.unique,
+                default: sql::default_sql(f),
+                references,
+                allowed,
+                renamed_from: f.renamed_from.clone(),
+            };
+            (f.column.clone(), column)
+        })
+        .collect();
+    let mut indexes = IndexMap::new();
+    let mut unique_indexes = IndexMap::new();
+    for i in &m.indexes {
+        let unique = if i.unique { "UNIQUE " } else { "" };
+        indexes.insert(i.name.clone(), format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, i.columns.join(", ")));
+        if i.unique {
+            unique_indexes.insert(i.name.clone(), i.columns.clone());
+        }
+    }
+    let search = (!m.search.is_empty()).then(|| Search { table: sql::fts_table(m), statements: sql::search_index(m) });
+    Table {
+        name: m.table.clone(),
+        columns,
+        unique_groups: m.unique_together.clone(),
+        checks: sql::checks(m).into_iter().map(|c| (c.name, c.sql)).collect(),
+        indexes,
+        unique_indexes,
+        search,
+    }
+}
+
+impl Table {
+    /// `CREATE TABLE` under `name` (the table's own, or a temporary one for a rebuild).
+    pub fn create_as(&self, name: &str) -> String {
+        let mut lines: Vec<String> = self.columns.values().map(|c| c.definition.clone()).collect();
+        let pk: Vec<&str> = self.columns.values().filter(|c| c.primary_key).map(|c| c.name.as_str()).collect();
+        // A single primary key is declared on its column; a join table's pair is a table constraint.
+        if pk.len() > 1 {
+            lines.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+        }
+        for group in &self.unique_groups {
+            lines.push(format!("UNIQUE ({})", group.join(", ")));
+        }
+        for (name, sql) in &self.checks {
+            lines.push(format!("CONSTRAINT {name} CHECK ({sql})"));
+        }
+        format!("CREATE TABLE {name} (\n    {}\n);", lines.join(",\n    "))
+    }
+
+    /// Everything that creates the table: itself, its indexes, its search index.
+    pub fn create_all(&self) -> Vec<String> {
+        let mut out = vec![self.create_as(&self.name)];
+        out.extend(self.indexes.values().cloned());
+        if let Some(s) = &self.search {
+            out.extend(s.statements.iter().cloned());
+        }
+        out
+    }
+
+    /// Everything that drops it, dependants first.
+    pub fn drop_all(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.search {
+            out.push(format!("DROP TABLE IF EXISTS {};", s.table));
+        }
+        out.push(format!("DROP TABLE IF EXISTS {};", self.name));
+        out
+    }
+}

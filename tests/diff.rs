@@ -1,0 +1,184 @@
+//! `gqlauto diff` on SDL: every pair under `tests/fixtures/diff/<case>/{old,new}.graphql` gets exactly
+//! the changes its `expected` file lists (`level KIND coordinate` per line), graphql-js agrees with
+//! the breaking/dangerous verdicts, and the command's exit codes and JSON are what CI relies on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gqlauto::diff::{self, ChangeKind, Level, Side};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/diff")
+}
+
+/// Case name → its directory, sorted by name.
+fn cases() -> BTreeMap<String, PathBuf> {
+    std::fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect()
+}
+
+fn changes(dir: &Path) -> Vec<diff::Change> {
+    let side = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        Side::Sdl(diff::parse_sdl(&text).unwrap_or_else(|e| panic!("{}/{name}:{}:{}: {}", dir.display(), e.line, e.column, e.message)))
+    };
+    diff::compare(&side("old.graphql"), &side("new.graphql"))
+}
+
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Safe => "safe",
+        Level::Dangerous => "dangerous",
+        Level::Breaking => "breaking",
+    }
+}
+
+#[test]
+fn sdl_pairs_have_exactly_the_expected_changes() {
+    let cases = cases();
+    assert!(cases.len() >= 40, "expected at least 40 SDL pairs, found {}", cases.len());
+    let mut seen = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    for (name, dir) in &cases {
+        let found = changes(dir);
+        let mut got: Vec<String> = found.iter().map(|c| format!("{} {} {}", level_name(c.level()), c.kind.code(), c.coordinate)).collect();
+        let mut want: Vec<String> = std::fs::read_to_string(dir.join("expected")).unwrap().lines().map(str::to_string).collect();
+        got.sort();
+        want.sort();
+        if got != want {
+            failures.push(format!("{name}:\n  expected {want:#?}\n  got {got:#?}"));
+        }
+        for c in &found {
+            assert!(!c.message.is_empty() && !c.criticality.reason.is_empty(), "{name}: {c:?}");
+            seen.insert(c.kind);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Every API change kind has a pair of its own (database kinds are covered by the migration tests).
+    let api_kinds: Vec<ChangeKind> = ChangeKind::ALL.iter().copied().filter(|k| k < &ChangeKind::TableAdded).collect();
+    let missing: Vec<String> = api_kinds.iter().filter(|k| !seen.contains(k)).map(|k| k.code()).collect();
+    assert!(missing.is_empty(), "API change kinds without an SDL pair: {missing:?}");
+}
+
+/// graphql-js counts the built-in scalars as types of a schema only while something uses them, so the
+/// last use of `Int` going away is also reported as "Int was removed". gqlauto reports the use that
+/// went away; these are the only differences.
+const BUILT_IN_SCALARS: &[&str] = &["Int", "Float", "String", "Boolean", "ID"];
+
+#[test]
+fn graphql_js_agrees_on_breaking_and_dangerous_verdicts() {
+    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oracle");
+    if !oracle.join("node_modules/graphql").exists() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "graphql-js is not installed: run `npm ci` in tests/oracle (.ci/run does)");
+        eprintln!("skipped: graphql-js is not installed (npm ci in tests/oracle)");
+        return;
+    }
+    let out = Command::new("node").arg("verdicts.mjs").arg(cases_dir()).current_dir(&oracle).output().expect("run node");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verdicts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cases = cases();
+    let (mut agree, mut scalar_only) = (0, 0);
+    let mut disagreements = Vec::new();
+    for (name, dir) in &cases {
+        let v = &verdicts[name];
+        assert!(v.get("error").is_none(), "graphql-js cannot build {name}: {}", v["error"]);
+        let js = |key: &str| -> Vec<(String, String)> {
+            let mut list: Vec<(String, String)> = v[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["type"].as_str().unwrap().to_string(), c["description"].as_str().unwrap().to_string()))
+                .collect();
+            list.sort();
+            list
+        };
+        let (js_breaking, js_dangerous) = (js("breaking"), js("dangerous"));
+        let is_scalar_removal = |(t, d): &(String, String)| {
+            t == "TYPE_REMOVED" && BUILT_IN_SCALARS.iter().any(|s| d.starts_with(&format!("Standard scalar {s} was removed")))
+        };
+        let kinds =
+            |list: &[(String, String)]| -> Vec<String> { list.iter().filter(|c| !is_scalar_removal(c)).map(|(t, _)| t.clone()).collect() };
+        let ours = |level: Level| -> Vec<String> {
+            let mut k: Vec<String> =
+                changes(dir).iter().filter(|c| c.level() == level).filter_map(|c| c.kind.graphql_js()).map(str::to_string).collect();
+            k.sort();
+            k
+        };
+        let (b, d) = (ours(Level::Breaking), ours(Level::Dangerous));
+        if b == kinds(&js_breaking) && d == kinds(&js_dangerous) {
+            agree += 1;
+            if js_breaking.iter().any(is_scalar_removal) {
+                scalar_only += 1;
+            }
+        } else {
+            disagreements.push(format!("{name}: graphql-js {js_breaking:?} / {js_dangerous:?}, gqlauto {b:?} / {d:?}"));
+        }
+    }
+    eprintln!("graphql-js agrees on {agree} of {} pairs ({scalar_only} differ only by built-in scalar removals)", cases.len());
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+fn gqlauto(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(args).current_dir(cases_dir()).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn exit_codes_gate_ci() {
+    let (code, out, _) = gqlauto(&["diff", "field_removed/old.graphql", "field_removed/new.graphql"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Breaking changes (1)\n  x FIELD_REMOVED: Field `Query.b` was removed\n"), "{out}");
+    let (code, out, _) = gqlauto(&["diff", "enum_value_added/old.graphql", "enum_value_added/new.graphql"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, _) = gqlauto(&["diff", "enum_value_added/old.graphql", "enum_value_added/new.graphql", "--fail-on", "dangerous"]);
+    assert_eq!(code, 1);
+    let (code, out, _) = gqlauto(&["diff", "noop_reordered/old.graphql", "noop_reordered/new.graphql", "--fail-on", "safe"]);
+    assert_eq!((code, out.as_str()), (0, "No changes.\n"));
+    let (code, _, _) =
+        gqlauto(&["diff", "field_removed_deprecated/old.graphql", "field_removed_deprecated/new.graphql", "--allow-deprecated-removal"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = gqlauto(&["diff", "field_removed/old.graphql", "field_removed/new.graphql", "--ignore", "FIELD_REMOVED:Query.b"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn json_output_is_data() {
+    let (code, out, _) = gqlauto(&["diff", "many_changes_at_once/old.graphql", "many_changes_at_once/new.graphql", "--format", "json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"], serde_json::json!({"breaking": 4, "dangerous": 1, "safe": 1}));
+    let arg = doc["changes"].as_array().unwrap().iter().find(|c| c["kind"] == "ARG_ADDED_REQUIRED").unwrap();
+    assert_eq!(arg["coordinate"], "Query.b(y:)");
+    assert_eq!(arg["scope"], "api");
+    assert_eq!(arg["criticality"]["level"], "breaking");
+    assert_eq!(arg["new"], "Int!");
+    assert_eq!(arg["message"], "Required argument `Query.b(y:)` was added");
+}
+
+#[test]
+fn unreadable_sides_exit_2_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.graphql"), "type Query {\n  a: Int\n  b:\n}\n").unwrap();
+    std::fs::write(dir.path().join("dup.graphql"), "type Query { a: Int }\n\ntype Query { b: Int }\n").unwrap();
+    std::fs::write(dir.path().join("ok.graphql"), "type Query { a: Int }\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(args).current_dir(dir.path()).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["diff", "ok.graphql", "bad.graphql"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("bad.graphql:4:1: error: syntax error: expected"), "{err}");
+    let (code, err) = run(&["diff", "dup.graphql", "ok.graphql"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("dup.graphql:3:1: error: type `Query` is defined twice"), "{err}");
+    let (code, err) = run(&["diff", "ok.graphql", "missing.graphql"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read missing.graphql"), "{err}");
+    let (code, err) = run(&["diff", "ok.graphql"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--base"), "{err}");
+}
