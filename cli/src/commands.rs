@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
-use crate::codegen::{self, FileSet, Options};
+use crate::codegen::{self, FileSet, History, Options};
 use crate::diag::{render_report, render_short, Diagnostic};
 use crate::ir::{validate, Ir};
 use crate::manifest::{load_str, Format};
@@ -78,6 +78,8 @@ pub fn options_for(manifest: &Path, source: &str, out: &Path) -> Options {
     Options {
         manifest_path: writer::relative_path(manifest, out),
         manifest_sha256: format!("{:x}", sha2::Sha256::digest(source.as_bytes())),
+        manifest_source: source.to_string(),
+        history: None,
     }
 }
 
@@ -88,10 +90,47 @@ pub fn generate_files(manifest: &Path, out: &Path, format: DiagFormat) -> Result
         eprint!("{}", checked.render(format));
     }
     let Some(ir) = checked.ir else { return Err(exit::INVALID) };
-    codegen::generate(&ir, &options_for(manifest, &checked.source, out)).map_err(|e| {
+    let history = history(out, format).map_err(report_usage)?;
+    let options = Options { history, ..options_for(manifest, &checked.source, out) };
+    codegen::generate(&ir, &options).map_err(|e| {
         eprintln!("error: internal generator error in {e}");
         exit::USAGE
     })
+}
+
+/// What an earlier generation left in `out`: the manifest it recorded and the migrations it wrote.
+/// `None` for a first generation, or a stamp from before snapshots were recorded.
+fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError> {
+    let stamp_path = out.join(writer::STAMP);
+    let stamp = match std::fs::read_to_string(&stamp_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(UsageError(format!("cannot read {}: {e}", stamp_path.display()))),
+    };
+    let Some(snapshot) = writer::read_snapshot(&stamp) else { return Ok(None) };
+    let display = format!("{} (manifest_snapshot)", stamp_path.display());
+    // The snapshot is the source as written, YAML or JSON; a JSON manifest is an object.
+    let source_format = if snapshot.trim_start().starts_with('{') { Format::Json } else { Format::Yaml };
+    let checked = check_source(&display, snapshot, source_format);
+    let Some(previous) = checked.ir else {
+        return Err(UsageError(format!(
+            "the manifest recorded in {} does not validate, so the migration from it cannot be computed:\n{}",
+            stamp_path.display(),
+            checked.render(format)
+        )));
+    };
+    let mut migrations = std::collections::BTreeMap::new();
+    for path in writer::previously_owned(&stamp).into_iter().filter(|p| p.starts_with("migrations/")) {
+        match std::fs::read_to_string(out.join(&path)) {
+            Ok(text) => {
+                migrations.insert(path, text);
+            }
+            // A migration the user deleted stays deleted.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(UsageError(format!("cannot read {}: {e}", out.join(&path).display()))),
+        }
+    }
+    Ok(Some(History { previous, migrations }))
 }
 
 fn report_usage(e: UsageError) -> u8 {

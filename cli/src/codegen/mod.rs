@@ -3,6 +3,7 @@
 //! [`generate`] is a pure function: the same IR and options give byte-identical output on every
 //! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
+pub mod migrate;
 mod read_view;
 mod render;
 pub mod sdl;
@@ -45,6 +46,19 @@ pub struct Options {
     pub manifest_path: String,
     /// Hex SHA-256 of the manifest source, recorded in the stamp file.
     pub manifest_sha256: String,
+    /// The manifest source, kept in the stamp file so the next generation can migrate from it.
+    pub manifest_source: String,
+    /// What an earlier generation left in the output directory; `None` for a first generation.
+    pub history: Option<History>,
+}
+
+/// An earlier generation: the manifest it was made from and the migrations it wrote.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub previous: Ir,
+    /// Every migration file already written (`migrations/0001_initial/up.sql` → contents). They are
+    /// kept as they are; a changed manifest adds a migration after them.
+    pub migrations: BTreeMap<String, String>,
 }
 
 /// Renders the whole crate.

@@ -1,5 +1,6 @@
 //! The output table, the template environment, and formatting of rendered text.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -123,6 +124,7 @@ struct TemplateContext<'a> {
     version: &'static str,
     manifest: &'a str,
     manifest_sha256: &'a str,
+    manifest_snapshot: &'a str,
     owned_files: &'a [String],
 }
 
@@ -152,8 +154,25 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
             planned.push((o, None, o.path.to_string()));
         }
     }
-    let owned: Vec<String> = planned.iter().filter(|(o, _, _)| o.owner == Owner::Generator).map(|(_, _, p)| p.clone()).collect();
     let env = environment();
+    // After a first generation the migrations on disk are kept as they are, and a changed manifest
+    // adds one; they stand where the initial migration's templates stand in the output table.
+    let migrations = match &options.history {
+        None => None,
+        Some(h) => Some(later_migrations(&env, ir, h, &options.manifest_path)?),
+    };
+    if migrations.is_some() {
+        planned.retain(|(o, _, _)| !o.template.0.starts_with("migrations/"));
+    }
+    let mut owned: Vec<String> = planned.iter().filter(|(o, _, _)| o.owner == Owner::Generator).map(|(_, _, p)| p.clone()).collect();
+    if let Some(m) = &migrations {
+        let at = owned.iter().position(|p| p.starts_with("src/")).unwrap_or(owned.len());
+        // Each directory's up.sql before its down.sql, as a first generation lists them.
+        let mut paths: Vec<&String> = m.keys().collect();
+        paths.sort_by_key(|p| (p.rsplit_once('/').map(|(dir, _)| dir.to_string()), !p.ends_with("/up.sql")));
+        owned.splice(at..at, paths.into_iter().cloned());
+    }
+    let snapshot = crate::writer::snapshot_body(&options.manifest_source);
     // Converted to a template value once: serializing the whole crate view per file made
     // rendering quadratic in the number of models.
     let shared = minijinja::Value::from(minijinja::value::Serde(TemplateContext {
@@ -166,6 +185,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         version: crate::VERSION,
         manifest: &options.manifest_path,
         manifest_sha256: &options.manifest_sha256,
+        manifest_snapshot: &snapshot,
         owned_files: &owned,
     }));
     let mut files = FileSet::new();
@@ -181,6 +201,32 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         let contents = finish(o, &text, &options.manifest_path)?;
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
+    for (path, contents) in migrations.unwrap_or_default() {
+        files.insert(path, GeneratedFile { contents, owner: Owner::Generator });
+    }
+    Ok(files)
+}
+
+/// The migrations already written, plus one for what changed since the previous generation.
+fn later_migrations(env: &Environment, ir: &Ir, history: &super::History, manifest: &str) -> Result<BTreeMap<String, String>, RenderError> {
+    let mut files = history.migrations.clone();
+    let Some(m) = super::migrate::between(&super::tables::Tables::of(&history.previous), &super::tables::Tables::of(ir)) else {
+        return Ok(files);
+    };
+    // Numbered after the highest directory on disk, so a user's own migrations keep their place.
+    let last = files.keys().filter_map(|p| p.strip_prefix("migrations/")?.split('_').next()?.parse::<u32>().ok()).max().unwrap_or(0);
+    let dir = format!("migrations/{:04}_{}", last + 1, m.name);
+    for (file, template, statements) in
+        [("up.sql", "migrations/initial/up.sql.j2", &m.up), ("down.sql", "migrations/initial/down.sql.j2", &m.down)]
+    {
+        let output = OUTPUTS.iter().find(|o| o.template.0 == template).expect("migration templates are in the output table");
+        let failed = |message: String| RenderError { template: template.into(), message, raw: None };
+        let text = env
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::context! { migration_up => statements, migration_down => statements }))
+            .map_err(|e| failed(format!("{e:#}")))?;
+        files.insert(format!("{dir}/{file}"), finish(output, &text, manifest)?);
+    }
     Ok(files)
 }
 
@@ -188,6 +234,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
 fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError> {
     let body = match o.kind {
         Kind::Rust => format_rust(o.template.0, text)?,
+        // The stamp carries the manifest verbatim; its template is already tidy.
+        Kind::Plain => text.to_string(),
         _ => tidy(text),
     };
     if o.owner == Owner::User {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
+use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::runtime::error::ApiError;
 use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
@@ -44,6 +45,38 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
+/// Applies pending migrations. Changing a SQLite table means rebuilding it (create the new shape,
+/// copy the rows, drop the old table, rename), which needs foreign keys off: dropping the old table
+/// would otherwise cascade into the rows that point at it. Every reference is checked afterwards.
+fn migrate(conn: &mut SqliteConnection) -> Result<(), String> {
+    #[derive(diesel::QueryableByName)]
+    struct Broken {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    conn.batch_execute("PRAGMA foreign_keys = OFF;").map_err(|e| e.to_string())?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let broken = diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
+        .get_result::<Broken>(conn)
+        .map_err(|e| e.to_string());
+    conn.batch_execute("PRAGMA foreign_keys = ON;").map_err(|e| e.to_string())?;
+    applied?;
+    match broken?.n {
+        0 => Ok(()),
+        n => {
+            Err(
+                format!(
+                    "{n} row(s) point at rows that do not exist; see `PRAGMA foreign_key_check`"
+                ),
+            )
+        }
+    }
+}
+
 /// Why the database could not be opened.
 #[derive(Debug)]
 pub struct OpenError(pub String);
@@ -74,7 +107,7 @@ impl Db {
             .map_err(|e| OpenError(format!("cannot connect to `{path}`: {e}")))?;
         conn.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(|e| OpenError(format!("cannot enable WAL on `{path}`: {e}")))?;
-        conn.run_pending_migrations(MIGRATIONS)
+        migrate(&mut conn)
             .map_err(|e| OpenError(format!("migrations failed on `{path}`: {e}")))?;
         Ok(Db { pool })
     }
