@@ -292,7 +292,14 @@ impl Validator<'_> {
             }
             self.check_options(&path, &spec);
             if let Some(old) = &spec.renamed_from {
-                if raw.fields.keys().any(|f| to_snake(f) == to_snake(old)) {
+                if spec.ty == "many_to_many" {
+                    self.error(
+                        Code::FieldOption,
+                        self.value(&[path[0], path[1], path[2], path[3], "renamed_from"]),
+                        format!("`renamed_from` does not apply to the many_to_many field `{fname}`"),
+                        "a many-to-many field has no column; its join table is named after the models",
+                    );
+                } else if raw.fields.keys().any(|f| to_snake(f) == to_snake(old)) {
                     self.error(
                         Code::FieldOption,
                         self.value(&[path[0], path[1], path[2], path[3], "renamed_from"]),
