@@ -34,12 +34,118 @@ fn cargo(krate: &Path, args: &[&str]) {
     run(&mut c);
 }
 
+/// The generated server, started on `db`; stopped when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(db: &Path) -> Server {
+        use std::io::BufRead;
+        let bin = workspace().join("target/generated-crates/debug/my-api");
+        let mut child = Command::new(&bin)
+            .env("DATABASE_URL", db)
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let Some(base) = line.trim().strip_prefix("listening on ").map(str::to_string) else {
+            let out = child.wait_with_output().unwrap();
+            panic!("the server did not start: {line}{}", String::from_utf8_lossy(&out.stderr));
+        };
+        let config =
+            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(std::time::Duration::from_secs(10))).build();
+        Server { child, base, agent: config.into() }
+    }
+
+    fn data(&self, query: &str) -> serde_json::Value {
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(serde_json::json!({ "query": query })).unwrap();
+        let body: serde_json::Value = res.body_mut().read_json().unwrap();
+        assert!(body.get("errors").is_none(), "{query}: {body}");
+        body["data"].clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
-fn init_generate_build_and_test() {
+fn init_generate_build_and_test_then_migrate_a_database_with_rows() {
     let dir = tempfile::tempdir().unwrap();
-    run(gqlauto(dir.path()).args(["init", "."]));
-    run(gqlauto(dir.path()).args(["generate", "gqlauto.yaml", "--out", "server"]));
-    cargo(&dir.path().join("server"), &["test", "--quiet"]);
+    let d = dir.path();
+    run(gqlauto(d).args(["init", "."]));
+    run(gqlauto(d).args(["generate", "gqlauto.yaml", "--out", "server"]));
+    cargo(&d.join("server"), &["test", "--quiet"]);
+
+    // Rows written through the API of the first generation.
+    let db = d.join("data.db");
+    {
+        let s = Server::start(&db);
+        s.data(
+            r##"mutation { createProject(input: {name: "Home", slug: "home", tasks: {create: [
+            {title: "Paint the fence", notes: "white", priority: 2, labels: {create: [{name: "outside", color: "#00ff00"}]}},
+            {title: "Fix the tap", estimateHours: "1.50"}]}}) { id } }"##,
+        );
+    }
+    let manifest = d.join("gqlauto.yaml");
+    let v1 = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(d.join("v1.yaml"), &v1).unwrap();
+    // A rename that keeps its values, a dropped column, a new required column with a default.
+    let v2 = v1
+        .replace("      title: { type: string, max_length: 200 }", "      headline: { type: string, max_length: 200, renamed_from: title }")
+        .replace("      - [project, title]", "      - [project, headline]")
+        .replace("      notes: { type: text, nullable: true }\n", "")
+        .replace(
+            "      priority: { type: integer, default: 0 }",
+            "      priority: { type: integer, default: 0 }\n      effort: { type: integer, default: 1, min: 1 }",
+        );
+    assert!(
+        v2.contains("renamed_from") && !v2.contains("notes:") && v2.contains("effort"),
+        "the starter manifest changed; update this edit"
+    );
+    std::fs::write(&manifest, &v2).unwrap();
+
+    let diff = gqlauto(d).args(["diff", "v1.yaml", "gqlauto.yaml"]).output().unwrap();
+    let report = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(1), "dropping a column breaks:\n{report}");
+    for expected in [
+        "[database] COLUMN_DROPPED: Column `tasks.notes`",
+        "[database] COLUMN_RENAMED: Column `tasks.title` will be renamed to `tasks.headline`",
+        "FIELD_REMOVED: Field `Task.title` was removed",
+    ] {
+        assert!(report.contains(expected), "{expected} missing from:\n{report}");
+    }
+
+    run(gqlauto(d).args(["generate", "gqlauto.yaml", "--out", "server"]));
+    assert!(d.join("server/migrations/0002_alter_tasks/up.sql").exists());
+    cargo(&d.join("server"), &["build", "--quiet"]);
+    let s = Server::start(&db);
+    let tasks = s.data("{ tasks(orderBy: [{id: ASC}]) { headline effort priority estimateHours project { name } labels { name color } } }");
+    assert_eq!(
+        tasks,
+        serde_json::json!({"tasks": [
+            {"headline": "Paint the fence", "effort": 1, "priority": 2, "estimateHours": null, "project": {"name": "Home"}, "labels": [{"name": "outside", "color": "#00ff00"}]},
+            {"headline": "Fix the tap", "effort": 1, "priority": 0, "estimateHours": "1.50", "project": {"name": "Home"}, "labels": []}
+        ]})
+    );
+    // The rebuilt table keeps its constraints: the renamed column is still unique per project.
+    let mut res = s
+        .agent
+        .post(format!("{}/graphql", s.base))
+        .send_json(serde_json::json!({"query": "mutation { createTask(input: {projectId: \"1\", headline: \"Fix the tap\"}) { id } }"}))
+        .unwrap();
+    let body: serde_json::Value = res.body_mut().read_json().unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNIQUE_VIOLATION", "{body}");
 }
 
 #[test]

@@ -182,3 +182,57 @@ fn unreadable_sides_exit_2_with_a_location() {
     assert_eq!(code, 2);
     assert!(err.contains("--base"), "{err}");
 }
+
+#[test]
+fn base_revision_compares_manifests_in_git_with_their_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let out =
+            Command::new("git").args(["-c", "user.name=t", "-c", "user.email=t@example.com"]).args(args).current_dir(d).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let v1 = "version: 1\nname: shop\nmodels:\n  Product:\n    fields:\n      id: auto\n      name: { type: string, max_length: 100 }\n      price: { type: decimal, max_digits: 8, decimal_places: 2 }\n";
+    std::fs::create_dir(d.join("api")).unwrap();
+    std::fs::write(d.join("api/gqlauto.yaml"), v1).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "v1"]);
+    let v2 = v1.replace(
+        "      price: { type: decimal, max_digits: 8, decimal_places: 2 }\n",
+        "      sku: { type: string, max_length: 20, unique: true }\n",
+    );
+    std::fs::write(d.join("api/gqlauto.yaml"), v2).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gqlauto"))
+        .args(["diff", "--base", "HEAD", "api/gqlauto.yaml", "--format", "json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String, String)> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["scope"].as_str().unwrap().into(), c["kind"].as_str().unwrap().into(), c["coordinate"].as_str().unwrap().into()))
+        .collect();
+    for (scope, kind, at) in [
+        ("api", "FIELD_REMOVED", "Product.price"),
+        ("api", "FIELD_ADDED", "Product.sku"),
+        ("api", "INPUT_FIELD_ADDED_REQUIRED", "CreateProductInput.sku"),
+        ("database", "COLUMN_DROPPED", "products.price"),
+        ("database", "COLUMN_ADDED_REQUIRED", "products.sku"),
+    ] {
+        assert!(
+            found.iter().any(|f| f == &(scope.to_string(), kind.to_string(), at.to_string())),
+            "{scope} {kind} {at} missing: {found:#?}"
+        );
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_gqlauto"))
+        .args(["diff", "--base", "no-such-branch", "api/gqlauto.yaml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read api/gqlauto.yaml at revision `no-such-branch`"));
+}
