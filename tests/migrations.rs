@@ -452,6 +452,23 @@ fn tables_added_and_dropped() {
 }
 
 #[test]
+fn default_and_delete_action_changes() {
+    let new = edit("score: { type: integer, default: 0 }", "score: { type: integer, default: 3 }")
+        .replace("on_delete: cascade, related_name: posts }", "on_delete: restrict, related_name: posts }");
+    let changes = data_changes(BASE, &new);
+    has(&changes, Level::Safe, "COLUMN_DEFAULT_CHANGED", "posts.score");
+    has(&changes, Level::Dangerous, "FOREIGN_KEY_ACTION_CHANGED", "posts.author_id");
+    let db = Db::new(BASE, &new, SEED);
+    db.up().unwrap();
+    db.seed_intact();
+    assert_eq!(db.strings("SELECT CAST(score AS TEXT) FROM posts ORDER BY id"), ["5", "0", "2"], "stored values stay");
+    db.conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    assert!(db.conn.execute_batch("DELETE FROM authors WHERE id = 1").is_err(), "restrict now holds");
+    db.conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    db.down_restores();
+}
+
+#[test]
 fn index_added_and_removed() {
     let new = edit("default: draft }", "default: draft, indexed: true }");
     has(&data_changes(BASE, &new), Level::Safe, "INDEX_ADDED", "posts");
@@ -497,4 +514,20 @@ fn generate_writes_the_next_migration_and_keeps_earlier_ones() {
     let stamp = std::fs::read_to_string(out.join("gqlauto.stamp")).unwrap();
     assert!(stamp.contains("\"migrations/0003_alter_posts/up.sql\","), "{stamp}");
     assert!(stamp.contains("      lead: { type: text, nullable: true }\n"), "the stamp records the manifest");
+}
+
+#[test]
+fn every_database_change_kind_has_a_case_here() {
+    let source = include_str!("migrations.rs");
+    let missing: Vec<String> = gqlauto::diff::ChangeKind::ALL
+        .iter()
+        .filter(|k| **k >= gqlauto::diff::ChangeKind::TableAdded)
+        .map(|k| k.code())
+        .filter(|code| {
+            !source.contains(&format!("Level::Safe, \"{code}\""))
+                && !source.contains(&format!("Level::Dangerous, \"{code}\""))
+                && !source.contains(&format!("Level::Breaking, \"{code}\""))
+        })
+        .collect();
+    assert!(missing.is_empty(), "database change kinds without a migration case: {missing:?}");
 }

@@ -50,6 +50,8 @@ pub struct Column {
     pub default: Option<String>,
     /// `table (column)` of a foreign key.
     pub references: Option<String>,
+    /// The foreign key's `ON DELETE` action.
+    pub on_delete: Option<String>,
     /// The closed set of values the column accepts (enum values or `choices`), if any.
     pub allowed: Vec<String>,
     /// The field's former name (`renamed_from`), so migrations rename instead of drop + add.
@@ -79,6 +81,7 @@ impl Tables {
                     unique: false,
                     default: None,
                     references: Some(format!("{} ({})", m.table, pk.column)),
+                    on_delete: Some("CASCADE".into()),
                     allowed: Vec::new(),
                     renamed_from: None,
                 }
@@ -117,9 +120,11 @@ fn model_table(m: &Model) -> Table {
                 FieldKind::Scalar(ScalarKind::Enum { values, .. }) => values.clone(),
                 _ => f.rules.choices.clone(),
             };
-            let references = match &f.kind {
-                FieldKind::ForeignKey { target_table, target_column, .. } => Some(format!("{target_table} ({target_column})")),
-                _ => None,
+            let (references, on_delete) = match &f.kind {
+                FieldKind::ForeignKey { target_table, target_column, on_delete, .. } => {
+                    (Some(format!("{target_table} ({target_column})")), Some(on_delete.sql().to_string()))
+                }
+                _ => (None, None),
             };
             let column = Column {
                 name: f.column.clone(),
@@ -139,6 +144,7 @@ fn model_table(m: &Model) -> Table {
                 unique: f.unique,
                 default: sql::default_sql(f),
                 references,
+                on_delete,
                 allowed,
                 renamed_from: f.renamed_from.clone(),
             };

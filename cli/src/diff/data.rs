@@ -125,6 +125,23 @@ fn column(at: &str, o: &Column, n: &Column, out: &mut Vec<Change>) {
                 .values(o.references.as_ref().map(|r| format!("references {r}")), n.references.as_ref().map(|r| format!("references {r}"))),
         );
     }
+    if o.default != n.default {
+        out.push(
+            change(K::ColumnDefaultChanged, at, Level::Safe, "stored rows keep their values; only new rows get the new default")
+                .values(o.default.clone(), n.default.clone()),
+        );
+    }
+    if o.references == n.references && o.on_delete != n.on_delete {
+        out.push(
+            change(
+                K::ForeignKeyActionChanged,
+                at,
+                Level::Dangerous,
+                "deleting a referenced row now does something else to the rows that point at it",
+            )
+            .values(o.on_delete.clone(), n.on_delete.clone()),
+        );
+    }
     match (o.nullable, n.nullable) {
         (true, false) if n.default.is_some() => {
             out.push(change(K::NotNullAdded, at, Level::Dangerous, "stored NULLs are replaced by the column's default"));
