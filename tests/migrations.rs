@@ -489,12 +489,14 @@ fn generate_writes_the_next_migration_and_keeps_earlier_ones() {
     let run = |args: &[&str]| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(args).current_dir(dir.path()).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
     };
     std::fs::write(&manifest, BASE).unwrap();
     run(&["generate", "gqlauto.yaml", "--out", "server"]);
     let initial = std::fs::read_to_string(out.join("migrations/0001_initial/up.sql")).unwrap();
     std::fs::write(&manifest, edit("      body: text\n", "      body: text\n      summary: { type: text, nullable: true }\n")).unwrap();
-    run(&["generate", "gqlauto.yaml", "--out", "server"]);
+    let said = run(&["generate", "gqlauto.yaml", "--out", "server"]);
+    assert!(said.contains("new migration server/migrations/0002_alter_posts: review it"), "{said}");
     std::fs::write(
         &manifest,
         edit(

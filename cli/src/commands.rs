@@ -186,6 +186,18 @@ pub fn generate(manifest: &Path, out: &Path, check_only: bool, format: DiagForma
         return report_usage(UsageError(e.to_string()));
     }
     println!("generated {} in {}: {} written, {} unchanged", files.len(), out.display(), plan.changes.len(), plan.unchanged);
+    for change in &plan.changes {
+        if let writer::Change::Create { path, .. } = change {
+            if let Some(dir) = path.strip_prefix("migrations/").and_then(|p| p.strip_suffix("/up.sql")).filter(|d| !d.ends_with("_initial"))
+            {
+                println!(
+                    "new migration {}: review it, and run `gqlauto diff --base <revision> {}` to see what it does to stored rows",
+                    out.join("migrations").join(dir).display(),
+                    manifest.display()
+                );
+            }
+        }
+    }
     exit::OK
 }
 
