@@ -64,7 +64,7 @@ fn migrations(old: &str, new: &str) -> BTreeMap<String, String> {
     let first = files(old, None);
     let written: BTreeMap<String, String> =
         first.iter().filter(|(p, _)| p.starts_with("migrations/")).map(|(p, f)| (p.clone(), f.contents.clone())).collect();
-    let second = files(new, Some(History { previous: ir(old), migrations: written.clone() }));
+    let second = files(new, Some(History { previous: ir(old), migrations: written.clone(), last_number: 1 }));
     let now: BTreeMap<String, String> =
         second.iter().filter(|(p, _)| p.starts_with("migrations/")).map(|(p, f)| (p.clone(), f.contents.clone())).collect();
     for (path, text) in &written {
@@ -497,6 +497,10 @@ fn generate_writes_the_next_migration_and_keeps_earlier_ones() {
     std::fs::write(&manifest, edit("      body: text\n", "      body: text\n      summary: { type: text, nullable: true }\n")).unwrap();
     let said = run(&["generate", "gqlauto.yaml", "--out", "server"]);
     assert!(said.contains("new migration server/migrations/0002_alter_posts: review it"), "{said}");
+    // A migration of the user's own keeps its number; the next generated one comes after it.
+    std::fs::create_dir(out.join("migrations/0003_backfill")).unwrap();
+    std::fs::write(out.join("migrations/0003_backfill/up.sql"), "UPDATE posts SET summary = body;\n").unwrap();
+    std::fs::write(out.join("migrations/0003_backfill/down.sql"), "SELECT 1;\n").unwrap();
     std::fs::write(
         &manifest,
         edit(
@@ -510,11 +514,13 @@ fn generate_writes_the_next_migration_and_keeps_earlier_ones() {
     let mut dirs: Vec<String> =
         std::fs::read_dir(out.join("migrations")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     dirs.sort();
-    assert_eq!(dirs, ["0001_initial", "0002_alter_posts", "0003_alter_posts"]);
+    assert_eq!(dirs, ["0001_initial", "0002_alter_posts", "0003_backfill", "0004_alter_posts"]);
+    assert_eq!(std::fs::read_to_string(out.join("migrations/0003_backfill/up.sql")).unwrap(), "UPDATE posts SET summary = body;\n");
     assert_eq!(std::fs::read_to_string(out.join("migrations/0001_initial/up.sql")).unwrap(), initial);
-    assert!(std::fs::read_to_string(out.join("migrations/0003_alter_posts/up.sql")).unwrap().contains("ADD COLUMN lead TEXT"));
+    assert!(std::fs::read_to_string(out.join("migrations/0004_alter_posts/up.sql")).unwrap().contains("ADD COLUMN lead TEXT"));
     let stamp = std::fs::read_to_string(out.join("gqlauto.stamp")).unwrap();
-    assert!(stamp.contains("\"migrations/0003_alter_posts/up.sql\","), "{stamp}");
+    assert!(stamp.contains("\"migrations/0004_alter_posts/up.sql\","), "{stamp}");
+    assert!(!stamp.contains("backfill"), "the user's migration is not the generator's");
     assert!(stamp.contains("      lead: { type: text, nullable: true }\n"), "the stamp records the manifest");
 }
 

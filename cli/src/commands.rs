@@ -130,7 +130,11 @@ fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError
             Err(e) => return Err(UsageError(format!("cannot read {}: {e}", out.join(&path).display()))),
         }
     }
-    Ok(Some(History { previous, migrations }))
+    // Directories named `<number>_<name>`, whoever wrote them.
+    let last_number = std::fs::read_dir(out.join("migrations"))
+        .map(|dir| dir.filter_map(|e| e.ok()?.file_name().to_str()?.split('_').next()?.parse::<u32>().ok()).max().unwrap_or(0))
+        .unwrap_or(0);
+    Ok(Some(History { previous, migrations, last_number }))
 }
 
 fn report_usage(e: UsageError) -> u8 {

@@ -59,6 +59,9 @@ pub struct History {
     /// Every migration file already written (`migrations/0001_initial/up.sql` → contents). They are
     /// kept as they are; a changed manifest adds a migration after them.
     pub migrations: BTreeMap<String, String>,
+    /// The highest migration number in the directory, including migrations the user wrote, so a
+    /// new one never takes a number already used.
+    pub last_number: u32,
 }
 
 /// Renders the whole crate.

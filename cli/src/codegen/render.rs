@@ -213,8 +213,9 @@ fn later_migrations(env: &Environment, ir: &Ir, history: &super::History, manife
     let Some(m) = super::migrate::between(&super::tables::Tables::of(&history.previous), &super::tables::Tables::of(ir)) else {
         return Ok(files);
     };
-    // Numbered after the highest directory on disk, so a user's own migrations keep their place.
-    let last = files.keys().filter_map(|p| p.strip_prefix("migrations/")?.split('_').next()?.parse::<u32>().ok()).max().unwrap_or(0);
+    // Numbered after the highest migration on disk, so a user's own migrations keep their place.
+    let listed = files.keys().filter_map(|p| p.strip_prefix("migrations/")?.split('_').next()?.parse::<u32>().ok()).max();
+    let last = listed.unwrap_or(0).max(history.last_number);
     let dir = format!("migrations/{:04}_{}", last + 1, m.name);
     for (file, template, statements) in
         [("up.sql", "migrations/initial/up.sql.j2", &m.up), ("down.sql", "migrations/initial/down.sql.j2", &m.down)]
