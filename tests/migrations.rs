@@ -452,6 +452,31 @@ fn tables_added_and_dropped() {
 }
 
 #[test]
+fn renamed_model_keeps_its_rows_links_references_and_search() {
+    let comment = "  Comment:\n    fields:\n      id: auto\n      post: { type: foreign_key, to: Post, on_delete: cascade, related_name: comments }\n      body: text\n";
+    let old = format!("{BASE}{comment}");
+    let new = old.replace("  Post:\n", "  Article:\n    renamed_from: Post\n").replace("to: Post,", "to: Article,");
+    let changes = data_changes(&old, &new);
+    has(&changes, Level::Safe, "TABLE_RENAMED", "articles");
+    has(&changes, Level::Safe, "TABLE_RENAMED", "articles_tags");
+    has(&changes, Level::Safe, "COLUMN_RENAMED", "articles_tags.article_id");
+    let lossy: Vec<_> = changes.iter().filter(|(l, _, _)| *l != Level::Safe).collect();
+    assert!(lossy.is_empty(), "a rename loses nothing: {lossy:#?}");
+    let db = Db::new(&old, &new, &format!("{SEED}\nINSERT INTO comments (post_id, body) VALUES (1, 'first'), (3, 'hi');"));
+    assert!(db.second("up.sql").starts_with("migrations/0002_rename_posts_"), "{}", db.second("up.sql"));
+    db.up().unwrap();
+    assert_eq!((db.count("articles"), db.count("articles_tags"), db.count("comments"), db.count("tags")), (3, 3, 2, 2));
+    assert_eq!(db.count("pragma_foreign_key_check"), 0);
+    assert_eq!(db.strings("SELECT CAST(rowid AS TEXT) FROM articles_fts WHERE articles_fts MATCH 'numbers' ORDER BY rowid"), ["1", "2"]);
+    // The comments' foreign key follows the table: deleting an article cascades to its comments.
+    db.conn.execute_batch("PRAGMA foreign_keys = ON; DELETE FROM articles WHERE id = 3; PRAGMA foreign_keys = OFF;").unwrap();
+    assert_eq!((db.count("comments"), db.count("articles_tags")), (1, 2));
+    db.conn.execute_batch("INSERT INTO articles (id, author_id, title, body, status, score) VALUES (3, 2, 'Hello from Brian', 'greetings', 'published', 2); INSERT INTO articles_tags VALUES (3, 2); INSERT INTO comments (post_id, body) VALUES (3, 'hi');").unwrap();
+    db.down_restores();
+    assert_eq!((db.count("posts"), db.count("posts_tags"), db.count("comments")), (3, 3, 2));
+}
+
+#[test]
 fn default_and_delete_action_changes() {
     let new = edit("score: { type: integer, default: 0 }", "score: { type: integer, default: 3 }")
         .replace("on_delete: cascade, related_name: posts }", "on_delete: restrict, related_name: posts }");

@@ -26,7 +26,8 @@ enum Direction {
     Down,
 }
 
-/// The migration from `old` to `new`, or `None` when the database does not change.
+/// The migration from `old` to `new` (as [`Tables::pair`] gives them), or `None` when the database
+/// does not change.
 pub fn between(old: &Tables, new: &Tables) -> Option<Migration> {
     let up = steps(old, new, Direction::Up);
     if up.is_empty() {
@@ -39,13 +40,14 @@ pub fn between(old: &Tables, new: &Tables) -> Option<Migration> {
 fn name(old: &Tables, new: &Tables) -> String {
     let mut parts: Vec<String> = Vec::new();
     for t in new.0.values() {
-        match old.0.get(&t.name) {
+        match old.source_of(t) {
             None => parts.push(format!("create_{}", t.name)),
+            Some(o) if o.name != t.name => parts.push(format!("rename_{}", o.name)),
             Some(o) if o != t => parts.push(format!("alter_{}", t.name)),
             Some(_) => {}
         }
     }
-    parts.extend(old.0.keys().filter(|t| !new.0.contains_key(*t)).map(|t| format!("drop_{t}")));
+    parts.extend(old.0.values().filter(|o| !new.0.values().any(|t| old.source_of(t) == Some(*o))).map(|o| format!("drop_{}", o.name)));
     if parts.len() > 3 {
         parts.truncate(3);
         parts.push("and_more".into());
@@ -53,14 +55,34 @@ fn name(old: &Tables, new: &Tables) -> String {
     parts.join("_")
 }
 
-fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
-    let mut out = Vec::new();
-    for t in from.0.values().filter(|t| !to.0.contains_key(&t.name)) {
-        out.extend(t.drop_all());
+/// The table of `from` that becomes `target`. Renames are declared on the newer side, so going down
+/// the pairing is found from `target`'s side and read backwards.
+fn source_table<'a>(from: &'a Tables, to: &Tables, target: &Table, dir: Direction) -> Option<&'a Table> {
+    match dir {
+        Direction::Up => from.source_of(target),
+        Direction::Down => from.0.values().find(|newer| to.source_of(newer).is_some_and(|t| t.name == target.name)),
     }
-    for t in to.0.values() {
-        match from.0.get(&t.name) {
+}
+
+fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
+    let pairs: Vec<(&Table, Option<&Table>)> = to.0.values().map(|t| (t, source_table(from, to, t, dir))).collect();
+    let mut out = Vec::new();
+    for f in from.0.values().filter(|f| !pairs.iter().any(|(_, s)| *s == Some(*f))) {
+        out.extend(f.drop_all());
+    }
+    for (t, source) in pairs {
+        match source {
             None => out.extend(t.create_all()),
+            Some(f) if f.name != t.name => {
+                // The search index is named after the table: it goes before the rename and comes
+                // back with the new name. SQLite rewrites other tables' references to the table.
+                if let Some(s) = &f.search {
+                    out.extend(drop_search(&s.table));
+                }
+                out.push(format!("ALTER TABLE {} RENAME TO {};", f.name, t.name));
+                let renamed = Table { name: t.name.clone(), search: None, ..f.clone() };
+                out.extend(alter(&renamed, t, dir));
+            }
             Some(f) => out.extend(alter(f, t, dir)),
         }
     }

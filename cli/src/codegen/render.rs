@@ -210,7 +210,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
 /// The migrations already written, plus one for what changed since the previous generation.
 fn later_migrations(env: &Environment, ir: &Ir, history: &super::History, manifest: &str) -> Result<BTreeMap<String, String>, RenderError> {
     let mut files = history.migrations.clone();
-    let Some(m) = super::migrate::between(&super::tables::Tables::of(&history.previous), &super::tables::Tables::of(ir)) else {
+    let (before, after) = super::tables::Tables::pair(&history.previous, ir);
+    let Some(m) = super::migrate::between(&before, &after) else {
         return Ok(files);
     };
     // Numbered after the highest migration on disk, so a user's own migrations keep their place.

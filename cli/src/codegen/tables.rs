@@ -13,6 +13,9 @@ pub struct Tables(pub IndexMap<String, Table>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub name: String,
+    /// The table this one was before a model rename (`renamed_from` on the model, or the join table
+    /// of a renamed model's many-to-many field). Set by [`Tables::pair`].
+    pub renamed_from: Option<String>,
     pub columns: IndexMap<String, Column>,
     /// `UNIQUE (a, b)` groups.
     pub unique_groups: Vec<Vec<String>>,
@@ -97,6 +100,7 @@ impl Tables {
                 j.table.clone(),
                 Table {
                     name: j.table.clone(),
+                    renamed_from: None,
                     columns,
                     // The composite primary key already makes each link unique.
                     unique_groups: Vec::new(),
@@ -108,6 +112,40 @@ impl Tables {
             );
         }
         Tables(tables)
+    }
+}
+
+impl Tables {
+    /// The tables of two generations, the newer marked with the renames its manifest declares: a
+    /// model `renamed_from` an old model takes over that model's table, and each of its many-to-many
+    /// join tables takes over the old one of the same field (its two columns in order).
+    pub fn pair(old: &Ir, new: &Ir) -> (Tables, Tables) {
+        let (before, mut after) = (Tables::of(old), Tables::of(new));
+        for m in &new.models {
+            let Some(was) = m.renamed_from.as_deref().and_then(|r| old.model(r)) else { continue };
+            if let Some(t) = after.0.get_mut(&m.table) {
+                t.renamed_from = Some(was.table.clone());
+            }
+            for r in &m.many_to_many {
+                let Some(old_join) = was.many_to_many.iter().find(|o| o.name == r.name).map(|o| o.join_table.clone()) else { continue };
+                let (Some(t), Some(o)) = (after.0.get_mut(&r.join_table), before.0.get(&old_join)) else { continue };
+                if t.name == o.name {
+                    continue;
+                }
+                t.renamed_from = Some(o.name.clone());
+                for (new_col, old_col) in t.columns.values_mut().zip(o.columns.values()) {
+                    if new_col.name != old_col.name {
+                        new_col.renamed_from = Some(old_col.field.clone());
+                    }
+                }
+            }
+        }
+        (before, after)
+    }
+
+    /// The old table a new one continues: the one it was renamed from, else the one of its name.
+    pub fn source_of(&self, new: &Table) -> Option<&Table> {
+        new.renamed_from.as_ref().and_then(|t| self.0.get(t)).or_else(|| self.0.get(&new.name))
     }
 }
 
@@ -163,6 +201,7 @@ fn model_table(m: &Model) -> Table {
     let search = (!m.search.is_empty()).then(|| Search { table: sql::fts_table(m), statements: sql::search_index(m) });
     Table {
         name: m.table.clone(),
+        renamed_from: None,
         columns,
         unique_groups: m.unique_together.clone(),
         checks: sql::checks(m).into_iter().map(|c| (c.name, c.sql)).collect(),

@@ -5,7 +5,7 @@
 //! non-empty table makes the migration fail. Dangerous: it fails only if existing rows happen to
 //! break a new rule (duplicates, values outside a new check). Safe: every row carries over.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::change::{Change, ChangeKind as K, Level, Scope};
 use crate::codegen::tables::{Column, Table, Tables};
@@ -13,16 +13,23 @@ use crate::ir::{FieldKind, Ir, ScalarKind, TextFormat};
 
 /// Every database change from `old` to `new`.
 pub fn diff(old: &Ir, new: &Ir) -> Vec<Change> {
-    let (ot, nt) = (Tables::of(old), Tables::of(new));
+    let (ot, nt) = Tables::pair(old, new);
+    // Old table name → new, so references to a renamed table are not mistaken for new targets.
+    let renamed: BTreeMap<&str, &str> = nt.0.values().filter_map(|n| Some((ot.source_of(n)?.name.as_str(), n.name.as_str()))).collect();
     let mut out = Vec::new();
-    for (name, o) in &ot.0 {
-        match nt.0.get(name) {
-            None => out.push(change(K::TableDropped, name, Level::Breaking, "every row in it is deleted")),
-            Some(n) => table(o, n, &mut out),
+    for n in nt.0.values() {
+        match ot.source_of(n) {
+            None => out.push(change(K::TableAdded, &n.name, Level::Safe, "a new table holds no rows yet")),
+            Some(o) => {
+                if o.name != n.name {
+                    out.push(change(K::TableRenamed, &n.name, Level::Safe, "rows move with the table").values(Some(o.name.clone()), None));
+                }
+                table(o, n, &renamed, &mut out);
+            }
         }
     }
-    for name in nt.0.keys().filter(|t| !ot.0.contains_key(*t)) {
-        out.push(change(K::TableAdded, name, Level::Safe, "a new table holds no rows yet"));
+    for name in ot.0.keys().filter(|t| !renamed.contains_key(t.as_str())) {
+        out.push(change(K::TableDropped, name, Level::Breaking, "every row in it is deleted"));
     }
     relations(old, new, &mut out);
     out
@@ -38,7 +45,7 @@ pub fn source_column<'a>(old: &'a Table, new: &Column) -> Option<&'a Column> {
     new.renamed_from.as_ref().and_then(|field| old.columns.values().find(|c| &c.field == field)).or_else(|| old.columns.get(&new.name))
 }
 
-fn table(o: &Table, n: &Table, out: &mut Vec<Change>) {
+fn table(o: &Table, n: &Table, renamed: &BTreeMap<&str, &str>, out: &mut Vec<Change>) {
     let t = &n.name;
     let mut carried = BTreeSet::new();
     for nc in n.columns.values() {
@@ -52,7 +59,7 @@ fn table(o: &Table, n: &Table, out: &mut Vec<Change>) {
                             .values(Some(format!("{t}.{}", oc.name)), None),
                     );
                 }
-                column(&at, oc, nc, out);
+                column(&at, oc, nc, renamed, out);
             }
             None if !nc.nullable && nc.default.is_none() && !nc.primary_key => out.push(
                 change(
@@ -84,13 +91,22 @@ fn table(o: &Table, n: &Table, out: &mut Vec<Change>) {
     for g in og.difference(&ng) {
         out.push(change(K::UniqueRemoved, t, Level::Safe, "existing rows stay valid").values(Some(format!("({g})")), None));
     }
+    // Constraints are named after their table: a renamed table's keep their meaning under the new name.
+    let old_checks: Vec<(String, String)> = o
+        .checks
+        .iter()
+        .map(|(name, sql)| match name.strip_prefix(&format!("{}_", o.name)) {
+            Some(rest) => (format!("{}_{rest}", n.name), sql.clone()),
+            None => (name.clone(), sql.clone()),
+        })
+        .collect();
     for (name, sql) in &n.checks {
         // Column rules that narrowed a type were already reported as narrowing.
         let narrowed = out.iter().any(|c| {
             matches!(c.kind, K::ColumnTypeNarrowed | K::ColumnTypeChanged | K::StoredEnumValueRemoved)
                 && name.starts_with(&c.coordinate.replace('.', "_"))
         });
-        let before = o.checks.iter().find(|(on, _)| on == name).map(|(_, s)| s);
+        let before = old_checks.iter().find(|(on, _)| on == name).map(|(_, s)| s);
         if before != Some(sql) && !narrowed {
             out.push(
                 change(K::CheckAdded, t, Level::Dangerous, "the migration fails if existing rows break it")
@@ -98,7 +114,7 @@ fn table(o: &Table, n: &Table, out: &mut Vec<Change>) {
             );
         }
     }
-    for (name, sql) in o.checks.iter().filter(|(name, _)| !n.checks.iter().any(|(n, _)| n == name)) {
+    for (name, sql) in old_checks.iter().filter(|(name, _)| !n.checks.iter().any(|(n, _)| n == name)) {
         out.push(change(K::CheckRemoved, t, Level::Safe, "existing rows stay valid").values(Some(format!("{name}: {sql}")), None));
     }
     for name in n.indexes.keys().filter(|i| !o.indexes.contains_key(*i)) {
@@ -109,7 +125,15 @@ fn table(o: &Table, n: &Table, out: &mut Vec<Change>) {
     }
 }
 
-fn column(at: &str, o: &Column, n: &Column, out: &mut Vec<Change>) {
+/// `table (column)` with the table's new name if it was renamed.
+fn follow(reference: &Option<String>, renamed: &BTreeMap<&str, &str>) -> Option<String> {
+    reference.as_ref().map(|r| match r.split_once(' ') {
+        Some((table, rest)) => format!("{} {rest}", renamed.get(table).copied().unwrap_or(table)),
+        None => r.clone(),
+    })
+}
+
+fn column(at: &str, o: &Column, n: &Column, renamed: &BTreeMap<&str, &str>, out: &mut Vec<Change>) {
     if let Some((level, narrowed)) = type_change(o, n) {
         let kind = if narrowed { K::ColumnTypeNarrowed } else { K::ColumnTypeChanged };
         let reason = match level {
@@ -119,7 +143,8 @@ fn column(at: &str, o: &Column, n: &Column, out: &mut Vec<Change>) {
         };
         out.push(change(kind, at, level, reason).values(Some(describe(o)), Some(describe(n))));
     }
-    if o.references != n.references {
+    let old_references = follow(&o.references, renamed);
+    if old_references != n.references {
         out.push(
             change(K::ColumnTypeChanged, at, Level::Breaking, "stored keys point at rows of the old target")
                 .values(o.references.as_ref().map(|r| format!("references {r}")), n.references.as_ref().map(|r| format!("references {r}"))),
@@ -131,7 +156,7 @@ fn column(at: &str, o: &Column, n: &Column, out: &mut Vec<Change>) {
                 .values(o.default.clone(), n.default.clone()),
         );
     }
-    if o.references == n.references && o.on_delete != n.on_delete {
+    if old_references == n.references && o.on_delete != n.on_delete {
         out.push(
             change(
                 K::ForeignKeyActionChanged,
@@ -219,7 +244,9 @@ fn type_change(o: &Column, n: &Column) -> Option<(Level, bool)> {
 /// A relation field whose cardinality changed keeps its name but not its shape.
 fn relations(old: &Ir, new: &Ir, out: &mut Vec<Change>) {
     for om in &old.models {
-        let Some(nm) = new.models.iter().find(|m| m.table == om.table) else { continue };
+        let Some(nm) = new.models.iter().find(|m| m.table == om.table || m.renamed_from.as_deref() == Some(om.name.as_str())) else {
+            continue;
+        };
         let shape = |m: &crate::ir::Model, name: &str| -> Option<&'static str> {
             if m.many_to_many.iter().any(|r| r.name == name) {
                 return Some("many-to-many");

@@ -50,6 +50,8 @@ pub struct Model {
     /// snake_case plural: the list query name's base.
     pub plural_snake: String,
     pub table: String,
+    /// The model's previous name, for migrations.
+    pub renamed_from: Option<String>,
     pub description: Option<String>,
     /// Column-backed fields in manifest order (primary key, scalars, foreign keys).
     pub fields: Vec<Field>,

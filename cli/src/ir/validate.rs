@@ -239,6 +239,14 @@ impl Validator<'_> {
     // ---- pass 3: fields -----------------------------------------------------------------------
 
     fn model(&mut self, name: &str, raw: &RawModel, meta: &ModelMeta, models: &BTreeMap<String, ModelMeta>) -> Model {
+        if let Some(old) = raw.renamed_from.as_ref().filter(|old| models.contains_key(old.as_str())) {
+            self.error(
+                Code::FieldOption,
+                self.value(&["models", name, "renamed_from"]),
+                format!("`{name}` is `renamed_from: {old}`, but `{old}` is still a model"),
+                "a model can only take over the table of a model that no longer exists; remove `renamed_from` or the old model",
+            );
+        }
         let snake = to_snake(name);
         let mut fields = Vec::new();
         let mut many_to_many = Vec::new();
@@ -500,6 +508,7 @@ impl Validator<'_> {
             plural_snake: names::pluralize(&snake),
             snake,
             table: meta.table.clone(),
+            renamed_from: raw.renamed_from.clone(),
             description: raw.description.clone(),
             fields,
             pk,

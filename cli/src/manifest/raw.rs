@@ -46,6 +46,9 @@ pub struct RawApi {
 pub struct RawModel {
     /// SQL table name (default: snake_case plural of the model name).
     pub table: Option<String>,
+    /// The model's previous name: the next migration renames its table, keeping the rows, instead of
+    /// dropping it and creating a new one. Remove it once that migration is generated.
+    pub renamed_from: Option<String>,
     /// Description for the GraphQL type and the docs.
     pub description: Option<String>,
     /// Fields keyed by snake_case name, in column order.
