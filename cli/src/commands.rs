@@ -208,6 +208,64 @@ pub fn generate(manifest: &Path, out: &Path, check_only: bool, format: DiagForma
 /// The starter manifest `init` writes.
 pub const STARTER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/init/gqlauto.yaml"));
 
+/// Where `init` reads a Django project from.
+pub enum DjangoSource<'a> {
+    Project(crate::django::Project<'a>),
+    Dump(&'a Path),
+}
+
+/// `gqlauto init --from-django` / `--from-django-dump`: writes the imported manifest, prints every
+/// lossy mapping as a warning. Nothing is written unless the manifest validates.
+pub fn init_from_django(dir: &Path, source: &DjangoSource) -> u8 {
+    let dump = match source {
+        DjangoSource::Project(p) => crate::django::export(p),
+        DjangoSource::Dump(path) => std::fs::read_to_string(path)
+            .map_err(|e| crate::django::ImportError(format!("cannot read {}: {e}", path.display())))
+            .and_then(|text| crate::django::parse_dump(&text, &path.display().to_string())),
+    };
+    let dump = match dump {
+        Ok(d) => d,
+        Err(e) => return report_usage(UsageError(e.0)),
+    };
+    let name = dir.canonicalize().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string())).unwrap_or_else(|| "api".into());
+    let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let lowered = crate::django::lower(&dump, name.trim_matches('-'));
+    for w in &lowered.warnings {
+        eprintln!("warning: {}: {}", w.at, w.message);
+    }
+    let path = dir.join("gqlauto.yaml");
+    let checked = check_source(&path.display().to_string(), lowered.yaml.clone(), Format::Yaml);
+    if checked.ir.is_none() {
+        eprint!("{}", checked.render(DiagFormat::Human));
+        eprintln!("error: the imported manifest does not validate; nothing was written");
+        return exit::INVALID;
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return report_usage(UsageError(format!("cannot create {}: {e}", dir.display())));
+    }
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
+    match file {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            report_usage(UsageError(format!("{} already exists; gqlauto init never overwrites a manifest", path.display())))
+        }
+        Err(e) => report_usage(UsageError(format!("cannot create {}: {e}", path.display()))),
+        Ok(mut f) => match f.write_all(lowered.yaml.as_bytes()) {
+            Err(e) => report_usage(UsageError(format!("cannot write {}: {e}", path.display()))),
+            Ok(()) => {
+                println!(
+                    "wrote {}: {} models, {} fields from Django {} ({} warnings)",
+                    path.display(),
+                    lowered.models,
+                    lowered.fields,
+                    dump.django,
+                    lowered.warnings.len()
+                );
+                exit::OK
+            }
+        },
+    }
+}
+
 /// `gqlauto init`.
 pub fn init(dir: &Path) -> u8 {
     let path: PathBuf = dir.join("gqlauto.yaml");

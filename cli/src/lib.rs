@@ -9,6 +9,7 @@ pub mod codegen;
 pub mod commands;
 pub mod diag;
 pub mod diff;
+pub mod django;
 pub mod formats;
 pub mod ir;
 pub mod manifest;

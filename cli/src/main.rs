@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gqlauto::commands::diff::{DiffRequest, ReportFormat};
-use gqlauto::commands::{self, DiagFormat};
+use gqlauto::commands::{self, DiagFormat, DjangoSource};
 use gqlauto::diff::{Level, Policy};
 
 /// Compile a data-model manifest into a GraphQL server crate (async-graphql, axum, Diesel).
@@ -18,12 +18,33 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write a commented starter manifest, `gqlauto.yaml`, into DIR.
+    /// Write a manifest, `gqlauto.yaml`, into DIR: a commented starter, or one imported from a
+    /// Django project.
     Init {
         /// Directory for the manifest (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Import the models of the Django project in this directory (runs its Python).
+        #[arg(long, value_name = "PROJECT_DIR", conflicts_with = "from_django_dump", requires = "settings")]
+        from_django: Option<PathBuf>,
+        /// The project's settings module, as DJANGO_SETTINGS_MODULE (`mysite.settings`).
+        #[arg(long)]
+        settings: Option<String>,
+        /// The project's Python interpreter (its virtualenv's `bin/python`).
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Import only these apps (comma-separated labels).
+        #[arg(long)]
+        apps: Option<String>,
+        /// Leave these apps out (comma-separated labels).
+        #[arg(long)]
+        exclude_apps: Option<String>,
+        /// Import a dump written by the exporter (`gqlauto django-exporter > exporter.py`).
+        #[arg(long, value_name = "FILE")]
+        from_django_dump: Option<PathBuf>,
     },
+    /// Print the Django exporter, a single Python file that writes the dump `init --from-django-dump` reads.
+    DjangoExporter,
     /// Validate a manifest and report every problem in it.
     Check {
         /// The manifest: .yaml, .yml or .json.
@@ -81,7 +102,25 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Init { dir } => commands::init(&dir),
+        Command::Init { dir, from_django: None, from_django_dump: None, .. } => commands::init(&dir),
+        Command::Init { dir, from_django, from_django_dump, settings, python, apps, exclude_apps } => {
+            let source = match (&from_django, &from_django_dump) {
+                (Some(project), _) => DjangoSource::Project(gqlauto::django::Project {
+                    dir: project,
+                    settings: settings.as_deref().unwrap_or_default(),
+                    python: &python,
+                    apps: apps.as_deref(),
+                    exclude_apps: exclude_apps.as_deref(),
+                }),
+                (None, Some(dump)) => DjangoSource::Dump(dump),
+                (None, None) => unreachable!("matched above"),
+            };
+            commands::init_from_django(&dir, &source)
+        }
+        Command::DjangoExporter => {
+            print!("{}", gqlauto::django::EXPORTER);
+            commands::exit::OK
+        }
         Command::Check { manifest, format } => commands::check(&manifest, format),
         Command::Generate { manifest, out, check, format } => commands::generate(&manifest, &out, check, format),
         Command::Diff { files, base, format, fail_on, allow_deprecated_removal, ignore } => {

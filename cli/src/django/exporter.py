@@ -226,6 +226,8 @@ def model_of(model, connection, warnings):
     for field in meta.get_fields(include_hidden=False):
         if field.auto_created and not field.concrete:
             continue  # reverse relations: the other side declares them
+        if getattr(field, "model", model) is not model:
+            continue  # inherited from a multi-table parent: stored in the parent's table
         kind = dotted(type(field))
         try:
             if kind.endswith("GenericForeignKey"):

@@ -1,0 +1,539 @@
+//! A Django dump lowered into a manifest: readable YAML the user edits afterwards, in which what
+//! could not be mapped stays as a commented entry with its reason, and every lossy decision is also
+//! a warning naming the Django model and field.
+//!
+//! Tables, columns and join tables keep the names Django gave them, so the generated server reads
+//! the Django database as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::dump::{Default as DjangoDefault, Dump, Field, Model, Validator};
+use crate::ir::names;
+
+/// One lossy or skipped mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// `app.Model`, or `app.Model.field`.
+    pub at: String,
+    pub message: String,
+}
+
+/// The manifest text and what was lost on the way.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    pub yaml: String,
+    pub warnings: Vec<Warning>,
+    pub models: usize,
+    pub fields: usize,
+}
+
+/// A field as one manifest entry, or the reason it stays a comment.
+enum Entry {
+    Field { name: String, options: Vec<(String, String)> },
+    Skipped { name: String, why: String },
+}
+
+struct Lowering<'a> {
+    dump: &'a Dump,
+    /// `app.Model` → manifest model name, for every model that gets one.
+    names: BTreeMap<String, String>,
+    warnings: Vec<Warning>,
+}
+
+/// Lowers a dump; `name` is the manifest's `name`.
+pub fn lower(dump: &Dump, name: &str) -> Lowered {
+    let mut l = Lowering { dump, names: BTreeMap::new(), warnings: Vec::new() };
+    for w in &dump.warnings {
+        let at = w.field.as_ref().map_or(w.model.clone(), |f| format!("{}.{f}", w.model));
+        l.warn(&at, &w.message);
+    }
+    let kept: Vec<&Model> = dump.models.iter().filter(|m| l.keep(m)).collect();
+    l.name_models(&kept);
+    let mut yaml = String::new();
+    let _ = writeln!(yaml, "# Imported by `gqlauto init --from-django` from the Django project with settings `{}`", dump.settings);
+    let _ = writeln!(yaml, "# (Django {}). Tables and columns keep Django's names. Edit freely; entries that could", dump.django);
+    let _ = writeln!(yaml, "# not be mapped are commented out with the reason.");
+    let _ = writeln!(yaml, "version: 1");
+    let _ = writeln!(yaml, "name: {}", json(name));
+    let _ = writeln!(yaml, "models:");
+    let mut fields = 0;
+    for m in &kept {
+        fields += l.model(m, &mut yaml);
+    }
+    Lowered { yaml, warnings: l.warnings, models: kept.len(), fields }
+}
+
+/// A YAML scalar: JSON's quoting is valid YAML.
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+impl Lowering<'_> {
+    fn warn(&mut self, at: &str, message: &str) {
+        self.warnings.push(Warning { at: at.to_string(), message: message.to_string() });
+    }
+
+    /// Models with a table of their own and a key gqlauto can serve.
+    fn keep(&mut self, m: &Model) -> bool {
+        if let Some(to) = &m.swapped {
+            self.warn(&m.label, &format!("skipped: swapped for {to} (AUTH_USER_MODEL)"));
+            return false;
+        }
+        if m.proxy {
+            let parent = m.parents.first().map_or("its parent".to_string(), |p| p.model.clone());
+            self.warn(&m.label, &format!("skipped: a proxy model has no table of its own; its rows are {parent}'s"));
+            return false;
+        }
+        match m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref()) {
+            Some(pk) if pk_type(pk).is_some() => true,
+            Some(pk) => {
+                let why = if pk.relation.as_ref().is_some_and(|r| r.parent_link) {
+                    format!(
+                        "skipped: multi-table inheritance (its key `{}` is its link to {}); gqlauto keys are auto, big_auto or uuid",
+                        pk.name,
+                        m.parents.first().map_or("the parent", |p| p.model.as_str())
+                    )
+                } else {
+                    format!("skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto or uuid", pk.name, pk.internal_type)
+                };
+                self.warn(&m.label, &why);
+                false
+            }
+            None => {
+                self.warn(&m.label, "skipped: no primary key in the dump");
+                false
+            }
+        }
+    }
+
+    /// Class names, prefixed with the app's name where two apps share one or it is reserved.
+    fn name_models(&mut self, kept: &[&Model]) {
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for m in kept {
+            *count.entry(m.name.as_str()).or_default() += 1;
+        }
+        for m in kept {
+            let plain = m.name.clone();
+            let clash = count[m.name.as_str()] > 1;
+            let reserved = names::reserved_type_name(&plain).is_some();
+            let name = if clash || reserved { format!("{}{plain}", pascal(&m.app)) } else { plain.clone() };
+            if name != plain {
+                let why = if clash { "another app has a model of the same name" } else { "the name is reserved in the generated API" };
+                self.warn(&m.label, &format!("named `{name}`: {why}"));
+            }
+            self.names.insert(m.label.clone(), name);
+        }
+    }
+
+    /// Writes one model; returns how many fields it maps.
+    fn model(&mut self, m: &Model, yaml: &mut String) -> usize {
+        let name = self.names[&m.label].clone();
+        let _ = writeln!(yaml, "\n  # {} (table {})", m.label, m.db_table);
+        let _ = writeln!(yaml, "  {name}:");
+        let _ = writeln!(yaml, "    table: {}", json(&m.db_table));
+        if let Some(doc) = m.doc.as_ref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !d.is_empty()) {
+            let _ = writeln!(yaml, "    description: {}", json(&doc));
+        }
+        if !m.managed {
+            self.warn(&m.label, "unmanaged (`managed = False`): its table is created outside Django; gqlauto uses it as it is");
+        }
+        let _ = writeln!(yaml, "    fields:");
+        let mut mapped = BTreeMap::new();
+        let mut count = 0;
+        for f in &m.fields {
+            match self.field(m, f) {
+                Entry::Field { name, options } => {
+                    let body = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+                    let _ = writeln!(yaml, "      {name}: {{ {body} }}");
+                    mapped.insert(f.name.clone(), name);
+                    count += 1;
+                }
+                Entry::Skipped { name, why } => {
+                    let _ = writeln!(yaml, "      # {name}: skipped: {why}");
+                    self.warn(&format!("{}.{}", m.label, f.name), &format!("skipped: {why}"));
+                }
+            }
+        }
+        for r in &m.many_to_many {
+            let at = format!("{}.{}", m.label, r.name);
+            let Some(target) = self.names.get(&r.to).cloned() else {
+                let _ = writeln!(yaml, "      # {}: skipped: many-to-many to {}, which is not imported", r.name, r.to);
+                self.warn(&at, &format!("skipped: its target {} is not imported", r.to));
+                continue;
+            };
+            let mut options = vec![("type".to_string(), "many_to_many".to_string()), ("to".to_string(), target)];
+            if !r.auto_created {
+                match self.names.get(&r.through) {
+                    Some(through) => options.push(("through".into(), through.clone())),
+                    None => {
+                        let _ = writeln!(yaml, "      # {}: skipped: through model {} is not imported", r.name, r.through);
+                        self.warn(&at, &format!("skipped: its through model {} is not imported", r.through));
+                        continue;
+                    }
+                }
+            } else {
+                let expected = format!("{}_{}", m.db_table, r.name);
+                if r.db_table.as_deref() != Some(expected.as_str()) {
+                    self.warn(
+                        &at,
+                        &format!(
+                            "its join table is `{}`, not `{expected}`: links will not be found until the names agree",
+                            r.db_table.as_deref().unwrap_or("?")
+                        ),
+                    );
+                }
+            }
+            if let Some(rn) = r.related_name.as_ref().filter(|rn| !rn.ends_with('+')) {
+                options.push(("related_name".into(), json(rn)));
+            }
+            if let Some(help) = &r.help_text {
+                options.push(("description".into(), json(help)));
+            }
+            let body = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+            let _ = writeln!(yaml, "      {}: {{ {body} }}", field_name(&r.name));
+            mapped.insert(r.name.clone(), field_name(&r.name));
+            count += 1;
+        }
+        for g in &m.generic {
+            let gname = g.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            self.warn(&format!("{}.{gname}", m.label), "a generic relation is exposed as its content type and object id fields only");
+        }
+        self.model_options(m, &mapped, yaml);
+        count
+    }
+
+    fn model_options(&mut self, m: &Model, mapped: &BTreeMap<String, String>, yaml: &mut String) {
+        let field = |n: &str| mapped.get(n).cloned();
+        let mut unique: Vec<Vec<String>> = Vec::new();
+        for group in &m.unique_together {
+            match group.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
+                Some(g) => unique.push(g),
+                None => self.warn(&m.label, &format!("unique_together {group:?} names a field that is not imported")),
+            }
+        }
+        for c in &m.constraints {
+            let at = format!("{} constraint `{}`", m.label, c.name);
+            match c.kind.as_str() {
+                "unique" if !c.conditional && !c.expressions => match c.fields.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
+                    Some(g) if g.len() > 1 => unique.push(g),
+                    Some(_) => {}
+                    None => self.warn(&at, "names a field that is not imported"),
+                },
+                "unique" => {
+                    self.warn(&at, "conditional or expression unique constraint: not in the manifest; the database still enforces it")
+                }
+                "check" => self.warn(
+                    &at,
+                    &format!("check `{}` is not translated; the database still enforces it", c.condition.as_deref().unwrap_or("?")),
+                ),
+                _ => self.warn(&at, "not translated; the database still enforces it"),
+            }
+        }
+        if !unique.is_empty() {
+            let _ = writeln!(yaml, "    unique_together:");
+            for g in unique {
+                let _ = writeln!(yaml, "      - [{}]", g.join(", "));
+            }
+        }
+        let mut indexes = Vec::new();
+        for i in &m.indexes {
+            match i.fields.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
+                Some(fs) if !i.expressions && !fs.is_empty() => indexes.push((fs, i.name.clone())),
+                _ => self.warn(
+                    &format!("{} index `{}`", m.label, i.name.as_deref().unwrap_or("?")),
+                    "descending, expression or unknown fields: not in the manifest",
+                ),
+            }
+        }
+        if !indexes.is_empty() {
+            let _ = writeln!(yaml, "    indexes:");
+            for (fs, name) in indexes {
+                let name = name.map(|n| format!(", name: {}", json(&n))).unwrap_or_default();
+                let _ = writeln!(yaml, "      - {{ fields: [{}]{name} }}", fs.join(", "));
+            }
+        }
+        let mut ordering = Vec::new();
+        for o in &m.ordering {
+            let (desc, f) = o.strip_prefix('-').map_or((false, o.as_str()), |f| (true, f));
+            match field(f) {
+                Some(f) => ordering.push(if desc { format!("-{f}") } else { f }),
+                None => self.warn(&m.label, &format!("ordering `{o}` is not a field of the model: left out")),
+            }
+        }
+        if !ordering.is_empty() {
+            let _ = writeln!(yaml, "    ordering: [{}]", ordering.iter().map(|o| json(o)).collect::<Vec<_>>().join(", "));
+        }
+    }
+
+    fn field(&mut self, m: &Model, f: &Field) -> Entry {
+        let at = format!("{}.{}", m.label, f.name);
+        let name = field_name(&f.name);
+        if name != f.name {
+            self.warn(&at, &format!("named `{name}`: `{}` is reserved or not a valid name in the API", f.name));
+        }
+        if let Some(why) = names::reserved_column_name(&f.column) {
+            return Entry::Skipped { name, why: format!("its column `{}` cannot be used yet: {why}", f.column) };
+        }
+        let mut o: Vec<(String, String)> = Vec::new();
+        if f.primary_key {
+            let Some(ty) = pk_type(f) else {
+                return Entry::Skipped { name, why: format!("a second primary key ({})", f.internal_type) };
+            };
+            o.push(("type".into(), ty.into()));
+            if ty == "uuid" {
+                o.push(("primary_key".into(), "true".into()));
+            }
+            if f.column != name {
+                o.push(("column".into(), json(&f.column)));
+            }
+            return Entry::Field { name, options: o };
+        }
+        if let Some(r) = &f.relation {
+            let Some(target) = self.names.get(&r.to).cloned() else {
+                return Entry::Skipped { name, why: format!("a relation to {}, which is not imported", r.to) };
+            };
+            let target_model = self.dump.models.iter().find(|t| t.label == r.to);
+            let target_pk = target_model.and_then(|t| t.pk.clone());
+            if r.to_field.is_some() && r.to_field != target_pk {
+                return Entry::Skipped {
+                    name,
+                    why: format!("a foreign key to {}.{}, which is not its primary key", r.to, r.to_field.as_deref().unwrap_or("?")),
+                };
+            }
+            o.push(("type".into(), if r.one_to_one { "one_to_one" } else { "foreign_key" }.into()));
+            o.push(("to".into(), target));
+            let on_delete = match r.on_delete.as_deref() {
+                Some("CASCADE") => "cascade",
+                Some("PROTECT") => "protect",
+                Some("RESTRICT") => "restrict",
+                Some("SET_NULL") => "set_null",
+                other => {
+                    self.warn(
+                        &at,
+                        &format!("on_delete {} becomes `restrict`: the API refuses the delete instead", other.unwrap_or("(unknown)")),
+                    );
+                    "restrict"
+                }
+            };
+            o.push(("on_delete".into(), on_delete.into()));
+            if let Some(rn) = r.related_name.as_ref().filter(|rn| !rn.ends_with('+')) {
+                o.push(("related_name".into(), json(rn)));
+            }
+            if f.column != format!("{name}_id") {
+                o.push(("column".into(), json(&f.column)));
+            }
+            self.common(f, &mut o, &at, true);
+            return Entry::Field { name, options: o };
+        }
+        let ty = match self.scalar(f, &at) {
+            Ok(ty) => ty,
+            Err(why) => return Entry::Skipped { name, why },
+        };
+        o.extend(ty);
+        if f.column != name {
+            o.push(("column".into(), json(&f.column)));
+        }
+        self.common(f, &mut o, &at, false);
+        Entry::Field { name, options: o }
+    }
+
+    /// `type` and its type options for a column-backed scalar.
+    fn scalar(&mut self, f: &Field, at: &str) -> Result<Vec<(String, String)>, String> {
+        let known = f.class.starts_with("django.");
+        let it = f.internal_type.as_str();
+        if !known {
+            self.warn(at, &format!("{} is not a Django field class: mapped by what it stores ({it})", f.class));
+        }
+        let t = |s: &str| vec![("type".to_string(), s.to_string())];
+        let mut out = match it {
+            "IntegerField" | "SmallIntegerField" | "PositiveIntegerField" | "PositiveSmallIntegerField" => t("integer"),
+            "BigIntegerField" | "PositiveBigIntegerField" => t("big_integer"),
+            "FloatField" => t("float"),
+            "DecimalField" => {
+                let mut o = t("decimal");
+                o.push(("max_digits".into(), f.max_digits.unwrap_or(20).to_string()));
+                o.push(("decimal_places".into(), f.decimal_places.unwrap_or(0).to_string()));
+                o
+            }
+            "BooleanField" | "NullBooleanField" => t("boolean"),
+            "CharField"
+            | "SlugField"
+            | "EmailField"
+            | "URLField"
+            | "FileField"
+            | "ImageField"
+            | "FilePathField"
+            | "GenericIPAddressField"
+            | "IPAddressField" => {
+                // Django's EmailField and URLField store as CharField: the class says what they hold.
+                let class = f.class.rsplit('.').next().unwrap_or_default();
+                let ty = match (it, class) {
+                    ("SlugField", _) | (_, "SlugField") => "slug",
+                    (_, "EmailField") => "email",
+                    (_, "URLField") => "url",
+                    _ => "string",
+                };
+                if matches!(it, "FileField" | "ImageField" | "FilePathField") {
+                    self.warn(at, "a file field is the stored path, a string");
+                }
+                let mut o = t(ty);
+                o.push(("max_length".into(), f.max_length.unwrap_or(if it == "GenericIPAddressField" { 39 } else { 255 }).to_string()));
+                o
+            }
+            "TextField" => t("text"),
+            "UUIDField" => t("uuid"),
+            "DateField" => t("date"),
+            "DateTimeField" => t("datetime"),
+            "TimeField" => t("time"),
+            "JSONField" => t("json"),
+            "DurationField" => {
+                self.warn(at, "a duration is its stored microseconds, a big integer");
+                t("big_integer")
+            }
+            "BinaryField" => return Err("binary data has no manifest type".into()),
+            "ArrayField" => {
+                self.warn(at, "a PostgreSQL array is read as JSON");
+                t("json")
+            }
+            other => return Err(format!("{} stores as {other}, which has no manifest type", f.class)),
+        };
+        if it.starts_with("Positive") {
+            out.push(("min".into(), "0".into()));
+        }
+        Ok(out)
+    }
+
+    /// Options every column-backed field shares: nullability, uniqueness, default, choices, validators.
+    fn common(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str, relation: bool) {
+        if f.null {
+            o.push(("nullable".into(), "true".into()));
+        }
+        if f.unique && !relation {
+            o.push(("unique".into(), "true".into()));
+        }
+        if f.db_index && !f.unique && !relation {
+            o.push(("indexed".into(), "true".into()));
+        }
+        if !relation {
+            self.choices(f, o, at);
+            self.default(f, o, at);
+            self.validators(f, o, at);
+        }
+        if let Some(help) = &f.help_text {
+            o.push(("description".into(), json(help)));
+        }
+    }
+
+    fn choices(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
+        let Some(choices) = &f.choices else { return };
+        let strings: Option<Vec<&str>> = choices.iter().map(|(v, _)| v.as_str()).collect();
+        let Some(values) = strings else {
+            let numbers: Vec<i64> = choices.iter().filter_map(|(v, _)| v.as_i64()).collect();
+            if let (Some(min), Some(max)) = (numbers.iter().min(), numbers.iter().max()) {
+                o.push(("min".into(), min.to_string()));
+                o.push(("max".into(), max.to_string()));
+                self.warn(at, &format!("integer choices become the range {min}..{max}"));
+            } else {
+                self.warn(at, "choices that are neither strings nor integers are not translated");
+            }
+            return;
+        };
+        let enum_like =
+            values.iter().all(|v| is_enum_value(v)) && values.iter().collect::<BTreeSet<_>>().len() == values.len() && values.len() <= 200;
+        if enum_like {
+            o[0] = ("type".into(), "enum".into());
+            o.retain(|(k, _)| k != "max_length");
+            o.push(("values".into(), format!("[{}]", values.join(", "))));
+        } else {
+            o.push(("choices".into(), format!("[{}]", values.iter().map(|v| json(v)).collect::<Vec<_>>().join(", "))));
+            self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
+        }
+    }
+
+    fn default(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
+        if f.auto_now || f.auto_now_add {
+            o.push(("default".into(), "now".into()));
+            if f.auto_now {
+                self.warn(at, "auto_now: set on insert; updates through the API do not refresh it");
+            }
+            return;
+        }
+        match &f.default {
+            DjangoDefault::None => {}
+            DjangoDefault::Value { value } if value.is_null() => {}
+            DjangoDefault::Value { value } if !value.is_object() && !value.is_array() => o.push(("default".into(), json(value))),
+            DjangoDefault::Callable { name }
+                if matches!(name.as_str(), "django.utils.timezone.now" | "datetime.datetime.now" | "datetime.date.today") =>
+            {
+                o.push(("default".into(), "now".into()))
+            }
+            DjangoDefault::Callable { name } if name == "uuid.uuid4" => o.push(("default".into(), "uuid".into())),
+            DjangoDefault::Callable { name } => self.warn(at, &format!("default {name}() is computed by Python: dropped")),
+            DjangoDefault::Value { value } => self.warn(at, &format!("default {value} dropped: structured defaults have no manifest form")),
+            DjangoDefault::Unserializable { repr } => self.warn(at, &format!("default {repr} dropped")),
+        }
+    }
+
+    fn validators(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
+        for v in &f.validators {
+            match v {
+                Validator::MinLength { value } => o.push(("min_length".into(), value.to_string())),
+                Validator::MinValue { value } if value.is_number() || value.is_string() => {
+                    o.push(("min".into(), value.as_str().map_or(value.to_string(), str::to_string)))
+                }
+                Validator::MaxValue { value } if value.is_number() || value.is_string() => {
+                    o.push(("max".into(), value.as_str().map_or(value.to_string(), str::to_string)))
+                }
+                // The type already checks its format.
+                Validator::Email | Validator::MaxLength { .. } | Validator::Regex { .. }
+                    if matches!(o[0].1.as_str(), "email" | "url" | "slug") => {}
+                Validator::Regex { pattern: Some(p), class, inverse: false } if class == "django.core.validators.RegexValidator" => {
+                    // Python's end-of-text `\Z` is `\z` in the regex syntax the server uses.
+                    let pattern = p.replace("\\Z", "\\z");
+                    if regex_lite::Regex::new(&pattern).is_ok() {
+                        o.push(("pattern".into(), json(&pattern)));
+                    } else {
+                        self.warn(at, &format!("pattern {p:?} uses syntax the server's regex engine lacks: not translated"));
+                    }
+                }
+                other => self.warn(at, &format!("validator {other:?} is not translated")),
+            }
+        }
+        // A later `min` from a validator wins over the one a Positive type implies.
+        let mut seen = BTreeSet::new();
+        let mut kept: Vec<(String, String)> = o.iter().rev().filter(|(k, _)| seen.insert(k.clone())).cloned().collect();
+        kept.reverse();
+        *o = kept;
+    }
+}
+
+/// The manifest type of a primary key, if gqlauto can serve it.
+fn pk_type(f: &Field) -> Option<&'static str> {
+    match f.internal_type.as_str() {
+        "AutoField" | "SmallAutoField" => Some("auto"),
+        "BigAutoField" => Some("big_auto"),
+        "UUIDField" if f.relation.is_none() => Some("uuid"),
+        _ => None,
+    }
+}
+
+/// A Django field name as a manifest field name: leading underscores dropped, reserved words suffixed.
+fn field_name(name: &str) -> String {
+    let trimmed = name.trim_start_matches('_');
+    let base = if trimmed.is_empty() { "field" } else { trimmed };
+    if names::reserved_field_name(base).is_some() || names::reserved_column_name(base).is_some() {
+        format!("{base}_value")
+    } else {
+        base.to_string()
+    }
+}
+
+fn is_enum_value(v: &str) -> bool {
+    let mut chars = v.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn pascal(s: &str) -> String {
+    s.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
+}
