@@ -64,10 +64,13 @@ pub struct Column {
 impl Tables {
     pub fn of(ir: &Ir) -> Tables {
         let mut tables = IndexMap::new();
-        for m in &ir.models {
+        // Unmanaged models' tables, and the join tables of their many-to-many fields, belong to
+        // someone else: migrations neither create nor change them.
+        for m in ir.models.iter().filter(|m| m.managed) {
             tables.insert(m.table.clone(), model_table(m));
         }
-        for j in &ir.join_tables {
+        let managed = |name: &str| ir.model(name).is_some_and(|m| m.managed);
+        for j in ir.join_tables.iter().filter(|j| managed(&j.source_model)) {
             let source = ir.model(&j.source_model).expect("validated relation target");
             let target = ir.model(&j.target_model).expect("validated relation target");
             let column = |name: &str, m: &Model| {

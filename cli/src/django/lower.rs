@@ -132,6 +132,8 @@ impl Lowering<'_> {
         let _ = writeln!(yaml, "\n  # {} (table {})", m.label, m.db_table);
         let _ = writeln!(yaml, "  {name}:");
         let _ = writeln!(yaml, "    table: {}", json(&m.db_table));
+        // Django's migrations own the table.
+        let _ = writeln!(yaml, "    managed: false");
         if let Some(doc) = m.doc.as_ref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !d.is_empty()) {
             let _ = writeln!(yaml, "    description: {}", json(&doc));
         }
@@ -173,15 +175,13 @@ impl Lowering<'_> {
                     }
                 }
             } else {
-                let expected = format!("{}_{}", m.db_table, r.name);
-                if r.db_table.as_deref() != Some(expected.as_str()) {
-                    self.warn(
-                        &at,
-                        &format!(
-                            "its join table is `{}`, not `{expected}`: links will not be found until the names agree",
-                            r.db_table.as_deref().unwrap_or("?")
-                        ),
-                    );
+                // Django's names, whatever gqlauto would have chosen.
+                match (&r.db_table, &r.source_column, &r.target_column) {
+                    (Some(table), Some(source), Some(target)) => {
+                        options.push(("join_table".into(), json(table)));
+                        options.push(("join_columns".into(), format!("[{}, {}]", json(source), json(target))));
+                    }
+                    _ => self.warn(&at, "the dump does not name its join table: gqlauto's default names are used"),
                 }
             }
             if let Some(rn) = r.related_name.as_ref().filter(|rn| !rn.ends_with('+')) {

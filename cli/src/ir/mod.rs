@@ -52,6 +52,8 @@ pub struct Model {
     pub table: String,
     /// The model's previous name, for migrations.
     pub renamed_from: Option<String>,
+    /// Whether gqlauto's migrations create and change the table (`managed: false` leaves it alone).
+    pub managed: bool,
     pub description: Option<String>,
     /// Column-backed fields in manifest order (primary key, scalars, foreign keys).
     pub fields: Vec<Field>,

@@ -324,12 +324,25 @@ impl Validator<'_> {
             if spec.ty == "many_to_many" {
                 if let Some(target) = self.target(&path, &spec, models) {
                     let graphql_name = to_camel(&fsnake);
-                    let join_table = format!("{}_{}", meta.table, fsnake);
-                    let (source_column, target_column) = if target == name {
+                    let join_table = spec.join_table.clone().unwrap_or_else(|| format!("{}_{}", meta.table, fsnake));
+                    let (mut source_column, mut target_column) = if target == name {
                         (format!("from_{snake}_id"), format!("to_{snake}_id"))
                     } else {
                         (format!("{snake}_id"), format!("{}_id", to_snake(&target)))
                     };
+                    match spec.join_columns.as_deref() {
+                        None => {}
+                        Some([source, target]) if source != target => {
+                            source_column = source.clone();
+                            target_column = target.clone();
+                        }
+                        Some(_) => self.error(
+                            Code::FieldOption,
+                            self.value(&[path[0], path[1], path[2], path[3], "join_columns"]),
+                            format!("`join_columns` of `{fname}` must name two different columns"),
+                            "give this model's key column first, then the target's: `join_columns: [post_id, tag_id]`",
+                        ),
+                    }
                     many_to_many.push(ManyToMany {
                         name: fsnake.clone(),
                         graphql_name,
@@ -509,6 +522,7 @@ impl Validator<'_> {
             snake,
             table: meta.table.clone(),
             renamed_from: raw.renamed_from.clone(),
+            managed: raw.managed.unwrap_or(true),
             description: raw.description.clone(),
             fields,
             pk,

@@ -49,6 +49,9 @@ pub struct RawModel {
     /// The model's previous name: the next migration renames its table, keeping the rows, instead of
     /// dropping it and creating a new one. Remove it once that migration is generated.
     pub renamed_from: Option<String>,
+    /// `false`: the table exists already and belongs to someone else (an imported Django project):
+    /// gqlauto reads and writes it but never creates, alters or drops it in a migration.
+    pub managed: Option<bool>,
     /// Description for the GraphQL type and the docs.
     pub description: Option<String>,
     /// Fields keyed by snake_case name, in column order.
@@ -181,6 +184,11 @@ pub struct RawFieldSpec {
     pub through: Option<String>,
     /// Column name (default: the field name, `<name>_id` for relations).
     pub column: Option<String>,
+    /// many_to_many: the join table's name (default: `<table>_<field>`), for existing databases.
+    pub join_table: Option<String>,
+    /// many_to_many: the join table's two columns, this model's key first (default:
+    /// `<model>_id`, `<target>_id`), for existing databases.
+    pub join_columns: Option<Vec<String>>,
     /// The field's previous name: the next migration renames its column, keeping the values,
     /// instead of dropping it and adding a new one. Remove it once that migration is generated.
     pub renamed_from: Option<String>,
