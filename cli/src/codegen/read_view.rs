@@ -636,9 +636,9 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
                 format!("Result<Option<{type_name}>>"),
                 format!("Ok(self.0.text({key}).as_deref().map({type_name}::from_db).transpose()?)"),
             ),
-            ScalarKind::Decimal { .. } => (
+            ScalarKind::Decimal { decimal_places, .. } => (
                 "Result<Option<rust_decimal::Decimal>>".into(),
-                format!("Ok(self.0.text({key}).as_deref().map(convert::decimal_out).transpose()?)"),
+                format!("Ok(self.0.text({key}).as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
             ),
             _ => typed_read(f, key, None),
         },

@@ -649,7 +649,16 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                             ("&str".into(), format!("&{this}"))
                         }
                     }
-                    ScalarKind::Decimal { .. } => fallible(n, "rust_decimal::Decimal", "convert::decimal_out", &this),
+                    ScalarKind::Decimal { decimal_places, .. } => {
+                        if n {
+                            (
+                                "Result<Option<rust_decimal::Decimal>>".into(),
+                                format!("Ok({this}.as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
+                            )
+                        } else {
+                            ("Result<rust_decimal::Decimal>".into(), format!("Ok(convert::decimal_out(&{this}, {decimal_places})?)"))
+                        }
+                    }
                     ScalarKind::Uuid => fallible(n, "uuid::Uuid", "convert::uuid_out", &this),
                     ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
                     ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),

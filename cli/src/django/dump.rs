@@ -81,6 +81,9 @@ pub struct Field {
     pub primary_key: bool,
     #[serde(default)]
     pub null: bool,
+    /// Django's forms accept an empty value; for text columns that means `''` is stored.
+    #[serde(default)]
+    pub blank: bool,
     #[serde(default)]
     pub unique: bool,
     #[serde(default)]

@@ -370,6 +370,10 @@ impl Lowering<'_> {
                 let class = f.class.rsplit('.').next().unwrap_or_default();
                 let ty = match (it, class) {
                     ("SlugField", _) | (_, "SlugField") => "slug",
+                    (_, "EmailField" | "URLField") if f.blank && !f.null => {
+                        self.warn(at, "blank=True stores '' in a formatted field: imported as a string, its format unchecked");
+                        "string"
+                    }
                     (_, "EmailField") => "email",
                     (_, "URLField") => "url",
                     _ => "string",
@@ -460,6 +464,10 @@ impl Lowering<'_> {
             return;
         }
         match &f.default {
+            // What Django's forms store for an empty text field.
+            DjangoDefault::None if f.blank && !f.null && matches!(o[0].1.as_str(), "string" | "text") => {
+                o.push(("default".into(), "\"\"".into()))
+            }
             DjangoDefault::None => {}
             DjangoDefault::Value { value } if value.is_null() => {}
             DjangoDefault::Value { value } if !value.is_object() && !value.is_array() => o.push(("default".into(), json(value))),

@@ -1,0 +1,49 @@
+"""Seeds the sample project's database through the Django ORM, or reads back what the generated
+server wrote, printing JSON. Run with the project on sys.path and SAMPLE_DB set:
+
+    python roundtrip.py seed|read
+"""
+import datetime
+import json
+import os
+import sys
+from decimal import Decimal
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sample.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from catalog.models import Category, Order, OrderLine, Product, Tag  # noqa: E402
+from people.models import User  # noqa: E402
+
+
+def seed():
+    ada = User.objects.create(username="ada", email="ada@example.com", first_name="Ada")
+    tools = Category.objects.create(name="Tools", slug="tools")
+    sale = Tag.objects.create(name="sale")
+    hammer = Product.objects.create(
+        sku="HAM-1", name="Hammer", price=Decimal("12.50"), category=tools, status=Product.Status.LIVE,
+        released_on=datetime.date(2024, 5, 1), opens_at=datetime.time(9, 30), metadata={"weight": [1, 2]}, stock=7,
+    )
+    hammer.tags.add(sale)
+    order = Order.objects.create(customer=ada, note="first")
+    OrderLine.objects.create(order=order, product=hammer, quantity=2)
+    print(json.dumps({"product": hammer.pk, "user": ada.pk, "category": tools.pk, "tag": sale.pk}))
+
+
+def read():
+    out = {
+        "tags": sorted(Tag.objects.values_list("name", flat=True)),
+        "products": [
+            {
+                "sku": p.sku, "name": p.name, "price": str(p.price), "status": p.status, "released_on": p.released_on and p.released_on.isoformat(),
+                "stock": p.stock, "metadata": p.metadata, "tags": sorted(t.name for t in p.tags.all()), "category": p.category.name,
+            }
+            for p in Product.objects.order_by("id")
+        ],
+    }
+    print(json.dumps(out))
+
+
+{"seed": seed, "read": read}[sys.argv[1]]()
