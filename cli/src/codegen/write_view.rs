@@ -147,15 +147,32 @@ fn text_rules(s: &ScalarKind, r: &Rules) -> String {
     }
 }
 
-/// The bound value of a default the server computes (`now`, `uuid`); literal defaults are left to
-/// the column's SQL `DEFAULT`.
-fn computed_default(f: &Field) -> Option<&'static str> {
-    match (f.default.as_ref()?, &f.kind) {
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => Some("Bind::Date(chrono::Utc::now().date_naive())"),
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => Some("Bind::Time(chrono::Utc::now().time())"),
-        (DefaultValue::Now, _) => Some("Bind::DateTime(chrono::Utc::now())"),
-        (DefaultValue::NewUuid, _) => Some("Bind::Text(uuid::Uuid::new_v4().to_string())"),
-        (DefaultValue::Literal { .. }, _) => None,
+/// The bound value of a default the server computes (`now`, `uuid`). Literal defaults are left to
+/// the column's SQL `DEFAULT` — except on tables gqlauto does not manage, which may not have one.
+fn computed_default(f: &Field, managed: bool) -> Option<String> {
+    let value = match (f.default.as_ref()?, &f.kind) {
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => "Bind::Date(chrono::Utc::now().date_naive())".to_string(),
+        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => "Bind::Time(chrono::Utc::now().time())".to_string(),
+        (DefaultValue::Now, _) => "Bind::DateTime(chrono::Utc::now())".to_string(),
+        (DefaultValue::NewUuid, _) => "Bind::Text(uuid::Uuid::new_v4().to_string())".to_string(),
+        (DefaultValue::Literal { .. }, _) if managed => return None,
+        (DefaultValue::Literal { sql, .. }, _) => literal_bind(sql),
+    };
+    Some(value)
+}
+
+/// A SQL literal (`'it''s'`, `TRUE`, `12`, `1.5`) as the `Bind` that stores the same value.
+fn literal_bind(sql: &str) -> String {
+    if let Some(text) = sql.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+        format!("Bind::Text({:?}.to_string())", text.replace("''", "'"))
+    } else if sql.eq_ignore_ascii_case("true") {
+        "Bind::Int(1)".into()
+    } else if sql.eq_ignore_ascii_case("false") {
+        "Bind::Int(0)".into()
+    } else if sql.parse::<i64>().is_ok() {
+        format!("Bind::Int({sql})")
+    } else {
+        format!("Bind::Float({sql}_f64)")
     }
 }
 
@@ -230,7 +247,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                 let (ty, gql_ty, bind) = scalar_input(f, s);
                 let field = rust_field(f);
                 let col = &f.column;
-                let computed = computed_default(f);
+                let computed = computed_default(f, m.managed);
                 let optional = f.nullable || f.default.is_some();
                 let description = match (&f.description, &f.default) {
                     (Some(d), Some(_)) => Some(format!("{d}\nOptional: the default applies when omitted.")),

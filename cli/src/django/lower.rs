@@ -262,7 +262,7 @@ impl Lowering<'_> {
             }
         }
         if !ordering.is_empty() {
-            let _ = writeln!(yaml, "    ordering: [{}]", ordering.iter().map(|o| json(o)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(yaml, "    ordering: [{}]", ordering.iter().map(json).collect::<Vec<_>>().join(", "));
         }
     }
 
@@ -450,7 +450,7 @@ impl Lowering<'_> {
             o.retain(|(k, _)| k != "max_length");
             o.push(("values".into(), format!("[{}]", values.join(", "))));
         } else {
-            o.push(("choices".into(), format!("[{}]", values.iter().map(|v| json(v)).collect::<Vec<_>>().join(", "))));
+            o.push(("choices".into(), format!("[{}]", values.iter().map(json).collect::<Vec<_>>().join(", "))));
             self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
         }
     }

@@ -36,10 +36,15 @@ pub fn key<R: Row>(field: &str, id: &ID) -> Result<Key, ApiError> {
     }
 }
 
-pub fn decimal_out(stored: &str) -> Result<Decimal, ApiError> {
-    stored
+/// A stored decimal at the field's scale. Rows written by other programs may hold it as a number
+/// (`12.5`, `1e-05`) rather than gqlauto's text (`12.50`): the value is the same, shown as declared.
+pub fn decimal_out(stored: &str, places: u32) -> Result<Decimal, ApiError> {
+    let mut d: Decimal = stored
         .parse()
-        .map_err(|e| ApiError::internal(format!("stored decimal {stored:?}: {e}")))
+        .or_else(|_| Decimal::from_scientific(stored))
+        .map_err(|e| ApiError::internal(format!("stored decimal {stored:?}: {e}")))?;
+    d.rescale(places);
+    Ok(d)
 }
 
 pub fn uuid_out(stored: &str) -> Result<uuid::Uuid, ApiError> {
@@ -77,7 +82,15 @@ mod tests {
 
     #[test]
     fn stored_values_read_back() {
-        assert_eq!(decimal_out("12.30"), Ok("12.30".parse().unwrap()));
+        assert_eq!(
+            decimal_out("12.30", 2).map(| d | d.to_string()), Ok("12.30".to_string())
+        );
+        assert_eq!(
+            decimal_out("12.5", 2).map(| d | d.to_string()), Ok("12.50".to_string())
+        );
+        assert_eq!(
+            decimal_out("1e-05", 5).map(| d | d.to_string()), Ok("0.00001".to_string())
+        );
         assert!(uuid_out("67e55044-10b1-426f-9247-bb680e5fe0c8").is_ok());
         assert!(stored_datetime("2024-05-01 12:00:00.5+00:00").is_ok());
     }
