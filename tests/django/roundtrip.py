@@ -39,6 +39,7 @@ def read():
             {
                 "sku": p.sku, "name": p.name, "price": str(p.price), "status": p.status, "released_on": p.released_on and p.released_on.isoformat(),
                 "stock": p.stock, "metadata": p.metadata, "tags": sorted(t.name for t in p.tags.all()), "category": p.category.name,
+                "created": p.created.isoformat(), "code": str(p.code),
             }
             for p in Product.objects.order_by("id")
         ],

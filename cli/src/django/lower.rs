@@ -505,6 +505,13 @@ impl Lowering<'_> {
                         self.warn(at, &format!("pattern {p:?} uses syntax the server's regex engine lacks: not translated"));
                     }
                 }
+                // A blank formatted field imported as a string: its warning already says so.
+                Validator::Email => {}
+                Validator::Regex { class, .. } if class == "django.core.validators.URLValidator" => {}
+                Validator::Other { class } => self.warn(at, &format!("validator {class} is not translated")),
+                Validator::Regex { class, pattern, .. } => {
+                    self.warn(at, &format!("validator {class} ({}) is not translated", pattern.as_deref().unwrap_or("no pattern")))
+                }
                 other => self.warn(at, &format!("validator {other:?} is not translated")),
             }
         }
