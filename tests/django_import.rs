@@ -156,3 +156,43 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         serde_json::json!({"sku": "SAW-2", "name": "Saw", "price": "30.00", "status": "retired", "released_on": "2025-01-31", "stock": 3, "metadata": {"teeth": 24}, "tags": ["sale"], "category": "Tools"})
     );
 }
+
+fn init(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gqlauto")).arg("init").arg("api").args(args).current_dir(dir).output().unwrap();
+    assert!(!dir.join("api/gqlauto.yaml").exists(), "a failed import wrote a manifest");
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_inputs_name_their_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let project = workspace().join("tests/django/project");
+    let project = project.to_str().unwrap();
+    let (code, err) = init(d, &["--from-django", project, "--settings", "sample.settings", "--python", "/nonexistent/python3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot run the Python interpreter `/nonexistent/python3`") && err.contains("--python"), "{err}");
+
+    std::fs::write(d.join("old.json"), r#"{"format": "gqlauto-django-dump", "version": 99, "models": []}"#).unwrap();
+    let (code, err) = init(d, &["--from-django-dump", "old.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("old.json is dump version 99; this gqlauto reads version 1"), "{err}");
+    std::fs::write(d.join("other.json"), r#"{"models": []}"#).unwrap();
+    let (_, err) = init(d, &["--from-django-dump", "other.json"]);
+    assert!(err.contains("is not a gqlauto Django dump"), "{err}");
+    std::fs::write(d.join("broken.json"), "{\n  \"format\": ").unwrap();
+    let (_, err) = init(d, &["--from-django-dump", "broken.json"]);
+    assert!(err.contains("broken.json:2:"), "{err}");
+
+    let Some(python) = python() else { return };
+    let (code, err) = init(d, &["--from-django", project, "--settings", "nowhere.settings", "--python", &python]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("Django could not load the project with settings `nowhere.settings`: ModuleNotFoundError: No module named 'nowhere'"),
+        "{err}"
+    );
+    assert!(!err.contains("Traceback"), "{err}");
+    let (code, err) = init(d, &["--from-django", project, "--settings", "sample.settings", "--python", &python, "--apps", "catalog,shop"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no installed app is labelled `shop`"), "{err}");
+}
