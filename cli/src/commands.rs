@@ -234,58 +234,48 @@ pub fn init_from_django(dir: &Path, source: &DjangoSource) -> u8 {
         eprintln!("warning: {}: {}", w.at, w.message);
     }
     let path = dir.join("gqlauto.yaml");
-    let checked = check_source(&path.display().to_string(), lowered.yaml.clone(), Format::Yaml);
+    let checked = check_source(&path.display().to_string(), lowered.yaml, Format::Yaml);
     if checked.ir.is_none() {
         eprint!("{}", checked.render(DiagFormat::Human));
         eprintln!("error: the imported manifest does not validate; nothing was written");
         return exit::INVALID;
     }
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return report_usage(UsageError(format!("cannot create {}: {e}", dir.display())));
+    if let Err(e) = write_new_manifest(&path, &checked.source) {
+        return report_usage(e);
     }
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
-    match file {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            report_usage(UsageError(format!("{} already exists; gqlauto init never overwrites a manifest", path.display())))
+    println!(
+        "wrote {}: {} models, {} fields from Django {} ({} warnings)",
+        path.display(),
+        lowered.models,
+        lowered.fields,
+        dump.django,
+        lowered.warnings.len()
+    );
+    exit::OK
+}
+
+/// Writes a manifest at `path`, creating its directory; refuses if the file exists.
+fn write_new_manifest(path: &Path, text: &str) -> Result<(), UsageError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    // `create_new` refuses atomically if the file exists, even if it appeared a moment ago.
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            UsageError(format!("{} already exists; gqlauto init never overwrites a manifest", path.display()))
         }
-        Err(e) => report_usage(UsageError(format!("cannot create {}: {e}", path.display()))),
-        Ok(mut f) => match f.write_all(lowered.yaml.as_bytes()) {
-            Err(e) => report_usage(UsageError(format!("cannot write {}: {e}", path.display()))),
-            Ok(()) => {
-                println!(
-                    "wrote {}: {} models, {} fields from Django {} ({} warnings)",
-                    path.display(),
-                    lowered.models,
-                    lowered.fields,
-                    dump.django,
-                    lowered.warnings.len()
-                );
-                exit::OK
-            }
-        },
-    }
+        _ => UsageError(format!("cannot create {}: {e}", path.display())),
+    })?;
+    file.write_all(text.as_bytes()).map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))
 }
 
 /// `gqlauto init`.
 pub fn init(dir: &Path) -> u8 {
     let path: PathBuf = dir.join("gqlauto.yaml");
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return report_usage(UsageError(format!("cannot create {}: {e}", dir.display())));
+    if let Err(e) = write_new_manifest(&path, STARTER) {
+        return report_usage(e);
     }
-    // `create_new` refuses atomically if the file exists, even if it appeared a moment ago.
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path);
-    match file {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            report_usage(UsageError(format!("{} already exists; gqlauto init never overwrites a manifest", path.display())))
-        }
-        Err(e) => report_usage(UsageError(format!("cannot create {}: {e}", path.display()))),
-        Ok(mut f) => match f.write_all(STARTER.as_bytes()) {
-            Err(e) => report_usage(UsageError(format!("cannot write {}: {e}", path.display()))),
-            Ok(()) => {
-                println!("wrote {}", path.display());
-                println!("next: gqlauto generate {} --out {}", path.display(), dir.join("server").display());
-                exit::OK
-            }
-        },
-    }
+    println!("wrote {}", path.display());
+    println!("next: gqlauto generate {} --out {}", path.display(), dir.join("server").display());
+    exit::OK
 }
