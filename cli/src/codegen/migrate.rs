@@ -93,37 +93,27 @@ fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
 /// side, so going down the pairing is found from `target`'s side and read backwards.
 fn source<'a>(from: &'a Table, to: &Table, target: &Column, dir: Direction) -> Option<&'a Column> {
     match dir {
-        Direction::Up => crate::diff::data::source_column(from, target),
-        Direction::Down => {
-            from.columns.values().find(|newer| crate::diff::data::source_column(to, newer).is_some_and(|c| c.name == target.name))
-        }
+        Direction::Up => from.source_of(target),
+        Direction::Down => from.columns.values().find(|newer| to.source_of(newer).is_some_and(|c| c.name == target.name)),
     }
 }
 
 fn alter(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
     let sources: Vec<(&Column, Option<&Column>)> = to.columns.values().map(|c| (c, source(from, to, c, dir))).collect();
-    let carried = sources.iter().filter(|(_, s)| s.is_some()).count();
-    let same_shape = carried == from.columns.len()
-        && sources.iter().all(|(c, s)| s.is_some_and(|s| s.name == c.name && s.definition == c.definition))
-        && from.unique_groups == to.unique_groups
-        && from.checks == to.checks;
     let added: Vec<&Column> = sources.iter().filter(|(_, s)| s.is_none()).map(|(c, _)| *c).collect();
-    let only_additions = carried == from.columns.len()
+    // In place when every old column stays as it was, the constraints do not change, and the new
+    // columns (if any) are ones `ADD COLUMN` can add; anything else is a rebuild.
+    let in_place = sources.len() - added.len() == from.columns.len()
         && sources.iter().all(|(c, s)| s.is_none_or(|s| s.name == c.name && s.definition == c.definition))
         && from.unique_groups == to.unique_groups
         && from.checks == to.checks
         && added.iter().all(|c| addable(c));
-    let mut out = Vec::new();
-    if same_shape {
-        out.extend(index_changes(from, to));
-        out.extend(search_changes(from, to));
-    } else if only_additions {
-        out.extend(added.iter().map(|c| format!("ALTER TABLE {} ADD COLUMN {};", to.name, c.definition)));
-        out.extend(index_changes(from, to));
-        out.extend(search_changes(from, to));
-    } else {
-        out.extend(rebuild(from, to, &sources, dir));
+    if !in_place {
+        return rebuild(from, to, &sources, dir);
     }
+    let mut out: Vec<String> = added.iter().map(|c| format!("ALTER TABLE {} ADD COLUMN {};", to.name, c.definition)).collect();
+    out.extend(index_changes(from, to));
+    out.extend(search_changes(from, to));
     out
 }
 

@@ -215,6 +215,16 @@ fn model_table(m: &Model) -> Table {
 }
 
 impl Table {
+    /// The column of this (older) table a newer column continues: the one it was renamed from, else
+    /// the one of its name (a `renamed_from` left in the manifest after its migration names a column
+    /// that is gone by then).
+    pub fn source_of(&self, new: &Column) -> Option<&Column> {
+        new.renamed_from
+            .as_ref()
+            .and_then(|field| self.columns.values().find(|c| &c.field == field))
+            .or_else(|| self.columns.get(&new.name))
+    }
+
     /// `CREATE TABLE` under `name` (the table's own, or a temporary one for a rebuild).
     pub fn create_as(&self, name: &str) -> String {
         let mut lines: Vec<String> = self.columns.values().map(|c| c.definition.clone()).collect();

@@ -39,18 +39,12 @@ fn change(kind: K, at: &str, level: Level, reason: &str) -> Change {
     Change::new(kind, Scope::Database, at.to_string(), level, reason)
 }
 
-/// The old column a new one continues: the one it was renamed from, else the one of its name (a
-/// `renamed_from` left in the manifest after its migration names a column that is gone by then).
-pub fn source_column<'a>(old: &'a Table, new: &Column) -> Option<&'a Column> {
-    new.renamed_from.as_ref().and_then(|field| old.columns.values().find(|c| &c.field == field)).or_else(|| old.columns.get(&new.name))
-}
-
 fn table(o: &Table, n: &Table, renamed: &BTreeMap<&str, &str>, out: &mut Vec<Change>) {
     let t = &n.name;
     let mut carried = BTreeSet::new();
     for nc in n.columns.values() {
         let at = format!("{t}.{}", nc.name);
-        match source_column(o, nc) {
+        match o.source_of(nc) {
             Some(oc) => {
                 carried.insert(oc.name.clone());
                 if oc.name != nc.name {
