@@ -75,7 +75,7 @@ fn exit_codes() {
     assert_eq!(code(&short), 1);
     assert_eq!(
         text(&short.stderr),
-        "bad.yaml:4:3: E202: model `Post` has no primary key (help: add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`))\n\
+        "bad.yaml:4:3: E202: model `Post` has no primary key (help: add `id: auto` (or `big_auto`, or a `uuid` or `string` field with `primary_key: true`))\n\
          bad.yaml:6:14: E201: unknown field type `strng` (help: did you mean `string`?)\n"
     );
     assert_eq!(code(&gqlauto(&["check", "missing.yaml"], d)), 2);

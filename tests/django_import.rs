@@ -97,7 +97,9 @@ fn a_django_project_and_its_generated_server_share_one_database() {
 
     // Django's own migrations create the tables; the ORM writes rows.
     django(&["manage.py", "migrate", "-v0"]);
-    django(&[workspace().join("tests/django/roundtrip.py").to_str().unwrap(), "seed"]);
+    let seeded: serde_json::Value =
+        serde_json::from_str(&django(&[workspace().join("tests/django/roundtrip.py").to_str().unwrap(), "seed"])).unwrap();
+    let (product_code, order_number) = (seeded["product_code"].as_str().unwrap(), seeded["order"].as_str().unwrap());
 
     // The generated server, on the same file.
     let status = Command::new(env!("CARGO_BIN_EXE_gqlauto"))
@@ -108,8 +110,10 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     assert!(status.success());
     let server_dir = d.join("api/server");
     std::fs::copy(workspace().join("Cargo.lock"), server_dir.join("Cargo.lock")).unwrap();
+    // Builds the server and runs the crate's own smoke test, which creates the (unmanaged) tables on
+    // a fresh database and exercises every model.
     run(Command::new(env!("CARGO"))
-        .args(["build", "--quiet"])
+        .args(["test", "--quiet", "--test", "smoke"])
         .current_dir(&server_dir)
         .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates")));
     let mut child = Command::new(workspace().join("target/generated-crates/debug/api"))
@@ -136,8 +140,34 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         })
     );
 
+    // Keys and lookups in Django's stored forms: a string primary key, UUIDs (Django keeps 32 hex
+    // digits; the API takes and shows them hyphenated), columns named by Rust keywords.
+    let read = gql(
+        &server,
+        &format!(
+            r#"{{ suppliers {{ id name }} supplies {{ cost supplier {{ id }} product {{ sku }} }} products(where: {{code: {{eq: "{product_code}"}}}}) {{ sku code suppliers {{ id }} }}
+                 order(id: "{order_number}") {{ note }} catalogQueries {{ typeValue matchValue hidden }} }}"#
+        ),
+    );
+    assert_eq!(
+        read,
+        serde_json::json!({
+            "suppliers": [{"id": "ACME", "name": "Acme"}],
+            "supplies": [{"cost": "4.10", "supplier": {"id": "ACME"}, "product": {"sku": "HAM-1"}}],
+            "products": [{"sku": "HAM-1", "code": product_code, "suppliers": [{"id": "ACME"}]}],
+            "order": {"note": "first"},
+            "catalogQueries": [{"typeValue": "x-y", "matchValue": true, "hidden": 3}]
+        })
+    );
+
     // Rows written through GraphQL, read by the Django ORM.
     gql(&server, r#"mutation { createCatalogTag(input: {name: "tools"}) { id } }"#);
+    gql(&server, r#"mutation { createSupplier(input: {id: "BOLT", name: "Bolt & Co"}) { id } }"#);
+    gql(&server, r#"mutation { createSupply(input: {productId: "1", supplierId: "BOLT", cost: "1.25"}) { id } }"#);
+    gql(&server, r#"mutation { createCatalogQuery(input: {typeValue: "a", matchValue: false}) { id } }"#);
+    let order =
+        gql(&server, r#"mutation { createOrder(input: {customerId: "1", note: "second", lines: {create: [{quantity: 5}]}}) { id } }"#);
+    let order_id = order["createOrder"]["id"].as_str().unwrap().to_string();
     gql(
         &server,
         r#"mutation { createProduct(input: {sku: "SAW-2", name: "Saw", price: "30.00", categoryId: "1", status: RETIRED, stock: 3, releasedOn: "2025-01-31", metadata: {teeth: 24}, tags: {connect: ["1"]}}) { id } }"#,
@@ -145,6 +175,20 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     let back: serde_json::Value =
         serde_json::from_str(&django(&[workspace().join("tests/django/roundtrip.py").to_str().unwrap(), "read"])).unwrap();
     assert_eq!(back["tags"], serde_json::json!(["sale", "tools"]));
+    assert_eq!(back["found_by_code"], serde_json::json!([1, 1]), "Django finds both products by their UUID");
+    assert_eq!(
+        back["orders"],
+        serde_json::json!([
+            {"number": order_number.replace('-', ""), "note": "first", "customer": "ada", "lines": [2]},
+            {"number": order_id.replace('-', ""), "note": "second", "customer": "ada", "lines": [5]}
+        ])
+    );
+    assert_eq!(back["order_by_pk"], serde_json::json!({"first": "first", "second": "second"}));
+    assert_eq!(
+        back["suppliers"],
+        serde_json::json!({"ACME": {"name": "Acme", "costs": ["4.10"]}, "BOLT": {"name": "Bolt & Co", "costs": ["1.25"]}})
+    );
+    assert_eq!(back["queries"], serde_json::json!([["a", false, 0], ["x-y", true, 3]]));
     let mut saw = back["products"][1].clone();
     // Server-filled defaults: a UTC date-time and a UUID the ORM parses.
     let created = saw.as_object_mut().unwrap().remove("created").unwrap();

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import sys
+import uuid
 from decimal import Decimal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sample.settings")
@@ -14,7 +15,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from catalog.models import Category, Order, OrderLine, Product, Tag  # noqa: E402
+from catalog.models import Category, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
 from people.models import User  # noqa: E402
 
 
@@ -29,7 +30,10 @@ def seed():
     hammer.tags.add(sale)
     order = Order.objects.create(customer=ada, note="first")
     OrderLine.objects.create(order=order, product=hammer, quantity=2)
-    print(json.dumps({"product": hammer.pk, "user": ada.pk, "category": tools.pk, "tag": sale.pk}))
+    acme = Supplier.objects.create(code="ACME", name="Acme")
+    Supply.objects.create(product=hammer, supplier=acme, cost=Decimal("4.10"))
+    Query.objects.create(type="x-y", match=True, _hidden=3)
+    print(json.dumps({"product_code": str(hammer.code), "order": str(order.pk)}))
 
 
 def read():
@@ -43,6 +47,16 @@ def read():
             }
             for p in Product.objects.order_by("id")
         ],
+        # Lookups by value: Django compares UUIDs in its own stored form.
+        "found_by_code": [Product.objects.filter(code=p.code).count() for p in Product.objects.order_by("id")],
+        "orders": sorted(
+            [{"number": o.number.hex, "note": o.note, "customer": o.customer.username, "lines": [l.quantity for l in o.lines.all()]}
+             for o in Order.objects.all()],
+            key=lambda o: o["note"],
+        ),
+        "order_by_pk": {o.note: Order.objects.get(pk=uuid.UUID(o.number.hex)).note for o in Order.objects.all()},
+        "suppliers": {s.code: {"name": s.name, "costs": sorted(str(x.cost) for x in Supply.objects.filter(supplier=s))} for s in Supplier.objects.all()},
+        "queries": sorted([q.type, q.match, q._hidden] for q in Query.objects.all()),
     }
     print(json.dumps(out))
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::view::{doc, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
-use crate::ir::{Field, FieldKind, Ir, Model, ReverseKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
 /// An input object type.
 #[derive(Debug, Clone, Serialize)]
@@ -72,7 +72,7 @@ pub struct ReadView {
     pub default_order: Vec<String>,
     pub measures: Vec<String>,
     pub search_table: String,
-    pub numeric_key: String,
+    pub key_kind: String,
     /// The expression of a row's key as a `Key`.
     pub key_expr: String,
     /// Shared filter types this model's inputs use (`IntFilter`, ...), for the SDL.
@@ -152,9 +152,14 @@ fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
 
 /// Whether a primary or foreign key holds integers (otherwise text).
 pub fn key_is_integer(f: &Field) -> bool {
+    key_kind(f).is_some_and(PkKind::is_integer)
+}
+
+/// The kind of key a primary or foreign key field holds.
+pub fn key_kind(f: &Field) -> Option<PkKind> {
     match &f.kind {
-        FieldKind::PrimaryKey(kind) | FieldKind::ForeignKey { target_pk: kind, .. } => kind.is_integer(),
-        FieldKind::Scalar(_) => false,
+        FieldKind::PrimaryKey(kind) | FieldKind::ForeignKey { target_pk: kind, .. } => Some(*kind),
+        FieldKind::Scalar(_) => None,
     }
 }
 
@@ -175,7 +180,7 @@ fn listed_by_others(ir: &Ir, m: &Model) -> bool {
 
 pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let name = &m.name;
-    let numeric_key = key_is_integer(m.pk_field());
+    let pk_kind = key_kind(m.pk_field()).unwrap_or(PkKind::Auto);
     let mut filter_types = Vec::new();
     let mut where_fields = vec![
         field("and", &format!("Option<Vec<{name}Where>>"), "and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
@@ -215,7 +220,8 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             }
             let key_like = matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. });
             if key_like {
-                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {})?;", f.column, key_is_integer(f)));
+                let kind = key_kind(f).unwrap_or(PkKind::Auto).runtime();
+                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {kind})?;", f.column));
             } else {
                 where_body.push(format!("w.field(\"{}\", self.{rust}.as_ref())?;", f.column));
             }
@@ -598,7 +604,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         default_order,
         measures,
         search_table,
-        numeric_key: numeric_key.to_string(),
+        key_kind: pk_kind.runtime().to_string(),
         key_expr: key_of(&format!("self.{}", pk.name), pk),
         filter_types,
     }

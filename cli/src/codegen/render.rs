@@ -119,6 +119,8 @@ struct TemplateContext<'a> {
     smoke: &'a [super::smoke::SmokeStep],
     /// Models the smoke test cannot create (required foreign keys in a cycle).
     smoke_skipped: &'a [String],
+    /// A Rust string literal of the SQL creating unmanaged models' tables, or empty.
+    smoke_tables: &'a str,
     migration_up: &'a [String],
     migration_down: &'a [String],
     version: &'static str,
@@ -146,6 +148,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let sdl = super::sdl::print(&view);
     let (up, down) = super::sql::initial_migration(ir);
     let (smoke, smoke_skipped) = super::smoke::plan(ir, &view);
+    let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir).0.values().flat_map(|t| t.create_all()).collect();
+    let smoke_tables = if unmanaged.is_empty() { String::new() } else { raw_string(&unmanaged.join("\n\n")) };
     let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
     for o in OUTPUTS {
         if o.per_model {
@@ -180,6 +184,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         sdl: &sdl,
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
+        smoke_tables: &smoke_tables,
         migration_up: &up,
         migration_down: &down,
         version: crate::VERSION,
@@ -319,9 +324,22 @@ fn tidy(text: &str) -> String {
     out
 }
 
+/// `text` as a Rust raw string literal, with as many `#` as it needs.
+fn raw_string(text: &str) -> String {
+    let hashes = (0..).map(|n| "#".repeat(n)).find(|h| !text.contains(&format!("\"{h}"))).expect("some count of # is not in the text");
+    format!("r{hashes}\"{text}\"{hashes}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_strings_end_where_the_text_does() {
+        assert_eq!(raw_string("CHECK (a IN ('x'))"), "r\"CHECK (a IN ('x'))\"");
+        assert_eq!(raw_string("DEFAULT \"q\""), "r#\"DEFAULT \"q\"\"#");
+        assert_eq!(raw_string("a \"# b"), "r##\"a \"# b\"##");
+    }
 
     #[test]
     fn every_template_parses_and_every_output_path_is_unique() {

@@ -69,7 +69,7 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let input = m
         .fields
         .iter()
-        .filter(|f| !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(_)))
+        .filter(|f| !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated()))
         .filter_map(|f| sample(f).map(|v| format!("{:?}: {v}", input_name(f))))
         .collect::<Vec<_>>()
         .join(", ");
@@ -94,7 +94,8 @@ fn sample(f: &Field) -> Option<String> {
         return Some(format!("{first:?}"));
     }
     Some(match &f.kind {
-        FieldKind::PrimaryKey(_) => return None,
+        FieldKind::PrimaryKey(k) if k.is_generated() => return None,
+        FieldKind::PrimaryKey(_) => format!("{:?}", text_sample(r, "ab")),
         FieldKind::ForeignKey { target, .. } => format!("ids[{target:?}]"),
         FieldKind::Scalar(s) => match s {
             ScalarKind::Integer | ScalarKind::BigInteger => r.min.clone().unwrap_or_else(|| "1".into()),

@@ -40,6 +40,9 @@ pub(super) fn column(f: &Field) -> String {
     match &f.kind {
         // INTEGER PRIMARY KEY makes the column SQLite's rowid, which AUTOINCREMENT keeps from reusing.
         FieldKind::PrimaryKey(crate::ir::PkKind::Uuid) => parts.push("TEXT PRIMARY KEY NOT NULL".into()),
+        FieldKind::PrimaryKey(crate::ir::PkKind::Text { max_length }) => {
+            parts.push(format!("VARCHAR({max_length}) PRIMARY KEY NOT NULL CHECK (length({}) BETWEEN 1 AND {max_length})", f.column))
+        }
         FieldKind::PrimaryKey(_) => parts.push("INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL".into()),
         _ => {
             parts.push(f.types.sql.clone());

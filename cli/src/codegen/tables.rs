@@ -62,15 +62,25 @@ pub struct Column {
 }
 
 impl Tables {
+    /// The tables gqlauto's migrations own. Unmanaged models' tables, and the join tables of their
+    /// many-to-many fields, belong to someone else: migrations neither create nor change them.
     pub fn of(ir: &Ir) -> Tables {
+        Tables::where_managed(ir, true)
+    }
+
+    /// The tables of unmanaged models (and their join tables), as gqlauto would create them: what
+    /// the generated smoke test creates before it starts the server on a fresh database.
+    pub fn unmanaged(ir: &Ir) -> Tables {
+        Tables::where_managed(ir, false)
+    }
+
+    fn where_managed(ir: &Ir, managed: bool) -> Tables {
         let mut tables = IndexMap::new();
-        // Unmanaged models' tables, and the join tables of their many-to-many fields, belong to
-        // someone else: migrations neither create nor change them.
-        for m in ir.models.iter().filter(|m| m.managed) {
+        for m in ir.models.iter().filter(|m| m.managed == managed) {
             tables.insert(m.table.clone(), model_table(m));
         }
-        let managed = |name: &str| ir.model(name).is_some_and(|m| m.managed);
-        for j in ir.join_tables.iter().filter(|j| managed(&j.source_model)) {
+        let keep = |name: &str| ir.model(name).is_some_and(|m| m.managed == managed);
+        for j in ir.join_tables.iter().filter(|j| keep(&j.source_model)) {
             let source = ir.model(&j.source_model).expect("validated relation target");
             let target = ir.model(&j.target_model).expect("validated relation target");
             let column = |name: &str, m: &Model| {
@@ -173,6 +183,7 @@ fn model_table(m: &Model) -> Table {
                 definition: sql::column(f),
                 sql_type: match &f.kind {
                     FieldKind::PrimaryKey(PkKind::Uuid) => "TEXT".into(),
+                    FieldKind::PrimaryKey(PkKind::Text { max_length }) => format!("VARCHAR({max_length})"),
                     FieldKind::PrimaryKey(_) => "INTEGER".into(),
                     _ => f.types.sql.clone(),
                 },

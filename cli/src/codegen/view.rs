@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::read_view::{key_of, read_view, ReadView};
 use super::write_view::{write_view, WriteView};
-use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::names::{self, to_camel, to_pascal, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind, TextFormat};
 
 /// Everything the crate-level templates see.
@@ -20,6 +20,7 @@ pub struct CrateView {
     pub description_doc: String,
     pub description_inner_doc: String,
     pub api: crate::ir::ApiSettings,
+    pub storage: crate::ir::Storage,
     pub models: Vec<ModelView>,
     pub join_tables: Vec<JoinTableView>,
     /// Every table, for `allow_tables_to_appear_in_same_query!`.
@@ -45,8 +46,10 @@ pub struct EnumRef {
 pub struct JoinTableView {
     pub table: String,
     pub source_column: String,
+    pub source_ident: String,
     pub source_diesel: String,
     pub target_column: String,
+    pub target_ident: String,
     pub target_diesel: String,
 }
 
@@ -60,8 +63,12 @@ pub struct ModelView {
     #[serde(skip)]
     pub description: Option<String>,
     pub pk_column: String,
+    /// The primary key column's name in diesel's `table!`.
+    pub pk_ident: String,
     pub pk_rust: String,
     pub columns: Vec<ColumnView>,
+    /// Whether a column has another name in Rust (so reading rows by name needs its own impl).
+    pub renamed_columns: bool,
     /// Fields of the insert struct, with the expression computing each from the create input.
     /// Resolvers of the object type, root queries and root mutations.
     pub resolvers: Vec<Resolver>,
@@ -83,6 +90,9 @@ pub struct ModelView {
 pub struct ColumnView {
     pub name: String,
     pub column: String,
+    /// The column's name in diesel's `table!`, with its `#[sql_name]` when that differs.
+    pub ident: String,
+    pub sql_name: String,
     pub column_attr: String,
     pub diesel: String,
     pub rust: String,
@@ -169,8 +179,10 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         .map(|j| JoinTableView {
             table: j.table.clone(),
             source_column: j.source_column.clone(),
+            source_ident: names::column_ident(&j.source_column),
             source_diesel: model(ir, &j.source_model).pk_field().types.diesel.clone(),
             target_column: j.target_column.clone(),
+            target_ident: names::column_ident(&j.target_column),
             target_diesel: model(ir, &j.target_model).pk_field().types.diesel.clone(),
         })
         .collect();
@@ -184,7 +196,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             if let FieldKind::ForeignKey { target_table, .. } = &f.kind {
                 // diesel allows one `joinable!` per table pair, and none from a table to itself.
                 if *target_table != m.table && !joinables.iter().any(|(c, p, _)| *c == m.table && p == target_table) {
-                    joinables.push((m.table.clone(), target_table.clone(), f.column.clone()));
+                    joinables.push((m.table.clone(), target_table.clone(), names::column_ident(&f.column)));
                 }
             }
         }
@@ -202,6 +214,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         description_inner_doc: description.lines().map(|l| format!("//! {l}\n")).collect(),
         description,
         api: ir.api,
+        storage: ir.storage,
         models,
         join_tables,
         all_tables,
@@ -302,6 +315,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         PkKind::Auto => "convert::id_i32(\"id\", &id)?",
         PkKind::BigAuto => "convert::id_i64(\"id\", &id)?",
         PkKind::Uuid => "convert::id_uuid(\"id\", &id)?",
+        PkKind::Text { .. } => "convert::id_text(&id)",
     };
     let id_arg = vec![("id".to_string(), "ID!".to_string())];
     let cx = "let cx = Ctx::of(ctx)?;\n";
@@ -362,10 +376,10 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
     imports.push(
         match (to_one || to_many, to_many || write.nested || write.links) {
-            (true, true) => "crate::runtime::select::{Key, Link, Select}",
-            (false, true) => "crate::runtime::select::{Link, Select}",
-            (true, false) => "crate::runtime::select::{Key, Select}",
-            (false, false) => "crate::runtime::select::Select",
+            (true, true) => "crate::runtime::select::{Key, KeyKind, Link, Select}",
+            (false, true) => "crate::runtime::select::{KeyKind, Link, Select}",
+            (true, false) => "crate::runtime::select::{Key, KeyKind, Select}",
+            (false, false) => "crate::runtime::select::{KeyKind, Select}",
         }
         .into(),
     );
@@ -379,13 +393,17 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         doc: doc(m.description.as_deref()),
         description: m.description.clone(),
         pk_column: pk.column.clone(),
+        pk_ident: names::column_ident(&pk.column),
         pk_rust: pk.types.rust.clone(),
+        renamed_columns: m.fields.iter().any(|f| names::column_ident(&f.column) != f.column),
         columns: m
             .fields
             .iter()
             .map(|f| ColumnView {
                 name: rust_field(f),
                 column: f.column.clone(),
+                ident: names::column_ident(&f.column),
+                sql_name: sql_name(&f.column),
                 column_attr: column_attr(f),
                 diesel: if f.nullable { format!("Nullable<{}>", f.types.diesel) } else { f.types.diesel.clone() },
                 rust: nullable(&f.types.rust, f.nullable),
@@ -406,10 +424,20 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
 
 /// `#[diesel(column_name = ...)]` when the Rust field and the column are named differently.
 fn column_attr(f: &Field) -> String {
-    if rust_field(f) == f.column {
+    let ident = names::column_ident(&f.column);
+    if rust_field(f) == ident {
         String::new()
     } else {
-        format!("#[diesel(column_name = {})]\n", f.column)
+        format!("#[diesel(column_name = {ident})]\n")
+    }
+}
+
+/// `#[sql_name = "..."]` in `table!` for a column whose Rust name differs from it.
+fn sql_name(column: &str) -> String {
+    if names::column_ident(column) == column {
+        String::new()
+    } else {
+        format!("#[sql_name = \"{column}\"]\n")
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::read_view::{field as input_field, input as input_def, InputDef, PlainEnum};
 use super::view::{api_scalar, doc, gql, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_pascal, to_screaming};
-use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ReverseKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// Everything the model's modules need for writes.
 #[derive(Debug, Serialize)]
@@ -84,7 +84,7 @@ fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
         ScalarKind::Date => (f.types.rust.clone(), gql_ty, "Bind::Date(v)".into()),
         ScalarKind::Time => (f.types.rust.clone(), gql_ty, "Bind::Time(v)".into()),
         ScalarKind::DateTime => (f.types.rust.clone(), gql_ty, "Bind::DateTime(v)".into()),
-        ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(v.hyphenated().to_string())".into()),
+        ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(convert::uuid_text(v))".into()),
         ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql_ty, "Bind::Text(v.0.to_string())".into()),
         ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql_ty, "Bind::Text(v.as_db().to_string())".into()),
     }
@@ -154,7 +154,7 @@ fn computed_default(f: &Field, managed: bool) -> Option<String> {
         (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => "Bind::Date(chrono::Utc::now().date_naive())".to_string(),
         (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => "Bind::Time(chrono::Utc::now().time())".to_string(),
         (DefaultValue::Now, _) => "Bind::DateTime(chrono::Utc::now())".to_string(),
-        (DefaultValue::NewUuid, _) => "Bind::Text(uuid::Uuid::new_v4().to_string())".to_string(),
+        (DefaultValue::NewUuid, _) => "Bind::Text(convert::uuid_text(uuid::Uuid::new_v4()))".to_string(),
         (DefaultValue::Literal { .. }, _) if managed => return None,
         (DefaultValue::Literal { sql, .. }, _) => literal_bind(sql),
     };
@@ -238,11 +238,20 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     for f in &m.fields {
         let api = lit(&f.graphql_name);
         match &f.kind {
-            FieldKind::PrimaryKey(kind) => {
-                if !kind.is_integer() {
-                    create.push(format!("plan.values.put(\"{}\", Bind::Text(uuid::Uuid::new_v4().to_string()), false);", f.column));
-                }
+            FieldKind::PrimaryKey(PkKind::Uuid) => {
+                create.push(format!("plan.values.put(\"{}\", Bind::Text(convert::uuid_text(uuid::Uuid::new_v4())), false);", f.column));
             }
+            FieldKind::PrimaryKey(PkKind::Text { max_length }) => {
+                // The client names the row; the key is a bounded, non-empty string.
+                let field = rust_field(f);
+                let s = ScalarKind::String { max_length: *max_length, format: TextFormat::Plain };
+                let rules = Rules { non_empty: true, ..f.rules.clone() };
+                let bind = format!("check::text(p, &check::path(at, {api}), v.0, &{})", text_rules(&s, &rules));
+                let description = "The new row's key, which cannot be changed afterwards.";
+                create_fields.push(input_field(&field, "ID", &f.graphql_name, "ID!", Some(description)));
+                create.push(format!("{{\nlet v = self.{field};\nlet b = {bind};\nplan.values.put(\"{}\", b, true);\n}}", f.column));
+            }
+            FieldKind::PrimaryKey(_) => {}
             FieldKind::Scalar(s) => {
                 let (ty, gql_ty, bind) = scalar_input(f, s);
                 let field = rust_field(f);
@@ -317,7 +326,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                 let id_api = format!("{}Id", f.graphql_name);
                 let nested_api = &f.graphql_name;
                 let col = &f.column;
-                let numeric = target_pk.is_integer();
+                let key_kind = target_pk.runtime();
                 references.push(format!(
                     "Reference {{ column: \"{col}\", field: \"{id_api}\", table: \"{target_table}\", key: \"{target_column}\" }}"
                 ));
@@ -339,7 +348,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     format!("if fixed != Some(\"{col}\") {{ check::missing(p, &check::path(at, \"{id_api}\"), \": give `{id_api}`, or create the row with `{nested_api}`\"); }}")
                 };
                 create.push(format!(
-                    "if fixed == Some(\"{col}\") && (self.{field}.is_some() || self.{name}.is_some()) {{\np.add(&check::path(at, \"{id_api}\"), \"SET_BY_PARENT\", \"`{id_api}` is set by the row this one is created under; leave it out\");\n}}\nmatch (self.{field}, self.{name}) {{\n(Some(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {numeric}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(Some(_), Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n(None, None) => {absent},\n}}",
+                    "if fixed == Some(\"{col}\") && (self.{field}.is_some() || self.{name}.is_some()) {{\np.add(&check::path(at, \"{id_api}\"), \"SET_BY_PARENT\", \"`{id_api}` is set by the row this one is created under; leave it out\");\n}}\nmatch (self.{field}, self.{name}) {{\n(Some(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(Some(_), Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n(None, None) => {absent},\n}}",
                     name = f.name
                 ));
                 update_fields.push(input_field(
@@ -356,7 +365,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     format!("{{ check::not_null(p, &check::path(at, \"{id_api}\")); }}")
                 };
                 update.push(format!(
-                    "match (self.{field}, self.{name}) {{\n(MaybeUndefined::Undefined, None) => {{}}\n(MaybeUndefined::Null, None) => {null},\n(MaybeUndefined::Value(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {numeric}); plan.changes.put(\"{col}\", Change::To(k.bind())); }}\n(MaybeUndefined::Undefined, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(_, Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n}}",
+                    "match (self.{field}, self.{name}) {{\n(MaybeUndefined::Undefined, None) => {{}}\n(MaybeUndefined::Null, None) => {null},\n(MaybeUndefined::Value(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.changes.put(\"{col}\", Change::To(k.bind())); }}\n(MaybeUndefined::Undefined, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(_, Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n}}",
                     name = f.name
                 ));
             }

@@ -56,6 +56,11 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
     let _ = writeln!(yaml, "# not be mapped are commented out with the reason.");
     let _ = writeln!(yaml, "version: 1");
     let _ = writeln!(yaml, "name: {}", json(name));
+    // Django stores a UUIDField as 32 hex digits everywhere but PostgreSQL (which has a uuid type).
+    if dump.database_vendor.as_deref() != Some("postgresql") {
+        let _ = writeln!(yaml, "database:");
+        let _ = writeln!(yaml, "  uuid_format: simple # Django's char(32) UUIDs");
+    }
     let _ = writeln!(yaml, "models:");
     let mut fields = 0;
     for m in &kept {
@@ -90,12 +95,15 @@ impl Lowering<'_> {
             Some(pk) => {
                 let why = if pk.relation.as_ref().is_some_and(|r| r.parent_link) {
                     format!(
-                        "skipped: multi-table inheritance (its key `{}` is its link to {}); gqlauto keys are auto, big_auto or uuid",
+                        "skipped: multi-table inheritance (its key `{}` is its link to {}); gqlauto keys are auto, big_auto, uuid or string",
                         pk.name,
                         m.parents.first().map_or("the parent", |p| p.model.as_str())
                     )
                 } else {
-                    format!("skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto or uuid", pk.name, pk.internal_type)
+                    format!(
+                        "skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid or string",
+                        pk.name, pk.internal_type
+                    )
                 };
                 self.warn(&m.label, &why);
                 false
@@ -272,16 +280,16 @@ impl Lowering<'_> {
         if name != f.name {
             self.warn(&at, &format!("named `{name}`: `{}` is reserved or not a valid name in the API", f.name));
         }
-        if let Some(why) = names::reserved_column_name(&f.column) {
-            return Entry::Skipped { name, why: format!("its column `{}` cannot be used yet: {why}", f.column) };
-        }
         let mut o: Vec<(String, String)> = Vec::new();
         if f.primary_key {
             let Some(ty) = pk_type(f) else {
                 return Entry::Skipped { name, why: format!("a second primary key ({})", f.internal_type) };
             };
             o.push(("type".into(), ty.into()));
-            if ty == "uuid" {
+            if let (Some(n), "string") = (f.max_length, ty) {
+                o.push(("max_length".into(), n.to_string()));
+            }
+            if ty == "uuid" || ty == "string" {
                 o.push(("primary_key".into(), "true".into()));
             }
             if f.column != name {
@@ -529,6 +537,7 @@ fn pk_type(f: &Field) -> Option<&'static str> {
         "AutoField" | "SmallAutoField" => Some("auto"),
         "BigAutoField" => Some("big_auto"),
         "UUIDField" if f.relation.is_none() => Some("uuid"),
+        "CharField" | "SlugField" if f.relation.is_none() => Some("string"),
         _ => None,
     }
 }

@@ -18,6 +18,7 @@ pub struct Ir {
     pub crate_name: String,
     pub description: Option<String>,
     pub api: ApiSettings,
+    pub storage: Storage,
     /// Models in manifest order; explicit `through` models included.
     pub models: Vec<Model>,
     /// Join tables generated for implicit many-to-many relations.
@@ -29,6 +30,13 @@ impl Ir {
     pub fn model(&self, name: &str) -> Option<&Model> {
         self.models.iter().find(|m| m.name == name)
     }
+}
+
+/// How values are laid out in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Storage {
+    /// UUIDs as 32 hex digits instead of the hyphenated form.
+    pub uuid_simple: bool,
 }
 
 /// Page sizes and query limits of the generated API.

@@ -152,6 +152,17 @@ pub fn reserved_column_name(name: &str) -> Option<String> {
     }
 }
 
+/// The Rust name of a column in diesel's `table!`: the column itself, or, when the column is a
+/// keyword or one of diesel's own items, the column with `_` appended and the real name given by
+/// `#[sql_name]`.
+pub fn column_ident(column: &str) -> String {
+    if reserved_column_name(column).is_some() {
+        format!("{column}_")
+    } else {
+        column.to_string()
+    }
+}
+
 /// Field names the generated structs use for their own purposes.
 const RESERVED_FIELD_NAMES: &[&str] = &["id_value", "ctx"];
 

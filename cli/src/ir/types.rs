@@ -9,12 +9,28 @@ pub enum PkKind {
     BigAuto,
     /// Random UUID, stored as text.
     Uuid,
+    /// A string the client gives when it creates the row (`code: { type: string, primary_key: true }`).
+    Text { max_length: u32 },
 }
 
 impl PkKind {
     /// Whether keys of this kind are integers (otherwise text).
     pub fn is_integer(self) -> bool {
-        self != PkKind::Uuid
+        matches!(self, PkKind::Auto | PkKind::BigAuto)
+    }
+
+    /// Whether the server generates the key (otherwise the client gives it on create).
+    pub fn is_generated(self) -> bool {
+        !matches!(self, PkKind::Text { .. })
+    }
+
+    /// The generated runtime's `KeyKind` of keys of this kind.
+    pub fn runtime(self) -> &'static str {
+        match self {
+            PkKind::Auto | PkKind::BigAuto => "KeyKind::Int",
+            PkKind::Uuid => "KeyKind::Uuid",
+            PkKind::Text { .. } => "KeyKind::Text",
+        }
     }
 }
 
@@ -131,6 +147,7 @@ impl PkKind {
             PkKind::Auto => types("i32", "Integer", "INTEGER", "ID"),
             PkKind::BigAuto => types("i64", "BigInt", "INTEGER", "ID"),
             PkKind::Uuid => types("String", "Text", "TEXT", "ID"),
+            PkKind::Text { max_length } => types("String", "Text", &format!("VARCHAR({max_length})"), "ID"),
         }
     }
 }

@@ -43,6 +43,7 @@ const DEFAULT_MAX_LENGTH: u32 = 255;
 pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagnostic>) {
     let mut v = Validator { spans, diags: Vec::new() };
     let api = v.top_level(raw);
+    let storage = v.storage(raw);
     let models = v.model_names(raw);
     let mut built: Vec<Model> =
         raw.models.iter().filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models))).collect();
@@ -52,7 +53,7 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     if v.diags.iter().any(Diagnostic::is_error) {
         return (None, v.diags);
     }
-    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, models: built, join_tables };
+    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, storage, models: built, join_tables };
     (Some(ir), v.diags)
 }
 
@@ -151,6 +152,23 @@ impl Validator<'_> {
         api
     }
 
+    fn storage(&mut self, raw: &RawManifest) -> Storage {
+        let uuid_simple = match raw.database.uuid_format.as_deref() {
+            None | Some("hyphenated") => false,
+            Some("simple") => true,
+            Some(other) => {
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["database", "uuid_format"]),
+                    format!("unknown `database.uuid_format` `{other}`"),
+                    "use `hyphenated` (the default) or `simple` (32 hex digits, as Django stores UUIDs in SQLite)",
+                );
+                false
+            }
+        };
+        Storage { uuid_simple }
+    }
+
     // ---- pass 2: model names and tables ------------------------------------------------------
 
     fn model_names(&mut self, raw: &RawManifest) -> BTreeMap<String, ModelMeta> {
@@ -228,6 +246,9 @@ impl Validator<'_> {
                     "auto" => Some((to_snake(fname), PkKind::Auto)),
                     "big_auto" => Some((to_snake(fname), PkKind::BigAuto)),
                     "uuid" if spec.primary_key => Some((to_snake(fname), PkKind::Uuid)),
+                    "string" if spec.primary_key => {
+                        Some((to_snake(fname), PkKind::Text { max_length: spec.max_length.unwrap_or(DEFAULT_MAX_LENGTH) }))
+                    }
                     _ => None,
                 }
             });
@@ -361,6 +382,10 @@ impl Validator<'_> {
                 "auto" => FieldKind::PrimaryKey(PkKind::Auto),
                 "big_auto" => FieldKind::PrimaryKey(PkKind::BigAuto),
                 "uuid" if spec.primary_key => FieldKind::PrimaryKey(PkKind::Uuid),
+                "string" if spec.primary_key => match self.scalar(name, &path, &fsnake, &spec) {
+                    Some(ScalarKind::String { max_length, .. }) => FieldKind::PrimaryKey(PkKind::Text { max_length }),
+                    _ => continue,
+                },
                 "foreign_key" | "one_to_one" => {
                     let Some(target) = self.target(&path, &spec, models) else { continue };
                     let on_delete = self.on_delete(&path, &spec);
@@ -385,7 +410,7 @@ impl Validator<'_> {
                     Code::PrimaryKey,
                     self.value(&[path[0], path[1], path[2], path[3], "primary_key"]),
                     format!("`{fname}` cannot be the primary key: type `{}`", spec.ty),
-                    "primary keys are `auto`, `big_auto`, or `uuid` with `primary_key: true`",
+                    "primary keys are `auto`, `big_auto`, or `uuid` or `string` with `primary_key: true`",
                 );
             }
             let is_pk = matches!(kind, FieldKind::PrimaryKey(_));
@@ -397,14 +422,7 @@ impl Validator<'_> {
             }
             let is_fk = matches!(kind, FieldKind::ForeignKey { .. });
             let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
-            if let Some(why) = names::reserved_column_name(&column) {
-                self.error(
-                    Code::ReservedName,
-                    self.value(&[path[0], path[1], path[2], path[3], "column"]),
-                    format!("field `{fname}` cannot use column `{column}`"),
-                    format!("{why}; rename the field or set `column:`"),
-                );
-            } else if !names::is_sql_ident(&column) {
+            if !names::is_sql_ident(&column) {
                 self.error(
                     Code::InvalidName,
                     self.value(&[path[0], path[1], path[2], path[3], "column"]),
@@ -454,7 +472,7 @@ impl Validator<'_> {
                 Code::PrimaryKey,
                 model_span,
                 format!("model `{name}` has no primary key"),
-                "add `id: auto` (or `big_auto`, or a `uuid` field with `primary_key: true`)",
+                "add `id: auto` (or `big_auto`, or a `uuid` or `string` field with `primary_key: true`)",
             ),
             1 => {}
             _ => self.error(
@@ -486,6 +504,8 @@ impl Validator<'_> {
         }
         let mut columns: BTreeMap<&str, &str> = BTreeMap::new();
         let graphql: BTreeSet<&str> = fields.iter().map(|f| f.graphql_name.as_str()).collect();
+        // A keyword column is `<column>_` in Rust, which must not be another column's name.
+        let mut idents: BTreeMap<String, &str> = BTreeMap::new();
         for f in &fields {
             if let Some(other) = columns.insert(&f.column, &f.name) {
                 self.error(
@@ -493,6 +513,16 @@ impl Validator<'_> {
                     self.key(&["models", name, "fields", &f.name]),
                     format!("fields `{other}` and `{}` both use column `{}`", f.name, f.column),
                     "rename one, or set `column:` on it",
+                );
+            } else if let Some(other) = idents.insert(names::column_ident(&f.column), &f.column).filter(|o| *o != f.column) {
+                self.error(
+                    Code::TableClash,
+                    self.key(&["models", name, "fields", &f.name]),
+                    format!("columns `{other}` and `{}` have the same name in the generated Rust code", f.column),
+                    {
+                        let keyword = if names::column_ident(other) != other { other } else { f.column.as_str() };
+                        format!("`{keyword}` is written `{keyword}_` in Rust; set `column:` on one of them")
+                    },
                 );
             }
             // A foreign key `author` is also exposed as `authorId`.

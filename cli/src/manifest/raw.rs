@@ -22,8 +22,20 @@ pub struct RawManifest {
     /// API-wide settings: page sizes and query limits.
     #[serde(default)]
     pub api: RawApi,
+    /// How values are stored in the database.
+    #[serde(default)]
+    pub database: RawDatabase,
     /// The models, keyed by their PascalCase name, in the order they are generated.
     pub models: IndexMap<String, RawModel>,
+}
+
+/// Storage settings, for sharing tables another framework created.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    /// How UUIDs are stored as text: `hyphenated` (default, `67e55044-10b1-…`) or `simple`
+    /// (32 hex digits, as Django stores them outside PostgreSQL).
+    pub uuid_format: Option<String>,
 }
 
 /// API-wide settings.

@@ -11,7 +11,7 @@ use async_graphql::{
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, Link, Select};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::comment::{self as store, Comment};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
@@ -81,9 +81,9 @@ impl Where for CommentWhere {
         w.and(self.and.as_deref())?;
         w.or(self.or.as_deref())?;
         w.not(self.not.as_deref())?;
-        w.id("id", self.id.as_ref(), true)?;
+        w.id("id", self.id.as_ref(), KeyKind::Int)?;
         w.to_one("post_id", self.post.as_deref())?;
-        w.id("post_id", self.post_id.as_ref(), true)?;
+        w.id("post_id", self.post_id.as_ref(), KeyKind::Int)?;
         w.field("author_name", self.author_name.as_ref())?;
         w.field("body", self.body.as_ref())?;
         w.field("created_at", self.created_at.as_ref())?;
@@ -372,7 +372,7 @@ impl PlanCreate for CreateCommentInput {
 
         match (self.post_id, self.post) {
             (Some(id), None) => {
-                let k = check::key(p, &check::path(at, "postId"), &id, true);
+                let k = check::key(p, &check::path(at, "postId"), &id, KeyKind::Int);
                 plan.values.put("post_id", k.bind(), true);
             }
 
@@ -456,7 +456,7 @@ impl PlanUpdate for UpdateCommentInput {
             }
 
             (MaybeUndefined::Value(id), None) => {
-                let k = check::key(p, &check::path(at, "postId"), &id, true);
+                let k = check::key(p, &check::path(at, "postId"), &id, KeyKind::Int);
                 plan.changes.put("post_id", Change::To(k.bind()));
             }
 

@@ -11,7 +11,7 @@ use async_graphql::{
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, Link, Select};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::post::{self as store, Post};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
@@ -144,9 +144,9 @@ impl Where for PostWhere {
         w.and(self.and.as_deref())?;
         w.or(self.or.as_deref())?;
         w.not(self.not.as_deref())?;
-        w.id("id", self.id.as_ref(), true)?;
+        w.id("id", self.id.as_ref(), KeyKind::Int)?;
         w.to_one("author_id", self.author.as_deref())?;
-        w.id("author_id", self.author_id.as_ref(), true)?;
+        w.id("author_id", self.author_id.as_ref(), KeyKind::Int)?;
         w.field("title", self.title.as_ref())?;
         w.field("slug", self.slug.as_ref())?;
         w.field("body", self.body.as_ref())?;
@@ -709,7 +709,7 @@ impl PlanCreate for CreatePostInput {
 
         match (self.author_id, self.author) {
             (Some(id), None) => {
-                let k = check::key(p, &check::path(at, "authorId"), &id, true);
+                let k = check::key(p, &check::path(at, "authorId"), &id, KeyKind::Int);
                 plan.values.put("author_id", k.bind(), true);
             }
 
@@ -844,7 +844,7 @@ impl PlanUpdate for UpdatePostInput {
             }
 
             (MaybeUndefined::Value(id), None) => {
-                let k = check::key(p, &check::path(at, "authorId"), &id, true);
+                let k = check::key(p, &check::path(at, "authorId"), &id, KeyKind::Int);
                 plan.changes.put("author_id", Change::To(k.bind()));
             }
 

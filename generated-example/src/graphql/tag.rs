@@ -11,7 +11,7 @@ use async_graphql::{
 use crate::runtime::filter::{self, Conds, ListFilter, Where};
 use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
 use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, Link, Select};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::tag::{self as store, Tag};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
@@ -73,7 +73,7 @@ impl Where for TagWhere {
         w.and(self.and.as_deref())?;
         w.or(self.or.as_deref())?;
         w.not(self.not.as_deref())?;
-        w.id("id", self.id.as_ref(), true)?;
+        w.id("id", self.id.as_ref(), KeyKind::Int)?;
         w.field("name", self.name.as_ref())?;
         w.via("id", "posts_tags", "tag_id", "post_id", self.posts.as_ref())?;
         Ok(())

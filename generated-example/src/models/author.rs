@@ -9,7 +9,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
-use crate::runtime::select::{Key, Row};
+use crate::runtime::select::{Key, KeyKind, Row};
 use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::authors;
 
@@ -34,7 +34,7 @@ pub struct Author {
 impl Row for Author {
     const TABLE: &'static str = "authors";
     const KEY: &'static str = "id";
-    const NUMERIC_KEY: bool = true;
+    const KEY_KIND: KeyKind = KeyKind::Int;
     const DEFAULT_ORDER: &'static [DefaultSort] = &[
         DefaultSort {
             name: "name",

@@ -9,7 +9,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
-use crate::runtime::select::{Key, Row};
+use crate::runtime::select::{Key, KeyKind, Row};
 use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::comments;
 
@@ -31,7 +31,7 @@ pub struct Comment {
 impl Row for Comment {
     const TABLE: &'static str = "comments";
     const KEY: &'static str = "id";
-    const NUMERIC_KEY: bool = true;
+    const KEY_KIND: KeyKind = KeyKind::Int;
     const DEFAULT_ORDER: &'static [DefaultSort] = &[
         DefaultSort {
             name: "createdAt",

@@ -9,7 +9,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::ApiError;
 use crate::runtime::order::{DefaultSort, SortAs};
 use crate::runtime::read::Measure;
-use crate::runtime::select::{Key, Row};
+use crate::runtime::select::{Key, KeyKind, Row};
 use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::posts;
 
@@ -30,7 +30,7 @@ pub struct Post {
 impl Row for Post {
     const TABLE: &'static str = "posts";
     const KEY: &'static str = "id";
-    const NUMERIC_KEY: bool = true;
+    const KEY_KIND: KeyKind = KeyKind::Int;
     const DEFAULT_ORDER: &'static [DefaultSort] = &[
         DefaultSort {
             name: "publishedAt",

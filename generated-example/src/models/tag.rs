@@ -9,7 +9,7 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::ApiError;
 use crate::runtime::order::DefaultSort;
 use crate::runtime::read::Measure;
-use crate::runtime::select::{Key, Row};
+use crate::runtime::select::{Key, KeyKind, Row};
 use crate::runtime::write::{Reference, Rule, Writable};
 use crate::schema::tags;
 
@@ -24,7 +24,7 @@ pub struct Tag {
 impl Row for Tag {
     const TABLE: &'static str = "tags";
     const KEY: &'static str = "id";
-    const NUMERIC_KEY: bool = true;
+    const KEY_KIND: KeyKind = KeyKind::Int;
     const DEFAULT_ORDER: &'static [DefaultSort] = &[];
     const SEARCH_TABLE: Option<&'static str> = None;
     fn key(&self) -> Key {

@@ -12,7 +12,7 @@ use std::sync::{LazyLock, Mutex};
 use async_graphql::ID;
 use rust_decimal::Decimal;
 use crate::runtime::error::{join_path, ApiError, Problem};
-use crate::runtime::select::Key;
+use crate::runtime::select::{Key, KeyKind};
 use crate::runtime::sql::Bind;
 
 /// Problems found so far in one mutation's arguments.
@@ -271,16 +271,8 @@ pub fn decimal(p: &mut Problems, field: &str, value: Decimal, rules: &Digits) ->
 }
 
 /// A key given as an `ID`: an integer, or a UUID (stored lowercase and hyphenated).
-pub fn key(p: &mut Problems, field: &str, id: &ID, numeric: bool) -> Key {
-    let parsed = if numeric {
-        id.parse::<i64>().ok().map(Key::Int)
-    } else {
-        uuid::Uuid::parse_str(id.as_str())
-            .ok()
-            .map(|u| Key::Text(u.hyphenated().to_string()))
-    };
-
-    parsed
+pub fn key(p: &mut Problems, field: &str, id: &ID, kind: KeyKind) -> Key {
+    kind.parse(id.as_str())
         .unwrap_or_else(|| {
             p.add(field, "INVALID_ID", format!("`{}` is not a valid id", id.as_str()));
             Key::Int(0)
@@ -392,13 +384,24 @@ mod tests {
     #[test]
     fn keys_parse_or_are_reported() {
         let mut p = Problems::default();
-        assert_eq!(key(& mut p, "id", & ID::from("42"), true), Key::Int(42));
+        assert_eq!(key(& mut p, "id", & ID::from("42"), KeyKind::Int), Key::Int(42));
+        let uuid = key(
+            &mut p,
+            "id",
+            &ID::from("67E55044-10B1-426F-9247-BB680E5FE0C8"),
+            KeyKind::Uuid,
+        );
         assert_eq!(
-            key(& mut p, "id", & ID::from("67E55044-10B1-426F-9247-BB680E5FE0C8"),
-            false), Key::Text("67e55044-10b1-426f-9247-bb680e5fe0c8".into())
+            uuid, Key::Text(crate
+            ::runtime::convert::uuid_text("67e55044-10b1-426f-9247-bb680e5fe0c8".parse()
+            .unwrap()))
+        );
+        assert_eq!(
+            key(& mut p, "id", & ID::from("en-GB"), KeyKind::Text), Key::Text("en-GB"
+            .into())
         );
         assert!(p.is_empty());
-        key(&mut p, "authorId", &ID::from("x"), true);
+        key(&mut p, "authorId", &ID::from("x"), KeyKind::Int);
         let e = p.finish().unwrap_err();
         assert_eq!(
             (e.field.as_deref(), e.problems[0].code), (Some("authorId"), "INVALID_ID")

@@ -22,18 +22,22 @@ pub fn id_i64(field: &str, id: &ID) -> Result<i64, ApiError> {
 }
 
 pub fn id_uuid(field: &str, id: &ID) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(id.as_str())
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| invalid_id(field, id))
+    uuid::Uuid::parse_str(id.as_str()).map(uuid_text).map_err(|_| invalid_id(field, id))
+}
+
+/// A client-chosen string key: the id itself.
+pub fn id_text(id: &ID) -> String {
+    id.to_string()
+}
+
+/// A UUID as the database stores it: hyphenated, lowercase.
+pub fn uuid_text(u: uuid::Uuid) -> String {
+    u.hyphenated().to_string()
 }
 
 /// An `ID` argument as a key of `R`; `INVALID_ID` on `field` if it cannot be one.
 pub fn key<R: Row>(field: &str, id: &ID) -> Result<Key, ApiError> {
-    if R::NUMERIC_KEY {
-        id_i64(field, id).map(Key::Int)
-    } else {
-        id_uuid(field, id).map(Key::Text)
-    }
+    R::KEY_KIND.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
 }
 
 /// A stored decimal at the field's scale. Rows written by other programs may hold it as a number

@@ -12,6 +12,7 @@ use std::cell::Cell;
 use async_graphql::{InputObject, ID};
 use crate::runtime::scalars;
 use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::select::KeyKind;
 use crate::runtime::sql::{decimal_value, ident, Bind, Sql};
 
 /// A table alias in a query being built; nested filters and orderings get fresh ones.
@@ -104,15 +105,15 @@ impl Conds<'_, '_> {
         Ok(())
     }
 
-    /// A key column compared by an `ID` filter; `numeric` keys parse the ids as integers.
+    /// A key column compared by an `ID` filter, whose ids are keys of `kind`.
     pub fn id(
         &mut self,
         column: &str,
         filter: Option<&IdFilter>,
-        numeric: bool,
+        kind: KeyKind,
     ) -> Result<(), ApiError> {
         if let Some(filter) = filter {
-            filter.write_key(&self.scope.col(column), numeric, &mut self.parts)?;
+            filter.write_key(&self.scope.col(column), kind, &mut self.parts)?;
         }
 
         Ok(())
@@ -358,7 +359,7 @@ impl ToBind for scalars::BigInt {
 
 impl ToBind for uuid::Uuid {
     fn to_bind(&self) -> Bind {
-        Bind::Text(self.hyphenated().to_string())
+        Bind::Text(crate::runtime::convert::uuid_text(*self))
     }
 }
 
@@ -544,21 +545,17 @@ impl<T: async_graphql::InputType + ToBind> FieldFilter for Equatable<T> {
 }
 
 impl Equatable<ID> {
-    /// Compares a key column; `numeric` keys accept only integer ids.
+    /// Compares a key column; an id that cannot be a key of `kind` is `INVALID_ID`.
     fn write_key(
         &self,
         expr: &str,
-        numeric: bool,
+        kind: KeyKind,
         out: &mut Vec<Sql>,
     ) -> Result<(), ApiError> {
         let key = |id: &ID| -> Result<Bind, ApiError> {
-            if !numeric {
-                return Ok(Bind::Text(id.to_string()));
-            }
-
-            id.parse::<i64>()
-                .map(Bind::Int)
-                .map_err(|_| ApiError::new(
+            kind.parse(id.as_str())
+                .map(|k| k.bind())
+                .ok_or_else(|| ApiError::new(
                     ErrorCode::InvalidId,
                     format!("`{}` is not a valid id", id.as_str()),
                 ))

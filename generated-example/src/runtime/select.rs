@@ -19,8 +19,8 @@ use crate::runtime::sql::{ident, Bind, Sql};
 pub trait Row: QueryableByName<Sqlite> + Clone + Send + Sync + 'static {
     const TABLE: &'static str;
     const KEY: &'static str;
-    /// Whether the key is an integer (otherwise text).
-    const NUMERIC_KEY: bool;
+    /// How the key is stored and named by an `ID`.
+    const KEY_KIND: KeyKind;
     /// The manifest's `ordering`, before the key.
     const DEFAULT_ORDER: &'static [DefaultSort];
     /// The full-text index of the model's `search` fields, if it has one.
@@ -35,16 +35,34 @@ pub enum Key {
     Text(String),
 }
 
-impl Key {
-    /// Reads a key that SQL returned as text.
-    pub fn parse(text: &str, numeric: bool) -> Option<Key> {
-        if numeric {
-            text.parse().ok().map(Key::Int)
-        } else {
-            Some(Key::Text(text.to_string()))
+/// How a model's primary key is stored, which decides how an `ID` names a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// An integer: the `ID` is its decimal digits.
+    Int,
+    /// A UUID stored as text: any spelling of it (`ID`s are compared in the stored form).
+    Uuid,
+    /// A string the client chose: the `ID` is the string itself.
+    Text,
+}
+
+impl KeyKind {
+    /// The key an `ID` names, if it can name one of this kind.
+    pub fn parse(self, id: &str) -> Option<Key> {
+        match self {
+            KeyKind::Int => id.parse().ok().map(Key::Int),
+            KeyKind::Uuid => {
+                uuid::Uuid::parse_str(id)
+                    .ok()
+                    .map(|u| Key::Text(crate::runtime::convert::uuid_text(u)))
+            }
+
+            KeyKind::Text => Some(Key::Text(id.to_string())),
         }
     }
+}
 
+impl Key {
     /// The key as SQL's `CAST(key AS TEXT)` writes it.
     pub fn to_text(&self) -> String {
         match self {

@@ -853,7 +853,7 @@ impl<C: PlanCreate, U: PlanUpdate<Row = C::Row>> ToManyInput<C, U> {
                 .enumerate()
                 .map(|(i, id)| {
                     let here = check::item(&base, i);
-                    let key = check::key(p, &here, id, C::Row::NUMERIC_KEY);
+                    let key = check::key(p, &here, id, C::Row::KEY_KIND);
                     (here, key)
                 })
                 .collect()
@@ -873,7 +873,7 @@ impl<C: PlanCreate, U: PlanUpdate<Row = C::Row>> ToManyInput<C, U> {
 
         for (i, (id, input)) in self.update.unwrap_or_default().into_iter().enumerate() {
             let here = check::item(&check::path(at, "update"), i);
-            let key = check::key(p, &check::path(&here, "id"), &id, C::Row::NUMERIC_KEY);
+            let key = check::key(p, &check::path(&here, "id"), &id, C::Row::KEY_KIND);
             let update = input.plan(&check::path(&here, "input"), p);
             plan.update.push((here, key, update));
         }
