@@ -146,7 +146,8 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         &server,
         &format!(
             r#"{{ suppliers {{ id name }} supplies {{ cost supplier {{ id }} product {{ sku }} }} products(where: {{code: {{eq: "{product_code}"}}}}) {{ sku code suppliers {{ id }} }}
-                 order(id: "{order_number}") {{ note }} catalogQueries {{ typeValue matchValue hidden }} }}"#
+                 order(id: "{order_number}") {{ note }} catalogQueries {{ typeValue matchValue hidden }}
+                 nodes {{ name price priceCurrency zone region parent {{ name }} labels {{ name }} }} }}"#
         ),
     );
     assert_eq!(
@@ -156,7 +157,11 @@ fn a_django_project_and_its_generated_server_share_one_database() {
             "supplies": [{"cost": "4.10", "supplier": {"id": "ACME"}, "product": {"sku": "HAM-1"}}],
             "products": [{"sku": "HAM-1", "code": product_code, "suppliers": [{"id": "ACME"}]}],
             "order": {"note": "first"},
-            "catalogQueries": [{"typeValue": "x-y", "matchValue": true, "hidden": 3}]
+            "catalogQueries": [{"typeValue": "x-y", "matchValue": true, "hidden": 3}],
+            "nodes": [
+                {"name": "root", "price": "2.50", "priceCurrency": "USD", "zone": "utc", "region": "R119", "parent": null, "labels": []},
+                {"name": "leaf", "price": "0.00", "priceCurrency": "EUR", "zone": "zone_000", "region": "R0", "parent": {"name": "root"}, "labels": [{"name": "sale"}]}
+            ]
         })
     );
 
@@ -168,6 +173,10 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     let order =
         gql(&server, r#"mutation { createOrder(input: {customerId: "1", note: "second", lines: {create: [{quantity: 5}]}}) { id } }"#);
     let order_id = order["createOrder"]["id"].as_str().unwrap().to_string();
+    gql(
+        &server,
+        r#"mutation { createNode(input: {name: "twig", parentId: "2", price: "7.1", zone: "UTC", region: R5, labels: {connect: ["1", "2"]}}) { id } }"#,
+    );
     gql(
         &server,
         r#"mutation { createProduct(input: {sku: "SAW-2", name: "Saw", price: "30.00", categoryId: "1", status: RETIRED, stock: 3, releasedOn: "2025-01-31", metadata: {teeth: 24}, tags: {connect: ["1"]}}) { id } }"#,
@@ -189,6 +198,10 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         serde_json::json!({"ACME": {"name": "Acme", "costs": ["4.10"]}, "BOLT": {"name": "Bolt & Co", "costs": ["1.25"]}})
     );
     assert_eq!(back["queries"], serde_json::json!([["a", false, 0], ["x-y", true, 3]]));
+    assert_eq!(
+        back["nodes"][2],
+        serde_json::json!({"name": "twig", "parent": "leaf", "price": "7.10", "currency": "EUR", "zone": "UTC", "region": "r5", "labels": ["sale", "tools"]})
+    );
     let mut saw = back["products"][1].clone();
     // Server-filled defaults: a UTC date-time and a UUID the ORM parses.
     let created = saw.as_object_mut().unwrap().remove("created").unwrap();

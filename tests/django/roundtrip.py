@@ -15,7 +15,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from catalog.models import Category, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
+from catalog.models import Category, Node, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
 from people.models import User  # noqa: E402
 
 
@@ -33,6 +33,8 @@ def seed():
     acme = Supplier.objects.create(code="ACME", name="Acme")
     Supply.objects.create(product=hammer, supplier=acme, cost=Decimal("4.10"))
     Query.objects.create(type="x-y", match=True, _hidden=3)
+    root = Node.objects.create(name="root", price=Decimal("2.5"), price_currency="USD", zone="utc", region="r119")
+    Node.objects.create(name="leaf", parent=root).labels.add(sale)
     print(json.dumps({"product_code": str(hammer.code), "order": str(order.pk)}))
 
 
@@ -57,6 +59,11 @@ def read():
         "order_by_pk": {o.note: Order.objects.get(pk=uuid.UUID(o.number.hex)).note for o in Order.objects.all()},
         "suppliers": {s.code: {"name": s.name, "costs": sorted(str(x.cost) for x in Supply.objects.filter(supplier=s))} for s in Supplier.objects.all()},
         "queries": sorted([q.type, q.match, q._hidden] for q in Query.objects.all()),
+        "nodes": [
+            {"name": n.name, "parent": n.parent and n.parent.name, "price": str(n.price), "currency": n.price_currency, "zone": n.zone, "region": n.region,
+             "labels": sorted(t.name for t in n.labels.all())}
+            for n in Node.objects.order_by("id")
+        ],
     }
     print(json.dumps(out))
 

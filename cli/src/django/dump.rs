@@ -142,6 +142,8 @@ pub struct Relation {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ManyToMany {
     pub name: String,
+    /// The field's class, dotted (`django.db.models.fields.related.ManyToManyField`).
+    pub class: Option<String>,
     pub to: String,
     pub related_name: Option<String>,
     /// `app.Model` of the join model (Django's automatic one is `app.Model_field`).

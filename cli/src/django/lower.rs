@@ -172,6 +172,9 @@ impl Lowering<'_> {
                 self.warn(&at, &format!("skipped: its target {} is not imported", r.to));
                 continue;
             };
+            if let Some(class) = r.class.as_ref().filter(|c| !c.starts_with("django.")) {
+                self.warn(&at, &format!("{class} is not a Django field class: mapped as the many-to-many relation it is"));
+            }
             let mut options = vec![("type".to_string(), "many_to_many".to_string()), ("to".to_string(), target)];
             if !r.auto_created {
                 match self.names.get(&r.through) {
@@ -308,6 +311,11 @@ impl Lowering<'_> {
                     name,
                     why: format!("a foreign key to {}.{}, which is not its primary key", r.to, r.to_field.as_deref().unwrap_or("?")),
                 };
+            }
+            if !f.class.starts_with("django.") {
+                let kind = if r.one_to_one { "one-to-one" } else { "foreign key" };
+                let what = format!("{} is not a Django field class: mapped as the {kind} it is", f.class);
+                self.warn(&at, &what);
             }
             o.push(("type".into(), if r.one_to_one { "one_to_one" } else { "foreign_key" }.into()));
             o.push(("to".into(), target));

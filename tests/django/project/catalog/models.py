@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import ZONES, MoneyField, TaggableManager, TreeForeignKey
+
 
 class TimeStamped(models.Model):
     """Abstract: its fields are flattened into every subclass."""
@@ -152,3 +154,13 @@ class Query(models.Model):
     type = models.CharField(max_length=10, choices=[("", "none"), ("a", "A"), ("A", "big A"), ("x-y", "dash")], blank=True)
     _hidden = models.IntegerField(default=0, db_column="hidden")
     match = models.BooleanField(default=False)
+
+
+class Node(models.Model):
+    """A tree of priced, tagged nodes, built from third-party-style field classes."""
+    name = models.CharField(max_length=50)
+    parent = TreeForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    price = MoneyField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    labels = TaggableManager(Tag, blank=True, related_name="nodes")
+    zone = models.CharField(max_length=8, choices=ZONES, default="zone_000")
+    region = models.CharField(max_length=12, choices=[(f"r{i}", f"Region {i}") for i in range(120)], default="r0")
