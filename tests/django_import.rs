@@ -130,7 +130,10 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     let server = Server(child, base);
 
     // Rows the Django ORM wrote, read through GraphQL.
-    let read = gql(&server, "{ products { sku name price status releasedOn opensAt stock metadata category { name } tags { name } } orders { note customer { username } lines { quantity product { sku } } } }");
+    let read = gql(
+        &server,
+        r#"{ products(where: {sku: {eq: "HAM-1"}}) { sku name price status releasedOn opensAt stock metadata category { name } tags { name } } orders { note customer { username } lines { quantity product { sku } } } }"#,
+    );
     assert_eq!(
         read,
         serde_json::json!({
@@ -147,7 +150,8 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         &format!(
             r#"{{ suppliers {{ id name }} supplies {{ cost supplier {{ id }} product {{ sku }} }} products(where: {{code: {{eq: "{product_code}"}}}}) {{ sku code suppliers {{ id }} }}
                  order(id: "{order_number}") {{ note }} catalogQueries {{ typeValue matchValue hidden }}
-                 nodes {{ name price priceCurrency zone region parent {{ name }} labels {{ name }} }} }}"#
+                 nodes {{ name price priceCurrency zone region parent {{ name }} labels {{ name }} }}
+                 digitalProducts {{ downloadUrl productPtr {{ sku price }} }} users {{ username profile {{ bio user {{ username }} }} }} }}"#
         ),
     );
     assert_eq!(
@@ -158,6 +162,8 @@ fn a_django_project_and_its_generated_server_share_one_database() {
             "products": [{"sku": "HAM-1", "code": product_code, "suppliers": [{"id": "ACME"}]}],
             "order": {"note": "first"},
             "catalogQueries": [{"typeValue": "x-y", "matchValue": true, "hidden": 3}],
+            "digitalProducts": [{"downloadUrl": "https://example.com/ebook", "productPtr": {"sku": "EBOOK-1", "price": "3.00"}}],
+            "users": [{"username": "ada", "profile": {"bio": "from the ORM", "user": {"username": "ada"}}}],
             "nodes": [
                 {"name": "root", "price": "2.50", "priceCurrency": "USD", "zone": "utc", "region": "R119", "parent": null, "labels": []},
                 {"name": "leaf", "price": "0.00", "priceCurrency": "EUR", "zone": "zone_000", "region": "R0", "parent": {"name": "root"}, "labels": [{"name": "sale"}]}
@@ -181,10 +187,20 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         &server,
         r#"mutation { createProduct(input: {sku: "SAW-2", name: "Saw", price: "30.00", categoryId: "1", status: RETIRED, stock: 3, releasedOn: "2025-01-31", metadata: {teeth: 24}, tags: {connect: ["1"]}}) { id } }"#,
     );
+    // Multi-table inheritance: the child row takes the key of a product; a one-to-one key is created
+    // under the row it extends.
+    let saw_id = gql(&server, r#"{ products(where: {sku: {eq: "SAW-2"}}) { id } }"#)["products"][0]["id"].as_str().unwrap().to_string();
+    gql(
+        &server,
+        &format!(r#"mutation {{ createDigitalProduct(input: {{id: "{saw_id}", downloadUrl: "https://example.com/saw"}}) {{ id }} }}"#),
+    );
+    gql(&server, r#"mutation { createUser(input: {username: "bob", password: "!", profile: {bio: "from GraphQL"}}) { id } }"#);
     let back: serde_json::Value =
         serde_json::from_str(&django(&[workspace().join("tests/django/roundtrip.py").to_str().unwrap(), "read"])).unwrap();
     assert_eq!(back["tags"], serde_json::json!(["sale", "tools"]));
-    assert_eq!(back["found_by_code"], serde_json::json!([1, 1]), "Django finds both products by their UUID");
+    assert_eq!(back["found_by_code"], serde_json::json!([1, 1, 1]), "Django finds every product by its UUID");
+    assert_eq!(back["profiles"], serde_json::json!({"ada": "from the ORM", "bob": "from GraphQL"}));
+    assert_eq!(back["digital"], serde_json::json!({"EBOOK-1": "https://example.com/ebook", "SAW-2": "https://example.com/saw"}));
     assert_eq!(
         back["orders"],
         serde_json::json!([
@@ -202,7 +218,7 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         back["nodes"][2],
         serde_json::json!({"name": "twig", "parent": "leaf", "price": "7.10", "currency": "EUR", "zone": "UTC", "region": "r5", "labels": ["sale", "tools"]})
     );
-    let mut saw = back["products"][1].clone();
+    let mut saw = back["products"][2].clone();
     // Server-filled defaults: a UTC date-time and a UUID the ORM parses.
     let created = saw.as_object_mut().unwrap().remove("created").unwrap();
     assert!(created.as_str().is_some_and(|c| c.ends_with("+00:00") && c.len() >= 25), "{created}");

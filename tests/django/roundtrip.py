@@ -15,8 +15,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from catalog.models import Category, Node, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
-from people.models import User  # noqa: E402
+from catalog.models import Category, DigitalProduct, Node, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
+from people.models import Profile, User  # noqa: E402
 
 
 def seed():
@@ -33,6 +33,8 @@ def seed():
     acme = Supplier.objects.create(code="ACME", name="Acme")
     Supply.objects.create(product=hammer, supplier=acme, cost=Decimal("4.10"))
     Query.objects.create(type="x-y", match=True, _hidden=3)
+    Profile.objects.create(user=ada, bio="from the ORM")
+    DigitalProduct.objects.create(sku="EBOOK-1", name="Ebook", price=Decimal("3.00"), category=tools, download_url="https://example.com/ebook")
     root = Node.objects.create(name="root", price=Decimal("2.5"), price_currency="USD", zone="utc", region="r119")
     Node.objects.create(name="leaf", parent=root).labels.add(sale)
     print(json.dumps({"product_code": str(hammer.code), "order": str(order.pk)}))
@@ -59,6 +61,8 @@ def read():
         "order_by_pk": {o.note: Order.objects.get(pk=uuid.UUID(o.number.hex)).note for o in Order.objects.all()},
         "suppliers": {s.code: {"name": s.name, "costs": sorted(str(x.cost) for x in Supply.objects.filter(supplier=s))} for s in Supplier.objects.all()},
         "queries": sorted([q.type, q.match, q._hidden] for q in Query.objects.all()),
+        "profiles": {p.user.username: p.bio for p in Profile.objects.all()},
+        "digital": {d.sku: d.download_url for d in DigitalProduct.objects.all()},
         "nodes": [
             {"name": n.name, "parent": n.parent and n.parent.name, "price": str(n.price), "currency": n.price_currency, "zone": n.zone, "region": n.region,
              "labels": sorted(t.name for t in n.labels.all())}

@@ -42,10 +42,11 @@ pub fn plan(ir: &Ir, view: &CrateView) -> (Vec<SmokeStep>, Vec<String>) {
 /// Targets of non-nullable foreign keys (a nullable key is left null). A required key to the
 /// model itself can never be satisfied by a first row, so such a model is never ready.
 fn required_targets(m: &crate::ir::Model) -> impl Iterator<Item = &String> {
-    m.fields.iter().filter_map(move |f| match &f.kind {
+    let fks = m.fields.iter().filter_map(move |f| match &f.kind {
         FieldKind::ForeignKey { target, .. } if !f.nullable => Some(target),
         _ => None,
-    })
+    });
+    fks.chain(m.parent.iter().map(|p| &p.target))
 }
 
 fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
@@ -69,8 +70,17 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let input = m
         .fields
         .iter()
-        .filter(|f| !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated()))
-        .filter_map(|f| sample(f).map(|v| format!("{:?}: {v}", input_name(f))))
+        .filter(|f| {
+            !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated() && m.parent.is_none())
+        })
+        .filter_map(|f| {
+            let value = match (&f.kind, &m.parent) {
+                // A key linked to another model's row is the key of the row created for that model.
+                (FieldKind::PrimaryKey(_), Some(link)) => Some(format!("ids[{:?}]", link.target)),
+                _ => sample(f),
+            };
+            value.map(|v| format!("{:?}: {v}", input_name(f)))
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let field =

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::sql;
-use crate::ir::{FieldKind, Ir, Model, PkKind, ScalarKind};
+use crate::ir::{FieldKind, Ir, Model, ParentLink, PkKind, ScalarKind};
 
 /// Every table, models first in declaration order, then join tables.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,16 +171,24 @@ fn model_table(m: &Model) -> Table {
                 FieldKind::Scalar(ScalarKind::Enum { values, .. }) => values.clone(),
                 _ => f.rules.choices.clone(),
             };
-            let (references, on_delete) = match &f.kind {
-                FieldKind::ForeignKey { target_table, target_column, on_delete, .. } => {
+            let (references, on_delete) = match (&f.kind, &m.parent) {
+                (FieldKind::ForeignKey { target_table, target_column, on_delete, .. }, _)
+                | (FieldKind::PrimaryKey(_), Some(ParentLink { target_table, target_column, on_delete, .. })) => {
                     (Some(format!("{target_table} ({target_column})")), Some(on_delete.sql().to_string()))
                 }
                 _ => (None, None),
             };
+            // A key that links to another row is that row's key, never generated here.
+            let definition = match (&f.kind, &references, &on_delete) {
+                (FieldKind::PrimaryKey(_), Some(r), Some(d)) => {
+                    format!("{} {} PRIMARY KEY NOT NULL REFERENCES {r} ON DELETE {d}", f.column, f.types.sql)
+                }
+                _ => sql::column(f),
+            };
             let column = Column {
                 name: f.column.clone(),
                 field: f.name.clone(),
-                definition: sql::column(f),
+                definition,
                 sql_type: match &f.kind {
                     FieldKind::PrimaryKey(PkKind::Uuid) => "TEXT".into(),
                     FieldKind::PrimaryKey(PkKind::Text { max_length }) => format!("VARCHAR({max_length})"),

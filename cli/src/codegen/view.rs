@@ -270,6 +270,20 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         resolvers.extend(field_resolvers(ir, f));
     }
     let key = key_of(&format!("self.{}", pk.name), pk);
+    if let Some(link) = &m.parent {
+        let t = model(ir, &link.target);
+        resolvers.push(resolver(
+            &link.name,
+            Some(format!("The `{}` row this one extends; they share the key.", t.name)),
+            None,
+            false,
+            ", ctx: &Context<'_>".into(),
+            Vec::new(),
+            format!("Result<crate::models::{}::{}>", t.snake, t.name),
+            gql(&t.name, false),
+            format!("let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)", t.name),
+        ));
+    }
     for rel in &m.many_to_many {
         let target = model(ir, &rel.target);
         let link =
@@ -371,7 +385,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     );
     imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
     imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
-    let to_one = m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
+    let to_one = m.parent.is_some() || m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
     let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
     // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
     imports.push(

@@ -238,6 +238,26 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     for f in &m.fields {
         let api = lit(&f.graphql_name);
         match &f.kind {
+            FieldKind::PrimaryKey(kind) if m.parent.is_some() => {
+                // The key is the key of the row this one extends, which must exist.
+                let link = m.parent.as_ref().expect("matched on it");
+                let target = model(ir, &link.target);
+                let field = rust_field(f);
+                let description = format!(
+                    "The `{}` this row extends: its id is this row's id too. Required unless the row is created under it.",
+                    target.name
+                );
+                create_fields.push(input_field(&field, "Option<ID>", &f.graphql_name, "ID", Some(&description)));
+                let col = &f.column;
+                create.push(format!(
+                    "match (self.{field}, fixed == Some(\"{col}\")) {{\n(Some(_), true) => p.add(&check::path(at, {api}), \"SET_BY_PARENT\", \"`id` is set by the row this one is created under; leave it out\"),\n(Some(id), false) => {{ let k = check::key(p, &check::path(at, {api}), &id, {}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, true) => {{}}\n(None, false) => check::missing(p, &check::path(at, {api}), \"\"),\n}}",
+                    kind.runtime(),
+                ));
+                references.push(format!(
+                    "Reference {{ column: \"{}\", field: {api}, table: \"{}\", key: \"{}\" }}",
+                    f.column, link.target_table, link.target_column
+                ));
+            }
             FieldKind::PrimaryKey(PkKind::Uuid) => {
                 create.push(format!("plan.values.put(\"{}\", Bind::Text(convert::uuid_text(uuid::Uuid::new_v4())), false);", f.column));
             }
@@ -507,7 +527,12 @@ plan.children.push(Box::new(nested));
         model_imports,
         inputs,
         // The parent fills a foreign key; models without one ignore it.
-        fixed_param: if m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. })) { "fixed" } else { "_fixed" }.into(),
+        fixed_param: if m.parent.is_some() || m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. })) {
+            "fixed"
+        } else {
+            "_fixed"
+        }
+        .into(),
         imports,
         create_plan,
         update_plan,

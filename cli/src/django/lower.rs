@@ -92,19 +92,30 @@ impl Lowering<'_> {
         }
         match m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref()) {
             Some(pk) if pk_type(pk).is_some() => true,
-            Some(pk) => {
-                let why = if pk.relation.as_ref().is_some_and(|r| r.parent_link) {
-                    format!(
-                        "skipped: multi-table inheritance (its key `{}` is its link to {}); gqlauto keys are auto, big_auto, uuid or string",
-                        pk.name,
-                        m.parents.first().map_or("the parent", |p| p.model.as_str())
-                    )
+            // Multi-table inheritance, or `OneToOneField(primary_key=True)`: the key links to the
+            // target's row, which must have a table of its own.
+            Some(pk) if pk.relation.as_ref().is_some_and(|r| r.one_to_one) => {
+                let to = &pk.relation.as_ref().expect("matched").to;
+                let target = self.dump.models.iter().find(|t| &t.label == to);
+                if target.is_some_and(|t| !t.proxy && t.swapped.is_none()) {
+                    if pk.relation.as_ref().is_some_and(|r| r.parent_link) {
+                        let what = format!(
+                            "multi-table inheritance: `{}` is the key and the link to the {to} row it extends, whose fields stay there",
+                            pk.name
+                        );
+                        self.warn(&m.label, &what);
+                    }
+                    true
                 } else {
-                    format!(
-                        "skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid or string",
-                        pk.name, pk.internal_type
-                    )
-                };
+                    self.warn(&m.label, &format!("skipped: its key `{}` links to {to}, which is not imported", pk.name));
+                    false
+                }
+            }
+            Some(pk) => {
+                let why = format!(
+                    "skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid, string or a one-to-one link",
+                    pk.name, pk.internal_type
+                );
                 self.warn(&m.label, &why);
                 false
             }
@@ -284,7 +295,7 @@ impl Lowering<'_> {
             self.warn(&at, &format!("named `{name}`: `{}` is reserved or not a valid name in the API", f.name));
         }
         let mut o: Vec<(String, String)> = Vec::new();
-        if f.primary_key {
+        if f.primary_key && f.relation.is_none() {
             let Some(ty) = pk_type(f) else {
                 return Entry::Skipped { name, why: format!("a second primary key ({})", f.internal_type) };
             };
@@ -319,6 +330,9 @@ impl Lowering<'_> {
             }
             o.push(("type".into(), if r.one_to_one { "one_to_one" } else { "foreign_key" }.into()));
             o.push(("to".into(), target));
+            if f.primary_key {
+                o.push(("primary_key".into(), "true".into()));
+            }
             let on_delete = match r.on_delete.as_deref() {
                 Some("CASCADE") => "cascade",
                 Some("PROTECT") => "protect",

@@ -67,6 +67,8 @@ pub struct Model {
     pub fields: Vec<Field>,
     /// Index into `fields` of the primary key.
     pub pk: usize,
+    /// When the primary key is also a one-to-one link to another model's row.
+    pub parent: Option<ParentLink>,
     /// Forward many-to-many relations declared on this model.
     pub many_to_many: Vec<ManyToMany>,
     /// Reverse sides of relations declared on other models (those with a `related_name`).
@@ -81,6 +83,22 @@ pub struct Model {
     pub search: Vec<usize>,
     /// Rules over several fields (`ends_at >= starts_at`).
     pub checks: Vec<ModelCheck>,
+}
+
+/// A primary key that is also a one-to-one link to a row of another model (Django's multi-table
+/// inheritance, or `OneToOneField(primary_key=True)`): the client gives the row's key on create,
+/// and the API exposes the linked row as a relation beside `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParentLink {
+    /// snake_case name of the relation (the manifest's field name).
+    pub name: String,
+    pub graphql_name: String,
+    pub target: String,
+    pub target_table: String,
+    pub target_column: String,
+    pub on_delete: OnDelete,
+    /// The reverse side's name on the target, if it has one.
+    pub related_name: Option<String>,
 }
 
 /// A model-level rule: `fields[left] op right`.

@@ -60,7 +60,10 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
 /// What other passes need to know about a model before its fields are validated.
 struct ModelMeta {
     table: String,
+    /// The key column and its kind.
     pk: Option<(String, PkKind)>,
+    /// The model a `one_to_one` primary key points at: the key is of that model's kind.
+    pk_link: Option<String>,
 }
 
 struct Validator<'a> {
@@ -252,7 +255,31 @@ impl Validator<'_> {
                     _ => None,
                 }
             });
-            metas.insert(name.clone(), ModelMeta { table, pk });
+            let pk_link = model.fields.values().map(|f| f.spec()).find(|s| s.ty == "one_to_one" && s.primary_key).and_then(|s| s.to);
+            metas.insert(name.clone(), ModelMeta { table, pk, pk_link });
+        }
+        // A key that is a link to another model's row takes that model's key kind, through chains
+        // of such links (a grandchild of multi-table inheritance).
+        for _ in 0..metas.len() {
+            let resolved: Vec<(String, (String, PkKind))> = metas
+                .iter()
+                .filter(|(_, m)| m.pk.is_none())
+                .filter_map(|(name, m)| {
+                    let target = metas.get(m.pk_link.as_ref()?)?;
+                    let (_, kind) = target.pk.clone()?;
+                    let raw = &raw.models[name.as_str()];
+                    let (fname, spec) =
+                        raw.fields.iter().map(|(n, f)| (n, f.spec())).find(|(_, s)| s.ty == "one_to_one" && s.primary_key)?;
+                    let column = spec.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(fname)));
+                    Some((name.clone(), (column, kind)))
+                })
+                .collect();
+            if resolved.is_empty() {
+                break;
+            }
+            for (name, pk) in resolved {
+                metas.get_mut(&name).expect("resolved from the map").pk = Some(pk);
+            }
         }
         metas
     }
@@ -273,6 +300,7 @@ impl Validator<'_> {
         let mut many_to_many = Vec::new();
         let mut seen_snake: BTreeMap<String, String> = BTreeMap::new();
         let mut pks: Vec<String> = Vec::new();
+        let mut parent = None;
         for (fname, rf) in &raw.fields {
             let path = ["models", name, "fields", fname.as_str()];
             let spec = rf.spec();
@@ -382,6 +410,29 @@ impl Validator<'_> {
                 "auto" => FieldKind::PrimaryKey(PkKind::Auto),
                 "big_auto" => FieldKind::PrimaryKey(PkKind::BigAuto),
                 "uuid" if spec.primary_key => FieldKind::PrimaryKey(PkKind::Uuid),
+                "one_to_one" if spec.primary_key => {
+                    let Some(target) = self.target(&path, &spec, models) else { continue };
+                    let on_delete = self.on_delete(&path, &spec);
+                    let Some((target_column, target_pk)) = models.get(&target).and_then(|m| m.pk.clone()) else {
+                        self.error(
+                            Code::PrimaryKey,
+                            self.value(&[path[0], path[1], path[2], path[3], "to"]),
+                            format!("`{fname}` links the key to `{target}`, whose key is itself such a link, in a cycle"),
+                            "one model in the chain needs a key of its own (`auto`, `big_auto`, `uuid` or `string`)",
+                        );
+                        continue;
+                    };
+                    parent = Some(ParentLink {
+                        name: fsnake.clone(),
+                        graphql_name: to_camel(&fsnake),
+                        target_table: models[&target].table.clone(),
+                        target,
+                        target_column,
+                        on_delete,
+                        related_name: spec.related_name.as_deref().map(to_snake),
+                    });
+                    FieldKind::PrimaryKey(target_pk)
+                }
                 "string" if spec.primary_key => match self.scalar(name, &path, &fsnake, &spec) {
                     Some(ScalarKind::String { max_length, .. }) => FieldKind::PrimaryKey(PkKind::Text { max_length }),
                     _ => continue,
@@ -410,7 +461,7 @@ impl Validator<'_> {
                     Code::PrimaryKey,
                     self.value(&[path[0], path[1], path[2], path[3], "primary_key"]),
                     format!("`{fname}` cannot be the primary key: type `{}`", spec.ty),
-                    "primary keys are `auto`, `big_auto`, or `uuid` or `string` with `primary_key: true`",
+                    "primary keys are `auto`, `big_auto`, or `uuid`, `string` or `one_to_one` with `primary_key: true`",
                 );
             }
             let is_pk = matches!(kind, FieldKind::PrimaryKey(_));
@@ -420,7 +471,7 @@ impl Validator<'_> {
                     self.error(Code::PrimaryKey, span, format!("primary key `{fname}` cannot be nullable"), "remove `nullable: true`");
                 }
             }
-            let is_fk = matches!(kind, FieldKind::ForeignKey { .. });
+            let is_fk = matches!(kind, FieldKind::ForeignKey { .. }) || (spec.ty == "one_to_one" && spec.primary_key);
             let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
             if !names::is_sql_ident(&column) {
                 self.error(
@@ -556,6 +607,7 @@ impl Validator<'_> {
             description: raw.description.clone(),
             fields,
             pk,
+            parent,
             many_to_many,
             reverse: Vec::new(),
             unique_together: Vec::new(),
@@ -951,6 +1003,15 @@ impl Validator<'_> {
                         path,
                     ));
                 }
+            }
+            if let Some(link @ ParentLink { related_name: Some(rn), .. }) = &model.parent {
+                let path = vec!["models".into(), model.name.clone(), "fields".into(), link.name.clone(), "related_name".into()];
+                let kind = ReverseKind::OneToOne { column: model.pk_field().column.clone() };
+                reverses.push((
+                    link.target.clone(),
+                    Reverse { name: rn.clone(), graphql_name: to_camel(rn), source_model: model.name.clone(), kind },
+                    path,
+                ));
             }
             for m in model.many_to_many.iter_mut() {
                 let fpath = ["models", model.name.as_str(), "fields", m.name.as_str()];
