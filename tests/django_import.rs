@@ -194,11 +194,14 @@ fn a_django_project_and_its_generated_server_share_one_database() {
         &server,
         &format!(r#"mutation {{ createDigitalProduct(input: {{id: "{saw_id}", downloadUrl: "https://example.com/saw"}}) {{ id }} }}"#),
     );
+    // A model that exists because a setting turned it on.
+    gql(&server, r#"mutation { createAuditEntry(input: {message: "written by GraphQL"}) { id at } }"#);
     gql(&server, r#"mutation { createUser(input: {username: "bob", password: "!", profile: {bio: "from GraphQL"}}) { id } }"#);
     let back: serde_json::Value =
         serde_json::from_str(&django(&[workspace().join("tests/django/roundtrip.py").to_str().unwrap(), "read"])).unwrap();
     assert_eq!(back["tags"], serde_json::json!(["sale", "tools"]));
     assert_eq!(back["found_by_code"], serde_json::json!([1, 1, 1]), "Django finds every product by its UUID");
+    assert_eq!(back["audit"], serde_json::json!(["written by GraphQL"]));
     assert_eq!(back["profiles"], serde_json::json!({"ada": "from the ORM", "bob": "from GraphQL"}));
     assert_eq!(back["digital"], serde_json::json!({"EBOOK-1": "https://example.com/ebook", "SAW-2": "https://example.com/saw"}));
     assert_eq!(
@@ -216,7 +219,7 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     assert_eq!(back["queries"], serde_json::json!([["a", false, 0], ["x-y", true, 3]]));
     assert_eq!(
         back["nodes"][2],
-        serde_json::json!({"name": "twig", "parent": "leaf", "price": "7.10", "currency": "EUR", "zone": "UTC", "region": "r5", "labels": ["sale", "tools"]})
+        serde_json::json!({"name": "twig", "parent": "leaf", "price": "7.10", "currency": "EUR", "zone": "UTC", "region": "r5", "labels": ["sale", "tools"], "title": "Untitled"})
     );
     let mut saw = back["products"][2].clone();
     // Server-filled defaults: a UTC date-time and a UUID the ORM parses.

@@ -15,6 +15,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.apps import apps  # noqa: E402
+
 from catalog.models import Category, DigitalProduct, Node, Order, OrderLine, Product, Query, Supplier, Supply, Tag  # noqa: E402
 from people.models import Profile, User  # noqa: E402
 
@@ -61,11 +63,12 @@ def read():
         "order_by_pk": {o.note: Order.objects.get(pk=uuid.UUID(o.number.hex)).note for o in Order.objects.all()},
         "suppliers": {s.code: {"name": s.name, "costs": sorted(str(x.cost) for x in Supply.objects.filter(supplier=s))} for s in Supplier.objects.all()},
         "queries": sorted([q.type, q.match, q._hidden] for q in Query.objects.all()),
+        "audit": [e.message for e in apps.get_model("catalog", "AuditEntry").objects.order_by("id")],
         "profiles": {p.user.username: p.bio for p in Profile.objects.all()},
         "digital": {d.sku: d.download_url for d in DigitalProduct.objects.all()},
         "nodes": [
             {"name": n.name, "parent": n.parent and n.parent.name, "price": str(n.price), "currency": n.price_currency, "zone": n.zone, "region": n.region,
-             "labels": sorted(t.name for t in n.labels.all())}
+             "labels": sorted(t.name for t in n.labels.all()), "title": n.title}
             for n in Node.objects.order_by("id")
         ],
     }

@@ -108,9 +108,18 @@ pub struct Field {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Default {
     None,
-    Value { value: serde_json::Value },
-    Callable { name: String },
-    Unserializable { repr: String },
+    Value {
+        value: serde_json::Value,
+        /// A lazily translated string, given in the project's default language.
+        #[serde(default)]
+        translated: bool,
+    },
+    Callable {
+        name: String,
+    },
+    Unserializable {
+        repr: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]

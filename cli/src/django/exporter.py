@@ -69,9 +69,14 @@ def json_value(value):
 def default_of(field):
     from django.db.models.fields import NOT_PROVIDED
 
+    from django.utils.functional import Promise
+
     default = field.default
     if default is NOT_PROVIDED:
         return {"kind": "none"}
+    if isinstance(default, Promise):
+        # A lazily translated string: Django saves its text in the language active at the time.
+        return {"kind": "value", "value": str(default), "translated": True}
     if callable(default):
         return {"kind": "callable", "name": dotted(default)}
     try:

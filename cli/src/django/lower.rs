@@ -499,8 +499,13 @@ impl Lowering<'_> {
                 o.push(("default".into(), "\"\"".into()))
             }
             DjangoDefault::None => {}
-            DjangoDefault::Value { value } if value.is_null() => {}
-            DjangoDefault::Value { value } if !value.is_object() && !value.is_array() => o.push(("default".into(), json(value))),
+            DjangoDefault::Value { value, .. } if value.is_null() => {}
+            DjangoDefault::Value { value, translated } if !value.is_object() && !value.is_array() => {
+                if *translated {
+                    self.warn(at, &format!("default {value} is translated lazily: imported as its text in the project's default language"));
+                }
+                o.push(("default".into(), json(value)))
+            }
             DjangoDefault::Callable { name }
                 if matches!(name.as_str(), "django.utils.timezone.now" | "datetime.datetime.now" | "datetime.date.today") =>
             {
@@ -508,7 +513,9 @@ impl Lowering<'_> {
             }
             DjangoDefault::Callable { name } if name == "uuid.uuid4" => o.push(("default".into(), "uuid".into())),
             DjangoDefault::Callable { name } => self.warn(at, &format!("default {name}() is computed by Python: dropped")),
-            DjangoDefault::Value { value } => self.warn(at, &format!("default {value} dropped: structured defaults have no manifest form")),
+            DjangoDefault::Value { value, .. } => {
+                self.warn(at, &format!("default {value} dropped: structured defaults have no manifest form"))
+            }
             DjangoDefault::Unserializable { repr } => self.warn(at, &format!("default {repr} dropped")),
         }
     }

@@ -164,3 +164,11 @@ class Node(models.Model):
     labels = TaggableManager(Tag, blank=True, related_name="nodes")
     zone = models.CharField(max_length=8, choices=ZONES, default="zone_000")
     region = models.CharField(max_length=12, choices=[(f"r{i}", f"Region {i}") for i in range(120)], default="r0")
+    title = models.CharField(max_length=40, default=_("Untitled"))
+
+
+if getattr(settings, "CATALOG_AUDIT", False):
+    class AuditEntry(models.Model):
+        """Exists only while `settings.CATALOG_AUDIT` is on: a model that settings add."""
+        at = models.DateTimeField(default=timezone.now)
+        message = models.TextField()

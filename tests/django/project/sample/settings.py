@@ -51,3 +51,6 @@ DATABASES = {
         "NAME": os.environ.get("SAMPLE_DB", str(BASE_DIR / "sample.db")),
     }
 }
+
+# Turns on catalog.AuditEntry, a model that exists only by this setting.
+CATALOG_AUDIT = True
