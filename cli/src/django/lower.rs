@@ -81,49 +81,18 @@ impl Lowering<'_> {
 
     /// Models with a table of their own and a key gqlauto can serve.
     fn keep(&mut self, m: &Model) -> bool {
-        if let Some(to) = &m.swapped {
-            self.warn(&m.label, &format!("skipped: swapped for {to} (AUTH_USER_MODEL)"));
+        if let Some(why) = skip_reason(self.dump, m, 0) {
+            self.warn(&m.label, &format!("skipped: {why}"));
             return false;
         }
-        if m.proxy {
-            let parent = m.parents.first().map_or("its parent".to_string(), |p| p.model.clone());
-            self.warn(&m.label, &format!("skipped: a proxy model has no table of its own; its rows are {parent}'s"));
-            return false;
+        if let Some((pk, r)) = key_link(m).filter(|(_, r)| r.parent_link) {
+            let what = format!(
+                "multi-table inheritance: `{}` is the key and the link to the {} row it extends, whose fields stay there",
+                pk.name, r.to
+            );
+            self.warn(&m.label, &what);
         }
-        match m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref()) {
-            Some(pk) if pk_type(pk).is_some() => true,
-            // Multi-table inheritance, or `OneToOneField(primary_key=True)`: the key links to the
-            // target's row, which must have a table of its own.
-            Some(pk) if pk.relation.as_ref().is_some_and(|r| r.one_to_one) => {
-                let to = &pk.relation.as_ref().expect("matched").to;
-                let target = self.dump.models.iter().find(|t| &t.label == to);
-                if target.is_some_and(|t| !t.proxy && t.swapped.is_none()) {
-                    if pk.relation.as_ref().is_some_and(|r| r.parent_link) {
-                        let what = format!(
-                            "multi-table inheritance: `{}` is the key and the link to the {to} row it extends, whose fields stay there",
-                            pk.name
-                        );
-                        self.warn(&m.label, &what);
-                    }
-                    true
-                } else {
-                    self.warn(&m.label, &format!("skipped: its key `{}` links to {to}, which is not imported", pk.name));
-                    false
-                }
-            }
-            Some(pk) => {
-                let why = format!(
-                    "skipped: its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid, string or a one-to-one link",
-                    pk.name, pk.internal_type
-                );
-                self.warn(&m.label, &why);
-                false
-            }
-            None => {
-                self.warn(&m.label, "skipped: no primary key in the dump");
-                false
-            }
-        }
+        true
     }
 
     /// Class names, prefixed with the app's name where two apps share one or it is reserved.
@@ -560,6 +529,40 @@ impl Lowering<'_> {
     }
 }
 
+/// Why a model cannot be imported, if it cannot. A key that links to another model's row (multi-table
+/// inheritance, `OneToOneField(primary_key=True)`) is served only if that model is, through chains
+/// of such links; `depth` stops a cycle of them.
+fn skip_reason(dump: &Dump, m: &Model, depth: usize) -> Option<String> {
+    if let Some(to) = &m.swapped {
+        return Some(format!("swapped for {to} (AUTH_USER_MODEL)"));
+    }
+    if m.proxy {
+        let parent = m.parents.first().map_or("its parent".to_string(), |p| p.model.clone());
+        return Some(format!("a proxy model has no table of its own; its rows are {parent}'s"));
+    }
+    let Some(pk) = m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref()) else {
+        return Some("no primary key in the dump".into());
+    };
+    if pk_type(pk).is_some() {
+        return None;
+    }
+    let Some((_, r)) = key_link(m) else {
+        return Some(format!(
+            "its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid, string or a one-to-one link",
+            pk.name, pk.internal_type
+        ));
+    };
+    let target = dump.models.iter().find(|t| t.label == r.to);
+    let target_kept = depth < dump.models.len() && target.is_some_and(|t| skip_reason(dump, t, depth + 1).is_none());
+    (!target_kept).then(|| format!("its key `{}` links to {}, which is not imported", pk.name, r.to))
+}
+
+/// The primary key and its relation, when the key is a one-to-one link to another model's row.
+fn key_link(m: &Model) -> Option<(&Field, &super::dump::Relation)> {
+    let pk = m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref())?;
+    pk.relation.as_ref().filter(|r| r.one_to_one).map(|r| (pk, r))
+}
+
 /// The manifest type of a primary key, if gqlauto can serve it.
 fn pk_type(f: &Field) -> Option<&'static str> {
     match f.internal_type.as_str() {
@@ -589,4 +592,48 @@ fn is_enum_value(v: &str) -> bool {
 
 fn pascal(s: &str) -> String {
     s.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, internal_type: &str, relation: Option<serde_json::Value>) -> serde_json::Value {
+        serde_json::json!({
+            "name": name, "column": if relation.is_some() { format!("{name}_id") } else { name.to_string() },
+            "class": format!("django.db.models.{internal_type}"), "internal_type": internal_type,
+            "primary_key": name == "key", "default": {"kind": "none"}, "max_length": 20, "relation": relation,
+        })
+    }
+
+    fn model(name: &str, key: serde_json::Value) -> serde_json::Value {
+        let label = format!("shop.{name}");
+        serde_json::json!({
+            "app": "shop", "name": name, "label": label, "db_table": format!("shop_{}", name.to_lowercase()), "pk": "key",
+            "fields": [key, field("note", "CharField", None)],
+        })
+    }
+
+    #[test]
+    fn a_key_linking_to_a_skipped_model_skips_the_linking_model_too() {
+        let link = |to: &str| Some(serde_json::json!({"to": to, "on_delete": "CASCADE", "one_to_one": true, "parent_link": true}));
+        let dump: Dump = serde_json::from_value(serde_json::json!({
+            "django": "5.2", "settings": "s", "auth_user_model": null, "database_vendor": "sqlite",
+            "models": [
+                model("Base", field("key", "AutoField", None)),
+                model("Child", field("key", "OneToOneField", link("shop.Base"))),
+                model("Grandchild", field("key", "OneToOneField", link("shop.Child"))),
+                model("Dated", field("key", "DateField", None)),
+                model("Orphan", field("key", "OneToOneField", link("shop.Dated"))),
+                model("Loop", field("key", "OneToOneField", link("shop.Loop"))),
+            ],
+        }))
+        .unwrap();
+        let lowered = lower(&dump, "api");
+        assert_eq!(lowered.models, 3, "Base, Child and Grandchild; {:?}", lowered.warnings);
+        let skipped: Vec<&str> = lowered.warnings.iter().filter(|w| w.message.starts_with("skipped")).map(|w| w.at.as_str()).collect();
+        assert_eq!(skipped, ["shop.Dated", "shop.Orphan", "shop.Loop"]);
+        let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
+        assert!(checked.ir.is_some(), "{}", checked.render(crate::commands::DiagFormat::Short));
+    }
 }
