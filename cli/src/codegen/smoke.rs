@@ -70,9 +70,7 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let input = m
         .fields
         .iter()
-        .filter(|f| {
-            !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated() && m.parent.is_none())
-        })
+        .filter(|f| !f.nullable && f.default.is_none() && (!matches!(f.kind, FieldKind::PrimaryKey(_)) || m.key_from_client()))
         .filter_map(|f| {
             let value = match (&f.kind, &m.parent) {
                 // A key linked to another model's row is the key of the row created for that model.
@@ -104,7 +102,7 @@ fn sample(f: &Field) -> Option<String> {
         return Some(format!("{first:?}"));
     }
     Some(match &f.kind {
-        FieldKind::PrimaryKey(k) if k.is_generated() => return None,
+        // Only keys the client gives reach here; a linked one is handled by the caller.
         FieldKind::PrimaryKey(_) => format!("{:?}", text_sample(r, "ab")),
         FieldKind::ForeignKey { target, .. } => format!("ids[{target:?}]"),
         FieldKind::Scalar(s) => match s {

@@ -47,9 +47,12 @@ pub struct JoinTableView {
     pub table: String,
     pub source_column: String,
     pub source_ident: String,
+    /// `#[sql_name = ..]` when the Rust name differs from the column, else empty; likewise `target_sql_name`.
+    pub source_sql_name: String,
     pub source_diesel: String,
     pub target_column: String,
     pub target_ident: String,
+    pub target_sql_name: String,
     pub target_diesel: String,
 }
 
@@ -180,9 +183,11 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             table: j.table.clone(),
             source_column: j.source_column.clone(),
             source_ident: names::column_ident(&j.source_column),
+            source_sql_name: sql_name(&j.source_column),
             source_diesel: model(ir, &j.source_model).pk_field().types.diesel.clone(),
             target_column: j.target_column.clone(),
             target_ident: names::column_ident(&j.target_column),
+            target_sql_name: sql_name(&j.target_column),
             target_diesel: model(ir, &j.target_model).pk_field().types.diesel.clone(),
         })
         .collect();
@@ -272,17 +277,8 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let key = key_of(&format!("self.{}", pk.name), pk);
     if let Some(link) = &m.parent {
         let t = model(ir, &link.target);
-        resolvers.push(resolver(
-            &link.name,
-            Some(format!("The `{}` row this one extends; they share the key.", t.name)),
-            None,
-            false,
-            ", ctx: &Context<'_>".into(),
-            Vec::new(),
-            format!("Result<crate::models::{}::{}>", t.snake, t.name),
-            gql(&t.name, false),
-            format!("let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)", t.name),
-        ));
+        let description = format!("The `{}` row this one extends; they share the key.", t.name);
+        resolvers.push(to_one_resolver(t, &link.name, Some(description), None, &key, false));
     }
     for rel in &m.many_to_many {
         let target = model(ir, &rel.target);
@@ -385,7 +381,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     );
     imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
     imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
-    let to_one = m.parent.is_some() || m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }));
+    let to_one = m.has_to_one();
     let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
     // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
     imports.push(
@@ -610,6 +606,34 @@ pub(super) fn gql(ty: &str, nullable: bool) -> String {
     }
 }
 
+/// The resolver of the `target` row a key expression names: `null` when a nullable key is, and
+/// `NOT_FOUND` when a required one names no row.
+fn to_one_resolver(
+    target: &Model,
+    name: &str,
+    description: Option<String>,
+    deprecated: Option<String>,
+    key: &str,
+    nullable: bool,
+) -> Resolver {
+    let row = format!("crate::models::{}::{}", target.snake, target.name);
+    let (ret, body) = if nullable {
+        (
+            format!("Result<Option<{row}>>"),
+            format!("let Some(key) = {key} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, key).await?)"),
+        )
+    } else {
+        (
+            format!("Result<{row}>"),
+            format!(
+                "let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)",
+                target.name
+            ),
+        )
+    };
+    resolver(name, description, deprecated, false, ", ctx: &Context<'_>".into(), Vec::new(), ret, gql(&target.name, nullable), body)
+}
+
 /// Resolvers for one column-backed field: the value, and for a relation also the related object.
 fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
     let this = format!("self.{}", rust_field(f));
@@ -640,34 +664,7 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                 gql("ID", n),
                 id_body,
             );
-            let key = key_of(&this, f);
-            let (ret, body) = if n {
-                (
-                    format!("Result<Option<crate::models::{}::{}>>", t.snake, t.name),
-                    format!(
-                        "let Some(key) = {key} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, key).await?)"
-                    ),
-                )
-            } else {
-                (
-                    format!("Result<crate::models::{}::{}>", t.snake, t.name),
-                    format!(
-                        "let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)",
-                        t.name
-                    ),
-                )
-            };
-            let object = resolver(
-                &f.name,
-                f.description.clone(),
-                f.deprecated.clone(),
-                false,
-                ", ctx: &Context<'_>".into(),
-                Vec::new(),
-                ret,
-                gql(&t.name, n),
-                body,
-            );
+            let object = to_one_resolver(t, &f.name, f.description.clone(), f.deprecated.clone(), &key_of(&this, f), n);
             vec![object, id]
         }
         FieldKind::Scalar(s) => {

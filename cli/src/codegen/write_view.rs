@@ -527,12 +527,7 @@ plan.children.push(Box::new(nested));
         model_imports,
         inputs,
         // The parent fills a foreign key; models without one ignore it.
-        fixed_param: if m.parent.is_some() || m.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. })) {
-            "fixed"
-        } else {
-            "_fixed"
-        }
-        .into(),
+        fixed_param: if m.has_to_one() { "fixed" } else { "_fixed" }.into(),
         imports,
         create_plan,
         update_plan,

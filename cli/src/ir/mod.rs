@@ -126,6 +126,17 @@ impl Model {
     pub fn pk_field(&self) -> &Field {
         &self.fields[self.pk]
     }
+
+    /// Whether a column of this model points at another model's row: a foreign key, or a key
+    /// linked to the row it extends.
+    pub fn has_to_one(&self) -> bool {
+        self.parent.is_some() || self.fields.iter().any(|f| matches!(f.kind, FieldKind::ForeignKey { .. }))
+    }
+
+    /// Whether the client gives the key on create: a string key, or a key linked to another row.
+    pub fn key_from_client(&self) -> bool {
+        self.parent.is_some() || matches!(self.pk_field().kind, FieldKind::PrimaryKey(k) if !k.is_generated())
+    }
 }
 
 /// A column-backed field.

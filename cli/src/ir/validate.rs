@@ -62,8 +62,9 @@ struct ModelMeta {
     table: String,
     /// The key column and its kind.
     pk: Option<(String, PkKind)>,
-    /// The model a `one_to_one` primary key points at: the key is of that model's kind.
-    pk_link: Option<String>,
+    /// The model a `one_to_one` primary key points at (the key is of that model's kind), and the
+    /// key's column.
+    pk_link: Option<(String, String)>,
 }
 
 struct Validator<'a> {
@@ -255,7 +256,11 @@ impl Validator<'_> {
                     _ => None,
                 }
             });
-            let pk_link = model.fields.values().map(|f| f.spec()).find(|s| s.ty == "one_to_one" && s.primary_key).and_then(|s| s.to);
+            let pk_link = model.fields.iter().find_map(|(fname, f)| {
+                let spec = f.spec();
+                let column = spec.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(fname)));
+                (spec.ty == "one_to_one" && spec.primary_key).then_some((spec.to?, column))
+            });
             metas.insert(name.clone(), ModelMeta { table, pk, pk_link });
         }
         // A key that is a link to another model's row takes that model's key kind, through chains
@@ -265,13 +270,9 @@ impl Validator<'_> {
                 .iter()
                 .filter(|(_, m)| m.pk.is_none())
                 .filter_map(|(name, m)| {
-                    let target = metas.get(m.pk_link.as_ref()?)?;
-                    let (_, kind) = target.pk.clone()?;
-                    let raw = &raw.models[name.as_str()];
-                    let (fname, spec) =
-                        raw.fields.iter().map(|(n, f)| (n, f.spec())).find(|(_, s)| s.ty == "one_to_one" && s.primary_key)?;
-                    let column = spec.column.clone().unwrap_or_else(|| format!("{}_id", to_snake(fname)));
-                    Some((name.clone(), (column, kind)))
+                    let (target, column) = m.pk_link.as_ref()?;
+                    let (_, kind) = metas.get(target)?.pk.clone()?;
+                    Some((name.clone(), (column.clone(), kind)))
                 })
                 .collect();
             if resolved.is_empty() {
@@ -471,7 +472,8 @@ impl Validator<'_> {
                     self.error(Code::PrimaryKey, span, format!("primary key `{fname}` cannot be nullable"), "remove `nullable: true`");
                 }
             }
-            let is_fk = matches!(kind, FieldKind::ForeignKey { .. }) || (spec.ty == "one_to_one" && spec.primary_key);
+            // Relation columns, a linked primary key among them, are `<name>_id`.
+            let is_fk = matches!(spec.ty.as_str(), "foreign_key" | "one_to_one");
             let column = spec.column.clone().unwrap_or_else(|| if is_fk { format!("{fsnake}_id") } else { fsnake.clone() });
             if !names::is_sql_ident(&column) {
                 self.error(

@@ -270,7 +270,8 @@ pub fn decimal(p: &mut Problems, field: &str, value: Decimal, rules: &Digits) ->
     Bind::Text(fixed.to_string())
 }
 
-/// A key given as an `ID`: an integer, or a UUID (stored lowercase and hyphenated).
+/// A key given as an `ID`, in its stored form (see `KeyKind::parse`); `INVALID_ID` on `field` if
+/// it cannot be a key of `kind`.
 pub fn key(p: &mut Problems, field: &str, id: &ID, kind: KeyKind) -> Key {
     kind.parse(id.as_str())
         .unwrap_or_else(|| {
