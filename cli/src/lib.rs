@@ -13,6 +13,7 @@ pub mod django;
 pub mod formats;
 pub mod ir;
 pub mod manifest;
+pub mod synth;
 pub mod writer;
 
 /// This generator's version, recorded in the stamp file of every generated crate.

@@ -2,6 +2,11 @@
 // `gqlauto generate ../model-specs/blog.yaml --out .` in this directory.
 
 //! Diesel table definitions, matching `migrations/`.
+//!
+//! The read and write engines build their SQL themselves, so these tables declare no `joinable!`
+//! and no `allow_tables_to_appear_in_same_query!`: the latter implements a trait for every pair of
+//! tables, which grows with the square of the number of models. A hook that joins two tables with
+//! Diesel's query builder declares the pair it needs: `diesel::allow_tables_to_appear_in_same_query!(a, b);`.
 
 diesel::table! {
     #[doc = " Someone who writes posts."] authors(id) { id -> Integer, #[doc =
@@ -29,9 +34,3 @@ diesel::table! {
     #[doc = " Join table of a many-to-many relation."] posts_tags(post_id, tag_id) {
     post_id -> Integer, tag_id -> Integer, }
 }
-
-diesel::joinable!(posts -> authors(author_id));
-diesel::joinable!(comments -> posts(post_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    authors, posts, tags, comments, posts_tags
-);

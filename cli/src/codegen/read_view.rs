@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::view::{doc, model, resolver, rust_field, Resolver, SdlField};
-use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use super::view::{doc, model, resolver, rust_field, variant, Resolver, SdlField};
+use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
 /// An input object type.
@@ -47,8 +47,8 @@ pub struct PlainEnum {
     pub doc: String,
     #[serde(skip)]
     pub description: String,
-    /// `(Variant, column)`.
-    pub variants: Vec<(String, String)>,
+    /// `(Variant, column, attribute)`: see `view::variant`.
+    pub variants: Vec<(String, String, String)>,
     #[serde(skip)]
     pub graphql_values: Vec<String>,
 }
@@ -82,8 +82,11 @@ pub struct ReadView {
 
 /// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
 pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
-    let rename =
-        if to_camel(name.trim_start_matches("r#")) != gql_name { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
+    let rename = if super::view::renamed(name.trim_start_matches("r#"), gql_name) {
+        format!("#[graphql(name = \"{gql_name}\")]\n")
+    } else {
+        String::new()
+    };
     InputField {
         name: name.to_string(),
         ty: ty.to_string(),
@@ -198,7 +201,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             let t = model(ir, target);
             where_fields.push(field(
                 &f.name,
-                &format!("Option<Box<crate::graphql::{}::{}Where>>", t.snake, t.name),
+                &format!("Option<Nested<crate::graphql::{}::{}Where>>", t.snake, t.name),
                 &f.graphql_name,
                 &format!("{}Where", t.name),
                 None,
@@ -206,7 +209,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             where_body.push(format!("w.to_one(\"{}\", self.{}.as_deref())?;", f.column, f.name));
             order_fields.push(field(
                 &f.name,
-                &format!("Option<Box<crate::graphql::{}::{}OrderBy>>", t.snake, t.name),
+                &format!("Option<Nested<crate::graphql::{}::{}OrderBy>>", t.snake, t.name),
                 &f.graphql_name,
                 &format!("{}OrderBy", t.name),
                 None,
@@ -237,13 +240,13 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         let t = model(ir, &rel.target);
         where_fields.push(field(
             &rel.name,
-            &format!("Option<crate::graphql::{}::{}ListFilter>", t.snake, t.name),
+            &format!("Option<Nested<crate::graphql::{}::{}ListFilter>>", t.snake, t.name),
             &rel.graphql_name,
             &format!("{}ListFilter", t.name),
             None,
         ));
         where_body.push(format!(
-            "w.via(\"{key_col}\", \"{}\", \"{}\", \"{}\", self.{}.as_ref())?;",
+            "w.via(\"{key_col}\", \"{}\", \"{}\", \"{}\", self.{}.as_deref())?;",
             rel.join_table, rel.source_column, rel.target_column, rel.name
         ));
     }
@@ -251,17 +254,17 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         let s = model(ir, &r.source_model);
         where_fields.push(field(
             &r.name,
-            &format!("Option<crate::graphql::{}::{}ListFilter>", s.snake, s.name),
+            &format!("Option<Nested<crate::graphql::{}::{}ListFilter>>", s.snake, s.name),
             &r.graphql_name,
             &format!("{}ListFilter", s.name),
             None,
         ));
         where_body.push(match &r.kind {
             ReverseKind::ForeignKey { column } | ReverseKind::OneToOne { column } => {
-                format!("w.to_many(\"{key_col}\", \"{column}\", self.{}.as_ref())?;", r.name)
+                format!("w.to_many(\"{key_col}\", \"{column}\", self.{}.as_deref())?;", r.name)
             }
             ReverseKind::ManyToMany { join_table, here_column, there_column } => {
-                format!("w.via(\"{key_col}\", \"{join_table}\", \"{here_column}\", \"{there_column}\", self.{}.as_ref())?;", r.name)
+                format!("w.via(\"{key_col}\", \"{join_table}\", \"{here_column}\", \"{there_column}\", self.{}.as_deref())?;", r.name)
             }
         });
     }
@@ -390,7 +393,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             name: format!("{name}GroupField"),
             doc: doc(Some(&description)),
             description,
-            variants: group_fields.iter().map(|f| (to_pascal(&rust_field(f)), f.column.clone())).collect(),
+            variants: group_fields.iter().map(|f| variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f)))).collect(),
             graphql_values: group_fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
         }
     });

@@ -70,9 +70,11 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/error.rs.j2"), "src/runtime/error.rs", Kind::Rust),
     out(template!("src/runtime/filter.rs.j2"), "src/runtime/filter.rs", Kind::Rust),
     out(template!("src/runtime/metrics.rs.j2"), "src/runtime/metrics.rs", Kind::Rust),
+    out(template!("src/runtime/nested.rs.j2"), "src/runtime/nested.rs", Kind::Rust),
     out(template!("src/runtime/order.rs.j2"), "src/runtime/order.rs", Kind::Rust),
     out(template!("src/runtime/paging.rs.j2"), "src/runtime/paging.rs", Kind::Rust),
     out(template!("src/runtime/read.rs.j2"), "src/runtime/read.rs", Kind::Rust),
+    out(template!("src/runtime/root.rs.j2"), "src/runtime/root.rs", Kind::Rust),
     out(template!("src/runtime/scalars.rs.j2"), "src/runtime/scalars.rs", Kind::Rust),
     out(template!("src/runtime/select.rs.j2"), "src/runtime/select.rs", Kind::Rust),
     out(template!("src/runtime/server.rs.j2"), "src/runtime/server.rs", Kind::Rust),
@@ -240,7 +242,7 @@ fn later_migrations(env: &Environment, ir: &Ir, history: &super::History, manife
 /// Formats rendered text and prefixes generator-owned files with the do-not-edit header.
 fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError> {
     let body = match o.kind {
-        Kind::Rust => format_rust(o.template.0, text)?,
+        Kind::Rust => format_rust(o.template.0, text, o.per_model)?,
         // The stamp carries the manifest verbatim; its template is already tidy.
         Kind::Plain => text.to_string(),
         _ => tidy(text),
@@ -262,10 +264,16 @@ fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError>
     })
 }
 
-/// Parses and pretty-prints Rust; a parse failure shows the numbered rendered text.
-fn format_rust(template: &str, text: &str) -> Result<String, RenderError> {
+/// Parses and pretty-prints Rust; a parse failure shows the numbered rendered text. Per-model
+/// modules import only what they use (see `imports`).
+fn format_rust(template: &str, text: &str, prune_imports: bool) -> Result<String, RenderError> {
     match syn::parse_file(text) {
-        Ok(file) => Ok(space_items(&prettyplease::unparse(&file))),
+        Ok(mut file) => {
+            if prune_imports {
+                super::imports::prune(&mut file);
+            }
+            Ok(space_items(&prettyplease::unparse(&file)))
+        }
         Err(e) => {
             let at = e.span().start();
             Err(RenderError {
@@ -369,7 +377,7 @@ mod tests {
 
     #[test]
     fn unparseable_rust_names_the_template_and_numbers_lines() {
-        let err = format_rust("src/x.rs.j2", "fn main() {\n  let = ;\n}\n").unwrap_err();
+        let err = format_rust("src/x.rs.j2", "fn main() {\n  let = ;\n}\n", false).unwrap_err();
         let shown = err.to_string();
         assert!(shown.starts_with("template `src/x.rs.j2`: rendered Rust does not parse at line 2"), "{shown}");
         assert!(shown.contains("    2 |   let = ;"), "{shown}");

@@ -23,10 +23,8 @@ pub struct CrateView {
     pub storage: crate::ir::Storage,
     pub models: Vec<ModelView>,
     pub join_tables: Vec<JoinTableView>,
-    /// Every table, for `allow_tables_to_appear_in_same_query!`.
-    pub all_tables: Vec<String>,
-    /// `(child, parent, column)` for `joinable!`.
-    pub joinables: Vec<(String, String, String)>,
+    /// `Query` and `Mutation`, put together from each model's parts.
+    pub roots: Vec<RootView>,
     /// `(table, column, graphqlField)`: how database errors name the offending input field.
     pub column_fields: Vec<(String, String, String)>,
     /// `(constraint name, API field, message literal)` of every `CHECK` constraint.
@@ -80,10 +78,6 @@ pub struct ModelView {
     pub enums: Vec<EnumView>,
     /// Filters, orderings, connections and aggregates.
     pub read: ReadView,
-    /// `use` lines of the data module beyond the fixed ones.
-    pub model_imports: Vec<String>,
-    /// `use` lines of the GraphQL module.
-    pub graphql_imports: Vec<String>,
     /// Root field names for the README, e.g. "`post`, `posts`".
     pub api_queries: String,
     pub api_mutations: String,
@@ -141,14 +135,8 @@ pub(super) fn resolver(
     gql_ty: String,
     body: String,
 ) -> Resolver {
-    let mut attrs = Vec::new();
-    if let Some(reason) = &deprecation {
-        attrs.push(format!("deprecation = {reason:?}"));
-    }
-    if list {
-        attrs.push("complexity = \"crate::runtime::paging::list_complexity(limit, child_complexity)\"".to_string());
-    }
-    let attr = if attrs.is_empty() { String::new() } else { format!("#[graphql({})]\n", attrs.join(", ")) };
+    let complexity = list.then_some("limit");
+    let attr = graphql_attr(name, deprecation.as_deref(), complexity);
     Resolver {
         doc: doc(description.as_deref()),
         attr,
@@ -166,11 +154,47 @@ pub struct EnumView {
     pub doc: String,
     #[serde(skip)]
     pub description: String,
-    /// `(RustVariant, db_value)`.
-    pub variants: Vec<(String, String)>,
+    /// `(RustVariant, db_value, attribute)`: see [`variant`].
+    pub variants: Vec<(String, String, String)>,
     /// Value names as the SDL shows them.
     #[serde(skip)]
     pub graphql_values: Vec<String>,
+}
+
+/// The `#[graphql(...)]` line of a resolver named `name`, or nothing: its API name when
+/// async-graphql would spell it otherwise, its deprecation, and for lists the complexity of
+/// `page` rows (`limit`, or `first.or(last)` for connections).
+fn graphql_attr(name: &str, deprecation: Option<&str>, page: Option<&str>) -> String {
+    let mut attrs = Vec::new();
+    if renamed(name, &to_camel(name)) {
+        attrs.push(format!("name = {:?}", to_camel(name)));
+    }
+    if let Some(reason) = deprecation {
+        attrs.push(format!("deprecation = {reason:?}"));
+    }
+    if let Some(page) = page {
+        attrs.push(format!("complexity = \"crate::runtime::paging::list_complexity({page}, child_complexity)\""));
+    }
+    if attrs.is_empty() {
+        String::new()
+    } else {
+        format!("#[graphql({})]\n", attrs.join(", "))
+    }
+}
+
+/// Whether a Rust field or method `rust` needs `#[graphql(name = ..)]` to be called `api`:
+/// async-graphql camel-cases names itself, and splits digits into words of their own
+/// (`create_item2s` would be `createItem2S`, the API says `createItem2s`).
+pub(super) fn renamed(rust: &str, api: &str) -> bool {
+    to_camel(rust) != api || api.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// An enum variant: its Rust name, its stored value, and a `#[graphql(name = ..)]` attribute when
+/// async-graphql's own upper-casing of the Rust name could differ from the API name (it splits
+/// digits into words of their own: `Line2` would be `LINE_2`, the API says `LINE2`).
+pub(super) fn variant(rust: String, stored: &str, api: &str) -> (String, String, String) {
+    let attr = if api.bytes().any(|b| b.is_ascii_digit()) { format!("#[graphql(name = {api:?})]\n") } else { String::new() };
+    (rust, stored.to_string(), attr)
 }
 
 /// Builds the view of the whole crate.
@@ -191,19 +215,10 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             target_diesel: model(ir, &j.target_model).pk_field().types.diesel.clone(),
         })
         .collect();
-    let mut all_tables: Vec<String> = ir.models.iter().map(|m| m.table.clone()).collect();
-    all_tables.extend(ir.join_tables.iter().map(|j| j.table.clone()));
-    let mut joinables: Vec<(String, String, String)> = Vec::new();
     let mut column_fields = Vec::new();
     for m in &ir.models {
         for f in &m.fields {
             column_fields.push((m.table.clone(), f.column.clone(), input_name(f)));
-            if let FieldKind::ForeignKey { target_table, .. } = &f.kind {
-                // diesel allows one `joinable!` per table pair, and none from a table to itself.
-                if *target_table != m.table && !joinables.iter().any(|(c, p, _)| *c == m.table && p == target_table) {
-                    joinables.push((m.table.clone(), target_table.clone(), names::column_ident(&f.column)));
-                }
-            }
         }
     }
     let all_enums = models
@@ -211,6 +226,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         .flat_map(|m| m.enums.iter().map(|e| EnumRef { name: e.name.clone(), path: format!("crate::graphql::{}::{}", m.snake, e.name) }))
         .collect();
     let description = ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name));
+    let roots = roots(&models);
     CrateView {
         name: ir.crate_name.clone(),
         lib_name: ir.crate_name.replace('-', "_"),
@@ -222,12 +238,48 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         storage: ir.storage,
         models,
         join_tables,
-        all_tables,
-        joinables,
+        roots,
         column_fields,
         check_failures: super::sql::check_failures(ir),
         all_enums,
     }
+}
+
+/// A root type (`Query`, `Mutation`) and the model parts that declare its fields.
+#[derive(Debug, Serialize)]
+pub struct RootView {
+    pub name: &'static str,
+    pub doc: String,
+    pub description: &'static str,
+    pub parts: Vec<RootPart>,
+}
+
+/// One model's part of a root type.
+#[derive(Debug, Serialize)]
+pub struct RootPart {
+    /// The part's type, from `crate::graphql` (`author::AuthorQuery`).
+    pub path: String,
+    /// The root fields it declares, as a `match` pattern (`"author" | "authors"`).
+    pub fields: String,
+}
+
+fn roots(models: &[ModelView]) -> Vec<RootView> {
+    let root = |name: &'static str, description: &'static str, part: &str, resolvers: fn(&ModelView) -> &[Resolver]| RootView {
+        name,
+        doc: doc(Some(description)),
+        description,
+        parts: models
+            .iter()
+            .map(|m| RootPart {
+                path: format!("{}::{}{part}", m.snake, m.name),
+                fields: resolvers(m).iter().map(|r| format!("{:?}", r.sdl.name)).collect::<Vec<_>>().join(" | "),
+            })
+            .collect(),
+    };
+    vec![
+        root("Query", "All queries.", "Query", |m| &m.query_resolvers),
+        root("Mutation", "All mutations.", "Mutation", |m| &m.write.resolvers),
+    ]
 }
 
 pub(super) fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
@@ -268,7 +320,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
                 name: type_name.clone(),
                 doc: doc(Some(&description)),
                 description,
-                variants: values.iter().map(|v| (to_pascal(v), v.clone())).collect(),
+                variants: values.iter().map(|v| variant(to_pascal(v), v, &to_screaming(v))).collect(),
                 graphql_values: values.iter().map(|v| to_screaming(v)).collect(),
             });
         }
@@ -367,32 +419,6 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let mut query_resolvers = query_resolvers;
     query_resolvers.extend(group_by_field(m, &read));
     let write = write_view(ir, m);
-    let mut imports = vec!["async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID}".to_string()];
-    if !enums.is_empty() || read.group_enum.is_some() || write.field_enum.is_some() {
-        imports.insert(0, "async_graphql::Enum".to_string());
-    }
-    imports.push(
-        if read.list_filter {
-            "crate::runtime::filter::{self, Conds, ListFilter, Where}"
-        } else {
-            "crate::runtime::filter::{self, Conds, Where}"
-        }
-        .into(),
-    );
-    imports.push("crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs}".into());
-    imports.push("crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo}".into());
-    let to_one = m.has_to_one();
-    let to_many = !m.many_to_many.is_empty() || !m.reverse.is_empty();
-    // `Link` names relations in reads of to-many lists and in `<Model>ToMany::plan`.
-    imports.push(
-        match (to_one || to_many, to_many || write.nested || write.links) {
-            (true, true) => "crate::runtime::select::{Key, KeyKind, Link, Select}",
-            (false, true) => "crate::runtime::select::{KeyKind, Link, Select}",
-            (true, false) => "crate::runtime::select::{Key, KeyKind, Select}",
-            (false, false) => "crate::runtime::select::{KeyKind, Select}",
-        }
-        .into(),
-    );
     let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
     let api_queries = api_names(&query_resolvers);
     let api_mutations = api_names(&write.resolvers);
@@ -424,9 +450,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         query_resolvers,
         write,
         enums,
-        model_imports: model_imports(&read),
         read,
-        graphql_imports: imports,
         api_queries,
         api_mutations,
     }
@@ -514,7 +538,7 @@ fn connection_field(name: &str, description: Option<String>, target: &Model, sea
         format!("{}Connection!", target.name),
         body.to_string(),
     );
-    r.attr = "#[graphql(complexity = \"crate::runtime::paging::list_complexity(first.or(last), child_complexity)\")]\n".into();
+    r.attr = graphql_attr(name, None, Some("first.or(last)"));
     r
 }
 
@@ -588,13 +612,6 @@ fn group_by_field(m: &Model, read: &ReadView) -> Option<Resolver> {
             "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet groups = read::group_by(&cx, select, &columns, having, store::MEASURES, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
         ),
     ))
-}
-
-/// Imports of the data module that depend on the model.
-fn model_imports(read: &ReadView) -> Vec<String> {
-    let order =
-        if read.default_order.is_empty() { "crate::runtime::order::DefaultSort" } else { "crate::runtime::order::{DefaultSort, SortAs}" };
-    vec![order.to_string(), "crate::runtime::read::Measure".to_string()]
 }
 
 /// GraphQL type with `!` unless nullable.

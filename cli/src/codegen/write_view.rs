@@ -17,8 +17,6 @@ pub struct WriteView {
     pub create_plan: String,
     /// `fixed`, or `_fixed` when the model has no foreign key a parent could fill.
     pub fixed_param: String,
-    /// `use` lines the plans need beyond the fixed ones.
-    pub imports: Vec<String>,
     /// Statements of `PlanUpdate::plan` for `Update<Model>Input`.
     pub update_plan: String,
     /// `Reference` items, unique keys (`&[..]` items) for `impl Writable`.
@@ -26,8 +24,6 @@ pub struct WriteView {
     pub unique_keys: Vec<String>,
     /// `Rule` items of the model-level checks.
     pub rules: Vec<String>,
-    /// What the data module imports from `runtime::write`.
-    pub model_imports: String,
     /// The fields an upsert can name, when the model has a unique key besides its primary key.
     pub field_enum: Option<PlainEnum>,
     pub resolvers: Vec<Resolver>,
@@ -350,7 +346,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                 references.push(format!(
                     "Reference {{ column: \"{col}\", field: \"{id_api}\", table: \"{target_table}\", key: \"{target_column}\" }}"
                 ));
-                let nested_ty = format!("Option<Box<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
+                let nested_ty = format!("Option<Nested<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
                 let nested_desc = format!("Creates the `{}` this row points at, in the same transaction (instead of `{id_api}`).", t.name);
                 let id_desc = if f.nullable {
                     format!("The `{}` this row points at.", t.name)
@@ -368,7 +364,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     format!("if fixed != Some(\"{col}\") {{ check::missing(p, &check::path(at, \"{id_api}\"), \": give `{id_api}`, or create the row with `{nested_api}`\"); }}")
                 };
                 create.push(format!(
-                    "if fixed == Some(\"{col}\") && (self.{field}.is_some() || self.{name}.is_some()) {{\np.add(&check::path(at, \"{id_api}\"), \"SET_BY_PARENT\", \"`{id_api}` is set by the row this one is created under; leave it out\");\n}}\nmatch (self.{field}, self.{name}) {{\n(Some(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(Some(_), Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n(None, None) => {absent},\n}}",
+                    "if fixed == Some(\"{col}\") && (self.{field}.is_some() || self.{name}.is_some()) {{\np.add(&check::path(at, \"{id_api}\"), \"SET_BY_PARENT\", \"`{id_api}` is set by the row this one is created under; leave it out\");\n}}\nmatch (self.{field}, self.{name}) {{\n(Some(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.values.put(\"{col}\", k.bind(), true); }}\n(None, Some(nested)) => {{ let parent = nested.into_inner().plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(Some(_), Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n(None, None) => {absent},\n}}",
                     name = f.name
                 ));
                 update_fields.push(input_field(
@@ -385,7 +381,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     format!("{{ check::not_null(p, &check::path(at, \"{id_api}\")); }}")
                 };
                 update.push(format!(
-                    "match (self.{field}, self.{name}) {{\n(MaybeUndefined::Undefined, None) => {{}}\n(MaybeUndefined::Null, None) => {null},\n(MaybeUndefined::Value(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.changes.put(\"{col}\", Change::To(k.bind())); }}\n(MaybeUndefined::Undefined, Some(nested)) => {{ let parent = nested.plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(_, Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n}}",
+                    "match (self.{field}, self.{name}) {{\n(MaybeUndefined::Undefined, None) => {{}}\n(MaybeUndefined::Null, None) => {null},\n(MaybeUndefined::Value(id), None) => {{ let k = check::key(p, &check::path(at, \"{id_api}\"), &id, {key_kind}); plan.changes.put(\"{col}\", Change::To(k.bind())); }}\n(MaybeUndefined::Undefined, Some(nested)) => {{ let parent = nested.into_inner().plan(&check::path(at, \"{nested_api}\"), p, None); plan.parents.push((\"{col}\", Box::new(parent))); }}\n(_, Some(_)) => p.add(&check::path(at, \"{nested_api}\"), \"ONE_OF\", \"give `{id_api}` or `{nested_api}`, not both\"),\n}}",
                     name = f.name
                 ));
             }
@@ -393,14 +389,14 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     }
     for n in nests(ir, m) {
         let t = n.target;
-        let ty = format!("Option<crate::graphql::{}::{}ToMany>", t.snake, t.name);
+        let ty = format!("Option<Nested<crate::graphql::{}::{}ToMany>>", t.snake, t.name);
         let gql_ty = format!("{}ToMany", t.name);
         let desc = format!("Writes to the related `{}` rows.", t.name);
         create_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
         update_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
         for (list, creating) in [(&mut create, true), (&mut update, false)] {
             list.push(format!(
-                "if let Some(ops) = self.{field} {{\nlet nested = ops.plan(&check::path(at, {api}), p, {link}, {nullable}, {creating});\nplan.children.push(Box::new(nested));\n}}",
+                "if let Some(ops) = self.{field} {{\nlet nested = ops.into_inner().plan(&check::path(at, {api}), p, {link}, {nullable}, {creating});\nplan.children.push(Box::new(nested));\n}}",
                 field = n.name,
                 api = lit(&n.graphql_name),
                 link = n.link,
@@ -412,7 +408,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     for r in &m.reverse {
         let ReverseKind::OneToOne { column } = &r.kind else { continue };
         let t = model(ir, &r.source_model);
-        let ty = format!("Option<Box<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
+        let ty = format!("Option<Nested<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
         let gql_ty = format!("Create{}Input", t.name);
         let desc = format!("Creates the `{}` that points to this row, in the same transaction.", t.name);
         create_fields.push(input_field(&r.name, &ty, &r.graphql_name, &gql_ty, Some(&desc)));
@@ -422,7 +418,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                 "if let Some(input) = self.{field} {{
 let here = check::path(at, {api});
 let mut nested = write::ToMany::new(here.clone(), Link::Column({col}), false);
-nested.create.push(input.plan(&here, p, Some({col})));
+nested.create.push(input.into_inner().plan(&here, p, Some({col})));
 plan.children.push(Box::new(nested));
 }}",
                 field = r.name,
@@ -498,10 +494,6 @@ plan.children.push(Box::new(nested));
     let resolvers = mutations(m, upsertable);
     let create_plan = create.join("\n");
     let update_plan = update.join("\n");
-    let mut imports = Vec::new();
-    if create_plan.contains("Bind::") || update_plan.contains("Bind::") {
-        imports.push("crate::runtime::sql::Bind".to_string());
-    }
     let rules: Vec<String> = m
         .checks
         .iter()
@@ -521,14 +513,11 @@ plan.children.push(Box::new(nested));
             )
         })
         .collect();
-    let model_imports = if rules.is_empty() { "{Reference, Rule, Writable}" } else { "{Operand, Reference, Rule, Writable}" }.to_string();
     WriteView {
         rules,
-        model_imports,
         inputs,
         // The parent fills a foreign key; models without one ignore it.
         fixed_param: if m.has_to_one() { "fixed" } else { "_fixed" }.into(),
-        imports,
         create_plan,
         update_plan,
         references,
@@ -576,7 +565,10 @@ fn field_enum(m: &Model) -> PlainEnum {
         name: format!("{}Field", m.name),
         doc: doc(Some(&description)),
         description,
-        variants: fields.iter().map(|f| (to_pascal(&rust_field(f)), f.column.clone())).collect(),
+        variants: fields
+            .iter()
+            .map(|f| super::view::variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f))))
+            .collect(),
         graphql_values: fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
     }
 }

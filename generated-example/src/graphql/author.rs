@@ -3,20 +3,20 @@
 
 //! The GraphQL face of `Author`: its object type, inputs, queries and mutations.
 
-use async_graphql::Enum;
 use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+    Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
 };
 
-use crate::runtime::filter::{self, Conds, Where};
-use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
-use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::author::{self as store, Author};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::filter::{self, Conds, Where};
+use crate::runtime::nested::Nested;
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::runtime::sql::Bind;
 use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
@@ -35,7 +35,7 @@ pub struct AuthorWhere {
     pub bio: Option<filter::StringFilter>,
     pub website: Option<filter::StringFilter>,
     pub joined_at: Option<filter::Comparable<crate::runtime::scalars::DateTime>>,
-    pub posts: Option<crate::graphql::post::PostListFilter>,
+    pub posts: Option<Nested<crate::graphql::post::PostListFilter>>,
 }
 
 /// One sort key of `Author` rows: name exactly one field.
@@ -77,7 +77,7 @@ impl Where for AuthorWhere {
         w.field("bio", self.bio.as_ref())?;
         w.field("website", self.website.as_ref())?;
         w.field("joined_at", self.joined_at.as_ref())?;
-        w.to_many("id", "author_id", self.posts.as_ref())?;
+        w.to_many("id", "author_id", self.posts.as_deref())?;
         Ok(())
     }
 }
@@ -367,7 +367,7 @@ pub struct CreateAuthorInput {
     /// Optional: the default applies when omitted.
     pub joined_at: Option<crate::runtime::scalars::DateTime>,
     /// Writes to the related `Post` rows.
-    pub posts: Option<crate::graphql::post::PostToMany>,
+    pub posts: Option<Nested<crate::graphql::post::PostToMany>>,
 }
 
 /// Input of `updateAuthor`: only the fields present are changed.
@@ -384,7 +384,7 @@ pub struct UpdateAuthorInput {
     /// Absent: unchanged; null is rejected.
     pub joined_at: MaybeUndefined<crate::runtime::scalars::DateTime>,
     /// Writes to the related `Post` rows.
-    pub posts: Option<crate::graphql::post::PostToMany>,
+    pub posts: Option<Nested<crate::graphql::post::PostToMany>>,
 }
 
 /// What `upsertAuthor` does when a row with the same unique key exists.
@@ -475,6 +475,7 @@ impl PlanCreate for CreateAuthorInput {
 
         if let Some(ops) = self.posts {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "posts"),
                     p,
@@ -577,6 +578,7 @@ impl PlanUpdate for UpdateAuthorInput {
 
         if let Some(ops) = self.posts {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "posts"),
                     p,

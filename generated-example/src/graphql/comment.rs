@@ -3,20 +3,20 @@
 
 //! The GraphQL face of `Comment`: its object type, inputs, queries and mutations.
 
-use async_graphql::Enum;
 use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+    Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
 };
 
-use crate::runtime::filter::{self, Conds, ListFilter, Where};
-use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
-use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::comment::{self as store, Comment};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::nested::Nested;
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::runtime::sql::Bind;
 use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
@@ -30,7 +30,7 @@ pub struct CommentWhere {
     /// The filter does not hold.
     pub not: Option<Box<CommentWhere>>,
     pub id: Option<filter::Equatable<ID>>,
-    pub post: Option<Box<crate::graphql::post::PostWhere>>,
+    pub post: Option<Nested<crate::graphql::post::PostWhere>>,
     pub post_id: Option<filter::Equatable<ID>>,
     pub author_name: Option<filter::StringFilter>,
     pub body: Option<filter::StringFilter>,
@@ -41,7 +41,7 @@ pub struct CommentWhere {
 #[derive(Debug, InputObject)]
 pub struct CommentOrderBy {
     pub id: Option<OrderDirection>,
-    pub post: Option<Box<crate::graphql::post::PostOrderBy>>,
+    pub post: Option<Nested<crate::graphql::post::PostOrderBy>>,
     pub post_id: Option<OrderDirection>,
     pub author_name: Option<OrderDirection>,
     pub body: Option<OrderDirection>,
@@ -307,7 +307,7 @@ pub struct CreateCommentInput {
     /// The `Post` this row points at; required unless `post` creates one or the row is created under it.
     pub post_id: Option<ID>,
     /// Creates the `Post` this row points at, in the same transaction (instead of `postId`).
-    pub post: Option<Box<crate::graphql::post::CreatePostInput>>,
+    pub post: Option<Nested<crate::graphql::post::CreatePostInput>>,
     pub author_name: String,
     pub body: String,
     /// Optional: the default applies when omitted.
@@ -320,7 +320,7 @@ pub struct UpdateCommentInput {
     /// Absent: unchanged; null is rejected.
     pub post_id: MaybeUndefined<ID>,
     /// Creates the `Post` this row points at, in the same transaction (instead of `postId`).
-    pub post: Option<Box<crate::graphql::post::CreatePostInput>>,
+    pub post: Option<Nested<crate::graphql::post::CreatePostInput>>,
     /// Absent: unchanged; null is rejected.
     pub author_name: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
@@ -377,7 +377,7 @@ impl PlanCreate for CreateCommentInput {
             }
 
             (None, Some(nested)) => {
-                let parent = nested.plan(&check::path(at, "post"), p, None);
+                let parent = nested.into_inner().plan(&check::path(at, "post"), p, None);
                 plan.parents.push(("post_id", Box::new(parent)));
             }
 
@@ -461,7 +461,7 @@ impl PlanUpdate for UpdateCommentInput {
             }
 
             (MaybeUndefined::Undefined, Some(nested)) => {
-                let parent = nested.plan(&check::path(at, "post"), p, None);
+                let parent = nested.into_inner().plan(&check::path(at, "post"), p, None);
                 plan.parents.push(("post_id", Box::new(parent)));
             }
 

@@ -3,20 +3,20 @@
 
 //! The GraphQL face of `Post`: its object type, inputs, queries and mutations.
 
-use async_graphql::Enum;
 use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+    Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
 };
 
-use crate::runtime::filter::{self, Conds, ListFilter, Where};
-use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
-use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::post::{self as store, Post};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::nested::Nested;
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::runtime::sql::Bind;
 use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
@@ -71,7 +71,7 @@ pub struct PostWhere {
     /// The filter does not hold.
     pub not: Option<Box<PostWhere>>,
     pub id: Option<filter::Equatable<ID>>,
-    pub author: Option<Box<crate::graphql::author::AuthorWhere>>,
+    pub author: Option<Nested<crate::graphql::author::AuthorWhere>>,
     pub author_id: Option<filter::Equatable<ID>>,
     pub title: Option<filter::StringFilter>,
     pub slug: Option<filter::StringFilter>,
@@ -79,15 +79,15 @@ pub struct PostWhere {
     pub status: Option<filter::Equatable<PostStatus>>,
     pub published_at: Option<filter::Comparable<crate::runtime::scalars::DateTime>>,
     pub view_count: Option<filter::Comparable<i64>>,
-    pub tags: Option<crate::graphql::tag::TagListFilter>,
-    pub comments: Option<crate::graphql::comment::CommentListFilter>,
+    pub tags: Option<Nested<crate::graphql::tag::TagListFilter>>,
+    pub comments: Option<Nested<crate::graphql::comment::CommentListFilter>>,
 }
 
 /// One sort key of `Post` rows: name exactly one field.
 #[derive(Debug, InputObject)]
 pub struct PostOrderBy {
     pub id: Option<OrderDirection>,
-    pub author: Option<Box<crate::graphql::author::AuthorOrderBy>>,
+    pub author: Option<Nested<crate::graphql::author::AuthorOrderBy>>,
     pub author_id: Option<OrderDirection>,
     pub title: Option<OrderDirection>,
     pub slug: Option<OrderDirection>,
@@ -153,8 +153,8 @@ impl Where for PostWhere {
         w.field("status", self.status.as_ref())?;
         w.field("published_at", self.published_at.as_ref())?;
         w.field("view_count", self.view_count.as_ref())?;
-        w.via("id", "posts_tags", "post_id", "tag_id", self.tags.as_ref())?;
-        w.to_many("id", "post_id", self.comments.as_ref())?;
+        w.via("id", "posts_tags", "post_id", "tag_id", self.tags.as_deref())?;
+        w.to_many("id", "post_id", self.comments.as_deref())?;
         Ok(())
     }
 }
@@ -615,7 +615,7 @@ pub struct CreatePostInput {
     /// The `Author` this row points at; required unless `author` creates one or the row is created under it.
     pub author_id: Option<ID>,
     /// Creates the `Author` this row points at, in the same transaction (instead of `authorId`).
-    pub author: Option<Box<crate::graphql::author::CreateAuthorInput>>,
+    pub author: Option<Nested<crate::graphql::author::CreateAuthorInput>>,
     pub title: String,
     pub slug: crate::runtime::scalars::Slug,
     pub body: String,
@@ -625,9 +625,9 @@ pub struct CreatePostInput {
     /// Optional: the default applies when omitted.
     pub view_count: Option<i32>,
     /// Writes to the related `Tag` rows.
-    pub tags: Option<crate::graphql::tag::TagToMany>,
+    pub tags: Option<Nested<crate::graphql::tag::TagToMany>>,
     /// Writes to the related `Comment` rows.
-    pub comments: Option<crate::graphql::comment::CommentToMany>,
+    pub comments: Option<Nested<crate::graphql::comment::CommentToMany>>,
 }
 
 /// Input of `updatePost`: only the fields present are changed.
@@ -636,7 +636,7 @@ pub struct UpdatePostInput {
     /// Absent: unchanged; null is rejected.
     pub author_id: MaybeUndefined<ID>,
     /// Creates the `Author` this row points at, in the same transaction (instead of `authorId`).
-    pub author: Option<Box<crate::graphql::author::CreateAuthorInput>>,
+    pub author: Option<Nested<crate::graphql::author::CreateAuthorInput>>,
     /// Absent: unchanged; null is rejected.
     pub title: MaybeUndefined<String>,
     /// Absent: unchanged; null is rejected.
@@ -650,9 +650,9 @@ pub struct UpdatePostInput {
     /// Absent: unchanged; null is rejected. `{set: v}` stores a value, `{increment: n}` adds to the stored one.
     pub view_count: MaybeUndefined<crate::runtime::write::IntUpdate>,
     /// Writes to the related `Tag` rows.
-    pub tags: Option<crate::graphql::tag::TagToMany>,
+    pub tags: Option<Nested<crate::graphql::tag::TagToMany>>,
     /// Writes to the related `Comment` rows.
-    pub comments: Option<crate::graphql::comment::CommentToMany>,
+    pub comments: Option<Nested<crate::graphql::comment::CommentToMany>>,
 }
 
 /// Writes to a to-many relation of `Post` rows, applied in the order set, disconnect, delete, connect, create, update.
@@ -714,7 +714,9 @@ impl PlanCreate for CreatePostInput {
             }
 
             (None, Some(nested)) => {
-                let parent = nested.plan(&check::path(at, "author"), p, None);
+                let parent = nested
+                    .into_inner()
+                    .plan(&check::path(at, "author"), p, None);
                 plan.parents.push(("author_id", Box::new(parent)));
             }
 
@@ -802,6 +804,7 @@ impl PlanCreate for CreatePostInput {
 
         if let Some(ops) = self.tags {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "tags"),
                     p,
@@ -818,6 +821,7 @@ impl PlanCreate for CreatePostInput {
 
         if let Some(ops) = self.comments {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "comments"),
                     p,
@@ -849,7 +853,9 @@ impl PlanUpdate for UpdatePostInput {
             }
 
             (MaybeUndefined::Undefined, Some(nested)) => {
-                let parent = nested.plan(&check::path(at, "author"), p, None);
+                let parent = nested
+                    .into_inner()
+                    .plan(&check::path(at, "author"), p, None);
                 plan.parents.push(("author_id", Box::new(parent)));
             }
 
@@ -981,6 +987,7 @@ impl PlanUpdate for UpdatePostInput {
 
         if let Some(ops) = self.tags {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "tags"),
                     p,
@@ -997,6 +1004,7 @@ impl PlanUpdate for UpdatePostInput {
 
         if let Some(ops) = self.comments {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "comments"),
                     p,

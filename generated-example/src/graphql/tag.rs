@@ -3,20 +3,20 @@
 
 //! The GraphQL face of `Tag`: its object type, inputs, queries and mutations.
 
-use async_graphql::Enum;
 use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
+    Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID,
 };
 
-use crate::runtime::filter::{self, Conds, ListFilter, Where};
-use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
-use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
-use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::models::tag::{self as store, Tag};
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::convert;
 use crate::runtime::error::ApiError;
+use crate::runtime::filter::{self, Conds, ListFilter, Where};
+use crate::runtime::nested::Nested;
+use crate::runtime::order::{NullsOrder, OrderBy, OrderDirection, Picker, SortAs};
+use crate::runtime::read::{self, AggregateRow, Page, PageArgs, PageInfo};
+use crate::runtime::select::{Key, KeyKind, Link, Select};
 use crate::runtime::write::{self, Change, Create, PlanCreate, PlanUpdate, Update};
 
 /// Conditions on `Tag` rows; every field given must hold.
@@ -30,7 +30,7 @@ pub struct TagWhere {
     pub not: Option<Box<TagWhere>>,
     pub id: Option<filter::Equatable<ID>>,
     pub name: Option<filter::StringFilter>,
-    pub posts: Option<crate::graphql::post::PostListFilter>,
+    pub posts: Option<Nested<crate::graphql::post::PostListFilter>>,
 }
 
 /// One sort key of `Tag` rows: name exactly one field.
@@ -75,7 +75,7 @@ impl Where for TagWhere {
         w.not(self.not.as_deref())?;
         w.id("id", self.id.as_ref(), KeyKind::Int)?;
         w.field("name", self.name.as_ref())?;
-        w.via("id", "posts_tags", "tag_id", "post_id", self.posts.as_ref())?;
+        w.via("id", "posts_tags", "tag_id", "post_id", self.posts.as_deref())?;
         Ok(())
     }
 }
@@ -322,7 +322,7 @@ pub struct CreateTagInput {
     /// Lowercase words.
     pub name: String,
     /// Writes to the related `Post` rows.
-    pub posts: Option<crate::graphql::post::PostToMany>,
+    pub posts: Option<Nested<crate::graphql::post::PostToMany>>,
 }
 
 /// Input of `updateTag`: only the fields present are changed.
@@ -331,7 +331,7 @@ pub struct UpdateTagInput {
     /// Absent: unchanged; null is rejected.
     pub name: MaybeUndefined<String>,
     /// Writes to the related `Post` rows.
-    pub posts: Option<crate::graphql::post::PostToMany>,
+    pub posts: Option<Nested<crate::graphql::post::PostToMany>>,
 }
 
 /// Writes to a to-many relation of `Tag` rows, applied in the order set, disconnect, delete, connect, create, update.
@@ -393,6 +393,7 @@ impl PlanCreate for CreateTagInput {
 
         if let Some(ops) = self.posts {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "posts"),
                     p,
@@ -439,6 +440,7 @@ impl PlanUpdate for UpdateTagInput {
 
         if let Some(ops) = self.posts {
             let nested = ops
+                .into_inner()
                 .plan(
                     &check::path(at, "posts"),
                     p,
