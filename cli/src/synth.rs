@@ -228,7 +228,7 @@ fn model(out: &mut String, rng: &mut Rng, i: usize, names: &[String], keys: &[Ke
         fk(out, rng, i, false, false);
     }
     // Mutual one-to-ones: even models point at the next one, which points back.
-    if i % 2 == 0 && i + 1 < models {
+    if i.is_multiple_of(2) && i + 1 < models {
         fk(out, rng, i + 1, true, false);
     } else if i % 2 == 1 {
         fk(out, rng, i - 1, true, false);
