@@ -166,8 +166,9 @@ pub struct EnumView {
 /// `page` rows (`limit`, or `first.or(last)` for connections).
 fn graphql_attr(name: &str, deprecation: Option<&str>, page: Option<&str>) -> String {
     let mut attrs = Vec::new();
-    if renamed(name, &to_camel(name)) {
-        attrs.push(format!("name = {:?}", to_camel(name)));
+    let api = to_camel(name);
+    if renamed(name, &api) {
+        attrs.push(format!("name = {api:?}"));
     }
     if let Some(reason) = deprecation {
         attrs.push(format!("deprecation = {reason:?}"));
@@ -186,14 +187,19 @@ fn graphql_attr(name: &str, deprecation: Option<&str>, page: Option<&str>) -> St
 /// async-graphql camel-cases names itself, and splits digits into words of their own
 /// (`create_item2s` would be `createItem2S`, the API says `createItem2s`).
 pub(super) fn renamed(rust: &str, api: &str) -> bool {
-    to_camel(rust) != api || api.bytes().any(|b| b.is_ascii_digit())
+    to_camel(rust) != api || has_digit(api)
+}
+
+/// Names with digits are the ones async-graphql's case conversion re-splits.
+fn has_digit(api: &str) -> bool {
+    api.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// An enum variant: its Rust name, its stored value, and a `#[graphql(name = ..)]` attribute when
 /// async-graphql's own upper-casing of the Rust name could differ from the API name (it splits
 /// digits into words of their own: `Line2` would be `LINE_2`, the API says `LINE2`).
 pub(super) fn variant(rust: String, stored: &str, api: &str) -> (String, String, String) {
-    let attr = if api.bytes().any(|b| b.is_ascii_digit()) { format!("#[graphql(name = {api:?})]\n") } else { String::new() };
+    let attr = if has_digit(api) { format!("#[graphql(name = {api:?})]\n") } else { String::new() };
     (rust, stored.to_string(), attr)
 }
 
