@@ -159,10 +159,13 @@ fn limits_methods_and_health() {
     // Deeper than max_depth (8): rejected before touching the database.
     let deep = "{ posts(limit: 1) { author { posts(limit: 1) { author { posts(limit: 1) { author { posts(limit: 1) { author { posts(limit: 1) { id } } } } } } } } } }";
     let err = s.error(deep, json!({}));
-    assert!(err["message"].as_str().unwrap().contains("nested too deep"), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("more than 8 deep (MAX_DEPTH)"), "{err}");
+    assert_eq!(err["extensions"]["code"], "LIMIT_EXCEEDED");
     // Too complex: lists multiply.
     let wide = "{ authors(limit: 100) { posts(limit: 100) { comments(limit: 100) { id } } } }";
-    assert!(s.error(wide, json!({}))["message"].as_str().unwrap().contains("too complex"));
+    let err = s.error(wide, json!({}));
+    assert!(err["message"].as_str().unwrap().contains("too complex"), "{err}");
+    assert_eq!(err["extensions"]["code"], "LIMIT_EXCEEDED");
 
     // GET serves queries and refuses mutations.
     let mut get = s.agent.get(format!("{}/graphql", s.base)).query("query", "{ tags { id } }").call().unwrap();

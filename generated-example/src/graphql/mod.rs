@@ -134,10 +134,20 @@ impl OutputType for Mutation {
 impl ObjectType for Mutation {}
 pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 pub type ApiSchemaBuilder = SchemaBuilder<Query, Mutation, EmptySubscription>;
-/// The schema with the configured depth and complexity limits and the user's extensions.
+/// The schema with the configured complexity limit and introspection setting, and the user's
+/// extensions. (The depth, size and nesting limits are checked before a request reaches the
+/// schema; see `runtime::guard`.)
 pub fn build_schema(config: &Config) -> ApiSchema {
-    let builder = Schema::build(Query, Mutation, EmptySubscription)
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity);
+    crate::runtime::paging::set_default_page_size(config.default_page_size);
+    let mut builder = Schema::build(Query, Mutation, EmptySubscription)
+        .limit_complexity(usize::try_from(config.max_complexity).unwrap_or(usize::MAX));
+    if config.production {
+        builder = builder.disable_suggestions();
+    }
+
+    if !config.introspection() {
+        builder = builder.disable_introspection();
+    }
+
     crate::hooks::extend_schema(builder).finish()
 }

@@ -11,16 +11,22 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use async_graphql::ID;
 use rust_decimal::Decimal;
-use crate::runtime::error::{join_path, ApiError, Problem};
+use crate::runtime::error::{join_path, ApiError, ErrorCode, Problem};
 use crate::runtime::select::{Key, KeyKind};
 use crate::runtime::sql::Bind;
 
-/// Problems found so far in one mutation's arguments.
+/// Most rows one mutation may write, nested writes included.
+pub const MAX_WRITE_ROWS: usize = 1000;
+/// Problems found so far in one mutation's arguments, and the rows it would write.
 #[derive(Debug, Default)]
-pub struct Problems(Vec<Problem>);
+pub struct Problems {
+    problems: Vec<Problem>,
+    rows: usize,
+}
+
 impl Problems {
     pub fn add(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
-        self.0
+        self.problems
             .push(Problem {
                 field: field.to_string(),
                 code,
@@ -29,12 +35,30 @@ impl Problems {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.problems.is_empty()
     }
 
-    /// `Ok` when nothing was found, else one `VALIDATION_FAILED` error listing everything.
+    /// Counts `n` more rows the mutation would create, update, link, unlink or delete.
+    pub fn rows(&mut self, n: usize) {
+        self.rows = self.rows.saturating_add(n);
+    }
+
+    /// `Ok` when nothing was found; `LIMIT_EXCEEDED` when the mutation would write more than
+    /// [`MAX_WRITE_ROWS`] rows; else one `VALIDATION_FAILED` error listing every problem.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::rejected(self.0)) }
+        if self.rows > MAX_WRITE_ROWS {
+            let message = format!(
+                "the mutation would write {} rows, nested writes included; at most {MAX_WRITE_ROWS} are allowed",
+                self.rows
+            );
+            return Err(ApiError::new(ErrorCode::LimitExceeded, message));
+        }
+
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::rejected(self.problems))
+        }
     }
 }
 
@@ -297,7 +321,19 @@ mod tests {
     fn problems(f: impl FnOnce(&mut Problems)) -> Vec<(String, &'static str)> {
         let mut p = Problems::default();
         f(&mut p);
-        p.0.into_iter().map(|x| (x.field, x.code)).collect()
+        p.problems.into_iter().map(|x| (x.field, x.code)).collect()
+    }
+
+    #[test]
+    fn a_mutation_writes_at_most_max_write_rows() {
+        let mut p = Problems::default();
+        p.rows(MAX_WRITE_ROWS);
+        assert!(p.finish().is_ok());
+        let mut p = Problems::default();
+        p.rows(1);
+        p.rows(MAX_WRITE_ROWS);
+        p.add("title", "REQUIRED", "`title` is required");
+        assert_eq!(p.finish().unwrap_err().code, ErrorCode::LimitExceeded);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use clap::Parser;
 use crate::runtime::context::Limits;
+use crate::runtime::guard::RequestLimits;
 
 /// A blog with authors, posts, tags and comments.
 #[derive(Debug, Clone, Parser)]
@@ -22,12 +23,22 @@ pub struct Config {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
-    /// Deepest selection nesting a query may have.
-    #[arg(long, env = "MAX_DEPTH", default_value_t = 8)]
-    pub max_depth: usize,
+    /// Deepest selection nesting a query may have (introspection excepted).
+    #[arg(
+        long,
+        env = "MAX_DEPTH",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_depth: u32,
     /// Largest complexity score a query may have (list fields multiply by their page size).
-    #[arg(long, env = "MAX_COMPLEXITY", default_value_t = 5000)]
-    pub max_complexity: usize,
+    #[arg(
+        long,
+        env = "MAX_COMPLEXITY",
+        default_value_t = 5000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_complexity: u32,
     /// Page size of lists queried without `limit`.
     #[arg(long, env = "DEFAULT_PAGE_SIZE", default_value_t = 20)]
     pub default_page_size: i64,
@@ -37,6 +48,94 @@ pub struct Config {
     /// Report the SQL statements each request ran as `extensions.sqlStatements` in its response.
     #[arg(long, env = "REPORT_SQL_STATEMENTS")]
     pub report_sql_statements: bool,
+    /// Production mode: no GraphiQL, no field suggestions in errors, no introspection (unless
+    /// `ALLOW_INTROSPECTION`).
+    #[arg(long, env = "PRODUCTION")]
+    pub production: bool,
+    /// Answer introspection queries in production mode (they are always answered in development).
+    #[arg(long, env = "ALLOW_INTROSPECTION")]
+    pub allow_introspection: bool,
+    /// Largest request body, in bytes.
+    #[arg(
+        long,
+        env = "MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_body_bytes: u32,
+    /// Deepest nesting of brackets in a document, and of lists and objects in variables.
+    #[arg(
+        long,
+        env = "MAX_INPUT_DEPTH",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_input_depth: u32,
+    /// Most field selections one operation may run, counting aliases and every use of a fragment.
+    #[arg(
+        long,
+        env = "MAX_FIELDS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_fields: u32,
+    /// Most root fields (aliases included) in one operation.
+    #[arg(
+        long,
+        env = "MAX_ROOT_FIELDS",
+        default_value_t = 50,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_root_fields: u32,
+    /// Most directives on one field or fragment.
+    #[arg(
+        long,
+        env = "MAX_DIRECTIVES",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_directives: u32,
+    /// Longest a request may take, reading its body included, in milliseconds; its database
+    /// statements are interrupted when it is over.
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub request_timeout_ms: u64,
+    /// Database tasks one request may run at once (the others wait their turn).
+    #[arg(
+        long,
+        env = "DB_TASKS_PER_REQUEST",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub db_tasks_per_request: u32,
+    /// Longest wait for a request's headers, on a new connection or an idle kept-alive one, in
+    /// milliseconds; the connection is closed after it.
+    #[arg(
+        long,
+        env = "HEADER_TIMEOUT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub header_timeout_ms: u64,
+    /// Most connections served at once; further clients wait to be accepted.
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_connections: u32,
+    /// How long shutdown (SIGINT or SIGTERM) waits for requests in flight, in milliseconds.
+    #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+    /// Origins whose web pages may call the API from a browser (CORS), comma-separated, such as
+    /// `https://app.example.com`; none by default.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -45,5 +144,21 @@ impl Config {
             default_page_size: self.default_page_size,
             max_page_size: self.max_page_size,
         }
+    }
+
+    pub fn request_limits(&self) -> RequestLimits {
+        let n = |v: u32| usize::try_from(v).unwrap_or(usize::MAX);
+        RequestLimits {
+            max_input_depth: n(self.max_input_depth),
+            max_depth: n(self.max_depth),
+            max_fields: n(self.max_fields),
+            max_root_fields: n(self.max_root_fields),
+            max_directives: n(self.max_directives),
+        }
+    }
+
+    /// Whether introspection queries are answered.
+    pub fn introspection(&self) -> bool {
+        !self.production || self.allow_introspection
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
-use diesel::sqlite::SqliteConnection;
+use diesel::sqlite::{ProgressDecision, SqliteConnection};
 use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::runtime::error::ApiError;
@@ -15,6 +15,8 @@ use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
 
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+/// SQLite virtual-machine steps between two checks of the request's budget (a few microseconds).
+const PROGRESS_STEPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(1000).unwrap();
 /// The connection type every data-access function receives.
 pub type Conn = SqliteConnection;
 /// A cheaply clonable handle to the pool.
@@ -113,7 +115,8 @@ impl Db {
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool; its statements are
-    /// charged to `stats`.
+    /// charged to `stats`, and stopped when the request's budget is spent. A request runs at most
+    /// its budget's number of tasks at once, however many fields it selects.
     pub async fn run<T, F>(
         &self,
         stats: &Arc<RequestStats>,
@@ -123,14 +126,34 @@ impl Db {
         F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let _task = stats.budget.task().await?;
+        let wait = stats.budget.remaining()?;
         let pool = self.pool.clone();
         let stats = stats.clone();
         tokio::task::spawn_blocking(move || {
                 charged_to(
                     &stats,
                     || {
-                        let mut conn = pool.get().map_err(ApiError::unavailable)?;
-                        work(&mut conn)
+                        let mut conn = pool
+                            .get_timeout(wait)
+                            .map_err(|e| match stats.budget.spent() {
+                                true => ApiError::timeout(),
+                                false => ApiError::unavailable(e),
+                            })?;
+                        let watched = stats.clone();
+                        conn.on_progress(
+                            PROGRESS_STEPS,
+                            move || match watched.budget.spent() {
+                                true => ProgressDecision::Interrupt,
+                                false => ProgressDecision::Continue,
+                            },
+                        );
+                        let result = work(&mut conn);
+                        conn.remove_progress_handler();
+                        result
+                            .map_err(|e| {
+                                if stats.budget.spent() { ApiError::timeout() } else { e }
+                            })
                     },
                 )
             })

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     InvalidCursor,
     /// The database is unavailable or busy.
     Unavailable,
+    /// The request ran longer than `REQUEST_TIMEOUT_MS`; its statements were interrupted.
+    Timeout,
     /// Anything else; details are logged, not sent.
     Internal,
 }
@@ -50,6 +52,7 @@ impl ErrorCode {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
             ErrorCode::InvalidCursor => "INVALID_CURSOR",
             ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -289,6 +292,7 @@ impl From<DbError> for ApiError {
                         return ApiError::unavailable(&e);
                     }
 
+                    _ if message == "interrupted" => return ApiError::timeout(),
                     _ => return ApiError::internal(&e),
                 };
 

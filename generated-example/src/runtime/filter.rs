@@ -616,6 +616,8 @@ pub struct StringFilter {
     pub iexact: Option<String>,
 }
 
+/// Longest text the matching operators (`contains`, `startsWith`, ...) take, in characters.
+pub const MAX_PATTERN_LENGTH: usize = 1000;
 /// `text` as a LIKE pattern that matches it literally (escape character `\`).
 pub fn like_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -649,6 +651,27 @@ impl FieldFilter for StringFilter {
             is_null: self.is_null,
         }
             .write(expr, out)?;
+        let patterns = [
+            ("contains", &self.contains),
+            ("icontains", &self.icontains),
+            ("startsWith", &self.starts_with),
+            ("endsWith", &self.ends_with),
+            ("iexact", &self.iexact),
+        ];
+        for (operator, value) in patterns {
+            if value.as_ref().is_some_and(|v| v.chars().count() > MAX_PATTERN_LENGTH) {
+                return Err(
+                    ApiError::new(
+                            ErrorCode::LimitExceeded,
+                            format!(
+                                "`{operator}` takes at most {MAX_PATTERN_LENGTH} characters"
+                            ),
+                        )
+                        .on_field(operator),
+                );
+            }
+        }
+
         let text = |v: &str| Bind::Text(v.to_string());
         if let Some(v) = &self.contains {
             out.push(bound(format!("instr({expr}, "), text(v), ") > 0"));
@@ -773,6 +796,31 @@ mod tests {
 
         let err = filter.write("x", &mut Vec::new()).unwrap_err();
         assert_eq!(err.code, ErrorCode::LimitExceeded);
+    }
+
+    #[test]
+    fn long_patterns_are_refused() {
+        let filter = StringFilter {
+            eq: None,
+            ne: None,
+            lt: None,
+            lte: None,
+            gt: None,
+            gte: None,
+            in_: None,
+            not_in: None,
+            is_null: None,
+            contains: None,
+            icontains: Some("x".repeat(MAX_PATTERN_LENGTH + 1)),
+            starts_with: None,
+            ends_with: None,
+            iexact: None,
+        };
+
+        let e = filter.write("t0.title", &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()), (ErrorCode::LimitExceeded, Some("icontains"))
+        );
     }
 
     #[test]

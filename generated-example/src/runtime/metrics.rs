@@ -11,16 +11,26 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use crate::runtime::budget::Budget;
 
-/// Statements run on behalf of one request.
+/// Statements run on behalf of one request, and what it may still spend.
 #[derive(Debug, Default)]
 pub struct RequestStats {
+    /// The request's deadline and database task cap, checked by every database call.
+    pub budget: Budget,
     statements: AtomicU64,
     /// Batched loads requested so far (see `server::settle`).
     loads: AtomicU64,
 }
 
 impl RequestStats {
+    pub fn new(budget: Budget) -> RequestStats {
+        RequestStats {
+            budget,
+            ..RequestStats::default()
+        }
+    }
+
     pub fn statements(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
     }

@@ -7,6 +7,7 @@
 //! HTTP server. Written once per crate, so per-model modules stay short.
 
 pub mod batch;
+pub mod budget;
 pub mod check;
 pub mod config;
 pub mod context;
@@ -14,6 +15,7 @@ pub mod convert;
 pub mod db;
 pub mod error;
 pub mod filter;
+pub mod guard;
 pub mod metrics;
 pub mod nested;
 pub mod order;

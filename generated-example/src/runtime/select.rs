@@ -180,7 +180,10 @@ impl Select {
             None => Sql::raw("1"),
         };
 
-        let search = match (R::SEARCH_TABLE, search.and_then(fts_query)) {
+        let search = match (
+            R::SEARCH_TABLE,
+            search.map(fts_query).transpose()?.flatten(),
+        ) {
             (Some(table), Some(query)) => {
                 let mut sql = Sql::raw(
                     format!(
@@ -520,9 +523,31 @@ fn step(key: &OrderKey, value: &Bind, backward: bool) -> Option<Sql> {
     Some(sql)
 }
 
+/// Longest `search` text, in characters.
+pub const MAX_SEARCH_LENGTH: usize = 256;
+/// Most words in one `search` text (each word makes the full-text match costlier).
+pub const MAX_SEARCH_TERMS: usize = 16;
 /// The search text as an FTS5 query: each word quoted (so operators in user text are plain
 /// words), a trailing `*` kept as a prefix search, all words required. `None` if blank.
-pub fn fts_query(text: &str) -> Option<String> {
+/// Text over [`MAX_SEARCH_LENGTH`] or [`MAX_SEARCH_TERMS`] is refused, and so are control
+/// characters, which FTS5 cannot take inside a quoted word.
+pub fn fts_query(text: &str) -> Result<Option<String>, ApiError> {
+    if text.chars().count() > MAX_SEARCH_LENGTH {
+        return Err(
+            ApiError::new(
+                    ErrorCode::LimitExceeded,
+                    format!("`search` takes at most {MAX_SEARCH_LENGTH} characters"),
+                )
+                .on_field("search"),
+        );
+    }
+
+    if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(
+            ApiError::invalid("search", "`search` must not contain control characters"),
+        );
+    }
+
     let words: Vec<String> = text
         .split_whitespace()
         .filter_map(|word| {
@@ -535,7 +560,17 @@ pub fn fts_query(text: &str) -> Option<String> {
                 .then(|| format!("\"{}\"{prefix}", word.replace('"', "\"\"")))
         })
         .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    if words.len() > MAX_SEARCH_TERMS {
+        return Err(
+            ApiError::new(
+                    ErrorCode::LimitExceeded,
+                    format!("`search` takes at most {MAX_SEARCH_TERMS} words"),
+                )
+                .on_field("search"),
+        );
+    }
+
+    Ok((!words.is_empty()).then(|| words.join(" ")))
 }
 
 /// 64-bit FNV-1a: a stable hash for cursor signatures and checksums.
@@ -572,11 +607,31 @@ mod tests {
     #[test]
     fn search_text_becomes_quoted_words() {
         assert_eq!(
-            fts_query("rust  \"async\" web*"), Some("\"rust\" \"\"\"async\"\"\" \"web\"*"
-            .into())
+            fts_query("rust  \"async\" web*"),
+            Ok(Some("\"rust\" \"\"\"async\"\"\" \"web\"*".into()))
         );
-        assert_eq!(fts_query("  "), None);
-        assert_eq!(fts_query("*"), None);
+        assert_eq!(fts_query("  "), Ok(None));
+        assert_eq!(fts_query("*"), Ok(None));
+    }
+
+    #[test]
+    fn search_text_is_bounded() {
+        assert_eq!(
+            fts_query(& "a* ".repeat(MAX_SEARCH_TERMS)).map(| q | q.is_some()), Ok(true)
+        );
+        assert_eq!(
+            fts_query(& "a* ".repeat(MAX_SEARCH_TERMS + 1)).unwrap_err().code,
+            ErrorCode::LimitExceeded
+        );
+        assert_eq!(
+            fts_query(& "x".repeat(MAX_SEARCH_LENGTH + 1)).unwrap_err().code,
+            ErrorCode::LimitExceeded
+        );
+        let nul = fts_query("a\0b").unwrap_err();
+        assert_eq!(
+            (nul.code, nul.field.as_deref()), (ErrorCode::ValidationFailed,
+            Some("search"))
+        );
     }
 
     #[test]

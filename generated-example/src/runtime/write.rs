@@ -842,6 +842,10 @@ impl<C: PlanCreate, U: PlanUpdate<Row = C::Row>> ToManyInput<C, U> {
         creating: bool,
     ) -> ToMany<C::Row> {
         let mut plan = ToMany::new(at.to_string(), link, nullable);
+        p.rows(
+            len(&self.create) + len(&self.connect) + len(&self.disconnect)
+                + len(&self.set) + len(&self.delete) + len(&self.update),
+        );
         let keys = |
             p: &mut Problems,
             op: &str,
@@ -881,6 +885,11 @@ impl<C: PlanCreate, U: PlanUpdate<Row = C::Row>> ToManyInput<C, U> {
         plan.check(p, creating);
         plan
     }
+}
+
+/// The length of an optional list argument.
+fn len<T>(list: &Option<Vec<T>>) -> usize {
+    list.as_ref().map_or(0, Vec::len)
 }
 
 /// `{set: v}` or `{increment: n}` for an integer field.
@@ -948,6 +957,7 @@ pub async fn create_one<I: PlanCreate>(
     input: I,
 ) -> Result<I::Row, ApiError> {
     let mut p = Problems::default();
+    p.rows(1);
     let plan = input.plan("input", &mut p, None);
     p.finish()?;
     cx.transaction(move |conn| plan.insert(conn, None)).await
@@ -960,6 +970,7 @@ pub async fn create_many<I: PlanCreate>(
 ) -> Result<Vec<I::Row>, ApiError> {
     batch_size(inputs.len(), "inputs")?;
     let mut p = Problems::default();
+    p.rows(inputs.len());
     let plans: Vec<_> = inputs
         .into_iter()
         .enumerate()
