@@ -154,6 +154,7 @@ impl Config {
             max_fields: n(self.max_fields),
             max_root_fields: n(self.max_root_fields),
             max_directives: n(self.max_directives),
+            introspection: self.introspection(),
         }
     }
 

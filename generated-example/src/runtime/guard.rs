@@ -31,6 +31,8 @@ pub struct RequestLimits {
     pub max_root_fields: usize,
     /// Most directives on one field or fragment.
     pub max_directives: usize,
+    /// Whether introspection (`__schema`, `__type`) may be queried.
+    pub introspection: bool,
 }
 
 /// Why a request was refused before it ran.
@@ -231,6 +233,13 @@ impl<'d> Walk<'d> {
                     self.directives(field.directives.len())?;
                     let name = field.name.node.as_str();
                     if name == "__schema" || name == "__type" {
+                        if !self.limits.introspection {
+                            return Err(Refusal {
+                                code: "INTROSPECTION_DISABLED",
+                                message: "introspection is disabled on this server".into(),
+                            });
+                        }
+
                         self.introspection(&field.selection_set.node)?;
                         continue;
                     }
@@ -388,6 +397,7 @@ mod tests {
         max_fields: 20,
         max_root_fields: 3,
         max_directives: 2,
+        introspection: true,
     };
 
     fn check(query: &str) -> Result<OperationType, Refusal> {
@@ -444,6 +454,20 @@ mod tests {
             .is_ok()
         );
         assert!(check("{ a { ...F } } fragment F on T { b { ...F } }").is_ok());
+        let closed = RequestLimits {
+            introspection: false,
+            ..LIMITS
+        };
+
+        let document = async_graphql::parser::parse_query(
+                "{ a { __type(name: \"A\") { name } } }",
+            )
+            .unwrap();
+        let op = operation(&document, None).unwrap();
+        assert_eq!(
+            check_operation(& document, & op.node, & closed).unwrap_err().code,
+            "INTROSPECTION_DISABLED"
+        );
     }
 
     #[test]

@@ -357,8 +357,8 @@ async fn handle(
                 .map(|p| serde_json::json!({ "line" : p.line, "column" : p.column }))
                 .collect();
             let error = serde_json::json!(
-                { "message" : e.to_string(), "locations" : positions, "extensions" : {
-                "code" : "GRAPHQL_PARSE_FAILED" } }
+                { "message" : syntax_error(& e), "locations" : positions, "extensions" :
+                { "code" : "GRAPHQL_PARSE_FAILED" } }
             );
             return answer(
                 media,
@@ -462,6 +462,23 @@ async fn handle(
     }
 
     answer(media, StatusCode::OK, &body)
+}
+
+/// What the parser expected, without the excerpt of the document it quotes (which would echo
+/// any amount of the input back).
+fn syntax_error(error: &async_graphql::parser::Error) -> String {
+    let text = error.to_string();
+    let expected = text
+        .rsplit_once("= ")
+        .map_or("the document is not valid GraphQL", |(_, what)| what.trim());
+    let expected: String = expected.chars().take(200).collect();
+    match error.positions().next() {
+        Some(at) => {
+            format!("syntax error at line {}, column {}: {expected}", at.line, at.column)
+        }
+
+        None => format!("syntax error: {expected}"),
+    }
 }
 
 /// The GraphQL request in `body` (POST) or the query string (GET), or the answer refusing it.
