@@ -32,7 +32,18 @@ impl Server {
 
     /// Starts the server with extra environment settings.
     fn with(env: &[(&str, &str)]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        Server::in_dir(tempfile::tempdir().unwrap(), env)
+    }
+
+    /// Stops the server and starts it again on the same database, with `env`.
+    fn restart(mut self, env: &[(&str, &str)]) -> Server {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Server::in_dir(dir, env)
+    }
+
+    fn in_dir(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_blog"));
         command.env("DATABASE_URL", dir.path().join("hostile.db")).env("PORT", "0").env("HOST", "127.0.0.1");
         for (key, value) in env {
@@ -358,4 +369,56 @@ fn a_slow_statement_is_interrupted_at_the_deadline_and_frees_its_connection() {
     let started = Instant::now();
     assert_eq!(s.data("{ tags { id } }", json!({})), json!({"tags": []}));
     assert!(started.elapsed() < Duration::from_secs(1), "the next request waited {:?}", started.elapsed());
+}
+
+#[test]
+fn graphql_over_http_audit_passes() {
+    // graphql-http's own server audits (the npm package's `auditServer`), from tests/oracle.
+    let oracle = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oracle");
+    if !oracle.join("node_modules/graphql-http").is_dir() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "graphql-http is not installed: run `npm ci` in tests/oracle (.ci/run does)");
+        eprintln!("skipped: graphql-http is not installed (run `npm ci` in tests/oracle)");
+        return;
+    }
+    let s = Server::start();
+    let out = Command::new("node").arg("http-audit.mjs").arg(s.url()).current_dir(&oracle).output().expect("run node");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "audit failed:\n{report}{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_str(report.lines().last().unwrap()).unwrap();
+    assert_eq!((summary["warn"].as_u64(), summary["error"].as_u64()), (Some(0), Some(0)), "{report}");
+    assert!(summary["ok"].as_u64().unwrap() >= 60, "{report}");
+}
+
+/// 64-bit FNV-1a, the unkeyed checksum cursors used to carry.
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[test]
+fn cursors_cannot_be_forged_and_outlive_restarts() {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let s = Server::start();
+    for name in ["a", "b", "c"] {
+        s.data(&format!("mutation {{ createTag(input: {{name: \"{name}\"}}) {{ id }} }}"), json!({}));
+    }
+    let page = "query($after: String) { tagsConnection(first: 1, after: $after) { edges { cursor node { name } } } }";
+    let first = s.data(page, json!({}))["tagsConnection"]["edges"][0]["cursor"].as_str().unwrap().to_string();
+    assert_eq!(s.data(page, json!({"after": first}))["tagsConnection"]["edges"][0]["node"]["name"], "b");
+    // Rewrite the values and recompute an unkeyed checksum, as anyone could before.
+    let text = String::from_utf8(engine.decode(&first).unwrap()).unwrap();
+    let (body, _) = text.rsplit_once('.').unwrap();
+    let (signature, values) = body.split_once('.').unwrap();
+    let forged_values = values.replace('1', "2");
+    assert_ne!(forged_values, values, "{values}");
+    let forged_body = format!("{signature}.{forged_values}");
+    let forged = engine.encode(format!("{forged_body}.{:016x}", fnv(forged_body.as_bytes())));
+    let err = s.error(page, json!({"after": forged}));
+    assert_eq!(err["extensions"]["code"], "INVALID_CURSOR", "{err}");
+    // The key is kept beside the database: cursors survive a restart...
+    let s = s.restart(&[]);
+    assert_eq!(s.data(page, json!({"after": first}))["tagsConnection"]["edges"][0]["node"]["name"], "b");
+    // ...and a configured secret replaces it.
+    let s = s.restart(&[("CURSOR_SECRET", "a long random text from the deployment")]);
+    assert_eq!(s.error(page, json!({"after": first}))["extensions"]["code"], "INVALID_CURSOR");
 }

@@ -78,6 +78,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/read.rs.j2"), "src/runtime/read.rs", Kind::Rust),
     out(template!("src/runtime/root.rs.j2"), "src/runtime/root.rs", Kind::Rust),
     out(template!("src/runtime/scalars.rs.j2"), "src/runtime/scalars.rs", Kind::Rust),
+    out(template!("src/runtime/secret.rs.j2"), "src/runtime/secret.rs", Kind::Rust),
     out(template!("src/runtime/select.rs.j2"), "src/runtime/select.rs", Kind::Rust),
     out(template!("src/runtime/server.rs.j2"), "src/runtime/server.rs", Kind::Rust),
     out(template!("src/runtime/sql.rs.j2"), "src/runtime/sql.rs", Kind::Rust),

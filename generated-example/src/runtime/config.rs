@@ -132,6 +132,10 @@ pub struct Config {
     /// How long shutdown (SIGINT or SIGTERM) waits for requests in flight, in milliseconds.
     #[arg(long, env = "SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
     pub shutdown_grace_ms: u64,
+    /// The key that signs connection cursors (any long random text). Without it, a key is
+    /// created once in `<database file>.key`.
+    #[arg(long, env = "CURSOR_SECRET", hide_env_values = true)]
+    pub cursor_secret: Option<String>,
     /// Origins whose web pages may call the API from a browser (CORS), comma-separated, such as
     /// `https://app.example.com`; none by default.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]

@@ -79,6 +79,17 @@ fn migrate(conn: &mut SqliteConnection) -> Result<(), String> {
     }
 }
 
+/// The SQLite file of a database URL: a path, `sqlite://path` or `sqlite:path`.
+pub fn file_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+/// Whether the database lives in memory only (and so has no file beside it).
+pub fn in_memory(url: &str) -> bool {
+    let path = file_path(url);
+    path.is_empty() || path == ":memory:" || path.contains("mode=memory")
+}
+
 /// Why the database could not be opened.
 #[derive(Debug)]
 pub struct OpenError(pub String);
@@ -93,10 +104,7 @@ impl Db {
     /// Opens (creating if needed) the SQLite database at `url` — a path, or `sqlite://path` —
     /// switches it to WAL mode and applies pending migrations.
     pub fn open(url: &str, pool_size: u32) -> Result<Db, OpenError> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = file_path(url);
         let manager = ConnectionManager::<SqliteConnection>::new(path);
         let pool = Pool::builder()
             .max_size(pool_size)

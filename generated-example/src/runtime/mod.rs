@@ -23,6 +23,7 @@ pub mod paging;
 pub mod read;
 pub mod root;
 pub mod scalars;
+pub mod secret;
 pub mod select;
 pub mod server;
 pub mod sql;

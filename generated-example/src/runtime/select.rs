@@ -13,6 +13,7 @@ use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
+use crate::runtime::secret;
 use crate::runtime::sql::{ident, Bind, Sql};
 
 /// What the shared read code needs to know about a model's row type.
@@ -437,11 +438,11 @@ impl Select {
             .map_err(|_| invalid("it is not one this API issued"))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| invalid("it is not one this API issued"))?;
-        let (body, check) = text
+        let (body, tag) = text
             .rsplit_once('.')
             .ok_or_else(|| invalid("it is not one this API issued"))?;
-        if format!("{:016x}", fnv(body.as_bytes())) != check {
-            return Err(invalid("it was altered or damaged"));
+        if !secret::verify(body.as_bytes(), tag) {
+            return Err(invalid("it was altered, or issued by another server"));
         }
 
         let (signature, values) = body
@@ -474,7 +475,7 @@ impl Select {
     /// The opaque cursor of a row, from its `gqlauto_cursor` values.
     pub fn encode(&self, values: &str) -> String {
         let body = format!("{:016x}.{values}", self.signature);
-        let text = format!("{body}.{:016x}", fnv(body.as_bytes()));
+        let text = format!("{body}.{}", secret::tag(body.as_bytes()));
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
     }
 }
@@ -573,7 +574,7 @@ pub fn fts_query(text: &str) -> Result<Option<String>, ApiError> {
     Ok((!words.is_empty()).then(|| words.join(" ")))
 }
 
-/// 64-bit FNV-1a: a stable hash for cursor signatures and checksums.
+/// 64-bit FNV-1a: a stable hash for ordering signatures.
 #[derive(Clone, Copy)]
 struct Fnv(u64);
 impl Default for Fnv {
@@ -593,12 +594,6 @@ impl Hasher for Fnv {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h = Fnv::default();
-    h.write(bytes);
-    h.finish()
 }
 
 #[cfg(test)]

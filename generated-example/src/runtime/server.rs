@@ -35,9 +35,10 @@ use crate::runtime::batch::Batcher;
 use crate::runtime::budget::Budget;
 use crate::runtime::config::Config;
 use crate::runtime::context::{Identity, Limits, QueryCache, RequestContext};
-use crate::runtime::db::Db;
+use crate::runtime::db::{self, Db};
 use crate::runtime::guard::{self, Refusal, RequestLimits};
 use crate::runtime::metrics::{RequestStats, METRICS};
+use crate::runtime::secret;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -99,6 +100,11 @@ pub async fn serve(
     config: Config,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let db = Db::open(&config.database_url, config.pool_size)?;
+    let key_file = (!db::in_memory(&config.database_url))
+        .then(|| std::path::PathBuf::from(
+            format!("{}.key", db::file_path(& config.database_url)),
+        ));
+    secret::init(config.cursor_secret.as_deref(), key_file.as_deref())?;
     let state = AppState::new(&config, db);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await?;
