@@ -422,3 +422,222 @@ fn cursors_cannot_be_forged_and_outlive_restarts() {
     let s = s.restart(&[("CURSOR_SECRET", "a long random text from the deployment")]);
     assert_eq!(s.error(page, json!({"after": first}))["extensions"]["code"], "INVALID_CURSOR");
 }
+
+/// A small deterministic random source (SplitMix64), so a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A random GraphQL input value, up to `depth` deep and `width` wide.
+fn random_value(rng: &mut Rng, depth: u32, width: u64) -> String {
+    let scalars = ["1", "-0", "1e400", "\"x\"", "\"\\u0000\"", "\"\\uD800\"", "null", "true", "ENUM", "$v", "\"\"\"block\"\"\"", "1.5", "99999999999999999999"];
+    if depth == 0 || rng.below(4) == 0 {
+        return rng.pick(&scalars).to_string();
+    }
+    let n = rng.below(width);
+    let items: Vec<String> = (0..n).map(|_| random_value(rng, depth - 1, width)).collect();
+    match rng.below(3) {
+        0 => format!("[{}]", items.join(", ")),
+        _ => {
+            let fields = ["not", "and", "or", "title", "eq", "in", "some", "author", "posts", "a", "__typename"];
+            let pairs: Vec<String> = items.into_iter().map(|v| format!("{}: {v}", rng.pick(&fields))).collect();
+            format!("{{{}}}", pairs.join(", "))
+        }
+    }
+}
+
+/// A random JSON value for variables, up to `depth` deep and `width` wide.
+fn random_json(rng: &mut Rng, depth: u32, width: u64) -> Value {
+    if depth == 0 || rng.below(4) == 0 {
+        return match rng.below(5) {
+            0 => json!(1),
+            1 => json!("x\u{0}"),
+            2 => Value::Null,
+            3 => json!(1.5e300),
+            _ => json!("a* ".repeat(rng.below(40) as usize)),
+        };
+    }
+    let n = rng.below(width);
+    match rng.below(3) {
+        0 => Value::Array((0..n).map(|_| random_json(rng, depth - 1, width)).collect()),
+        _ => {
+            let fields = ["not", "and", "or", "title", "eq", "in", "some", "author", "posts", "icontains"];
+            Value::Object((0..n).map(|_| (rng.pick(&fields).to_string(), random_json(rng, depth - 1, width))).collect())
+        }
+    }
+}
+
+/// A random document: real and unknown fields, random arguments, aliases, fragments and
+/// directives, sometimes cut short or with a stray bracket.
+fn random_document(rng: &mut Rng) -> String {
+    let roots = ["posts", "post", "authors", "postsConnection", "postsAggregate", "tags", "nope", "__schema", "__type"];
+    let args = ["where", "search", "limit", "id", "orderBy", "first", "after", "nope"];
+    let mut doc = String::new();
+    if rng.below(3) == 0 {
+        doc.push_str("query($v: PostWhere = ");
+        doc.push_str(&random_value(rng, 40, 4));
+        doc.push_str(") ");
+    }
+    doc.push('{');
+    for i in 0..rng.below(6) + 1 {
+        doc.push_str(&format!(" a{i}: {}(", rng.pick(&roots)));
+        for _ in 0..rng.below(3) {
+            let (name, depth) = (rng.pick(&args), 1 + rng.below(80) as u32);
+            doc.push_str(&format!("{name}: {} ", random_value(rng, depth, 3)));
+        }
+        doc.push_str(") ");
+        if rng.below(4) == 0 {
+            doc.push_str("@include(if: true) ");
+        }
+        let depth = rng.below(12);
+        doc.push_str(&"{ id title author ".repeat(depth as usize));
+        doc.push_str("{ id ...F }");
+        doc.push_str(&" }".repeat(depth as usize));
+    }
+    doc.push_str(" } fragment F on Post { id ...F }");
+    match rng.below(10) {
+        0 => doc.truncate(rng.below(doc.len() as u64) as usize),
+        1 => doc.insert(rng.below(doc.len() as u64) as usize, rng.pick(&["{", "[", "(", "\"", "#"]).chars().next().unwrap()),
+        _ => {}
+    }
+    doc
+}
+
+#[test]
+fn random_deep_and_wide_documents_get_data_or_coded_errors() {
+    let s = Server::start();
+    let seed = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed);
+    let cases = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let mut rng = Rng(seed);
+    for case in 0..cases {
+        let document = random_document(&mut rng);
+        let variables = json!({ "v": random_json(&mut rng, 60, 3) });
+        let (status, body) = s.post(&json!({ "query": document, "variables": variables }));
+        let context = || format!("seed {seed} case {case}: HTTP {status}\n{document}\n{body}");
+        assert!(status == 200 || status == 400, "{}", context());
+        let errors = body.get("errors").and_then(Value::as_array);
+        assert!(body.get("data").is_some() || errors.is_some(), "{}", context());
+        for error in errors.into_iter().flatten() {
+            assert!(error["extensions"]["code"].is_string(), "{}", context());
+            assert!(error["message"].as_str().is_some_and(|m| m.len() < 2000), "{}", context());
+        }
+    }
+    s.assert_alive();
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+}
+
+fn p99(latencies: &mut [Duration]) -> Duration {
+    latencies.sort();
+    latencies.get(latencies.len().saturating_sub(1) * 99 / 100).copied().unwrap_or_default()
+}
+
+/// Normal clients keep being served while hostile ones hammer the server: every normal request
+/// succeeds, their p99 latency stays bounded, and memory stays flat. `SOAK_SECONDS` (default 20)
+/// sets the length of the hostile phase; the figures are printed.
+#[test]
+fn normal_traffic_keeps_its_latency_under_hostile_traffic() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let seconds: u64 = std::env::var("SOAK_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let s = Arc::new(Server::with(&[("REQUEST_TIMEOUT_MS", "2000")]));
+    let author = s.data("mutation { createAuthor(input: {name: \"A\", email: \"a@example.com\"}) { id } }", json!({}))["createAuthor"]["id"].clone();
+    let inputs: Vec<Value> = (0..200).map(|i| json!({"authorId": author, "title": format!("post {i}"), "slug": format!("p{i}"), "body": "word ".repeat(1000)})).collect();
+    s.data("mutation($inputs: [CreatePostInput!]!) { createPosts(inputs: $inputs) { id } }", json!({ "inputs": inputs }));
+
+    let normal = |s: Arc<Server>, stop: Arc<AtomicBool>, out: Arc<Mutex<Vec<Duration>>>| {
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let query = if i.is_multiple_of(2) { "query($id: ID!) { post(id: $id) { id title author { name } } }" } else { "{ posts(limit: 10, orderBy: [{title: ASC}]) { id title } }" };
+                let started = Instant::now();
+                let body = s.gql(query, json!({ "id": (i % 200 + 1).to_string() }));
+                let took = started.elapsed();
+                assert!(body.get("errors").is_none(), "a normal request failed: {body}");
+                out.lock().unwrap().push(took);
+            }
+        })
+    };
+    let run_normal = |secs: u64| -> Vec<Duration> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let threads: Vec<_> = (0..2).map(|_| normal(s.clone(), stop.clone(), out.clone())).collect();
+        std::thread::sleep(Duration::from_secs(secs));
+        stop.store(true, Ordering::Relaxed);
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        Arc::try_unwrap(out).unwrap().into_inner().unwrap()
+    };
+
+    let mut baseline = run_normal(3);
+    let rss_before = rss_kib(s.child.id());
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let hostile: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (s, stop) = (s.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut rng = Rng(t + 1);
+                let mut idle = Vec::new();
+                let mut sent = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    sent += 1;
+                    match rng.below(7) {
+                        0 => drop(s.post(&json!({"query": format!("{{ posts(where: {}) {{ id }} }}", nested_not(300))}))),
+                        1 => drop(s.post(&json!({"query": "query($q: String) { posts(search: $q) { id } }", "variables": {"q": "a* ".repeat(1000)}}))),
+                        2 => drop(s.post(&json!({"query": "query($p: String) { postsAggregate(where: {body: {icontains: $p}}) { count } }", "variables": {"p": format!("{}b", "word ".repeat(190))}}))),
+                        3 => drop(s.post(&json!({"query": format!("{{ {} }}", (0..2400).map(|i| format!("a{i}: post(id: 1) {{ id }} ")).collect::<String>())}))),
+                        4 => drop(s.agent.post(s.url()).header("content-type", "application/json").send(vec![b' '; 3 << 20])),
+                        5 => {
+                            // Sockets left open without a request.
+                            if let Ok(socket) = TcpStream::connect(&s.addr) {
+                                idle.push(socket);
+                            }
+                            if idle.len() > 50 {
+                                idle.clear();
+                            }
+                        }
+                        _ => drop(s.post(&json!({"query": random_document(&mut rng)}))),
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    let mut during = run_normal(seconds);
+    stop.store(true, Ordering::Relaxed);
+    let hostile_sent: u64 = hostile.into_iter().map(|t| t.join().unwrap()).sum();
+    let rss_after = rss_kib(s.child.id());
+    let mut after = run_normal(3);
+
+    let (base, soak, calm) = (p99(&mut baseline), p99(&mut during), p99(&mut after));
+    eprintln!(
+        "soak {seconds} s: {hostile_sent} hostile requests; normal requests {} / {} / {}; p99 {base:?} before, {soak:?} during, {calm:?} after; RSS {rss_before} KiB -> {rss_after} KiB",
+        baseline.len(),
+        during.len(),
+        after.len()
+    );
+    assert!(soak < Duration::from_secs(1).max(base * 20), "p99 during the hostile traffic: {soak:?} (before: {base:?})");
+    assert!(calm < Duration::from_millis(250).max(base * 5), "p99 after the hostile traffic: {calm:?} (before: {base:?})");
+    assert!(rss_after < rss_before * 2 + 64 * 1024, "RSS grew from {rss_before} KiB to {rss_after} KiB");
+    s.assert_alive();
+}
