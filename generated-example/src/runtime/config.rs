@@ -71,6 +71,14 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub max_input_depth: u32,
+    /// Most tokens (names, values, punctuation) in one document.
+    #[arg(
+        long,
+        env = "MAX_TOKENS",
+        default_value_t = 20_000,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_tokens: u32,
     /// Most field selections one operation may run, counting aliases and every use of a fragment.
     #[arg(
         long,
@@ -154,6 +162,7 @@ impl Config {
         let n = |v: u32| usize::try_from(v).unwrap_or(usize::MAX);
         RequestLimits {
             max_input_depth: n(self.max_input_depth),
+            max_tokens: n(self.max_tokens),
             max_depth: n(self.max_depth),
             max_fields: n(self.max_fields),
             max_root_fields: n(self.max_root_fields),

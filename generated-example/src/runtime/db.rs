@@ -15,8 +15,9 @@ use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
 
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
-/// SQLite virtual-machine steps between two checks of the request's budget (a few microseconds).
-const PROGRESS_STEPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(1000).unwrap();
+/// SQLite virtual-machine steps between two checks of the request's budget: a few microseconds
+/// of work, and a handful of rows even when each row costs an expensive function call.
+const PROGRESS_STEPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(250).unwrap();
 /// The connection type every data-access function receives.
 pub type Conn = SqliteConnection;
 /// A cheaply clonable handle to the pool.

@@ -4,7 +4,7 @@
 //! Limits every request is held to before any of it runs.
 //!
 //! Checked in order, each in time proportional to what it has already accepted: the document's
-//! bracket nesting on the raw text (so the parser never recurses deeper than the limit), the
+//! size in tokens and its bracket nesting on the raw text (so the parser never recurses deeper than the limit), the
 //! variables' nesting, then, on the parsed document, the operation's selection depth (introspection
 //! excepted, so GraphiQL and code generators can load the schema), its number of fields including
 //! aliases and fragment expansions, its root fields, and the directives on any one selection.
@@ -23,6 +23,8 @@ use async_graphql::{Name, Positioned, Value, Variables};
 pub struct RequestLimits {
     /// Deepest nesting of `{`, `[` and `(` in the document, and of lists and objects in variables.
     pub max_input_depth: usize,
+    /// Most tokens in the document.
+    pub max_tokens: usize,
     /// Deepest selection nesting outside introspection.
     pub max_depth: usize,
     /// Most field selections the operation may run, counting aliases and every fragment use.
@@ -51,20 +53,44 @@ impl Refusal {
     }
 }
 
-/// Refuses a document nested deeper than `max` brackets, before it is parsed. Strings, block
-/// strings and comments are skipped, so brackets inside them do not count.
-pub fn check_nesting(text: &str, max: usize) -> Result<(), Refusal> {
+/// Refuses a document nested deeper than `max_depth` brackets or longer than `max_tokens`
+/// tokens, before it is parsed. Strings, block strings and comments are skipped, so brackets
+/// inside them do not count (a string counts as one token).
+pub fn check_document(
+    text: &str,
+    max_depth: usize,
+    max_tokens: usize,
+) -> Result<(), Refusal> {
     let bytes = text.as_bytes();
-    let (mut depth, mut i) = (0usize, 0usize);
+    let (mut depth, mut tokens, mut i, mut in_word) = (0usize, 0usize, 0usize, false);
     while i < bytes.len() {
-        match bytes[i] {
+        let byte = bytes[i];
+        let word = byte.is_ascii_alphanumeric()
+            || matches!(byte, b'_' | b'-' | b'+' | b'.') || byte >= 0x80;
+        if !(word && in_word) && !byte.is_ascii_whitespace() && byte != b','
+            && byte != b'#'
+        {
+            tokens += 1;
+            if tokens > max_tokens {
+                return Err(
+                    Refusal::limit(
+                        format!(
+                            "the document has more than {max_tokens} tokens (MAX_TOKENS)"
+                        ),
+                    ),
+                );
+            }
+        }
+
+        in_word = word;
+        match byte {
             b'{' | b'[' | b'(' => {
                 depth += 1;
-                if depth > max {
+                if depth > max_depth {
                     return Err(
                         Refusal::limit(
                             format!(
-                                "the document nests brackets more than {max} deep (MAX_INPUT_DEPTH)"
+                                "the document nests brackets more than {max_depth} deep (MAX_INPUT_DEPTH)"
                             ),
                         ),
                     );
@@ -393,6 +419,7 @@ mod tests {
     use super::*;
     const LIMITS: RequestLimits = RequestLimits {
         max_input_depth: 8,
+        max_tokens: 1000,
         max_depth: 3,
         max_fields: 20,
         max_root_fields: 3,
@@ -401,7 +428,7 @@ mod tests {
     };
 
     fn check(query: &str) -> Result<OperationType, Refusal> {
-        check_nesting(query, LIMITS.max_input_depth)?;
+        check_document(query, LIMITS.max_input_depth, LIMITS.max_tokens)?;
         let document = async_graphql::parser::parse_query(query).expect("parses");
         let op = operation(&document, None)?;
         check_operation(&document, &op.node, &LIMITS)
@@ -409,14 +436,25 @@ mod tests {
 
     #[test]
     fn nesting_counts_brackets_outside_strings_and_comments() {
-        assert!(check_nesting("{ a(x: [[[1]]]) }", 5).is_ok());
-        assert!(check_nesting("{ a(x: [[[[1]]]]) }", 5).is_err());
-        assert!(check_nesting("{ a(x: \"[[[[[[[[\") # {{{{{{{{{\n }", 2).is_ok());
-        assert!(
-            check_nesting("{ a(x: \"\"\" {{{{{{ \\\"\"\" {{{{ \"\"\") }", 2).is_ok()
-        );
+        let nesting = |text: &str, max: usize| check_document(text, max, 1000);
+        assert!(nesting("{ a(x: [[[1]]]) }", 5).is_ok());
+        assert!(nesting("{ a(x: [[[[1]]]]) }", 5).is_err());
+        assert!(nesting("{ a(x: \"[[[[[[[[\") # {{{{{{{{{\n }", 2).is_ok());
+        assert!(nesting("{ a(x: \"\"\" {{{{{{ \\\"\"\" {{{{ \"\"\") }", 2).is_ok());
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(check_nesting(& deep, 64).unwrap_err().code, "LIMIT_EXCEEDED");
+        assert_eq!(
+            check_document(& deep, 64, usize::MAX).unwrap_err().code, "LIMIT_EXCEEDED"
+        );
+    }
+
+    #[test]
+    fn tokens_are_counted_outside_comments() {
+        assert!(check_document("{ a(x: \"s t\") b } # c d e f", 8, 9).is_ok());
+        assert!(
+            check_document("{ a(x: \"s t\") b } # c d e f", 8, 8).unwrap_err().message
+            .contains("MAX_TOKENS")
+        );
+        assert!(check_document("{ alpha_1 beta-2, gamma }", 8, 5).is_ok());
     }
 
     #[test]

@@ -345,7 +345,11 @@ async fn handle(
         &refusal.message,
     );
     let limits = &state.request_limits;
-    if let Err(refusal) = guard::check_nesting(&request.query, limits.max_input_depth)
+    if let Err(refusal) = guard::check_document(
+            &request.query,
+            limits.max_input_depth,
+            limits.max_tokens,
+        )
         .and_then(|()| guard::check_variables(
             &request.variables,
             limits.max_input_depth,
