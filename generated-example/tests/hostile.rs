@@ -679,3 +679,14 @@ fn sigterm_lets_requests_in_flight_finish_then_exits() {
     assert!(exited.success(), "{exited:?}");
     assert!(TcpStream::connect(&s.addr).is_err(), "still accepting connections");
 }
+
+#[test]
+fn a_read_only_server_reads_and_refuses_writes() {
+    let s = Server::start();
+    s.data("mutation { createTag(input: {name: \"kept\"}) { id } }", json!({}));
+    let s = s.restart(&[("DATABASE_READ_ONLY", "true")]);
+    assert_eq!(s.data("{ tags { name } }", json!({})), json!({"tags": [{"name": "kept"}]}));
+    let err = s.error("mutation { createTag(input: {name: \"new\"}) { id } }", json!({}));
+    assert_eq!(err["extensions"]["code"], "UNAVAILABLE", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("read-only"), "{err}");
+}

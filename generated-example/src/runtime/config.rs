@@ -5,6 +5,7 @@
 
 use clap::Parser;
 use crate::runtime::context::Limits;
+use crate::runtime::db::Storage;
 use crate::runtime::guard::RequestLimits;
 
 /// A blog with authors, posts, tags and comments.
@@ -21,8 +22,23 @@ pub struct Config {
     #[arg(long, env = "PORT", default_value_t = 8000)]
     pub port: u16,
     /// Database connections in the pool.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
+    #[arg(
+        long,
+        env = "DB_POOL_SIZE",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub pool_size: u32,
+    /// Bytes of the database file mapped into memory (SQLite `mmap_size`); 0 turns mapping off.
+    #[arg(long, env = "SQLITE_MMAP_BYTES", default_value_t = 268_435_456)]
+    pub sqlite_mmap_bytes: u64,
+    /// Page cache of each database connection, in KiB (SQLite `cache_size`).
+    #[arg(long, env = "SQLITE_CACHE_KIB", default_value_t = 8192)]
+    pub sqlite_cache_kib: u32,
+    /// Serve the database read-only (a replica, or a database another program owns): no
+    /// migrations are applied and every write is refused.
+    #[arg(long, env = "DATABASE_READ_ONLY")]
+    pub database_read_only: bool,
     /// Deepest selection nesting a query may have (introspection excepted).
     #[arg(
         long,
@@ -151,6 +167,15 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn storage(&self) -> Storage {
+        Storage {
+            pool_size: self.pool_size,
+            mmap_bytes: self.sqlite_mmap_bytes,
+            cache_kib: self.sqlite_cache_kib,
+            read_only: self.database_read_only,
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             default_page_size: self.default_page_size,

@@ -26,19 +26,48 @@ pub struct Db {
     pool: Pool<ConnectionManager<SqliteConnection>>,
 }
 
-/// Per-connection settings: enforce foreign keys, wait on locks instead of failing at once, and
-/// count every statement for the metrics.
+/// How the database is opened and tuned; from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storage {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Bytes of the database file SQLite maps into memory (`PRAGMA mmap_size`): reads of mapped
+    /// pages are memory reads instead of `read()` calls. The pages are the OS's file cache,
+    /// shared by every connection.
+    pub mmap_bytes: u64,
+    /// Page cache of each connection, in KiB (`PRAGMA cache_size`).
+    pub cache_kib: u32,
+    /// Serve a database another program owns (or a replica): no migrations, no writes.
+    pub read_only: bool,
+}
+
+impl Default for Storage {
+    fn default() -> Storage {
+        Storage {
+            pool_size: 8,
+            mmap_bytes: 256 << 20,
+            cache_kib: 8 << 10,
+            read_only: false,
+        }
+    }
+}
+
+/// Per-connection settings: enforce foreign keys, wait on locks instead of failing at once, the
+/// storage tuning, and a statement counter for the metrics.
 #[derive(Debug)]
-struct Pragmas;
+struct Pragmas(Storage);
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(
         &self,
         conn: &mut SqliteConnection,
     ) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+        let Storage { mmap_bytes, cache_kib, read_only, .. } = self.0;
+        let pragmas = format!(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+             PRAGMA mmap_size = {mmap_bytes}; PRAGMA cache_size = -{cache_kib}; PRAGMA query_only = {};",
+            if read_only { "ON" } else { "OFF" }
+        );
+        conn.batch_execute(&pragmas).map_err(diesel::r2d2::Error::QueryError)?;
         conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
             if matches!(event, InstrumentationEvent::StartQuery { .. }) {
                 METRICS.statement();
@@ -103,19 +132,39 @@ impl std::fmt::Display for OpenError {
 impl std::error::Error for OpenError {}
 impl Db {
     /// Opens (creating if needed) the SQLite database at `url` — a path, or `sqlite://path` —
-    /// switches it to WAL mode and applies pending migrations.
-    pub fn open(url: &str, pool_size: u32) -> Result<Db, OpenError> {
+    /// switches it to WAL mode and applies pending migrations. Read-only, it only checks that no
+    /// migration is pending.
+    pub fn open(url: &str, storage: Storage) -> Result<Db, OpenError> {
         let path = file_path(url);
         let manager = ConnectionManager::<SqliteConnection>::new(path);
         let pool = Pool::builder()
-            .max_size(pool_size)
-            .connection_customizer(Box::new(Pragmas))
+            .max_size(storage.pool_size)
+            .connection_customizer(Box::new(Pragmas(storage)))
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| OpenError(format!("cannot open database `{path}`: {e}")))?;
         let mut conn = pool
             .get()
             .map_err(|e| OpenError(format!("cannot connect to `{path}`: {e}")))?;
+        if storage.read_only {
+            let pending = conn
+                .has_pending_migration(MIGRATIONS)
+                .map_err(|e| OpenError(
+                    format!("cannot read the migrations of `{path}`: {e}"),
+                ))?;
+            if pending {
+                return Err(
+                    OpenError(
+                        format!(
+                            "`{path}` lacks migrations this server needs; apply them by starting it once without DATABASE_READ_ONLY"
+                        ),
+                    ),
+                );
+            }
+
+            return Ok(Db { pool });
+        }
+
         conn.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(|e| OpenError(format!("cannot enable WAL on `{path}`: {e}")))?;
         migrate(&mut conn)

@@ -292,6 +292,13 @@ impl From<DbError> for ApiError {
                         return ApiError::unavailable(&e);
                     }
 
+                    _ if message.contains("readonly database") => {
+                        return ApiError::new(
+                            ErrorCode::Unavailable,
+                            "this server serves its database read-only",
+                        );
+                    }
+
                     _ if message == "interrupted" => return ApiError::timeout(),
                     _ => return ApiError::internal(&e),
                 };

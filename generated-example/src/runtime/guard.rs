@@ -67,9 +67,8 @@ pub fn check_document(
         let byte = bytes[i];
         let word = byte.is_ascii_alphanumeric()
             || matches!(byte, b'_' | b'-' | b'+' | b'.') || byte >= 0x80;
-        if !(word && in_word) && !byte.is_ascii_whitespace() && byte != b','
-            && byte != b'#'
-        {
+        let separator = byte.is_ascii_whitespace() || byte == b',' || byte == b'#';
+        if !(separator || word && in_word) {
             tokens += 1;
             if tokens > max_tokens {
                 return Err(

@@ -99,7 +99,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(
     config: Config,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let db = Db::open(&config.database_url, config.pool_size)?;
+    let db = Db::open(&config.database_url, config.storage())?;
     let key_file = (!db::in_memory(&config.database_url))
         .then(|| std::path::PathBuf::from(
             format!("{}.key", db::file_path(& config.database_url)),
