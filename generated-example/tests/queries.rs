@@ -383,6 +383,12 @@ fn aggregates_and_groups() {
     assert_eq!(a["max"]["viewCount"], 10);
     assert_eq!(a["min"]["publishedAt"], "2024-02-02T10:00:00Z");
     assert_eq!(a["max"]["publishedAt"], "2024-02-11T10:00:00Z");
+    // Only what is selected is computed; aliases and fragments still count as selections.
+    let shaped = s.data(
+        "{ postsAggregate(where: {viewCount: {lte: 10}}) { total: sum { v: viewCount } ...Top } } fragment Top on PostAggregate { max { ... on PostAggregateBounds { viewCount } } }",
+        json!({}),
+    );
+    assert_eq!(shaped["postsAggregate"], json!({"total": {"v": 55.0}, "max": {"viewCount": 10}}));
     let empty = s.data("{ postsAggregate(where: {viewCount: {gt: 1000}}) { count sum { viewCount } max { publishedAt } } }", json!({}));
     assert_eq!(empty["postsAggregate"], json!({"count": 0, "sum": {"viewCount": null}, "max": {"publishedAt": null}}));
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::view::{doc, model, resolver, rust_field, variant, Resolver, SdlField};
-use crate::ir::names::{to_pascal, to_screaming};
+use crate::ir::names::{to_camel, to_pascal, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
 /// An input object type.
@@ -292,7 +292,9 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let measured: Vec<(&Field, bool, Option<u32>)> = m.fields.iter().filter_map(|f| measure(f).map(|(n, d)| (f, n, d))).collect();
     let measures = measured
         .iter()
-        .map(|(f, numeric, places)| format!("Measure {{ column: \"{}\", numeric: {numeric}, decimal: {} }}", f.column, places.is_some()))
+        .map(|(f, numeric, places)| {
+            format!("Measure {{ field: \"{}\", column: \"{}\", numeric: {numeric}, decimal: {} }}", to_camel(&f.name), f.column, places.is_some())
+        })
         .collect();
     let mut objects = Vec::new();
     let mut aggregate_resolvers = vec![resolver(

@@ -589,7 +589,7 @@ fn aggregate_field(m: &Model) -> Resolver {
         format!("Result<{}Aggregate>", m.name),
         format!("{}Aggregate!", m.name),
         format!(
-            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, {search_arg})?;\nOk({n}Aggregate(read::aggregate(&cx, select, store::MEASURES).await?))",
+            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, {search_arg})?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead()));\nOk({n}Aggregate(read::aggregate(&cx, select, measures).await?))",
             n = m.name
         ),
     )
@@ -615,7 +615,7 @@ fn group_by_field(m: &Model, read: &ReadView) -> Option<Resolver> {
         format!("Result<Vec<{n}Group>>"),
         format!("[{n}Group!]!"),
         format!(
-            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet groups = read::group_by(&cx, select, &columns, having, store::MEASURES, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
+            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead().field(\"aggregate\")));\nlet groups = read::group_by(&cx, select, &columns, having, measures, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
         ),
     ))
 }

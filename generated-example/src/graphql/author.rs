@@ -718,7 +718,11 @@ impl AuthorQuery {
             _,
             AuthorOrderBy,
         >(filter.as_ref(), None, None)?;
-        Ok(AuthorAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead()),
+        );
+        Ok(AuthorAggregate(read::aggregate(&cx, select, measures).await?))
     }
 
     /// `Author` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
@@ -743,12 +747,16 @@ impl AuthorQuery {
         >(filter.as_ref(), None, None)?;
         let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
         let having = having.as_ref().map(filter::having).transpose()?;
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead().field("aggregate")),
+        );
         let groups = read::group_by(
                 &cx,
                 select,
                 &columns,
                 having,
-                store::MEASURES,
+                measures,
                 limit,
                 offset,
             )

@@ -658,7 +658,11 @@ impl CommentQuery {
             _,
             CommentOrderBy,
         >(filter.as_ref(), None, None)?;
-        Ok(CommentAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead()),
+        );
+        Ok(CommentAggregate(read::aggregate(&cx, select, measures).await?))
     }
 
     /// `Comment` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
@@ -683,12 +687,16 @@ impl CommentQuery {
         >(filter.as_ref(), None, None)?;
         let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
         let having = having.as_ref().map(filter::having).transpose()?;
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead().field("aggregate")),
+        );
         let groups = read::group_by(
                 &cx,
                 select,
                 &columns,
                 having,
-                store::MEASURES,
+                measures,
                 limit,
                 offset,
             )

@@ -1176,7 +1176,11 @@ impl PostQuery {
             _,
             PostOrderBy,
         >(filter.as_ref(), None, search.as_deref())?;
-        Ok(PostAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead()),
+        );
+        Ok(PostAggregate(read::aggregate(&cx, select, measures).await?))
     }
 
     /// `Post` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
@@ -1197,12 +1201,16 @@ impl PostQuery {
         let select = Select::new::<Post, _, PostOrderBy>(filter.as_ref(), None, None)?;
         let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
         let having = having.as_ref().map(filter::having).transpose()?;
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead().field("aggregate")),
+        );
         let groups = read::group_by(
                 &cx,
                 select,
                 &columns,
                 having,
-                store::MEASURES,
+                measures,
                 limit,
                 offset,
             )

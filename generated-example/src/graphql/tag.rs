@@ -597,7 +597,11 @@ impl TagQuery {
     ) -> Result<TagAggregate> {
         let cx = Ctx::of(ctx)?;
         let select = Select::new::<Tag, _, TagOrderBy>(filter.as_ref(), None, None)?;
-        Ok(TagAggregate(read::aggregate(&cx, select, store::MEASURES).await?))
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead()),
+        );
+        Ok(TagAggregate(read::aggregate(&cx, select, measures).await?))
     }
 
     /// `Tag` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.
@@ -618,12 +622,16 @@ impl TagQuery {
         let select = Select::new::<Tag, _, TagOrderBy>(filter.as_ref(), None, None)?;
         let columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();
         let having = having.as_ref().map(filter::having).transpose()?;
+        let measures = read::aggregate_columns(
+            store::MEASURES,
+            read::selected(&ctx.look_ahead().field("aggregate")),
+        );
         let groups = read::group_by(
                 &cx,
                 select,
                 &columns,
                 having,
-                store::MEASURES,
+                measures,
                 limit,
                 offset,
             )

@@ -53,6 +53,7 @@ impl Row for Author {
 /// Fields aggregates cover.
 pub const MEASURES: &[Measure] = &[
     Measure {
+        field: "joinedAt",
         column: "joined_at",
         numeric: false,
         decimal: false,

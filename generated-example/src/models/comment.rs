@@ -50,6 +50,7 @@ impl Row for Comment {
 /// Fields aggregates cover.
 pub const MEASURES: &[Measure] = &[
     Measure {
+        field: "createdAt",
         column: "created_at",
         numeric: false,
         decimal: false,

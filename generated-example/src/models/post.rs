@@ -56,11 +56,13 @@ impl Row for Post {
 /// Fields aggregates cover.
 pub const MEASURES: &[Measure] = &[
     Measure {
+        field: "publishedAt",
         column: "published_at",
         numeric: false,
         decimal: false,
     },
     Measure {
+        field: "viewCount",
         column: "view_count",
         numeric: true,
         decimal: false,

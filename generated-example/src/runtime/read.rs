@@ -5,7 +5,7 @@
 //! aggregates. Per-model modules describe their table; the work happens here.
 
 use std::sync::Arc;
-use async_graphql::{SimpleObject, ID};
+use async_graphql::{Lookahead, SimpleObject, ID};
 use crate::runtime::batch::{ByKey, Related, RelatedCount, RelatedQuery};
 use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
@@ -363,6 +363,8 @@ pub async fn related_connection<R: Row>(
 /// A numeric or ordered field that aggregates can be computed over.
 #[derive(Debug, Clone, Copy)]
 pub struct Measure {
+    /// The field's name in the API (in `sum { viewCount }`).
+    pub field: &'static str,
     /// Key in the result (the column name).
     pub column: &'static str,
     /// Sums and averages apply (numbers); otherwise only minimum and maximum.
@@ -378,29 +380,44 @@ impl Measure {
     }
 }
 
-/// The `json_object` arguments computing every aggregate of `measures`.
-fn aggregate_columns(measures: &[Measure]) -> String {
+/// The `json_object` arguments computing the count and each sum, average, minimum and maximum
+/// that `wanted(function, field)` asks for (see [`selected`]), so `{ count }` is one `COUNT(*)`.
+pub fn aggregate_columns(
+    measures: &[Measure],
+    wanted: impl Fn(&str, &str) -> bool,
+) -> String {
     let mut columns = vec!["'count', COUNT(*)".to_string()];
     for m in measures {
         let e = m.expr();
-        if m.numeric {
-            columns
-                .push(format!("'sum.{c}', SUM({e}), 'avg.{c}', AVG({e})", c = m.column));
-        }
+        let functions: &[(&str, &str)] = if m.numeric {
+            &[("sum", "SUM"), ("avg", "AVG"), ("min", "MIN"), ("max", "MAX")]
+        } else {
+            &[("min", "MIN"), ("max", "MAX")]
+        };
 
-        columns.push(format!("'min.{c}', MIN({e}), 'max.{c}', MAX({e})", c = m.column));
+        for (name, function) in functions {
+            if wanted(name, m.field) {
+                columns.push(format!("'{name}.{c}', {function}({e})", c = m.column));
+            }
+        }
     }
 
     columns.join(", ")
 }
 
-/// Count, sums, averages, minimums and maximums over every row `select` matches.
+/// What an aggregate object's selection (`selection`) asks for: `sum { viewCount }` wants
+/// `("sum", "viewCount")`, through aliases and fragments.
+pub fn selected<'a>(selection: &'a Lookahead<'a>) -> impl Fn(&str, &str) -> bool + 'a {
+    move |function, field| selection.field(function).field(field).exists()
+}
+
+/// The aggregates `columns` (from [`aggregate_columns`]) over every row `select` matches.
 pub async fn aggregate(
     cx: &Ctx<'_>,
     select: Select,
-    measures: &'static [Measure],
+    columns: String,
 ) -> Result<AggregateRow, ApiError> {
-    let sql = select.json(&aggregate_columns(measures), None, None, None);
+    let sql = select.json(&columns, None, None, None);
     let rows: Vec<JsonRow> = cx.run(move |conn| Ok(sql.load(conn)?)).await?;
     Ok(AggregateRow(Arc::new(rows.into_iter().next().map(|r| r.0).unwrap_or_default())))
 }
@@ -412,7 +429,7 @@ pub async fn group_by(
     select: Select,
     group_by: &[&'static str],
     having: Option<Sql>,
-    measures: &'static [Measure],
+    mut columns: String,
     limit: Option<i32>,
     offset: Option<i32>,
 ) -> Result<Vec<AggregateRow>, ApiError> {
@@ -427,7 +444,6 @@ pub async fn group_by(
     }
 
     let page = cx.page(limit, offset)?;
-    let mut columns = aggregate_columns(measures);
     let mut keys = Vec::new();
     for column in group_by {
         let col = format!("t0.{}", ident(column));
@@ -534,5 +550,44 @@ impl AggregateRow {
                     .map_err(|e| ApiError::internal(format!("stored time {s:?}: {e}")))
             })
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn aggregates_compute_only_what_is_selected() {
+        const MEASURES: &[Measure] = &[
+            Measure {
+                field: "viewCount",
+                column: "view_count",
+                numeric: true,
+                decimal: false,
+            },
+            Measure {
+                field: "publishedAt",
+                column: "published_at",
+                numeric: false,
+                decimal: false,
+            },
+        ];
+        assert_eq!(aggregate_columns(MEASURES, | _, _ | false), "'count', COUNT(*)");
+        let some = aggregate_columns(
+            MEASURES,
+            |function, field| {
+                (function, field) == ("sum", "viewCount")
+                    || (function, field) == ("max", "publishedAt")
+            },
+        );
+        assert_eq!(
+            some,
+            "'count', COUNT(*), 'sum.view_count', SUM(t0.\"view_count\"), 'max.published_at', MAX(t0.\"published_at\")"
+        );
+        let all = aggregate_columns(MEASURES, |_, _| true);
+        assert!(
+            all.contains("AVG(t0.\"view_count\")") && ! all
+            .contains("SUM(t0.\"published_at\")"), "{all}"
+        );
     }
 }
