@@ -293,7 +293,12 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let measures = measured
         .iter()
         .map(|(f, numeric, places)| {
-            format!("Measure {{ field: \"{}\", column: \"{}\", numeric: {numeric}, decimal: {} }}", to_camel(&f.name), f.column, places.is_some())
+            format!(
+                "Measure {{ field: \"{}\", column: \"{}\", numeric: {numeric}, decimal: {} }}",
+                to_camel(&f.name),
+                f.column,
+                places.is_some()
+            )
         })
         .collect();
     let mut objects = Vec::new();
