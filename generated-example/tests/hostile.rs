@@ -690,3 +690,40 @@ fn a_read_only_server_reads_and_refuses_writes() {
     assert_eq!(err["extensions"]["code"], "UNAVAILABLE", "{err}");
     assert!(err["message"].as_str().unwrap().contains("read-only"), "{err}");
 }
+
+#[test]
+fn bad_credentials_get_401_unauthenticated() {
+    let s = Server::start();
+    // A server without keys refuses forged tokens instead of ignoring them.
+    let forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIiwicm9sZSI6ImFkbWluIn0.";
+    let mut res = s.agent.post(s.url()).header("content-type", "application/json").header("authorization", format!("Bearer {forged}")).send("{\"query\": \"{ tags { id } }\"}").unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let text = res.body_mut().read_to_string().unwrap();
+    assert!(text.contains("UNAUTHENTICATED") && !text.contains(forged), "{text}");
+    // With a secret: a valid token passes, an expired or tampered one does not.
+    let secret = "a deployment secret of at least 32 bytes";
+    let s = Server::with(&[("JWT_SECRET", secret)]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let sign = |claims: Value| {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let body = format!("{}.{}", engine.encode(r#"{"alg":"HS256","typ":"JWT"}"#), engine.encode(claims.to_string()));
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        format!("{body}.{}", engine.encode(mac.finalize().into_bytes()))
+    };
+    let call = |token: &str| {
+        let mut res = s.agent.post(s.url()).header("content-type", "application/json").header("authorization", format!("Bearer {token}")).send("{\"query\": \"{ tags { id } }\"}").unwrap();
+        (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+    };
+    let good = sign(json!({"sub": "1", "role": "author", "exp": now + 600}));
+    assert_eq!(call(&good).0, 200);
+    let (status, text) = call(&sign(json!({"sub": "1", "exp": now - 600})));
+    assert_eq!(status, 401);
+    assert!(text.contains("expired"), "{text}");
+    let tampered = format!("{}x", &good[..good.len() - 1]);
+    assert_eq!(call(&tampered).0, 401);
+    assert_eq!(s.data("{ tags { id } }", json!({})), json!({"tags": []}), "no token: anonymous");
+}

@@ -61,6 +61,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/schema.rs.j2"), "src/schema.rs", Kind::Rust),
     Output { template: template!("src/hooks.rs.j2"), path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
     out(template!("src/runtime/mod.rs.j2"), "src/runtime/mod.rs", Kind::Rust),
+    out(template!("src/runtime/auth.rs.j2"), "src/runtime/auth.rs", Kind::Rust),
     out(template!("src/runtime/batch.rs.j2"), "src/runtime/batch.rs", Kind::Rust),
     out(template!("src/runtime/budget.rs.j2"), "src/runtime/budget.rs", Kind::Rust),
     out(template!("src/runtime/check.rs.j2"), "src/runtime/check.rs", Kind::Rust),

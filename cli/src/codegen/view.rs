@@ -21,6 +21,7 @@ pub struct CrateView {
     pub description_inner_doc: String,
     pub api: crate::ir::ApiSettings,
     pub storage: crate::ir::Storage,
+    pub auth: crate::ir::AuthSettings,
     pub models: Vec<ModelView>,
     pub join_tables: Vec<JoinTableView>,
     /// `Query` and `Mutation`, put together from each model's parts.
@@ -241,6 +242,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         description_inner_doc: description.lines().map(|l| format!("//! {l}\n")).collect(),
         description,
         api: ir.api,
+        auth: ir.auth.clone(),
         storage: ir.storage,
         models,
         join_tables,

@@ -19,6 +19,7 @@ pub struct Ir {
     pub description: Option<String>,
     pub api: ApiSettings,
     pub storage: Storage,
+    pub auth: AuthSettings,
     /// Models in manifest order; explicit `through` models included.
     pub models: Vec<Model>,
     /// Join tables generated for implicit many-to-many relations.
@@ -37,6 +38,17 @@ impl Ir {
 pub struct Storage {
     /// UUIDs as 32 hex digits instead of the hyphenated form.
     pub uuid_simple: bool,
+}
+
+/// How callers are identified (see the runtime's `auth.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuthSettings {
+    /// The JWT claim naming the user.
+    pub user_claim: String,
+    /// The JWT claim naming the role.
+    pub role_claim: String,
+    /// The role of callers without a token.
+    pub anonymous_role: String,
 }
 
 /// Page sizes and query limits of the generated API.

@@ -44,6 +44,7 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     let mut v = Validator { spans, diags: Vec::new() };
     let api = v.top_level(raw);
     let storage = v.storage(raw);
+    let auth = v.auth(raw);
     let models = v.model_names(raw);
     let mut built: Vec<Model> =
         raw.models.iter().filter_map(|(name, m)| models.get(name.as_str()).map(|meta| v.model(name, m, meta, &models))).collect();
@@ -53,7 +54,7 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     if v.diags.iter().any(Diagnostic::is_error) {
         return (None, v.diags);
     }
-    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, storage, models: built, join_tables };
+    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, storage, auth, models: built, join_tables };
     (Some(ir), v.diags)
 }
 
@@ -154,6 +155,30 @@ impl Validator<'_> {
             );
         }
         api
+    }
+
+    fn auth(&mut self, raw: &RawManifest) -> AuthSettings {
+        let a = &raw.auth;
+        let mut setting = |key: &str, value: &Option<String>, default: &str| -> String {
+            let value = value.clone().unwrap_or_else(|| default.to_string());
+            let ok = !value.is_empty()
+                && value.len() <= 100
+                && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'));
+            if !ok {
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["auth", key]),
+                    format!("`auth.{key}` `{value}` is not a claim or role name"),
+                    format!("use letters, digits, `_`, `-`, `.`, `:` or `/` (up to 100), e.g. `{default}`"),
+                );
+            }
+            value
+        };
+        AuthSettings {
+            user_claim: setting("user_claim", &a.user_claim, "sub"),
+            role_claim: setting("role_claim", &a.role_claim, "role"),
+            anonymous_role: setting("anonymous_role", &a.anonymous_role, "anonymous"),
+        }
     }
 
     fn storage(&mut self, raw: &RawManifest) -> Storage {

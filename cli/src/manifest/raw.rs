@@ -25,6 +25,9 @@ pub struct RawManifest {
     /// How values are stored in the database.
     #[serde(default)]
     pub database: RawDatabase,
+    /// How callers are identified: the token claims that name the user and the role.
+    #[serde(default)]
+    pub auth: RawAuth,
     /// The models, keyed by their PascalCase name, in the order they are generated.
     pub models: IndexMap<String, RawModel>,
 }
@@ -36,6 +39,19 @@ pub struct RawDatabase {
     /// How UUIDs are stored as text: `hyphenated` (default, `67e55044-10b1-…`) or `simple`
     /// (32 hex digits, as Django stores them outside PostgreSQL).
     pub uuid_format: Option<String>,
+}
+
+/// Identities: which JWT claims name the user and the role, and the role of callers without a
+/// token. Keys are deployment settings (`JWT_SECRET`, `JWT_JWKS_FILE`), not part of the manifest.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// The claim holding the user's id (default `sub`).
+    pub user_claim: Option<String>,
+    /// The claim holding the user's role (default `role`).
+    pub role_claim: Option<String>,
+    /// The role of callers without a token (default `anonymous`).
+    pub anonymous_role: Option<String>,
 }
 
 /// API-wide settings.

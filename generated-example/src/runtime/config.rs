@@ -4,6 +4,7 @@
 //! Server configuration: environment variables, overridden by command-line flags.
 
 use clap::Parser;
+use crate::runtime::auth::Authenticator;
 use crate::runtime::context::Limits;
 use crate::runtime::db::Storage;
 use crate::runtime::guard::RequestLimits;
@@ -160,6 +161,21 @@ pub struct Config {
     /// created once in `<database file>.key`.
     #[arg(long, env = "CURSOR_SECRET", hide_env_values = true)]
     pub cursor_secret: Option<String>,
+    /// Shared secret (at least 32 bytes) that verifies HS256/HS384/HS512 tokens.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// A JWKS file with the public keys that verify asymmetric tokens (each key with `kid` and `alg`).
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<std::path::PathBuf>,
+    /// Tokens must carry this issuer (`iss`), when set.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Tokens must carry this audience (`aud`), when set.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock leeway for `exp` and `nbf`, in seconds.
+    #[arg(long, env = "JWT_LEEWAY_SECONDS", default_value_t = 30)]
+    pub jwt_leeway_seconds: u64,
     /// Origins whose web pages may call the API from a browser (CORS), comma-separated, such as
     /// `https://app.example.com`; none by default.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -194,6 +210,32 @@ impl Config {
             max_directives: n(self.max_directives),
             introspection: self.introspection(),
         }
+    }
+
+    /// The token verifier for these settings.
+    pub fn authenticator(&self) -> Result<Authenticator, String> {
+        let jwks = match &self.jwt_jwks_file {
+            Some(path) => {
+                Some(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| {
+                            format!(
+                                "cannot read JWT_JWKS_FILE `{}`: {e}", path.display()
+                            )
+                        })?,
+                )
+            }
+
+            None => None,
+        };
+
+        Authenticator::new(
+            self.jwt_secret.as_deref(),
+            jwks.as_deref(),
+            self.jwt_leeway_seconds,
+            self.jwt_issuer.clone(),
+            self.jwt_audience.clone(),
+        )
     }
 
     /// Whether introspection queries are answered.

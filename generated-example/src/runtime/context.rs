@@ -9,18 +9,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use async_graphql::dataloader::DataLoader;
+
+pub use crate::runtime::auth::Identity;
 use crate::runtime::batch::{Batcher, RelatedQuery};
 use crate::runtime::db::{Conn, Db};
 use crate::runtime::metrics::RequestStats;
 use crate::runtime::error::{ApiError, ErrorCode};
-
-/// Who is making the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identity {
-    /// No credentials were presented. The generated API has no authentication yet, so every
-    /// request is anonymous; authentication will set another variant here.
-    Anonymous,
-}
 
 /// Page-size limits applied to every list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

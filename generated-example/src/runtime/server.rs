@@ -34,7 +34,8 @@ use crate::graphql::{build_schema, ApiSchema};
 use crate::runtime::batch::Batcher;
 use crate::runtime::budget::Budget;
 use crate::runtime::config::Config;
-use crate::runtime::context::{Identity, Limits, QueryCache, RequestContext};
+use crate::runtime::auth::{Authenticator, Refused};
+use crate::runtime::context::{Limits, QueryCache, RequestContext};
 use crate::runtime::db::{self, Db};
 use crate::runtime::guard::{self, Refusal, RequestLimits};
 use crate::runtime::metrics::{RequestStats, METRICS};
@@ -56,11 +57,13 @@ pub struct AppState {
     pub cors_allowed_origins: Arc<[String]>,
     /// Add `extensions.sqlStatements` (statements this request ran) to every response.
     pub report_statements: bool,
+    /// Verifies the tokens callers present.
+    pub authenticator: Arc<Authenticator>,
 }
 
 impl AppState {
-    /// The state for `config` over an opened database.
-    pub fn new(config: &Config, db: Db) -> AppState {
+    /// The state for `config` over an opened database, with `authenticator` verifying tokens.
+    pub fn new(config: &Config, db: Db, authenticator: Authenticator) -> AppState {
         AppState {
             schema: build_schema(config),
             db,
@@ -77,6 +80,7 @@ impl AppState {
                 .map(|o| o.trim().trim_end_matches('/').to_string())
                 .collect(),
             report_statements: config.report_sql_statements,
+            authenticator: Arc::new(authenticator),
         }
     }
 }
@@ -105,7 +109,7 @@ pub async fn serve(
             format!("{}.key", db::file_path(& config.database_url)),
         ));
     secret::init(config.cursor_secret.as_deref(), key_file.as_deref())?;
-    let state = AppState::new(&config, db);
+    let state = AppState::new(&config, db, config.authenticator()?);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await?;
     println!("listening on http://{}", listener.local_addr() ?);
@@ -333,6 +337,28 @@ async fn handle(
     body: Body,
     stats: Arc<RequestStats>,
 ) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let identity = match state.authenticator.identify(authorization) {
+        Ok(identity) => identity,
+        Err(Refused(why)) => {
+            let mut response = refuse(
+                media,
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                &why,
+            );
+            response
+                .headers_mut()
+                .insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            return response;
+        }
+    };
+
     let request = match read_request(state, media, &method, &uri, &headers, body).await {
         Ok(request) => request,
         Err(response) => return response,
@@ -405,7 +431,7 @@ async fn handle(
     request.set_parsed_query(document);
     let started = std::time::Instant::now();
     let context = RequestContext {
-        identity: Identity::Anonymous,
+        identity,
         limits: state.limits,
         stats: stats.clone(),
         queries: QueryCache::default(),
