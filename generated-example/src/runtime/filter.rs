@@ -583,7 +583,7 @@ impl Equatable<ID> {
 /// Conditions on a text value: every operator given must hold. Matching is case-sensitive
 /// except for `icontains` and `iexact` (which fold ASCII letters only); `%` and `_` in a value
 /// are plain characters.
-#[derive(Debug, InputObject)]
+#[derive(Debug, Default, InputObject)]
 pub struct StringFilter {
     /// Equal to.
     pub eq: Option<String>,
@@ -801,20 +801,8 @@ mod tests {
     #[test]
     fn long_patterns_are_refused() {
         let filter = StringFilter {
-            eq: None,
-            ne: None,
-            lt: None,
-            lte: None,
-            gt: None,
-            gte: None,
-            in_: None,
-            not_in: None,
-            is_null: None,
-            contains: None,
             icontains: Some("x".repeat(MAX_PATTERN_LENGTH + 1)),
-            starts_with: None,
-            ends_with: None,
-            iexact: None,
+            ..StringFilter::default()
         };
 
         let e = filter.write("t0.title", &mut Vec::new()).unwrap_err();
@@ -826,20 +814,9 @@ mod tests {
     #[test]
     fn string_operators_bind_their_text() {
         let filter = StringFilter {
-            eq: None,
-            ne: None,
-            lt: None,
-            lte: None,
-            gt: None,
-            gte: None,
-            in_: None,
-            not_in: None,
-            is_null: None,
             contains: Some("a%".into()),
-            icontains: None,
-            starts_with: None,
             ends_with: Some("z".into()),
-            iexact: None,
+            ..StringFilter::default()
         };
 
         let mut out = Vec::new();

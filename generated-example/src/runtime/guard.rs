@@ -219,7 +219,7 @@ pub fn check_operation(
     }
 
     walk.directives(operation.directives.len())?;
-    walk.selections(&operation.selection_set.node, 1)?;
+    walk.selections(&operation.selection_set.node, Some(1))?;
     Ok(operation.ty)
 }
 
@@ -234,10 +234,12 @@ struct Walk<'d> {
 }
 
 impl<'d> Walk<'d> {
+    /// Walks `set` at `depth`; `None` inside introspection, which has a fixed shape of its own
+    /// and is held to `MAX_FIELDS` but not `MAX_DEPTH` (the bracket nesting bounds it).
     fn selections(
         &mut self,
         set: &'d SelectionSet,
-        depth: usize,
+        depth: Option<usize>,
     ) -> Result<(), Refusal> {
         for selection in &set.items {
             self.fields += 1;
@@ -256,35 +258,38 @@ impl<'d> Walk<'d> {
                 Selection::Field(field) => {
                     let field = &field.node;
                     self.directives(field.directives.len())?;
-                    let name = field.name.node.as_str();
-                    if name == "__schema" || name == "__type" {
-                        if !self.limits.introspection {
-                            return Err(Refusal {
-                                code: "INTROSPECTION_DISABLED",
-                                message: "introspection is disabled on this server".into(),
-                            });
-                        }
-
-                        self.introspection(&field.selection_set.node)?;
-                        continue;
+                    let introspection = matches!(
+                        field.name.node.as_str(), "__schema" | "__type"
+                    );
+                    if introspection && !self.limits.introspection {
+                        return Err(Refusal {
+                            code: "INTROSPECTION_DISABLED",
+                            message: "introspection is disabled on this server".into(),
+                        });
                     }
 
                     if field.selection_set.node.items.is_empty() {
                         continue;
                     }
 
-                    if depth + 1 > self.limits.max_depth {
-                        return Err(
-                            Refusal::limit(
-                                format!(
-                                    "the query nests selections more than {} deep (MAX_DEPTH)",
-                                    self.limits.max_depth
+                    let inner = match depth {
+                        Some(_) if introspection => None,
+                        Some(d) if d + 1 > self.limits.max_depth => {
+                            return Err(
+                                Refusal::limit(
+                                    format!(
+                                        "the query nests selections more than {} deep (MAX_DEPTH)",
+                                        self.limits.max_depth
+                                    ),
                                 ),
-                            ),
-                        );
-                    }
+                            );
+                        }
 
-                    self.selections(&field.selection_set.node, depth + 1)?;
+                        Some(d) => Some(d + 1),
+                        None => None,
+                    };
+
+                    self.selections(&field.selection_set.node, inner)?;
                 }
 
                 Selection::InlineFragment(fragment) => {
@@ -298,48 +303,6 @@ impl<'d> Walk<'d> {
                         &spread.node.fragment_name.node,
                         |walk, set| walk.selections(set, depth),
                     )?;
-                }
-            }
-        }
-
-        Ok(())
-    }
-
-    /// Introspection selections count towards `MAX_FIELDS` but not `MAX_DEPTH`; their nesting
-    /// is bounded by the document's bracket nesting.
-    fn introspection(&mut self, set: &'d SelectionSet) -> Result<(), Refusal> {
-        self.selections_unbounded(set)
-    }
-
-    fn selections_unbounded(&mut self, set: &'d SelectionSet) -> Result<(), Refusal> {
-        for selection in &set.items {
-            self.fields += 1;
-            if self.fields > self.limits.max_fields {
-                return Err(
-                    Refusal::limit(
-                        format!(
-                            "the operation selects more than {} fields (MAX_FIELDS)",
-                            self.limits.max_fields
-                        ),
-                    ),
-                );
-            }
-
-            match &selection.node {
-                Selection::Field(field) => {
-                    self.directives(field.node.directives.len())?;
-                    self.selections_unbounded(&field.node.selection_set.node)?;
-                }
-
-                Selection::InlineFragment(fragment) => {
-                    self.selections_unbounded(&fragment.node.selection_set.node)?
-                }
-
-                Selection::FragmentSpread(spread) => {
-                    self.spread(
-                        &spread.node.fragment_name.node,
-                        Walk::selections_unbounded,
-                    )?
                 }
             }
         }
