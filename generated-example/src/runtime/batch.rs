@@ -13,7 +13,7 @@ use async_graphql::dataloader::Loader;
 use crate::runtime::db::Db;
 use crate::runtime::error::ApiError;
 use crate::runtime::metrics::RequestStats;
-use crate::runtime::select::{Child, Fetched, Key, Link, Row, Select};
+use crate::runtime::select::{Child, Fetched, Key, Link, Loadable, Row, Select};
 use crate::runtime::sql::{ident, Bind, JsonRow, Sql};
 
 /// The loader behind one request's `DataLoader`.
@@ -25,6 +25,15 @@ pub struct Batcher {
 impl Batcher {
     pub fn new(db: Db, stats: Arc<RequestStats>) -> Batcher {
         Batcher { db, stats }
+    }
+
+    /// Runs a batch's statements on a pooled connection, counted in the request's statistics.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::runtime::db::Conn) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.db.run(&self.stats, work).await
     }
 }
 
@@ -183,7 +192,7 @@ fn parent_index(parents: &[Key]) -> HashMap<String, usize> {
     parents.iter().enumerate().map(|(i, key)| (key.to_text(), i)).collect()
 }
 
-impl<R: Row> Loader<Related<R>> for Batcher {
+impl<R: Loadable> Loader<Related<R>> for Batcher {
     type Value = Arc<Vec<Fetched<R>>>;
     type Error = ApiError;
     async fn load(

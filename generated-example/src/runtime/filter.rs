@@ -72,6 +72,28 @@ pub trait FieldFilter {
     fn write(&self, expr: &str, out: &mut Vec<Sql>) -> Result<(), ApiError>;
 }
 
+/// A condition on another table's rows, written on the alias it is given.
+pub type SubCondition<'f> = &'f dyn Fn(&Scope<'_>) -> Result<Sql, ApiError>;
+/// The `some`, `every` and `none` conditions of a to-many filter, those given.
+pub type Quantifiers<'f> = [Option<SubCondition<'f>>; 3];
+/// A join table between this table and another (`table`, key `key`): `here` points at this
+/// table's rows, `there` at the other's.
+#[derive(Clone, Copy)]
+pub struct Via<'a> {
+    pub join_table: &'a str,
+    pub here: &'a str,
+    pub there: &'a str,
+    pub table: &'a str,
+    pub key: &'a str,
+}
+
+/// A model filter as a [`SubCondition`].
+fn sub_of<W: Where>(
+    filter: Option<&W>,
+) -> Option<impl Fn(&Scope<'_>) -> Result<Sql, ApiError> + '_> {
+    filter.map(|w| move |scope: &Scope<'_>| condition(w, scope))
+}
+
 /// The condition a filter input stands for, on the table `scope` names.
 pub fn condition<W: Where>(filter: &W, scope: &Scope<'_>) -> Result<Sql, ApiError> {
     let mut conds = Conds { scope, parts: Vec::new() };
@@ -185,15 +207,27 @@ impl Conds<'_, '_> {
         filter: Option<&W>,
     ) -> Result<(), ApiError> {
         let Some(filter) = filter else { return Ok(()) };
+        self.to_one_on(column, W::TABLE, W::KEY, &|inner| condition(filter, inner))
+    }
+
+    /// A to-one relation through the foreign key `column` to `table` (key `key`): the related
+    /// row meets `sub`.
+    pub fn to_one_on(
+        &mut self,
+        column: &str,
+        table: &str,
+        key: &str,
+        sub: SubCondition<'_>,
+    ) -> Result<(), ApiError> {
         let inner = self.scope.fresh();
-        let sub = condition(filter, &inner)?;
+        let cond = sub(&inner)?;
         let mut sql = Sql::raw(
             format!(
                 "{} IN (SELECT {} FROM {} AS {} WHERE ", self.scope.col(column), inner
-                .col(W::KEY), ident(W::TABLE), inner.alias()
+                .col(key), ident(table), inner.alias()
             ),
         );
-        sql.append(&sub).push(")");
+        sql.append(&cond).push(")");
         self.parts.push(sql);
         Ok(())
     }
@@ -206,15 +240,37 @@ impl Conds<'_, '_> {
         filter: Option<&L>,
     ) -> Result<(), ApiError> {
         let Some(filter) = filter else { return Ok(()) };
+        let (some, every, none) = (
+            sub_of(filter.some()),
+            sub_of(filter.every()),
+            sub_of(filter.none()),
+        );
+        let cases: Quantifiers<'_> = [
+            some.as_ref().map(|f| f as SubCondition<'_>),
+            every.as_ref().map(|f| f as SubCondition<'_>),
+            none.as_ref().map(|f| f as SubCondition<'_>),
+        ];
+        self.to_many_on(key, back_column, L::Where::TABLE, cases)
+    }
+
+    /// A to-many relation to `table`, whose `back_column` points at this row, with `some`,
+    /// `every` and `none` conditions.
+    pub fn to_many_on(
+        &mut self,
+        key: &str,
+        back_column: &str,
+        table: &str,
+        cases: Quantifiers<'_>,
+    ) -> Result<(), ApiError> {
         self.quantified(
             key,
-            filter,
+            cases,
             |rows, _, cond| {
                 let back = rows.col(back_column);
                 let mut sql = Sql::raw(
                     format!(
                         "SELECT {back} FROM {} AS {} WHERE {back} IS NOT NULL AND (",
-                        ident(L::Where::TABLE), rows.alias()
+                        ident(table), rows.alias()
                     ),
                 );
                 sql.append(cond).push(")");
@@ -234,15 +290,44 @@ impl Conds<'_, '_> {
         filter: Option<&L>,
     ) -> Result<(), ApiError> {
         let Some(filter) = filter else { return Ok(()) };
+        let (some, every, none) = (
+            sub_of(filter.some()),
+            sub_of(filter.every()),
+            sub_of(filter.none()),
+        );
+        let cases: Quantifiers<'_> = [
+            some.as_ref().map(|f| f as SubCondition<'_>),
+            every.as_ref().map(|f| f as SubCondition<'_>),
+            none.as_ref().map(|f| f as SubCondition<'_>),
+        ];
+        let link = Via {
+            join_table,
+            here,
+            there,
+            table: L::Where::TABLE,
+            key: L::Where::KEY,
+        };
+
+        self.via_on(key, link, cases)
+    }
+
+    /// A many-to-many relation through a join table, with `some`, `every` and `none` conditions.
+    pub fn via_on(
+        &mut self,
+        key: &str,
+        via: Via<'_>,
+        cases: Quantifiers<'_>,
+    ) -> Result<(), ApiError> {
         self.quantified(
             key,
-            filter,
+            cases,
             |rows, link, cond| {
                 let mut sql = Sql::raw(
                     format!(
                         "SELECT {} FROM {} AS {} WHERE {} IN (SELECT {} FROM {} AS {} WHERE ",
-                        link.col(here), ident(join_table), link.alias(), link.col(there),
-                        rows.col(L::Where::KEY), ident(L::Where::TABLE), rows.alias()
+                        link.col(via.here), ident(via.join_table), link.alias(), link
+                        .col(via.there), rows.col(via.key), ident(via.table), rows
+                        .alias()
                     ),
                 );
                 sql.append(cond).push(")");
@@ -254,23 +339,23 @@ impl Conds<'_, '_> {
     /// `some`/`every`/`none` as `key [NOT] IN (...)`. `related(rows, link, cond)` selects the keys
     /// of this table's rows that have a related row (alias `rows`, reached through the join
     /// table alias `link` if any) meeting `cond`.
-    fn quantified<L: ListFilter>(
+    fn quantified(
         &mut self,
         key: &str,
-        filter: &L,
+        cases: Quantifiers<'_>,
         related: impl Fn(&Scope<'_>, &Scope<'_>, &Sql) -> Sql,
     ) -> Result<(), ApiError> {
         let key = self.scope.col(key);
-        let cases = [
-            (filter.some(), "", false),
-            (filter.every(), "NOT ", true),
-            (filter.none(), "NOT ", false),
-        ];
-        for (sub, not_in, negated) in cases {
+        let [some, every, none] = cases;
+        for (sub, not_in, negated) in [
+            (some, "", false),
+            (every, "NOT ", true),
+            (none, "NOT ", false),
+        ] {
             let Some(sub) = sub else { continue };
             let rows = self.scope.fresh();
             let link = self.scope.fresh();
-            let cond = condition(sub, &rows)?;
+            let cond = sub(&rows)?;
             let cond = if negated { negate(&cond) } else { cond };
             let mut sql = Sql::raw(format!("{key} {not_in}IN ("));
             sql.append(&related(&rows, &link, &cond)).push(")");
@@ -278,6 +363,26 @@ impl Conds<'_, '_> {
         }
 
         Ok(())
+    }
+
+    /// Conditions on the table `scope` names, collected one by one.
+    pub fn new<'s, 'a>(scope: &'s Scope<'a>) -> Conds<'s, 'a> {
+        Conds { scope, parts: Vec::new() }
+    }
+
+    /// The table the conditions are on.
+    pub fn scope(&self) -> &Scope<'_> {
+        self.scope
+    }
+
+    /// Adds a condition.
+    pub fn push(&mut self, cond: Sql) {
+        self.parts.push(cond);
+    }
+
+    /// Where a value filter adds its conditions.
+    pub fn parts(&mut self) -> &mut Vec<Sql> {
+        &mut self.parts
     }
 
     /// All collected conditions joined with AND (`1` when there are none).
@@ -365,20 +470,21 @@ impl ToBind for uuid::Uuid {
 
 /// The operators of every filter, with their values already converted to binds.
 #[derive(Default)]
-struct Ops {
-    eq: Option<Bind>,
-    ne: Option<Bind>,
-    lt: Option<Bind>,
-    lte: Option<Bind>,
-    gt: Option<Bind>,
-    gte: Option<Bind>,
-    in_: Option<Vec<Bind>>,
-    not_in: Option<Vec<Bind>>,
-    is_null: Option<bool>,
+pub struct Ops {
+    pub eq: Option<Bind>,
+    pub ne: Option<Bind>,
+    pub lt: Option<Bind>,
+    pub lte: Option<Bind>,
+    pub gt: Option<Bind>,
+    pub gte: Option<Bind>,
+    pub in_: Option<Vec<Bind>>,
+    pub not_in: Option<Vec<Bind>>,
+    pub is_null: Option<bool>,
 }
 
 impl Ops {
-    fn write(self, expr: &str, out: &mut Vec<Sql>) -> Result<(), ApiError> {
+    /// Adds the conditions on the SQL expression `expr`.
+    pub fn write(self, expr: &str, out: &mut Vec<Sql>) -> Result<(), ApiError> {
         for (op, value) in [
             ("=", self.eq),
             ("IS NOT", self.ne),

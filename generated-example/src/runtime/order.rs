@@ -88,33 +88,9 @@ pub fn order_keys<O: OrderBy>(
 }
 
 fn pick_one<O: OrderBy>(element: &O, scope: &Scope<'_>) -> Result<OrderKey, ApiError> {
-    let mut picker = Picker {
-        scope,
-        picked: Vec::new(),
-        nulls: None,
-    };
-
+    let mut picker = Picker::new(scope);
     element.pick(&mut picker)?;
-    let mut picked = picker.picked;
-    if picked.len() != 1 {
-        return Err(
-            ApiError::new(
-                    ErrorCode::InvalidArgument,
-                    format!(
-                        "each `orderBy` element must name exactly one field, this one names {}",
-                        picked.len()
-                    ),
-                )
-                .on_field("orderBy"),
-        );
-    }
-
-    let mut key = picked.remove(0);
-    if let Some(nulls) = picker.nulls {
-        key.nulls_first = nulls == NullsOrder::First;
-    }
-
-    Ok(key)
+    picker.finish()
 }
 
 /// Collects the key one `orderBy` element names.
@@ -124,7 +100,40 @@ pub struct Picker<'s, 'a> {
     nulls: Option<NullsOrder>,
 }
 
-impl Picker<'_, '_> {
+impl<'s, 'a> Picker<'s, 'a> {
+    /// A picker for one element, on the table `scope` names.
+    pub fn new(scope: &'s Scope<'a>) -> Picker<'s, 'a> {
+        Picker {
+            scope,
+            picked: Vec::new(),
+            nulls: None,
+        }
+    }
+
+    /// The one key the element named; `INVALID_ARGUMENT` if it named none or several.
+    pub fn finish(self) -> Result<OrderKey, ApiError> {
+        let mut picked = self.picked;
+        if picked.len() != 1 {
+            return Err(
+                ApiError::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "each `orderBy` element must name exactly one field, this one names {}",
+                            picked.len()
+                        ),
+                    )
+                    .on_field("orderBy"),
+            );
+        }
+
+        let mut key = picked.remove(0);
+        if let Some(nulls) = self.nulls {
+            key.nulls_first = nulls == NullsOrder::First;
+        }
+
+        Ok(key)
+    }
+
     /// The element's `nulls` choice.
     pub fn nulls(&mut self, nulls: Option<NullsOrder>) {
         self.nulls = nulls;
@@ -162,17 +171,38 @@ impl Picker<'_, '_> {
         nullable: bool,
     ) -> Result<(), ApiError> {
         let Some(nested) = nested else { return Ok(()) };
+        self.relation_on(
+            name,
+            column,
+            nullable,
+            O::TABLE,
+            O::KEY,
+            |inner| pick_one(nested, inner),
+        )
+    }
+
+    /// A field of the row in `table` (key `key`) that the foreign key `column` points at; `pick`
+    /// names the key on that table's alias.
+    pub fn relation_on(
+        &mut self,
+        name: &str,
+        column: &str,
+        nullable: bool,
+        table: &str,
+        key: &str,
+        pick: impl FnOnce(&Scope<'_>) -> Result<OrderKey, ApiError>,
+    ) -> Result<(), ApiError> {
         let inner = self.scope.fresh();
-        let key = pick_one(nested, &inner)?;
+        let picked = pick(&inner)?;
         self.picked
             .push(OrderKey {
-                name: format!("{name}.{}", key.name),
+                name: format!("{name}.{}", picked.name),
                 expr: format!(
-                    "(SELECT {} FROM {} AS {} WHERE {} = {})", key.expr, ident(O::TABLE),
-                    inner.alias(), inner.col(O::KEY), self.scope.col(column)
+                    "(SELECT {} FROM {} AS {} WHERE {} = {})", picked.expr, ident(table),
+                    inner.alias(), inner.col(key), self.scope.col(column)
                 ),
-                nullable: key.nullable || nullable,
-                ..key
+                nullable: picked.nullable || nullable,
+                ..picked
             });
         Ok(())
     }

@@ -11,11 +11,11 @@ use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::scalars;
 use crate::runtime::filter::negate;
-use crate::runtime::select::{Fetched, Key, Link, Row, Select};
+use crate::runtime::select::{Fetched, Key, Link, Loadable, Row, Select};
 use crate::runtime::sql::{decimal_value, ident, JsonRow, Sql};
 
 /// One page of rows by `limit`/`offset`.
-pub async fn list<R: Row>(
+pub async fn list<R: Loadable>(
     cx: &Ctx<'_>,
     select: Select,
     limit: Option<i32>,
@@ -61,7 +61,7 @@ fn rows_of<R: Clone>(rows: Option<Arc<Vec<Fetched<R>>>>) -> Vec<Fetched<R>> {
 }
 
 /// One page of the rows related to `parent`, batched with its siblings.
-pub async fn related<R: Row>(
+pub async fn related<R: Loadable>(
     cx: &Ctx<'_>,
     field: usize,
     select: impl FnOnce() -> Result<Select, ApiError>,
@@ -84,7 +84,7 @@ pub async fn related<R: Row>(
 }
 
 /// The first related row of `parent` (reverse one-to-one), batched with its siblings.
-pub async fn related_one<R: Row>(
+pub async fn related_one<R: Loadable>(
     cx: &Ctx<'_>,
     field: usize,
     select: impl FnOnce() -> Result<Select, ApiError>,
@@ -265,7 +265,7 @@ fn finish<R>(
 }
 
 /// A cursor connection page over a whole table.
-pub async fn connection<R: Row>(
+pub async fn connection<R: Loadable>(
     cx: &Ctx<'_>,
     select: Select,
     args: PageArgs,
@@ -311,7 +311,7 @@ pub async fn connection<R: Row>(
 ///
 /// `hasPreviousPage` (forward) and `hasNextPage` (backward) report whether the page started from
 /// a cursor, without probing what lies behind it, so sibling pages stay one statement.
-pub async fn related_connection<R: Row>(
+pub async fn related_connection<R: Loadable>(
     cx: &Ctx<'_>,
     field: usize,
     select: impl FnOnce() -> Result<Select, ApiError>,

@@ -16,8 +16,11 @@ use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::secret;
 use crate::runtime::sql::{ident, Bind, Sql};
 
+/// A row type the read engine can load: a model's Diesel row, or a [`crate::runtime::record::Record`].
+pub trait Loadable: QueryableByName<Sqlite> + Clone + Send + Sync + 'static {}
+impl<T: QueryableByName<Sqlite> + Clone + Send + Sync + 'static> Loadable for T {}
 /// What the shared read code needs to know about a model's row type.
-pub trait Row: QueryableByName<Sqlite> + Clone + Send + Sync + 'static {
+pub trait Row: Loadable {
     const TABLE: &'static str;
     const KEY: &'static str;
     /// How the key is stored and named by an `ID`.
@@ -154,11 +157,25 @@ pub enum Link {
     Join { table: &'static str, parent: &'static str, child: &'static str },
 }
 
+/// The table a read starts from, and what it reads of it.
+pub struct Table {
+    pub name: &'static str,
+    pub key: &'static str,
+    /// The full-text index of the table, if it has one.
+    pub search: Option<&'static str>,
+    /// The ordering when a read names none.
+    pub default_order: &'static [DefaultSort],
+    /// The columns read, qualified by `t0`.
+    pub columns: String,
+}
+
 /// Which rows one read returns, and in which order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Select {
     table: &'static str,
     key: &'static str,
+    /// The columns read (`t0.*`, or a model's own list).
+    columns: String,
     search: Option<Sql>,
     cond: Sql,
     order: Vec<OrderKey>,
@@ -174,22 +191,50 @@ impl Select {
         order_by: Option<&[O]>,
         search: Option<&str>,
     ) -> Result<Select, ApiError> {
-        let counter = std::cell::Cell::new(0);
-        let scope = Scope::root(&counter);
-        let cond = match filter {
-            Some(f) => condition(f, &scope)?,
-            None => Sql::raw("1"),
+        let table = Table {
+            name: R::TABLE,
+            key: R::KEY,
+            search: R::SEARCH_TABLE,
+            default_order: R::DEFAULT_ORDER,
+            columns: "t0.*".into(),
         };
 
-        let search = match (
-            R::SEARCH_TABLE,
-            search.map(fts_query).transpose()?.flatten(),
-        ) {
-            (Some(table), Some(query)) => {
+        Select::build(
+            table,
+            search,
+            |scope| {
+                let cond = match filter {
+                    Some(f) => condition(f, scope)?,
+                    None => Sql::raw("1"),
+                };
+
+                let order = match order_by {
+                    Some(list) if !list.is_empty() => Some(order_keys(list, scope)?),
+                    _ => None,
+                };
+
+                Ok((cond, order))
+            },
+        )
+    }
+
+    /// A read of `table`: `narrow` gives the condition and the `orderBy` keys (if any) on the
+    /// outermost table; without keys, rows are ranked by `search` or in the default ordering.
+    /// The key always ends the ordering.
+    pub fn build(
+        table: Table,
+        search: Option<&str>,
+        narrow: impl FnOnce(&Scope<'_>) -> Result<(Sql, Option<Vec<OrderKey>>), ApiError>,
+    ) -> Result<Select, ApiError> {
+        let counter = std::cell::Cell::new(0);
+        let scope = Scope::root(&counter);
+        let (cond, order) = narrow(&scope)?;
+        let search = match (table.search, search.map(fts_query).transpose()?.flatten()) {
+            (Some(fts), Some(query)) => {
                 let mut sql = Sql::raw(
                     format!(
                         " JOIN (SELECT rowid AS gqlauto_rowid, bm25({t}) AS gqlauto_rank FROM {t} WHERE {t} MATCH ",
-                        t = ident(table)
+                        t = ident(fts)
                     ),
                 );
                 sql.bind(Bind::Text(query)).push(") AS s ON s.gqlauto_rowid = t0.rowid");
@@ -199,33 +244,37 @@ impl Select {
             _ => None,
         };
 
-        let mut order = match order_by {
-            Some(list) if !list.is_empty() => order_keys(list, &scope)?,
-            _ if search.is_some() => {
+        let mut order = match order {
+            Some(keys) => keys,
+            None if search.is_some() => {
                 vec![
                     OrderKey::column("rank", "s.gqlauto_rank", false, false,
                     SortAs::Float)
                 ]
             }
 
-            _ => R::DEFAULT_ORDER.iter().map(|s| s.key(&scope)).collect(),
+            None => table.default_order.iter().map(|s| s.key(&scope)).collect(),
         };
 
-        let key_expr = scope.col(R::KEY);
+        let key_expr = scope.col(table.key);
         if order.last().map(|k| &k.expr) != Some(&key_expr) {
-            order.push(OrderKey::column(R::KEY, &key_expr, false, false, SortAs::Plain));
+            order
+                .push(
+                    OrderKey::column(table.key, &key_expr, false, false, SortAs::Plain),
+                );
         }
 
         let mut hasher = Fnv::default();
-        R::TABLE.hash(&mut hasher);
+        table.name.hash(&mut hasher);
         for key in &order {
             (&key.name, key.desc, key.nulls_first).hash(&mut hasher);
         }
 
         let signature = hasher.finish();
         Ok(Select {
-            table: R::TABLE,
-            key: R::KEY,
+            table: table.name,
+            key: table.key,
+            columns: table.columns,
             search,
             cond,
             order,
@@ -269,7 +318,7 @@ impl Select {
 
     /// One page in order, by offset.
     pub fn page(&self, limit: i64, offset: i64) -> Sql {
-        let mut sql = Sql::raw("SELECT t0.*");
+        let mut sql = Sql::raw(format!("SELECT {}", self.columns));
         sql.append(&self.from()).push(" WHERE ").append(&self.cond);
         sql.push(&format!(" ORDER BY {} LIMIT ", self.order_clause(false)));
         sql.bind(Bind::Int(limit)).push(" OFFSET ").bind(Bind::Int(offset));
@@ -278,7 +327,9 @@ impl Select {
 
     /// Up to `limit` rows meeting `extra` as well, with cursors; `reverse` reads from the end.
     pub fn window(&self, extra: &[Sql], reverse: bool, limit: i64) -> Sql {
-        let mut sql = Sql::raw(format!("SELECT t0.*, {}", self.cursor_column()));
+        let mut sql = Sql::raw(
+            format!("SELECT {}, {}", self.columns, self.cursor_column()),
+        );
         sql.append(&self.from()).push(" WHERE ").append(&self.with(extra));
         sql.push(&format!(" ORDER BY {} LIMIT ", self.order_clause(reverse)));
         sql.bind(Bind::Int(limit));
@@ -348,8 +399,8 @@ impl Select {
 
         let mut sql = Sql::raw(
             format!(
-                "SELECT t0.*, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.rowid AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
-                self.order_clause(reverse)
+                "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.rowid AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
+                self.order_clause(reverse), columns = self.columns
             ),
         );
         sql.append(&self.from()).push(&join);
