@@ -79,6 +79,8 @@ pub struct ModelView {
     pub enums: Vec<EnumView>,
     /// Filters, orderings, connections and aggregates.
     pub read: ReadView,
+    /// The model's static table for the data-driven engine (`runtime::model::Model`).
+    pub table_decl: String,
     /// Root field names for the README, e.g. "`post`, `posts`".
     pub api_queries: String,
     pub api_mutations: String,
@@ -430,7 +432,7 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let api_names = |rs: &[Resolver]| rs.iter().map(|r| format!("`{}`", r.sdl.name)).collect::<Vec<_>>().join(", ");
     let api_queries = api_names(&query_resolvers);
     let api_mutations = api_names(&write.resolvers);
-    ModelView {
+    let mut view = ModelView {
         name: m.name.clone(),
         snake: m.snake.clone(),
         table: m.table.clone(),
@@ -461,7 +463,10 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         read,
         api_queries,
         api_mutations,
-    }
+        table_decl: String::new(),
+    };
+    view.table_decl = super::model_table::model_table(ir, m, &view);
+    view
 }
 
 /// `#[diesel(column_name = ...)]` when the Rust field and the column are named differently.

@@ -1,0 +1,140 @@
+//! The model tables of the data-driven engine: each model as one static `Model` value (see the
+//! generated `runtime::model`), written as Rust source here so the template only places it.
+
+use super::view::{input_name, ModelView};
+use crate::ir::names::{to_camel, to_screaming};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+
+/// The name of a model's static table (`POST`).
+pub fn static_name(m: &Model) -> String {
+    to_screaming(&m.snake)
+}
+
+fn path(ir: &Ir, model: &str) -> String {
+    let m = ir.models.iter().find(|m| m.name == model).expect("validated: relation targets exist");
+    format!("&crate::models::{}::{}", m.snake, static_name(m))
+}
+
+fn key_kind(pk: PkKind) -> &'static str {
+    pk.runtime()
+}
+
+fn value_type(f: &Field) -> String {
+    match &f.kind {
+        FieldKind::PrimaryKey(pk) => format!("ValueType::Key({})", key_kind(*pk)),
+        FieldKind::ForeignKey { target_pk, .. } => format!("ValueType::Key({})", key_kind(*target_pk)),
+        FieldKind::Scalar(s) => match s {
+            ScalarKind::Integer => "ValueType::Int".into(),
+            ScalarKind::BigInteger => "ValueType::BigInt".into(),
+            ScalarKind::Float => "ValueType::Float".into(),
+            ScalarKind::Decimal { decimal_places, .. } => format!("ValueType::Decimal({decimal_places})"),
+            ScalarKind::Boolean => "ValueType::Boolean".into(),
+            ScalarKind::String { .. } | ScalarKind::Text => "ValueType::Text".into(),
+            ScalarKind::Date => "ValueType::Date".into(),
+            ScalarKind::DateTime => "ValueType::DateTime".into(),
+            ScalarKind::Time => "ValueType::Time".into(),
+            ScalarKind::Uuid => "ValueType::Uuid".into(),
+            ScalarKind::Json => "ValueType::Json".into(),
+            ScalarKind::Enum { values, .. } => {
+                let pairs: Vec<String> = values.iter().map(|v| format!("(\"{}\", \"{v}\")", to_screaming(v))).collect();
+                format!("ValueType::Enum(&[{}])", pairs.join(", "))
+            }
+        },
+    }
+}
+
+fn relation(name: &str, connection: bool, target: String, kind: String) -> String {
+    let connection = if connection { format!("Some(\"{name}Connection\")") } else { "None".into() };
+    format!("Relation {{ name: \"{name}\", connection: {connection}, target: {target}, kind: {kind} }}")
+}
+
+/// `pub static POST: Model = Model { ... };` for `m`.
+pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
+    let read = &view.read;
+    let pk = m.pk_field();
+    let pk_kind = match pk.kind {
+        FieldKind::PrimaryKey(k) => k,
+        _ => PkKind::Auto,
+    };
+    let fields: Vec<String> = m
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "Field {{ name: \"{}\", column: \"{}\", value: {}, nullable: {} }}",
+                input_name(f),
+                f.column,
+                value_type(f),
+                f.nullable
+            )
+        })
+        .collect();
+    let mut relations = Vec::new();
+    for f in &m.fields {
+        if let FieldKind::ForeignKey { target, .. } = &f.kind {
+            let kind = format!("RelationKind::ToOne {{ column: \"{}\", nullable: {} }}", f.column, f.nullable);
+            relations.push(relation(&f.graphql_name, false, path(ir, target), kind));
+        }
+    }
+    if let Some(link) = &m.parent {
+        let kind = format!("RelationKind::ToOne {{ column: \"{}\", nullable: false }}", pk.column);
+        relations.push(relation(&link.graphql_name, false, path(ir, &link.target), kind));
+    }
+    for rel in &m.many_to_many {
+        let kind = format!(
+            "RelationKind::ManyToMany {{ join_table: \"{}\", here: \"{}\", there: \"{}\" }}",
+            rel.join_table, rel.source_column, rel.target_column
+        );
+        relations.push(relation(&rel.graphql_name, true, path(ir, &rel.target), kind));
+    }
+    for r in &m.reverse {
+        let (connection, kind) = match &r.kind {
+            ReverseKind::OneToOne { column } => (false, format!("RelationKind::Reverse {{ column: \"{column}\" }}")),
+            ReverseKind::ForeignKey { column } => (true, format!("RelationKind::ToMany {{ column: \"{column}\" }}")),
+            ReverseKind::ManyToMany { join_table, here_column, there_column } => (
+                true,
+                format!("RelationKind::ManyToMany {{ join_table: \"{join_table}\", here: \"{here_column}\", there: \"{there_column}\" }}"),
+            ),
+        };
+        relations.push(relation(&r.graphql_name, connection, path(ir, &r.source_model), kind));
+    }
+    let plural = &m.plural_snake;
+    let candidates = [
+        (to_camel(&m.snake), "One"),
+        (to_camel(plural), "List"),
+        (to_camel(&format!("{plural}_connection")), "Connection"),
+        (to_camel(&format!("{plural}_aggregate")), "Aggregate"),
+        (to_camel(&format!("{plural}_group_by")), "GroupBy"),
+        (to_camel(&format!("create_{}", m.snake)), "Create"),
+        (to_camel(&format!("create_{plural}")), "CreateMany"),
+        (to_camel(&format!("update_{}", m.snake)), "Update"),
+        (to_camel(&format!("update_{plural}")), "UpdateMany"),
+        (to_camel(&format!("delete_{}", m.snake)), "Delete"),
+        (to_camel(&format!("delete_{plural}")), "DeleteMany"),
+        (to_camel(&format!("upsert_{}", m.snake)), "Upsert"),
+    ];
+    let roots: Vec<String> = view
+        .query_resolvers
+        .iter()
+        .chain(&view.write.resolvers)
+        .filter_map(|r| {
+            let (_, root) = candidates.iter().find(|(name, _)| *name == r.sdl.name)?;
+            Some(format!("(\"{}\", Root::{root})", r.sdl.name))
+        })
+        .collect();
+    let list = |items: &[String]| if items.is_empty() { "&[]".to_string() } else { format!("&[\n{},\n]", items.join(",\n")) };
+    format!(
+        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\n}};",
+        name = static_name(m),
+        model = m.name,
+        table = m.table,
+        key = pk.column,
+        kind = key_kind(pk_kind),
+        fields = list(&fields),
+        relations = list(&relations),
+        order = list(&read.default_order),
+        search = read.search_table,
+        measures = list(&read.measures),
+        roots = list(&roots),
+    )
+}
