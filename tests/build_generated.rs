@@ -218,7 +218,12 @@ fn randomized_manifests_compile_warning_free() {
 fn the_tables_engine_serves_reads_and_builds_500_models() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("blog");
-    run(gqlauto(dir.path()).arg("generate").arg(workspace().join("model-specs/blog.yaml")).arg("--out").arg(&out).args(["--engine", "tables"]));
+    run(gqlauto(dir.path())
+        .arg("generate")
+        .arg(workspace().join("model-specs/blog.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--engine", "tables"]));
     let example = workspace().join("generated-example/tests");
     std::fs::copy(example.join("queries.rs"), out.join("tests/queries.rs")).unwrap();
     std::fs::create_dir_all(out.join("tests/fixtures")).unwrap();

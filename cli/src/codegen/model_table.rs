@@ -60,13 +60,7 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         .fields
         .iter()
         .map(|f| {
-            format!(
-                "Field {{ name: \"{}\", column: \"{}\", value: {}, nullable: {} }}",
-                input_name(f),
-                f.column,
-                value_type(f),
-                f.nullable
-            )
+            format!("Field {{ name: \"{}\", column: \"{}\", value: {}, nullable: {} }}", input_name(f), f.column, value_type(f), f.nullable)
         })
         .collect();
     let mut relations = Vec::new();
