@@ -2,8 +2,9 @@
 //! generated `runtime::model`), written as Rust source here so the template only places it.
 
 use super::view::{input_name, ModelView};
+use super::write_view::{float_lit, range, text_rules};
 use crate::ir::names::{to_camel, to_screaming};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// The name of a model's static table (`POST`).
 pub fn static_name(m: &Model) -> String {
@@ -43,6 +44,80 @@ fn value_type(f: &Field) -> String {
     }
 }
 
+/// A decimal bound as a constant (`Decimal::from_parts`, the constructor usable in a static).
+fn decimal_const(n: &str) -> String {
+    let (int, frac) = n.split_once('.').unwrap_or((n, ""));
+    let negative = int.starts_with('-');
+    let digits = format!("{}{frac}", int.trim_start_matches('-'));
+    let mantissa: u128 = digits.parse().unwrap_or(0);
+    format!(
+        "rust_decimal::Decimal::from_parts({}, {}, {}, {negative}, {})",
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        (mantissa >> 64) as u32,
+        frac.len()
+    )
+}
+
+/// How a client's value of this scalar is checked: `Check::...`.
+fn check(s: &ScalarKind, r: &Rules) -> String {
+    match s {
+        ScalarKind::String { .. } | ScalarKind::Text => format!("Check::Text({})", text_rules(s, r)),
+        ScalarKind::Integer => {
+            let min = r.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
+            let max = r.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
+            format!("Check::Int(check::Range {{ min: Some({min}), max: Some({max}) }})")
+        }
+        ScalarKind::BigInteger => format!("Check::Int({})", range(r, |n| n.to_string())),
+        ScalarKind::Float => format!("Check::Float({})", range(r, float_lit)),
+        ScalarKind::Decimal { max_digits, decimal_places } => format!(
+            "Check::Decimal(check::Digits {{ max_digits: {max_digits}, places: {decimal_places}, range: {} }})",
+            range(r, decimal_const)
+        ),
+        _ => "Check::None".into(),
+    }
+}
+
+/// What an omitted value does on create: `Absent::...`.
+fn absent(m: &Model, f: &Field) -> String {
+    match &f.default {
+        Some(DefaultValue::Now) => "Absent::Now".into(),
+        Some(DefaultValue::NewUuid) => "Absent::NewUuid".into(),
+        // The column's SQL `DEFAULT` applies, except on tables gqlauto does not manage.
+        Some(DefaultValue::Literal { .. }) if m.managed => "Absent::Default".into(),
+        Some(DefaultValue::Literal { sql, .. }) => {
+            if let Some(text) = sql.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+                format!("Absent::Text({:?})", text.replace("''", "'"))
+            } else if sql.eq_ignore_ascii_case("true") {
+                "Absent::Int(1)".into()
+            } else if sql.eq_ignore_ascii_case("false") {
+                "Absent::Int(0)".into()
+            } else if sql.parse::<i64>().is_ok() {
+                format!("Absent::Int({sql})")
+            } else {
+                format!("Absent::Float({})", float_lit(sql))
+            }
+        }
+        None if f.nullable => "Absent::Null".into(),
+        None => "Absent::Required".into(),
+    }
+}
+
+/// How writes treat the field: `Write::...`.
+fn write(m: &Model, f: &Field) -> String {
+    match &f.kind {
+        FieldKind::PrimaryKey(_) if m.parent.is_some() => "Write::Extends".into(),
+        FieldKind::PrimaryKey(PkKind::Uuid) => "Write::NewUuid".into(),
+        FieldKind::PrimaryKey(PkKind::Text { max_length }) => {
+            let s = ScalarKind::String { max_length: *max_length, format: TextFormat::Plain };
+            format!("Write::Named({})", check(&s, &Rules { non_empty: true, ..f.rules.clone() }))
+        }
+        FieldKind::PrimaryKey(_) => "Write::Auto".into(),
+        FieldKind::ForeignKey { .. } => "Write::Reference".into(),
+        FieldKind::Scalar(s) => format!("Write::Value {{ check: {}, absent: {} }}", check(s, &f.rules), absent(m, f)),
+    }
+}
+
 fn relation(name: &str, connection: bool, target: String, kind: String) -> String {
     let connection = if connection { format!("Some(\"{name}Connection\")") } else { "None".into() };
     format!("Relation {{ name: \"{name}\", connection: {connection}, target: {target}, kind: {kind} }}")
@@ -60,7 +135,14 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         .fields
         .iter()
         .map(|f| {
-            format!("Field {{ name: \"{}\", column: \"{}\", value: {}, nullable: {} }}", input_name(f), f.column, value_type(f), f.nullable)
+            format!(
+                "Field {{ name: \"{}\", column: \"{}\", value: {}, nullable: {}, write: {} }}",
+                input_name(f),
+                f.column,
+                value_type(f),
+                f.nullable,
+                write(m, f)
+            )
         })
         .collect();
     let mut relations = Vec::new();
@@ -117,8 +199,9 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         })
         .collect();
     let list = |items: &[String]| if items.is_empty() { "&[]".to_string() } else { format!("&[\n{},\n]", items.join(",\n")) };
+    let columns: Vec<String> = m.fields.iter().map(|f| format!("\\\"{}\\\"", f.column)).collect();
     format!(
-        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\n}};",
+        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\nreferences: {references},\nunique_keys: {unique_keys},\nrules: {rules},\ncolumns: \"{columns}\",\n}};",
         name = static_name(m),
         model = m.name,
         table = m.table,
@@ -130,5 +213,9 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         search = read.search_table,
         measures = list(&read.measures),
         roots = list(&roots),
+        references = list(&view.write.references),
+        unique_keys = list(&view.write.unique_keys),
+        rules = list(&view.write.rules),
+        columns = columns.join(", "),
     )
 }

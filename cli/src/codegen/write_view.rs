@@ -86,7 +86,7 @@ fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
     }
 }
 
-fn float_lit(n: &str) -> String {
+pub(super) fn float_lit(n: &str) -> String {
     if n.contains('.') || n.contains('e') || n.contains('E') {
         n.to_string()
     } else {
@@ -102,7 +102,7 @@ fn decimal_lit(n: &str) -> String {
     format!("rust_decimal::Decimal::from_i128_with_scale({mantissa}, {})", frac.len())
 }
 
-fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
+pub(super) fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
     if r.min.is_none() && r.max.is_none() {
         return "check::Range::ANY".into();
     }
@@ -110,7 +110,7 @@ fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
     format!("check::Range {{ min: {}, max: {} }}", bound(&r.min), bound(&r.max))
 }
 
-fn text_rules(s: &ScalarKind, r: &Rules) -> String {
+pub(super) fn text_rules(s: &ScalarKind, r: &Rules) -> String {
     let mut parts = Vec::new();
     if let ScalarKind::String { max_length, format } = s {
         parts.push(format!("max_length: Some({max_length})"));

@@ -208,6 +208,7 @@ impl Config {
             max_fields: n(self.max_fields),
             max_root_fields: n(self.max_root_fields),
             max_directives: n(self.max_directives),
+            max_complexity: n(self.max_complexity),
             introspection: self.introspection(),
         }
     }

@@ -6,7 +6,7 @@
 use async_graphql::{Json, ID};
 use rust_decimal::Decimal;
 use crate::runtime::error::{ApiError, ErrorCode};
-use crate::runtime::select::{Key, Row};
+use crate::runtime::select::{Key, KeyKind};
 
 fn invalid_id(field: &str, id: &ID) -> ApiError {
     ApiError::new(ErrorCode::InvalidId, format!("`{}` is not a valid id", id.as_str()))
@@ -35,9 +35,9 @@ pub fn uuid_text(u: uuid::Uuid) -> String {
     u.hyphenated().to_string()
 }
 
-/// An `ID` argument as a key of `R`; `INVALID_ID` on `field` if it cannot be one.
-pub fn key<R: Row>(field: &str, id: &ID) -> Result<Key, ApiError> {
-    R::KEY_KIND.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
+/// An `ID` argument as a key of this kind; `INVALID_ID` on `field` if it cannot be one.
+pub fn key_of(kind: KeyKind, field: &str, id: &ID) -> Result<Key, ApiError> {
+    kind.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
 }
 
 /// A stored decimal at the field's scale. Rows written by other programs may hold it as a number

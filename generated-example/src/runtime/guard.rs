@@ -33,6 +33,8 @@ pub struct RequestLimits {
     pub max_root_fields: usize,
     /// Most directives on one field or fragment.
     pub max_directives: usize,
+    /// Largest complexity score (list fields multiply what they select by their page size).
+    pub max_complexity: usize,
     /// Whether introspection (`__schema`, `__type`) may be queried.
     pub introspection: bool,
 }
@@ -45,7 +47,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn limit(message: String) -> Refusal {
+    pub fn limit(message: String) -> Refusal {
         Refusal {
             code: "LIMIT_EXCEEDED",
             message,
@@ -386,6 +388,7 @@ mod tests {
         max_fields: 20,
         max_root_fields: 3,
         max_directives: 2,
+        max_complexity: 1000,
         introspection: true,
     };
 

@@ -18,8 +18,41 @@ use crate::runtime::convert;
 use crate::runtime::db::Conn;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
-use crate::runtime::select::{Key, Link, Row};
+use crate::runtime::select::{Key, KeyKind, Link, Loadable, Row};
 use crate::runtime::sql::{ident, Bind, Sql};
+
+/// What the write engine needs to know about a table.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The model's name, for messages.
+    pub model: &'static str,
+    pub table: &'static str,
+    /// The primary key column, and how its values are named by an `ID`.
+    pub key: &'static str,
+    pub key_kind: KeyKind,
+    /// Foreign keys, checked before writes so a missing target is reported on its field.
+    pub references: &'static [Reference],
+    /// Column sets declared unique: the keys `upsert` may resolve conflicts on.
+    pub unique_keys: &'static [&'static [&'static str]],
+    /// The manifest's model-level checks (also `CHECK` constraints in the migration).
+    pub rules: &'static [Rule],
+    /// The columns a write returns, as SQL (`*` for a row type that reads columns by name).
+    pub returning: &'static str,
+    /// Where the key is among the returned columns (for a row type that reads them by position).
+    pub key_position: usize,
+}
+
+/// A row type the write engine returns.
+pub trait Written: Loadable {
+    /// The row's primary key; `target` is the table it was written to.
+    fn written_key(&self, target: &Target) -> Key;
+}
+
+impl<R: Row> Written for R {
+    fn written_key(&self, _: &Target) -> Key {
+        self.key()
+    }
+}
 
 /// What the write engine needs to know about a model beyond reading it.
 pub trait Writable: Row {
@@ -31,6 +64,18 @@ pub trait Writable: Row {
     const UNIQUE_KEYS: &'static [&'static [&'static str]];
     /// The manifest's model-level checks (also `CHECK` constraints in the migration).
     const RULES: &'static [Rule];
+    /// All of the above, as the write engine takes it.
+    const TARGET: Target = Target {
+        model: Self::MODEL,
+        table: Self::TABLE,
+        key: Self::KEY,
+        key_kind: Self::KEY_KIND,
+        references: Self::REFERENCES,
+        unique_keys: Self::UNIQUE_KEYS,
+        rules: Self::RULES,
+        returning: "*",
+        key_position: 0,
+    };
 }
 
 /// A model-level check: `left op right`.
@@ -267,23 +312,32 @@ pub struct Create<R> {
     /// Rows to create first; each key fills the named foreign-key column.
     pub parents: Vec<(&'static str, Box<dyn Insert>)>,
     pub children: Vec<Box<dyn Nested>>,
+    target: Target,
     row: PhantomData<fn() -> R>,
 }
 
 impl<R: Writable> Create<R> {
     pub fn new(at: String) -> Create<R> {
+        Create::on(R::TARGET, at)
+    }
+}
+
+impl<R: Written> Create<R> {
+    /// A planned insert into `target`, whose rows read as `R`.
+    pub fn on(target: Target, at: String) -> Create<R> {
         Create {
             at,
             values: Values::default(),
             parents: Vec::new(),
             children: Vec::new(),
+            target,
             row: PhantomData,
         }
     }
 
     /// Reports every model-level check the planned values break.
     pub fn check_rules(&self, p: &mut Problems) {
-        for rule in R::RULES {
+        for rule in self.target.rules {
             if !rule.holds(&self.values) {
                 p.add(&check::path(&self.at, rule.field), "CHECK", rule.message);
             }
@@ -311,7 +365,9 @@ impl<R: Writable> Create<R> {
         let mut sorted = conflict.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let declared = R::UNIQUE_KEYS
+        let declared = self
+            .target
+            .unique_keys
             .iter()
             .any(|key| {
                 let mut k = key.to_vec();
@@ -324,7 +380,7 @@ impl<R: Writable> Create<R> {
                         ErrorCode::InvalidArgument,
                         format!(
                             "`onConflict.fields` must be one of the unique keys of `{}`",
-                            R::MODEL
+                            self.target.model
                         ),
                     )
                     .on_field("onConflict.fields"),
@@ -353,12 +409,15 @@ impl<R: Writable> Create<R> {
             known.push(column);
         }
 
-        check_references::<
-            R,
-        >(conn, |c| if known.contains(&c) { None } else { self.values.get(c) })
+        let target = self.target;
+        check_references(
+                &target,
+                conn,
+                |c| if known.contains(&c) { None } else { self.values.get(c) },
+            )
             .map_err(|e| e.at(&at))?;
         let sql = match upsert {
-            None => insert_sql(R::TABLE, &self.values, None),
+            None => insert_sql(&target, &self.values, None),
             Some((conflict, update)) => {
                 let update = update
                     .unwrap_or_else(|| {
@@ -371,12 +430,12 @@ impl<R: Writable> Create<R> {
                             .collect()
                     });
                 let update = if update.is_empty() { vec![conflict[0]] } else { update };
-                insert_sql(R::TABLE, &self.values, Some((conflict, &update)))
+                insert_sql(&target, &self.values, Some((conflict, &update)))
             }
         };
 
         let row = one::<R>(conn, &sql).map_err(|e| e.at(&at))?;
-        let key = row.key();
+        let key = row.written_key(&target);
         for child in self.children {
             child.apply(conn, &key)?;
         }
@@ -385,9 +444,10 @@ impl<R: Writable> Create<R> {
     }
 }
 
-impl<R: Writable> Insert for Create<R> {
+impl<R: Written> Insert for Create<R> {
     fn insert_key(self: Box<Self>, conn: &mut Conn) -> Result<Key, ApiError> {
-        Ok(self.insert(conn, None)?.key())
+        let target = self.target;
+        Ok(self.insert(conn, None)?.written_key(&target))
     }
 }
 
@@ -397,16 +457,25 @@ pub struct Update<R> {
     pub changes: Changes,
     pub parents: Vec<(&'static str, Box<dyn Insert>)>,
     pub children: Vec<Box<dyn Nested>>,
+    target: Target,
     row: PhantomData<fn() -> R>,
 }
 
 impl<R: Writable> Update<R> {
     pub fn new(at: String) -> Update<R> {
+        Update::on(R::TARGET, at)
+    }
+}
+
+impl<R: Written> Update<R> {
+    /// A planned update of `target` rows, which read as `R`.
+    pub fn on(target: Target, at: String) -> Update<R> {
         Update {
             at,
             changes: Changes::default(),
             parents: Vec::new(),
             children: Vec::new(),
+            target,
             row: PhantomData,
         }
     }
@@ -422,23 +491,25 @@ impl<R: Writable> Update<R> {
             self.changes.put(column, Change::To(key.bind()));
         }
 
-        check_references::<R>(conn, |c| self.changes.get(c)).map_err(|e| e.at(at))
+        check_references(&self.target, conn, |c| self.changes.get(c))
+            .map_err(|e| e.at(at))
     }
 
     /// Updates the row with this key and applies the relation writes; `None` if there is no such row.
     pub fn apply(mut self, conn: &mut Conn, key: &Key) -> Result<Option<R>, ApiError> {
         let at = std::mem::take(&mut self.at);
         self.prepare(conn, &at)?;
+        let t = self.target;
         if self.changes.has_exact() {
-            self.changes = self.changes.resolve_exact(conn, R::TABLE, R::KEY, key, &at)?;
+            self.changes = self.changes.resolve_exact(conn, t.table, t.key, key, &at)?;
         }
 
-        let mut cond = Sql::raw(format!("{} = ", ident(R::KEY)));
+        let mut cond = Sql::raw(format!("{} = ", ident(t.key)));
         cond.bind(key.bind());
         let row = if self.changes.is_empty() {
-            rows_where::<R>(&cond).load::<R>(conn)?.into_iter().next()
+            rows_where(&t, &cond).load::<R>(conn)?.into_iter().next()
         } else {
-            update_sql(R::TABLE, &self.changes, &cond)
+            update_sql(&t, &self.changes, &cond)
                 .load::<R>(conn)
                 .map_err(|e| ApiError::from(e).at(&at))?
                 .into_iter()
@@ -458,26 +529,27 @@ impl<R: Writable> Update<R> {
     pub fn apply_all(mut self, conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
         let at = std::mem::take(&mut self.at);
         self.prepare(conn, &at)?;
-        let mut cond = Sql::raw(format!("{} IN (", ident(R::KEY)));
+        let t = self.target;
+        let mut cond = Sql::raw(format!("{} IN (", ident(t.key)));
         cond.append(keys).push(")");
         if self.changes.is_empty() {
-            return Ok(rows_where::<R>(&cond).load::<R>(conn)?);
+            return Ok(rows_where(&t, &cond).load::<R>(conn)?);
         }
 
         if !self.changes.has_exact() {
-            return update_sql(R::TABLE, &self.changes, &cond)
+            return update_sql(&t, &self.changes, &cond)
                 .load::<R>(conn)
                 .map_err(|e| ApiError::from(e).at(&at));
         }
 
         let mut rows = Vec::new();
-        for row in rows_where::<R>(&cond).load::<R>(conn)? {
-            let key = row.key();
-            let changes = self.changes.resolve_exact(conn, R::TABLE, R::KEY, &key, &at)?;
-            let mut one = Sql::raw(format!("{} = ", ident(R::KEY)));
+        for row in rows_where(&t, &cond).load::<R>(conn)? {
+            let key = row.written_key(&t);
+            let changes = self.changes.resolve_exact(conn, t.table, t.key, &key, &at)?;
+            let mut one = Sql::raw(format!("{} = ", ident(t.key)));
             one.bind(key.bind());
             rows.extend(
-                update_sql(R::TABLE, &changes, &one)
+                update_sql(&t, &changes, &one)
                     .load::<R>(conn)
                     .map_err(|e| ApiError::from(e).at(&at))?,
             );
@@ -487,28 +559,38 @@ impl<R: Writable> Update<R> {
     }
 }
 
-/// `SELECT * FROM table WHERE cond`.
-fn rows_where<R: Row>(cond: &Sql) -> Sql {
-    let mut sql = Sql::raw(format!("SELECT * FROM {} WHERE ", ident(R::TABLE)));
+/// `SELECT <returned columns> FROM table WHERE cond`.
+fn rows_where(t: &Target, cond: &Sql) -> Sql {
+    let mut sql = Sql::raw(
+        format!("SELECT {} FROM {} WHERE ", t.returning, ident(t.table)),
+    );
     sql.append(cond);
     sql
 }
 
-/// Deletes the row with this key; `None` if there is none.
-pub fn delete<R: Writable>(conn: &mut Conn, key: &Key) -> Result<Option<R>, ApiError> {
+/// Deletes the row of `t` with this key; `None` if there is none.
+pub fn delete<R: Written>(
+    t: &Target,
+    conn: &mut Conn,
+    key: &Key,
+) -> Result<Option<R>, ApiError> {
     let mut sql = Sql::raw(
-        format!("DELETE FROM {} WHERE {} = ", ident(R::TABLE), ident(R::KEY)),
+        format!("DELETE FROM {} WHERE {} = ", ident(t.table), ident(t.key)),
     );
-    sql.bind(key.bind()).push(" RETURNING *");
+    sql.bind(key.bind()).push(&format!(" RETURNING {}", t.returning));
     Ok(sql.load::<R>(conn).map_err(deleting)?.into_iter().next())
 }
 
 /// Deletes every row whose key the subquery `keys` selects.
-fn delete_all<R: Writable>(conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
+fn delete_all<R: Written>(
+    t: &Target,
+    conn: &mut Conn,
+    keys: &Sql,
+) -> Result<Vec<R>, ApiError> {
     let mut sql = Sql::raw(
-        format!("DELETE FROM {} WHERE {} IN (", ident(R::TABLE), ident(R::KEY)),
+        format!("DELETE FROM {} WHERE {} IN (", ident(t.table), ident(t.key)),
     );
-    sql.append(keys).push(") RETURNING *");
+    sql.append(keys).push(&format!(") RETURNING {}", t.returning));
     sql.load::<R>(conn).map_err(deleting)
 }
 
@@ -526,9 +608,9 @@ fn deleting(e: diesel::result::Error) -> ApiError {
 }
 
 /// `SELECT t0.key FROM table AS t0 WHERE cond`: the rows a bulk write addresses.
-fn keys_where<R: Row>(cond: Sql) -> Sql {
+fn keys_where(t: &Target, cond: Sql) -> Sql {
     let mut sql = Sql::raw(
-        format!("SELECT t0.{} FROM {} AS t0 WHERE ", ident(R::KEY), ident(R::TABLE)),
+        format!("SELECT t0.{} FROM {} AS t0 WHERE ", ident(t.key), ident(t.table)),
     );
     sql.append(&cond);
     sql
@@ -539,6 +621,7 @@ fn keys_where<R: Row>(cond: Sql) -> Sql {
 /// create, update.
 pub struct ToMany<R> {
     pub at: String,
+    target: Target,
     link: Link,
     /// For a foreign-key link: whether the column may be null (rows can be disconnected).
     nullable: bool,
@@ -552,8 +635,16 @@ pub struct ToMany<R> {
 
 impl<R: Writable> ToMany<R> {
     pub fn new(at: String, link: Link, nullable: bool) -> ToMany<R> {
+        ToMany::on(R::TARGET, at, link, nullable)
+    }
+}
+
+impl<R: Written> ToMany<R> {
+    /// Planned writes to the related rows of `target` (which read as `R`) reached through `link`.
+    pub fn on(target: Target, at: String, link: Link, nullable: bool) -> ToMany<R> {
         ToMany {
             at,
+            target,
             link,
             nullable,
             create: Vec::new(),
@@ -586,7 +677,7 @@ impl<R: Writable> ToMany<R> {
                         "REQUIRED_RELATION",
                         format!(
                             "`{}` rows cannot exist without their parent: use `delete` (or `connect` them elsewhere) instead of `{op}`",
-                            R::MODEL
+                            self.target.model
                         ),
                     );
                 }
@@ -627,16 +718,18 @@ impl<R: Writable> ToMany<R> {
         let found = match self.link {
             Link::Column(column) => {
                 let mut sql = Sql::raw(
-                    format!("UPDATE {} SET {} = ", ident(R::TABLE), ident(column)),
+                    format!(
+                        "UPDATE {} SET {} = ", ident(self.target.table), ident(column)
+                    ),
                 );
                 sql.bind(parent.bind())
-                    .push(&format!(" WHERE {} = ", ident(R::KEY)))
+                    .push(&format!(" WHERE {} = ", ident(self.target.key)))
                     .bind(child.bind());
                 sql.execute(conn)? > 0
             }
 
             Link::Join { table, parent: p, child: c } => {
-                if !exists::<R>(conn, child)? {
+                if !exists(&self.target, conn, child)? {
                     false
                 } else {
                     let mut sql = Sql::raw(
@@ -662,7 +755,7 @@ impl<R: Writable> ToMany<R> {
             }
         };
 
-        if found { Ok(()) } else { Err(missing::<R>(at, child)) }
+        if found { Ok(()) } else { Err(missing(&self.target, at, child)) }
     }
 
     fn unlink_all(
@@ -676,11 +769,11 @@ impl<R: Writable> ToMany<R> {
                 (
                     Sql::raw(
                         format!(
-                            "UPDATE {} SET {c} = NULL WHERE {c} = ", ident(R::TABLE), c =
-                            ident(column)
+                            "UPDATE {} SET {c} = NULL WHERE {c} = ", ident(self.target
+                            .table), c = ident(column)
                         ),
                     ),
-                    R::KEY,
+                    self.target.key,
                 )
             }
 
@@ -723,11 +816,12 @@ impl<R: Writable> ToMany<R> {
             Link::Column(column) => {
                 let mut sql = Sql::raw(
                     format!(
-                        "UPDATE {} SET {c} = NULL WHERE {c} = ", ident(R::TABLE), c =
-                        ident(column)
+                        "UPDATE {} SET {c} = NULL WHERE {c} = ", ident(self.target
+                        .table), c = ident(column)
                     ),
                 );
-                sql.bind(parent.bind()).push(&format!(" AND {} = ", ident(R::KEY)));
+                sql.bind(parent.bind())
+                    .push(&format!(" AND {} = ", ident(self.target.key)));
                 sql
             }
 
@@ -742,14 +836,14 @@ impl<R: Writable> ToMany<R> {
 
         sql.bind(child.bind());
         if sql.execute(conn)? == 0 {
-            return Err(not_linked::<R>(at, child));
+            return Err(not_linked(&self.target, at, child));
         }
 
         Ok(())
     }
 }
 
-impl<R: Writable> Nested for ToMany<R> {
+impl<R: Written> Nested for ToMany<R> {
     fn apply(self: Box<Self>, conn: &mut Conn, parent: &Key) -> Result<(), ApiError> {
         if let Some(set) = &self.set {
             let keep: Vec<&Key> = set.iter().map(|(_, k)| k).collect();
@@ -764,11 +858,11 @@ impl<R: Writable> Nested for ToMany<R> {
         }
 
         for (at, child) in &self.delete {
-            if !linked::<R>(conn, &self.link, parent, child)? {
-                return Err(not_linked::<R>(at, child));
+            if !linked(&self.target, conn, &self.link, parent, child)? {
+                return Err(not_linked(&self.target, at, child));
             }
 
-            delete::<R>(conn, child).map_err(|e| e.at(at))?;
+            delete::<R>(&self.target, conn, child).map_err(|e| e.at(at))?;
         }
 
         for (at, child) in &self.connect {
@@ -776,7 +870,7 @@ impl<R: Writable> Nested for ToMany<R> {
         }
 
         let fixed = self.fixed_column();
-        let ToMany { link, create, update, .. } = *self;
+        let ToMany { target, link, create, update, .. } = *self;
         for plan in create {
             let row = plan.insert(conn, fixed.map(|c| (c, parent.bind())))?;
             if let Link::Join { table, parent: p, child: c } = link {
@@ -786,14 +880,17 @@ impl<R: Writable> Nested for ToMany<R> {
                         ident(c)
                     ),
                 );
-                sql.bind(parent.bind()).push(", ").bind(row.key().bind()).push(")");
+                sql.bind(parent.bind())
+                    .push(", ")
+                    .bind(row.written_key(&target).bind())
+                    .push(")");
                 sql.execute(conn)?;
             }
         }
 
         for (at, child, plan) in update {
-            if !linked::<R>(conn, &link, parent, &child)? {
-                return Err(not_linked::<R>(&at, &child));
+            if !linked(&target, conn, &link, parent, &child)? {
+                return Err(not_linked(&target, &at, &child));
             }
 
             plan.apply(conn, &child)?;
@@ -951,16 +1048,119 @@ fn matching<W: Where>(filter: &W) -> Result<Sql, ApiError> {
     condition(filter, &Scope::root(&counter))
 }
 
+/// Inserts one planned row and its nested writes, once `plan` (which collects every problem in
+/// the arguments) found none.
+pub async fn create<R: Written>(
+    cx: &Ctx<'_>,
+    plan: impl FnOnce(&mut Problems) -> Create<R>,
+) -> Result<R, ApiError> {
+    let mut p = Problems::default();
+    p.rows(1);
+    let plan = plan(&mut p);
+    p.finish()?;
+    cx.transaction(move |conn| plan.insert(conn, None)).await
+}
+
+/// Inserts `count` planned rows: all of them, or none if any fails.
+pub async fn create_all<R: Written>(
+    cx: &Ctx<'_>,
+    count: usize,
+    plan: impl FnOnce(&mut Problems) -> Vec<Create<R>>,
+) -> Result<Vec<R>, ApiError> {
+    batch_size(count, "inputs")?;
+    let mut p = Problems::default();
+    p.rows(count);
+    let plans = plan(&mut p);
+    p.finish()?;
+    cx.transaction(move |conn| {
+            plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
+        })
+        .await
+}
+
+/// Updates the row of `t` with key `id`: `NOT_FOUND` if there is none.
+pub async fn update<R: Written>(
+    cx: &Ctx<'_>,
+    t: Target,
+    id: &ID,
+    plan: impl FnOnce(&mut Problems) -> Update<R>,
+) -> Result<R, ApiError> {
+    let key = convert::key_of(t.key_kind, "id", id)?;
+    let mut p = Problems::default();
+    let plan = plan(&mut p);
+    p.finish()?;
+    cx.transaction(move |conn| {
+            plan
+                .apply(conn, &key)?
+                .ok_or_else(|| ApiError::not_found(t.model).on_field("id"))
+        })
+        .await
+}
+
+/// Updates every row of `t` that `filter` (a condition over `t0`) matches; nested writes are refused.
+pub async fn update_all<R: Written>(
+    cx: &Ctx<'_>,
+    t: Target,
+    filter: Sql,
+    plan: impl FnOnce(&mut Problems) -> Update<R>,
+) -> Result<Vec<R>, ApiError> {
+    let mut p = Problems::default();
+    let plan = plan(&mut p);
+    if plan.has_nested() {
+        p.add(
+            "set",
+            "NESTED_IN_BULK",
+            format!(
+                "nested writes are not available in bulk updates; use `update{}`", t
+                .model
+            ),
+        );
+    }
+
+    p.finish()?;
+    let keys = keys_where(&t, filter);
+    cx.transaction(move |conn| plan.apply_all(conn, &keys)).await
+}
+
+/// Deletes the row of `t` with key `id`: the deleted row, or `None` if there was none.
+pub async fn remove<R: Written>(
+    cx: &Ctx<'_>,
+    t: Target,
+    id: &ID,
+) -> Result<Option<R>, ApiError> {
+    let key = convert::key_of(t.key_kind, "id", id)?;
+    cx.transaction(move |conn| delete::<R>(&t, conn, &key)).await
+}
+
+/// Deletes every row of `t` that `filter` (a condition over `t0`) matches, or none.
+pub async fn remove_all<R: Written>(
+    cx: &Ctx<'_>,
+    t: Target,
+    filter: Sql,
+) -> Result<Vec<R>, ApiError> {
+    let keys = keys_where(&t, filter);
+    cx.transaction(move |conn| delete_all::<R>(&t, conn, &keys)).await
+}
+
+/// Inserts a planned row, or updates the row with the same `conflict` key (the `update` columns).
+pub async fn upsert<R: Written>(
+    cx: &Ctx<'_>,
+    plan: impl FnOnce(&mut Problems) -> Create<R>,
+    conflict: Vec<&'static str>,
+    update: Option<Vec<&'static str>>,
+) -> Result<R, ApiError> {
+    let mut p = Problems::default();
+    let plan = plan(&mut p);
+    p.finish()?;
+    cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await
+}
+
 /// `create<Model>(input)`: checks every value, then inserts the row and its nested writes.
 pub async fn create_one<I: PlanCreate>(
     cx: &Ctx<'_>,
     input: I,
 ) -> Result<I::Row, ApiError> {
-    let mut p = Problems::default();
-    p.rows(1);
-    let plan = input.plan("input", &mut p, None);
-    p.finish()?;
-    cx.transaction(move |conn| plan.insert(conn, None)).await
+    create(cx, |p| input.plan("input", p, None)).await
 }
 
 /// `create<Models>(inputs)`: all rows, or none if any fails.
@@ -968,18 +1168,18 @@ pub async fn create_many<I: PlanCreate>(
     cx: &Ctx<'_>,
     inputs: Vec<I>,
 ) -> Result<Vec<I::Row>, ApiError> {
-    batch_size(inputs.len(), "inputs")?;
-    let mut p = Problems::default();
-    p.rows(inputs.len());
-    let plans: Vec<_> = inputs
-        .into_iter()
-        .enumerate()
-        .map(|(i, input)| input.plan(&check::item("inputs", i), &mut p, None))
-        .collect();
-    p.finish()?;
-    cx.transaction(move |conn| {
-            plans.into_iter().map(|plan| plan.insert(conn, None)).collect()
-        })
+    let count = inputs.len();
+    create_all(
+            cx,
+            count,
+            |p| {
+                inputs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, input)| input.plan(&check::item("inputs", i), p, None))
+                    .collect()
+            },
+        )
         .await
 }
 
@@ -989,16 +1189,7 @@ pub async fn update_one<I: PlanUpdate>(
     id: &ID,
     input: I,
 ) -> Result<I::Row, ApiError> {
-    let key = convert::key::<I::Row>("id", id)?;
-    let mut p = Problems::default();
-    let plan = input.plan("input", &mut p);
-    p.finish()?;
-    cx.transaction(move |conn| {
-            plan
-                .apply(conn, &key)?
-                .ok_or_else(|| ApiError::not_found(I::Row::MODEL).on_field("id"))
-        })
-        .await
+    update(cx, I::Row::TARGET, id, |p| input.plan("input", p)).await
 }
 
 /// `update<Models>(where, set)`: every matching row; nested writes are refused.
@@ -1007,22 +1198,7 @@ pub async fn update_many<I: PlanUpdate, W: Where>(
     filter: &W,
     set: I,
 ) -> Result<Vec<I::Row>, ApiError> {
-    let mut p = Problems::default();
-    let plan = set.plan("set", &mut p);
-    if plan.has_nested() {
-        p.add(
-            "set",
-            "NESTED_IN_BULK",
-            format!(
-                "nested writes are not available in bulk updates; use `update{}`",
-                I::Row::MODEL
-            ),
-        );
-    }
-
-    p.finish()?;
-    let keys = keys_where::<I::Row>(matching(filter)?);
-    cx.transaction(move |conn| plan.apply_all(conn, &keys)).await
+    update_all(cx, I::Row::TARGET, matching(filter)?, |p| set.plan("set", p)).await
 }
 
 /// `delete<Model>(id)`: the deleted row, or `None` if there was none.
@@ -1030,8 +1206,7 @@ pub async fn delete_one<R: Writable>(
     cx: &Ctx<'_>,
     id: &ID,
 ) -> Result<Option<R>, ApiError> {
-    let key = convert::key::<R>("id", id)?;
-    cx.transaction(move |conn| delete::<R>(conn, &key)).await
+    remove(cx, R::TARGET, id).await
 }
 
 /// `delete<Models>(where)`: every matching row, or none.
@@ -1039,8 +1214,7 @@ pub async fn delete_many<R: Writable, W: Where>(
     cx: &Ctx<'_>,
     filter: &W,
 ) -> Result<Vec<R>, ApiError> {
-    let keys = keys_where::<R>(matching(filter)?);
-    cx.transaction(move |conn| delete_all::<R>(conn, &keys)).await
+    remove_all(cx, R::TARGET, matching(filter)?).await
 }
 
 /// `upsert<Model>(input, onConflict)`: `conflict` and `update` are the columns the client named.
@@ -1050,14 +1224,12 @@ pub async fn upsert_one<I: PlanCreate>(
     conflict: Vec<&'static str>,
     update: Option<Vec<&'static str>>,
 ) -> Result<I::Row, ApiError> {
-    let mut p = Problems::default();
-    let plan = input.plan("input", &mut p, None);
-    p.finish()?;
-    cx.transaction(move |conn| plan.upsert(conn, &conflict, update)).await
+    upsert(cx, |p| input.plan("input", p, None), conflict, update).await
 }
 
-/// Whether `child` is related to `parent` through `link`.
-fn linked<R: Row>(
+/// Whether `child` (a row of `t`) is related to `parent` through `link`.
+fn linked(
+    t: &Target,
     conn: &mut Conn,
     link: &Link,
     parent: &Key,
@@ -1067,8 +1239,8 @@ fn linked<R: Row>(
         Link::Column(column) => {
             let mut sql = Sql::raw(
                 format!(
-                    "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ", ident(R::TABLE),
-                    ident(R::KEY)
+                    "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ", ident(t.table),
+                    ident(t.key)
                 ),
             );
             sql.bind(child.bind())
@@ -1094,18 +1266,18 @@ fn linked<R: Row>(
     Ok(!sql.load::<One>(conn)?.is_empty())
 }
 
-fn missing<R: Writable>(at: &str, key: &Key) -> ApiError {
+fn missing(t: &Target, at: &str, key: &Key) -> ApiError {
     ApiError::new(
             ErrorCode::NotFound,
-            format!("there is no `{}` with id `{}`", R::MODEL, key.to_text()),
+            format!("there is no `{}` with id `{}`", t.model, key.to_text()),
         )
         .on_field(at)
 }
 
-fn not_linked<R: Writable>(at: &str, key: &Key) -> ApiError {
+fn not_linked(t: &Target, at: &str, key: &Key) -> ApiError {
     ApiError::new(
             ErrorCode::NotFound,
-            format!("`{}` `{}` is not linked to this row", R::MODEL, key.to_text()),
+            format!("`{}` `{}` is not linked to this row", t.model, key.to_text()),
         )
         .on_field(at)
 }
@@ -1125,10 +1297,10 @@ struct One {
     gqlauto_one: i32,
 }
 
-fn exists<R: Row>(conn: &mut Conn, key: &Key) -> Result<bool, ApiError> {
+fn exists(t: &Target, conn: &mut Conn, key: &Key) -> Result<bool, ApiError> {
     let mut sql = Sql::raw(
         format!(
-            "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ", ident(R::TABLE), ident(R::KEY)
+            "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ", ident(t.table), ident(t.key)
         ),
     );
     sql.bind(key.bind());
@@ -1137,11 +1309,12 @@ fn exists<R: Row>(conn: &mut Conn, key: &Key) -> Result<bool, ApiError> {
 
 /// Fails with `FOREIGN_KEY_VIOLATION` on the first reference whose value points at no row.
 /// SQLite's own foreign-key error does not say which column failed, so writes check first.
-fn check_references<'a, R: Writable>(
+fn check_references<'a>(
+    t: &Target,
     conn: &mut Conn,
     value: impl Fn(&'static str) -> Option<&'a Bind>,
 ) -> Result<(), ApiError> {
-    for r in R::REFERENCES {
+    for r in t.references {
         let Some(bind) = value(r.column) else { continue };
         if *bind == Bind::Null {
             continue;
@@ -1168,19 +1341,20 @@ fn check_references<'a, R: Writable>(
     Ok(())
 }
 
-fn one<R: Row>(conn: &mut Conn, sql: &Sql) -> Result<R, ApiError> {
+fn one<R: Loadable>(conn: &mut Conn, sql: &Sql) -> Result<R, ApiError> {
     sql.load::<R>(conn)?
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::internal("a write returned no row"))
 }
 
-/// `INSERT INTO table (...) VALUES (...) [ON CONFLICT (...) DO UPDATE SET ...] RETURNING *`.
+/// `INSERT INTO table (...) VALUES (...) [ON CONFLICT (...) DO UPDATE SET ...] RETURNING ...`.
 fn insert_sql(
-    table: &str,
+    t: &Target,
     values: &Values,
     upsert: Option<(&[&'static str], &[&'static str])>,
 ) -> Sql {
+    let table = t.table;
     let columns: Vec<String> = values.0.iter().map(|v| ident(v.column)).collect();
     let mut sql = if columns.is_empty() {
         Sql::raw(format!("INSERT INTO {} DEFAULT VALUES", ident(table)))
@@ -1213,13 +1387,13 @@ fn insert_sql(
         );
     }
 
-    sql.push(" RETURNING *");
+    sql.push(&format!(" RETURNING {}", t.returning));
     sql
 }
 
-/// `UPDATE table SET ... WHERE cond RETURNING *`.
-fn update_sql(table: &str, changes: &Changes, cond: &Sql) -> Sql {
-    let mut sql = Sql::raw(format!("UPDATE {} SET ", ident(table)));
+/// `UPDATE table SET ... WHERE cond RETURNING ...`.
+fn update_sql(t: &Target, changes: &Changes, cond: &Sql) -> Sql {
+    let mut sql = Sql::raw(format!("UPDATE {} SET ", ident(t.table)));
     for (i, (column, change)) in changes.0.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -1233,34 +1407,52 @@ fn update_sql(table: &str, changes: &Changes, cond: &Sql) -> Sql {
         };
     }
 
-    sql.push(" WHERE ").append(cond).push(" RETURNING *");
+    sql.push(" WHERE ").append(cond).push(&format!(" RETURNING {}", t.returning));
     sql
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    const POSTS: Target = Target {
+        model: "Post",
+        table: "posts",
+        key: "id",
+        key_kind: KeyKind::Int,
+        references: &[],
+        unique_keys: &[&["id"]],
+        rules: &[],
+        returning: "*",
+        key_position: 0,
+    };
+
     #[test]
     fn inserts_bind_every_value_and_upserts_name_their_key() {
         let mut v = Values::default();
         v.put("title", Bind::Text("a".into()), true);
         v.put("views", Bind::Int(0), false);
         v.put("title", Bind::Text("b".into()), true);
-        let sql = insert_sql("posts", &v, None);
+        let sql = insert_sql(&POSTS, &v, None);
         assert_eq!(
             sql.text(),
             "INSERT INTO \"posts\" (\"title\", \"views\") VALUES (?, ?) RETURNING *"
         );
         assert_eq!(sql.binds(), & [Bind::Text("b".into()), Bind::Int(0)]);
-        let sql = insert_sql("posts", &v, Some((&["slug"], &["title"])));
+        let sql = insert_sql(&POSTS, &v, Some((&["slug"], &["title"])));
         assert!(
             sql.text()
             .ends_with("ON CONFLICT (\"slug\") DO UPDATE SET \"title\" = excluded.\"title\" RETURNING *"),
             "{}", sql.text()
         );
+        let columns = Target {
+            table: "t",
+            returning: "\"id\", \"name\"",
+            ..POSTS
+        };
+
         assert_eq!(
-            insert_sql("t", & Values::default(), None).text(),
-            "INSERT INTO \"t\" DEFAULT VALUES RETURNING *"
+            insert_sql(& columns, & Values::default(), None).text(),
+            "INSERT INTO \"t\" DEFAULT VALUES RETURNING \"id\", \"name\""
         );
     }
 
@@ -1309,7 +1501,7 @@ mod tests {
         c.put("views", Change::Add(Bind::Int(2)));
         let mut cond = Sql::raw("\"id\" = ");
         cond.bind(Bind::Int(7));
-        let sql = update_sql("posts", &c, &cond);
+        let sql = update_sql(&POSTS, &c, &cond);
         assert_eq!(
             sql.text(),
             "UPDATE \"posts\" SET \"title\" = ?, \"views\" = \"views\" + ? WHERE \"id\" = ? RETURNING *"
