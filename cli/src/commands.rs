@@ -80,19 +80,18 @@ pub fn options_for(manifest: &Path, source: &str, out: &Path) -> Options {
         manifest_sha256: format!("{:x}", sha2::Sha256::digest(source.as_bytes())),
         manifest_source: source.to_string(),
         history: None,
-        engine: codegen::Engine::default(),
     }
 }
 
 /// Validates and renders a manifest into its file set. `Err` carries the exit code to use.
-pub fn generate_files(manifest: &Path, out: &Path, format: DiagFormat, engine: codegen::Engine) -> Result<FileSet, u8> {
+pub fn generate_files(manifest: &Path, out: &Path, format: DiagFormat) -> Result<FileSet, u8> {
     let checked = check_file(manifest).map_err(report_usage)?;
     if !checked.diagnostics.is_empty() {
         eprint!("{}", checked.render(format));
     }
     let Some(ir) = checked.ir else { return Err(exit::INVALID) };
     let history = history(out, format).map_err(report_usage)?;
-    let options = Options { history, engine, ..options_for(manifest, &checked.source, out) };
+    let options = Options { history, ..options_for(manifest, &checked.source, out) };
     codegen::generate(&ir, &options).map_err(|e| {
         eprintln!("error: internal generator error in {e}");
         exit::USAGE
@@ -163,8 +162,8 @@ pub fn check(manifest: &Path, format: DiagFormat) -> u8 {
 }
 
 /// `gqlauto generate`, with `check_only` for `--check`.
-pub fn generate(manifest: &Path, out: &Path, check_only: bool, format: DiagFormat, engine: codegen::Engine) -> u8 {
-    let files = match generate_files(manifest, out, format, engine) {
+pub fn generate(manifest: &Path, out: &Path, check_only: bool, format: DiagFormat) -> u8 {
+    let files = match generate_files(manifest, out, format) {
         Ok(files) => files,
         Err(code) => return code,
     };

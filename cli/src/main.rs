@@ -66,10 +66,6 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value = "human")]
         format: DiagFormat,
-        /// The server engine: `typed` (Rust types per model) or `tables` (models as data,
-        /// experimental: reads only).
-        #[arg(long, value_enum, default_value = "typed", hide = true)]
-        engine: EngineArg,
     },
     /// Compare two schemas: which changes break clients or lose stored rows.
     ///
@@ -126,7 +122,7 @@ fn main() -> ExitCode {
             commands::exit::OK
         }
         Command::Check { manifest, format } => commands::check(&manifest, format),
-        Command::Generate { manifest, out, check, format, engine } => commands::generate(&manifest, &out, check, format, engine.into()),
+        Command::Generate { manifest, out, check, format } => commands::generate(&manifest, &out, check, format),
         Command::Diff { files, base, format, fail_on, allow_deprecated_removal, ignore } => {
             let (old, new) = match (files.as_slice(), &base) {
                 ([new], Some(_)) => (None, new),
@@ -145,20 +141,4 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
-}
-
-/// `--engine` of `generate`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum EngineArg {
-    Typed,
-    Tables,
-}
-
-impl From<EngineArg> for gqlauto::codegen::Engine {
-    fn from(e: EngineArg) -> Self {
-        match e {
-            EngineArg::Typed => gqlauto::codegen::Engine::Typed,
-            EngineArg::Tables => gqlauto::codegen::Engine::Tables,
-        }
-    }
 }

@@ -9,6 +9,9 @@ pub mod graphql;
 pub mod hooks;
 pub mod models;
 pub mod runtime;
+/// Diesel's `table!` declarations, for your own typed queries (the server does not need them;
+/// they cost compile time per table, so they build only with the `diesel-schema` feature).
+#[cfg(feature = "diesel-schema")]
 pub mod schema;
 pub use graphql::{build_schema, ApiSchema};
 pub use runtime::config::Config;

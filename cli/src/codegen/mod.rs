@@ -52,20 +52,6 @@ pub struct Options {
     pub manifest_source: String,
     /// What an earlier generation left in the output directory; `None` for a first generation.
     pub history: Option<History>,
-    /// Which server engine the crate gets.
-    pub engine: Engine,
-}
-
-/// How the generated server is built.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Engine {
-    /// Rust types per model: an async-graphql object, inputs and resolvers for each.
-    #[default]
-    Typed,
-    /// Models as data: one static table per model, the schema read from `schema.graphql` and
-    /// served by shared resolvers (compile cost independent of the number of models). Reads only
-    /// so far; mutations answer with an error.
-    Tables,
 }
 
 /// An earlier generation: the manifest it was made from and the migrations it wrote.

@@ -7,7 +7,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::view::{crate_view, CrateView, ModelView};
-use super::{Engine, FileSet, GeneratedFile, Options, Owner};
+use super::{FileSet, GeneratedFile, Options, Owner};
 use crate::ir::Ir;
 
 /// How a file's text is finished after rendering: formatting and the do-not-edit header.
@@ -31,8 +31,6 @@ struct Output {
     per_model: bool,
     kind: Kind,
     owner: Owner,
-    /// The engine the file belongs to; `None`: both.
-    engine: Option<Engine>,
 }
 
 /// A template's name and its source, compiled into the binary.
@@ -43,16 +41,11 @@ macro_rules! template {
 }
 
 const fn out(template: (&'static str, &'static str), path: &'static str, kind: Kind) -> Output {
-    Output { template, path, per_model: false, kind, owner: Owner::Generator, engine: None }
+    Output { template, path, per_model: false, kind, owner: Owner::Generator }
 }
 
 const fn per_model(template: (&'static str, &'static str), path: &'static str) -> Output {
-    Output { template, path, per_model: true, kind: Kind::Rust, owner: Owner::Generator, engine: None }
-}
-
-/// A file only `engine`'s crates have.
-const fn only(engine: Engine, o: Output) -> Output {
-    Output { engine: Some(engine), ..o }
+    Output { template, path, per_model: true, kind: Kind::Rust, owner: Owner::Generator }
 }
 
 /// Every file of a generated crate, in rendering order. The stamp comes last: it lists the others.
@@ -66,15 +59,8 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/main.rs.j2"), "src/main.rs", Kind::Rust),
     out(template!("src/lib.rs.j2"), "src/lib.rs", Kind::Rust),
     out(template!("src/schema.rs.j2"), "src/schema.rs", Kind::Rust),
-    Output {
-        template: template!("src/hooks.rs.j2"),
-        path: "src/hooks.rs",
-        per_model: false,
-        kind: Kind::Rust,
-        owner: Owner::User,
-        engine: None,
-    },
-    only(Engine::Tables, out(template!("src/runtime/api.rs.j2"), "src/runtime/api.rs", Kind::Rust)),
+    Output { template: template!("src/hooks.rs.j2"), path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
+    out(template!("src/runtime/api.rs.j2"), "src/runtime/api.rs", Kind::Rust),
     out(template!("src/runtime/mod.rs.j2"), "src/runtime/mod.rs", Kind::Rust),
     out(template!("src/runtime/auth.rs.j2"), "src/runtime/auth.rs", Kind::Rust),
     out(template!("src/runtime/batch.rs.j2"), "src/runtime/batch.rs", Kind::Rust),
@@ -87,16 +73,14 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/error.rs.j2"), "src/runtime/error.rs", Kind::Rust),
     out(template!("src/runtime/filter.rs.j2"), "src/runtime/filter.rs", Kind::Rust),
     out(template!("src/runtime/guard.rs.j2"), "src/runtime/guard.rs", Kind::Rust),
-    only(Engine::Tables, out(template!("src/runtime/input.rs.j2"), "src/runtime/input.rs", Kind::Rust)),
-    only(Engine::Tables, out(template!("src/runtime/plan.rs.j2"), "src/runtime/plan.rs", Kind::Rust)),
+    out(template!("src/runtime/input.rs.j2"), "src/runtime/input.rs", Kind::Rust),
+    out(template!("src/runtime/plan.rs.j2"), "src/runtime/plan.rs", Kind::Rust),
     out(template!("src/runtime/metrics.rs.j2"), "src/runtime/metrics.rs", Kind::Rust),
-    only(Engine::Tables, out(template!("src/runtime/model.rs.j2"), "src/runtime/model.rs", Kind::Rust)),
-    only(Engine::Typed, out(template!("src/runtime/nested.rs.j2"), "src/runtime/nested.rs", Kind::Rust)),
+    out(template!("src/runtime/model.rs.j2"), "src/runtime/model.rs", Kind::Rust),
     out(template!("src/runtime/order.rs.j2"), "src/runtime/order.rs", Kind::Rust),
     out(template!("src/runtime/paging.rs.j2"), "src/runtime/paging.rs", Kind::Rust),
     out(template!("src/runtime/read.rs.j2"), "src/runtime/read.rs", Kind::Rust),
-    only(Engine::Tables, out(template!("src/runtime/record.rs.j2"), "src/runtime/record.rs", Kind::Rust)),
-    only(Engine::Typed, out(template!("src/runtime/root.rs.j2"), "src/runtime/root.rs", Kind::Rust)),
+    out(template!("src/runtime/record.rs.j2"), "src/runtime/record.rs", Kind::Rust),
     out(template!("src/runtime/scalars.rs.j2"), "src/runtime/scalars.rs", Kind::Rust),
     out(template!("src/runtime/secret.rs.j2"), "src/runtime/secret.rs", Kind::Rust),
     out(template!("src/runtime/select.rs.j2"), "src/runtime/select.rs", Kind::Rust),
@@ -104,11 +88,8 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/sql.rs.j2"), "src/runtime/sql.rs", Kind::Rust),
     out(template!("src/runtime/write.rs.j2"), "src/runtime/write.rs", Kind::Rust),
     out(template!("src/models/mod.rs.j2"), "src/models/mod.rs", Kind::Rust),
-    only(Engine::Typed, per_model(template!("src/models/model.rs.j2"), "src/models/{model}.rs")),
-    only(Engine::Tables, per_model(template!("src/models/table.rs.j2"), "src/models/{model}.rs")),
-    only(Engine::Typed, out(template!("src/graphql/mod.rs.j2"), "src/graphql/mod.rs", Kind::Rust)),
-    only(Engine::Tables, out(template!("src/graphql/tables.rs.j2"), "src/graphql/mod.rs", Kind::Rust)),
-    only(Engine::Typed, per_model(template!("src/graphql/model.rs.j2"), "src/graphql/{model}.rs")),
+    per_model(template!("src/models/table.rs.j2"), "src/models/{model}.rs"),
+    out(template!("src/graphql/tables.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
     out(template!("tests/schema.rs.j2"), "tests/schema.rs", Kind::Rust),
     out(template!("tests/smoke.rs.j2"), "tests/smoke.rs", Kind::Rust),
     out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
@@ -155,8 +136,6 @@ struct TemplateContext<'a> {
     manifest_sha256: &'a str,
     manifest_snapshot: &'a str,
     owned_files: &'a [String],
-    /// Whether the crate is built on the data-driven engine.
-    tables: bool,
 }
 
 fn environment() -> Environment<'static> {
@@ -180,7 +159,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir).0.values().flat_map(|t| t.create_all()).collect();
     let smoke_tables = if unmanaged.is_empty() { String::new() } else { raw_string(&unmanaged.join("\n\n")) };
     let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
-    for o in OUTPUTS.iter().filter(|o| o.engine.is_none_or(|e| e == options.engine)) {
+    for o in OUTPUTS {
         if o.per_model {
             planned.extend(view.models.iter().map(|m| (o, Some(m), o.path.replace("{model}", &m.snake))));
         } else {
@@ -221,7 +200,6 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         manifest_sha256: &options.manifest_sha256,
         manifest_snapshot: &snapshot,
         owned_files: &owned,
-        tables: options.engine == Engine::Tables,
     }));
     let mut files = FileSet::new();
     for (o, m, path) in planned {

@@ -7,6 +7,13 @@ pub mod author;
 pub mod post;
 pub mod tag;
 pub mod comment;
+/// Every model's table, for the schema and the shared resolvers.
+pub static MODELS: &[&crate::runtime::model::Model] = &[
+    &author::AUTHOR,
+    &post::POST,
+    &tag::TAG,
+    &comment::COMMENT,
+];
 /// The API field name of a column, so database errors can name the input field at fault.
 pub fn graphql_field(table: &str, column: &str) -> Option<&'static str> {
     Some(

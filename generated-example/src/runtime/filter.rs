@@ -615,7 +615,6 @@ impl<T: async_graphql::InputType + ToBind> FieldFilter for Comparable<T> {
 /// Conditions on a value that has no order: every operator given must hold.
 #[derive(Debug, InputObject)]
 #[graphql(
-    concrete(name = "PostStatusFilter", params(crate::graphql::post::PostStatus)),
     concrete(name = "IDFilter", params(ID)),
     concrete(name = "BooleanFilter", params(bool)),
     concrete(name = "UUIDFilter", params(uuid::Uuid))

@@ -6,6 +6,7 @@
 //! (checks, nested writes, upserts, bulk writes), metrics and the
 //! HTTP server. Written once per crate, so per-model modules stay short.
 
+pub mod api;
 pub mod auth;
 pub mod batch;
 pub mod budget;
@@ -17,12 +18,14 @@ pub mod db;
 pub mod error;
 pub mod filter;
 pub mod guard;
+pub mod input;
 pub mod metrics;
-pub mod nested;
+pub mod model;
 pub mod order;
 pub mod paging;
+pub mod plan;
 pub mod read;
-pub mod root;
+pub mod record;
 pub mod scalars;
 pub mod secret;
 pub mod select;

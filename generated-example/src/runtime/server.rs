@@ -417,6 +417,15 @@ async fn handle(
         Err(refusal) => return refused(refusal),
     };
 
+    if let Err(refusal) = crate::runtime::api::check_complexity(
+        &document,
+        &operation.node,
+        &request.variables,
+        limits.max_complexity,
+    ) {
+        return refused(refusal);
+    }
+
     if method == Method::GET && kind != OperationType::Query {
         let mut response = refuse(
             media,
