@@ -54,7 +54,7 @@ for n in "${sizes[@]}"; do
     debug="skipped"; rebuild="skipped"
     if [ "$n" -le "$debug_up_to" ]; then
         timed cargo build --quiet; debug="$secs s"; [ "$peak" -gt "$mem" ] && mem=$peak
-        touch src/graphql/invoice1.rs
+        touch src/models/invoice1.rs
         timed cargo build --quiet; rebuild="$secs s"
     fi
     release="skipped"; size="–"

@@ -146,10 +146,10 @@ fn a_failed_write_leaves_the_previous_crate_intact() {
     assert_ne!(changed, blog_manifest(), "the edit must change the Post title's rules");
     fs::write(&manifest, changed).unwrap();
     // A directory where the staging file for a late output must go makes staging fail midway.
-    fs::create_dir(d.join("srv/src/graphql/.post.rs.gqlauto-tmp")).unwrap();
+    fs::create_dir(d.join("srv/src/models/.post.rs.gqlauto-tmp")).unwrap();
     let o = gqlauto(&["generate", "blog.yaml", "--out", "srv"], d);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    fs::remove_dir(d.join("srv/src/graphql/.post.rs.gqlauto-tmp")).unwrap();
+    fs::remove_dir(d.join("srv/src/models/.post.rs.gqlauto-tmp")).unwrap();
     assert_eq!(tree(&d.join("srv")), before, "a failed generation changed files");
 }
 

@@ -1112,15 +1112,25 @@ fn aggregate_field(field: &str) -> Resolver {
 fn measure_field(model: &'static Model, numbers: bool, field: &str) -> Resolver {
     let Some((_, f)) = model.field(field) else { return unavailable(field) };
     let column = f.column;
-    let ty = match f.value {
-        ValueType::Decimal(p) => ValueType::Decimal(p),
-        _ if numbers => ValueType::Float,
-        other => other,
-    };
-
+    let ty = if numbers { ValueType::Float } else { f.value };
     std::sync::Arc::new(move |ctx| match parent::<Part>(&ctx) {
         Ok(Part(row, part)) => {
-            value_future(output(&stored(row.0.get(&format!("{part}.{column}"))), ty))
+            let value = stored(row.0.get(&format!("{part}.{column}")));
+            match (ty, &value) {
+                (ValueType::Decimal(_), Stored::Float(f)) => {
+                    value_future(
+                        Ok(
+                            rust_decimal::Decimal::try_from(*f)
+                                .map_or(
+                                    Value::Null,
+                                    |d| InputType::to_value(&d.normalize()),
+                                ),
+                        ),
+                    )
+                }
+
+                _ => value_future(output(&value, ty)),
+            }
         }
 
         Err(e) => failed(e),

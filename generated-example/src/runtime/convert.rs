@@ -63,9 +63,19 @@ pub fn json_out(stored: &str) -> Result<Json<serde_json::Value>, ApiError> {
 }
 
 /// Reads a date-time as Diesel stores it in SQLite (`2024-05-01 12:00:00.5+00:00`).
+/// Values without an offset (SQLite's `CURRENT_TIMESTAMP`, rows written by other programs) are UTC.
 pub fn stored_datetime(stored: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let stored = stored.trim();
     chrono::DateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(stored))
         .map(|dt| dt.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(
+                    &stored.replacen('T', " ", 1),
+                    "%Y-%m-%d %H:%M:%S%.f",
+                )
+                .map(|dt| dt.and_utc())
+        })
         .map_err(|e| ApiError::internal(format!("stored date-time {stored:?}: {e}")))
 }
 
@@ -97,5 +107,11 @@ mod tests {
         );
         assert!(uuid_out("67e55044-10b1-426f-9247-bb680e5fe0c8").is_ok());
         assert!(stored_datetime("2024-05-01 12:00:00.5+00:00").is_ok());
+        let utc = stored_datetime("2024-05-01T14:00:00+02:00").unwrap();
+        assert_eq!(
+            stored_datetime("2024-05-01 12:00:00").unwrap(), utc,
+            "no offset: UTC (SQLite's CURRENT_TIMESTAMP)"
+        );
+        assert!(stored_datetime("yesterday").is_err());
     }
 }

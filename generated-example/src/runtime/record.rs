@@ -193,9 +193,8 @@ pub fn output(stored: &Stored, ty: ValueType) -> Result<Value, ApiError> {
 
             ValueType::Uuid => convert::uuid_out(text(stored, "uuid")?)?.to_value(),
             ValueType::Json => {
-                async_graphql::InputType::to_value(
-                    &convert::json_out(text(stored, "json")?)?,
-                )
+                Value::from_json(convert::json_out(text(stored, "json")?)?.0)
+                    .map_err(|e| ApiError::internal(format!("stored json: {e}")))?
             }
 
             ValueType::Enum(values) => {
