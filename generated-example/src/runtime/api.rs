@@ -85,10 +85,7 @@ fn role(name: &str, models: &[&'static Model]) -> Option<Role> {
 pub fn builder(sdl: &str, models: &'static [&'static Model]) -> ApiSchemaBuilder {
     let document = async_graphql::parser::parse_schema(sdl)
         .unwrap_or_else(|e| panic!("schema.graphql does not parse: {e}"));
-    let roots: HashMap<&'static str, (&'static Model, Root)> = models
-        .iter()
-        .flat_map(|m| m.roots.iter().map(move |(name, root)| (*name, (*m, *root))))
-        .collect();
+    let roots = roots(models);
     let mut builder = d::Schema::build("Query", Some("Mutation"), None);
     for definition in document.definitions {
         let TypeSystemDefinition::Type(ty) = definition else { continue };
@@ -197,14 +194,12 @@ pub fn check_complexity(
     variables: &Variables,
     max: usize,
 ) -> Result<(), Refusal> {
-    let roots: HashMap<&'static str, (&'static Model, Root)> = crate::models::MODELS
-        .iter()
-        .flat_map(|m| m.roots.iter().map(move |(name, root)| (*name, (*m, *root))))
-        .collect();
+    static ROOTS: std::sync::LazyLock<HashMap<&'static str, (&'static Model, Root)>> = std::sync::LazyLock::new(||
+    roots(crate::models::MODELS));
     let score = Score {
         document,
         variables,
-        roots,
+        roots: &ROOTS,
         path: Vec::new(),
     }
         .set(&operation.selection_set.node, Selects::Root);
@@ -226,7 +221,7 @@ pub fn check_complexity(
 struct Score<'d> {
     document: &'d ExecutableDocument,
     variables: &'d Variables,
-    roots: HashMap<&'static str, (&'static Model, Root)>,
+    roots: &'d HashMap<&'static str, (&'static Model, Root)>,
     /// Fragments being expanded (a cycle is left for validation to report).
     path: Vec<&'d Name>,
 }
@@ -344,6 +339,14 @@ impl<'d> Score<'d> {
             None => child.saturating_add(1),
         }
     }
+}
+
+/// The models' root fields of `Query` and `Mutation`, by name.
+fn roots(models: &[&'static Model]) -> HashMap<&'static str, (&'static Model, Root)> {
+    models
+        .iter()
+        .flat_map(|m| m.roots.iter().map(move |(name, root)| (*name, (*m, *root))))
+        .collect()
 }
 
 /// The reason of a `@deprecated` directive, if there is one.

@@ -115,29 +115,29 @@ fn value(
 
         (ValueType::Boolean, Value::Boolean(b)) => Bind::Int(i64::from(*b)),
         (ValueType::Text, Value::String(s)) => {
-            let parsed = match rule {
+            fn refusal<T: InputType>(value: &Value) -> Option<String> {
+                T::parse(Some(value.clone()))
+                    .err()
+                    .map(|e| e.into_server_error(Default::default()).message)
+            }
+
+            let refused = match rule {
                 Check::Text(check::Text { format: check::TextFormat::Email, .. }) => {
-                    scalars::Email::parse(Some(value.clone()))
-                        .err()
-                        .map(|e| e.into_server_error(Default::default()).message)
+                    refusal::<scalars::Email>(value)
                 }
 
                 Check::Text(check::Text { format: check::TextFormat::Url, .. }) => {
-                    scalars::Url::parse(Some(value.clone()))
-                        .err()
-                        .map(|e| e.into_server_error(Default::default()).message)
+                    refusal::<scalars::Url>(value)
                 }
 
                 Check::Text(check::Text { format: check::TextFormat::Slug, .. }) => {
-                    scalars::Slug::parse(Some(value.clone()))
-                        .err()
-                        .map(|e| e.into_server_error(Default::default()).message)
+                    refusal::<scalars::Slug>(value)
                 }
 
                 _ => None,
             };
 
-            match parsed {
+            match refused {
                 Some(message) => {
                     p.add(
                         here,
