@@ -60,6 +60,9 @@ pub enum Code {
     ApiSetting,
     /// A declared ordering no index can serve (a warning).
     UnindexedOrdering,
+    /// A role or permission that names an unknown role, field, operator or claim, or grants a
+    /// write without the read it needs.
+    Permission,
 }
 
 impl Code {
@@ -84,6 +87,7 @@ impl Code {
             Code::UnknownField => "E303",
             Code::ApiSetting => "E401",
             Code::UnindexedOrdering => "W501",
+            Code::Permission => "E601",
         }
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+mod common;
+
 /// The running server; killed when dropped.
 struct Server {
     child: Child,
@@ -27,6 +29,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", dir.path().join("e2e.db"))
+            .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .stdout(Stdio::piped())
@@ -43,7 +46,7 @@ impl Server {
 
     /// POSTs a GraphQL request and returns the JSON body.
     fn gql(&self, query: &str, variables: Value) -> Value {
-        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query, "variables": variables})).unwrap();
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).header("authorization", common::admin()).send_json(json!({"query": query, "variables": variables})).unwrap();
         assert_eq!(res.status(), 200);
         res.body_mut().read_json().unwrap()
     }

@@ -10,6 +10,8 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use serde_json::{json, Value};
 
+mod common;
+
 struct Server {
     child: Child,
     base: String,
@@ -37,6 +39,7 @@ impl Server {
         let db = dir.path().join("queries.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", &db)
+            .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("REPORT_SQL_STATEMENTS", "true")
@@ -62,7 +65,7 @@ impl Server {
     }
 
     fn gql(&self, query: &str, variables: Value) -> Value {
-        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query, "variables": variables})).unwrap();
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).header("authorization", common::admin()).send_json(json!({"query": query, "variables": variables})).unwrap();
         assert_eq!(res.status(), 200);
         res.body_mut().read_json().unwrap()
     }

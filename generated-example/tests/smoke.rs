@@ -30,6 +30,7 @@ impl Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", dir.path().join("smoke.db"))
+            .env("JWT_SECRET", JWT_SECRET)
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .stdout(Stdio::piped())
@@ -60,6 +61,7 @@ impl Server {
         let mut response = self
             .agent
             .post(&self.url)
+            .header("authorization", format!("Bearer {}", token()))
             .send_json(json!({ "query" : query, "variables" : variables }))
             .expect("request");
         assert_eq!(response.status(), 200);
@@ -67,6 +69,24 @@ impl Server {
         assert!(body.get("errors").is_none(), "{query}\n{body}");
         body["data"].clone()
     }
+}
+
+/// The key this test's server verifies tokens with.
+const JWT_SECRET: &str = "the smoke test's secret, thirty-two bytes or more";
+/// A token of the `admin` role, which may do everything.
+fn token() -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs() + 3600;
+    let claims = json!({ "sub" : "smoke", "role" : "admin", "exp" : exp });
+    jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes())
+                .expect("a key"),
+        )
+        .expect("a signed token")
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod migrate;
 mod model_table;
 mod read_view;
 mod render;
+pub mod roles;
 pub mod sdl;
 mod smoke;
 mod sql;

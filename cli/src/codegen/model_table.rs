@@ -4,7 +4,7 @@
 use super::view::{input_name, ModelView};
 use super::write_view::{float_lit, range, text_rules};
 use crate::ir::names::{to_camel, to_screaming};
-use crate::ir::{DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// The name of a model's static table (`POST`).
 pub fn static_name(m: &Model) -> String {
@@ -201,7 +201,7 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
     let list = |items: &[String]| if items.is_empty() { "&[]".to_string() } else { format!("&[\n{},\n]", items.join(",\n")) };
     let columns: Vec<String> = m.fields.iter().map(|f| format!("\\\"{}\\\"", f.column)).collect();
     format!(
-        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\nreferences: {references},\nunique_keys: {unique_keys},\nrules: {rules},\ncolumns: \"{columns}\",\n}};",
+        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\nreferences: {references},\nunique_keys: {unique_keys},\nrules: {rules},\ncolumns: \"{columns}\",\naccess: {access},\n}};",
         name = static_name(m),
         model = m.name,
         table = m.table,
@@ -217,5 +217,34 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         unique_keys = list(&view.write.unique_keys),
         rules = list(&view.write.rules),
         columns = columns.join(", "),
+        access = access(ir, m),
     )
+}
+
+/// The model's `Access`: open without roles, else its grants per role.
+fn access(ir: &Ir, m: &Model) -> String {
+    if ir.roles.is_empty() {
+        return "Access::Open".into();
+    }
+    let grant = |g: &Option<Grant>| -> String {
+        let Some(g) = g else { return "None".into() };
+        let text = |v: &Option<serde_json::Value>| v.as_ref().map_or("None".to_string(), |v| format!("Some({:?})", v.to_string()));
+        let preset: Vec<String> = g.preset.iter().map(|(i, claim)| format!("({:?}, {claim:?})", input_name(&m.fields[*i]))).collect();
+        format!("Some(Grant {{ rows: {}, check: {}, preset: &[{}] }})", text(&g.condition), text(&g.check), preset.join(", "))
+    };
+    let grants: Vec<String> = m
+        .permissions
+        .iter()
+        .map(|p| {
+            format!(
+                "Grants {{ role: {:?}, read: {}, create: {}, update: {}, delete: {} }}",
+                p.role,
+                grant(&p.read),
+                grant(&p.create),
+                grant(&p.update),
+                grant(&p.delete)
+            )
+        })
+        .collect();
+    format!("Access::Roles(&[{}])", grants.join(", "))
 }

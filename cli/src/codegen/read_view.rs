@@ -681,6 +681,7 @@ mod tests {
             deprecated: None,
             renamed_from: None,
             rules: Default::default(),
+            hidden: false,
         }
     }
 

@@ -29,6 +29,8 @@ struct Output {
     /// Output path; `{model}` is replaced by the model's snake_case name.
     path: &'static str,
     per_model: bool,
+    /// One file per declared role (`{role}` in the path).
+    per_role: bool,
     kind: Kind,
     owner: Owner,
 }
@@ -41,11 +43,11 @@ macro_rules! template {
 }
 
 const fn out(template: (&'static str, &'static str), path: &'static str, kind: Kind) -> Output {
-    Output { template, path, per_model: false, kind, owner: Owner::Generator }
+    Output { template, path, per_model: false, per_role: false, kind, owner: Owner::Generator }
 }
 
 const fn per_model(template: (&'static str, &'static str), path: &'static str) -> Output {
-    Output { template, path, per_model: true, kind: Kind::Rust, owner: Owner::Generator }
+    Output { template, path, per_model: true, per_role: false, kind: Kind::Rust, owner: Owner::Generator }
 }
 
 /// Every file of a generated crate, in rendering order. The stamp comes last: it lists the others.
@@ -54,12 +56,28 @@ const OUTPUTS: &[Output] = &[
     out(template!("README.md.j2"), "README.md", Kind::Markdown),
     out(template!("diesel.toml.j2"), "diesel.toml", Kind::Toml),
     out(template!("schema.graphql.j2"), "schema.graphql", Kind::Graphql),
+    Output {
+        template: template!("schema.graphql.j2"),
+        path: "schemas/{role}.graphql",
+        per_model: false,
+        per_role: true,
+        kind: Kind::Graphql,
+        owner: Owner::Generator,
+    },
     out(template!("migrations/initial/up.sql.j2"), "migrations/0001_initial/up.sql", Kind::Sql),
     out(template!("migrations/initial/down.sql.j2"), "migrations/0001_initial/down.sql", Kind::Sql),
     out(template!("src/main.rs.j2"), "src/main.rs", Kind::Rust),
     out(template!("src/lib.rs.j2"), "src/lib.rs", Kind::Rust),
     out(template!("src/schema.rs.j2"), "src/schema.rs", Kind::Rust),
-    Output { template: template!("src/hooks.rs.j2"), path: "src/hooks.rs", per_model: false, kind: Kind::Rust, owner: Owner::User },
+    Output {
+        template: template!("src/hooks.rs.j2"),
+        path: "src/hooks.rs",
+        per_model: false,
+        per_role: false,
+        kind: Kind::Rust,
+        owner: Owner::User,
+    },
+    out(template!("src/runtime/access.rs.j2"), "src/runtime/access.rs", Kind::Rust),
     out(template!("src/runtime/api.rs.j2"), "src/runtime/api.rs", Kind::Rust),
     out(template!("src/runtime/mod.rs.j2"), "src/runtime/mod.rs", Kind::Rust),
     out(template!("src/runtime/auth.rs.j2"), "src/runtime/auth.rs", Kind::Rust),
@@ -124,6 +142,10 @@ struct TemplateContext<'a> {
     #[serde(flatten)]
     krate: &'a CrateView,
     sdl: &'a str,
+    /// The declared roles' names.
+    roles: &'a [String],
+    /// The role the smoke test acts in (one that may do everything), when roles are declared.
+    smoke_role: Option<&'a str>,
     smoke: &'a [super::smoke::SmokeStep],
     /// Models the smoke test cannot create (required foreign keys in a cycle).
     smoke_skipped: &'a [String],
@@ -153,7 +175,10 @@ fn environment() -> Environment<'static> {
 
 pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::RenderError> {
     let view = crate_view(ir);
-    let sdl = super::sdl::print(&view);
+    let sdl = super::roles::full_sdl(ir, &view);
+    let role_sdls: BTreeMap<String, String> =
+        ir.roles.iter().map(|r| (format!("schemas/{}.graphql", r.name), super::roles::role_sdl(ir, &view, &r.name))).collect();
+    let role_names: Vec<String> = ir.roles.iter().map(|r| r.name.clone()).collect();
     let (up, down) = super::sql::initial_migration(ir);
     let (smoke, smoke_skipped) = super::smoke::plan(ir, &view);
     let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir).0.values().flat_map(|t| t.create_all()).collect();
@@ -162,6 +187,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     for o in OUTPUTS {
         if o.per_model {
             planned.extend(view.models.iter().map(|m| (o, Some(m), o.path.replace("{model}", &m.snake))));
+        } else if o.per_role {
+            planned.extend(ir.roles.iter().map(|r| (o, None, o.path.replace("{role}", &r.name))));
         } else {
             planned.push((o, None, o.path.to_string()));
         }
@@ -190,6 +217,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let shared = minijinja::Value::from(minijinja::value::Serde(TemplateContext {
         krate: &view,
         sdl: &sdl,
+        roles: &role_names,
+        smoke_role: ir.roles.iter().find(|r| r.all).map(|r| r.name.as_str()),
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
@@ -203,9 +232,10 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     }));
     let mut files = FileSet::new();
     for (o, m, path) in planned {
-        let ctx = match m {
-            Some(m) => minijinja::context! { m => minijinja::Value::from(minijinja::value::Serde(m)), ..shared.clone() },
-            None => shared.clone(),
+        let ctx = match (m, role_sdls.get(&path)) {
+            (Some(m), _) => minijinja::context! { m => minijinja::Value::from(minijinja::value::Serde(m)), ..shared.clone() },
+            (None, Some(sdl)) => minijinja::context! { sdl => sdl, ..shared.clone() },
+            (None, None) => shared.clone(),
         };
         let name = o.template.0;
         let failed = |message: String| RenderError { template: name.into(), message, raw: None };

@@ -31,23 +31,42 @@ const ALWAYS: &[&str] = &[
 ];
 const SPECIFIED_BY: &str = "\"\"\"\nProvides a scalar specification URL for specifying the behavior of custom scalar types.\n\"\"\"\ndirective @specifiedBy(url: String!) on SCALAR";
 
+/// Which parts of the schema a caller sees (a role's view); everything when absent.
+pub trait Visible {
+    /// Whether `field` of the object or input type `ty` stays.
+    fn field(&self, ty: &str, field: &str) -> bool;
+    /// Whether the argument `arg` of `ty.field` stays.
+    fn argument(&self, ty: &str, field: &str, arg: &str) -> bool;
+    /// Whether the value `value` of the enum `ty` stays.
+    fn value(&self, ty: &str, value: &str) -> bool;
+}
+
+/// One definition, before printing.
+enum Def {
+    Block { keyword: &'static str, desc: Option<String>, fields: Vec<SdlField> },
+    Enum { desc: String, values: Vec<String> },
+}
+
 /// Prints the whole schema.
 pub fn print(view: &CrateView) -> String {
-    // async-graphql keeps types in a BTreeMap: definitions come out sorted by name.
-    let mut types: BTreeMap<String, String> = BTreeMap::new();
-    let mut used_scalars = Vec::new();
-    let mut any_deprecated = false;
+    print_visible(view, None)
+}
+
+/// Prints the schema `visible` lets a caller see: what it hides is left out, then every type no
+/// longer reachable from `Query` or `Mutation`, and fields whose type became empty.
+pub fn print_visible(view: &CrateView, visible: Option<&dyn Visible>) -> String {
+    let mut types: BTreeMap<String, Def> = BTreeMap::new();
     let mut query = Vec::new();
     let mut mutation = Vec::new();
+    let block =
+        |keyword: &'static str, desc: Option<&str>, fields: Vec<SdlField>| Def::Block { keyword, desc: desc.map(str::to_string), fields };
+    let enum_def = |desc: &str, values: &[String]| Def::Enum { desc: desc.to_string(), values: values.to_vec() };
     for m in &view.models {
         let fields: Vec<SdlField> = m.resolvers.iter().map(|r| r.sdl.clone()).collect();
-        any_deprecated |= fields.iter().any(|f| f.deprecation.is_some());
-        used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
-        types.insert(m.name.clone(), block("type", &m.name, m.description.as_deref(), &fields));
+        types.insert(m.name.clone(), block("type", m.description.as_deref(), fields));
         for t in &m.write.inputs {
             let fields: Vec<SdlField> = t.fields.iter().map(|f| f.sdl.clone()).collect();
-            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
-            types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
+            types.insert(t.name.clone(), block("input", Some(&t.description), fields));
         }
         const UPDATES: [(&str, &str, &str); 4] = [
             ("IntUpdate", "Int", "an integer"),
@@ -58,65 +77,137 @@ pub fn print(view: &CrateView) -> String {
         for (name, ty, what) in UPDATES {
             let used = m.write.inputs.iter().any(|t| t.fields.iter().any(|f| f.sdl.ty == name));
             if used {
-                used_scalars.push(ty.to_string());
                 let fields = vec![
                     sdl_field("set", ty, "Stores this value."),
                     sdl_field("increment", ty, "Adds this (possibly negative) amount to the stored value, atomically."),
                 ];
                 let description = format!("`{{set: v}}` or `{{increment: n}}` for {what} field.");
-                types.insert(name.into(), block("input", name, Some(&description), &fields));
+                types.insert(name.into(), block("input", Some(&description), fields));
             }
         }
         let bulk = format!("{}BulkResult", m.name);
-        types.insert(bulk.clone(), block("type", &bulk, Some("Rows a bulk mutation wrote."), &m.write.bulk_result));
+        types.insert(bulk, block("type", Some("Rows a bulk mutation wrote."), m.write.bulk_result.clone()));
         if let Some(g) = &m.write.field_enum {
-            types.insert(g.name.clone(), enum_block(&g.name, &g.description, &g.graphql_values));
+            types.insert(g.name.clone(), enum_def(&g.description, &g.graphql_values));
         }
         for e in &m.enums {
-            types.insert(e.name.clone(), enum_block(&e.name, &e.description, &e.graphql_values));
+            types.insert(e.name.clone(), enum_def(&e.description, &e.graphql_values));
         }
         for t in &m.read.inputs {
             let fields: Vec<SdlField> = t.fields.iter().map(|f| f.sdl.clone()).collect();
-            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
-            types.insert(t.name.clone(), block("input", &t.name, Some(&t.description), &fields));
+            types.insert(t.name.clone(), block("input", Some(&t.description), fields));
         }
         for o in &m.read.objects {
             let fields: Vec<SdlField> = o.resolvers.iter().map(|r| r.sdl.clone()).collect();
-            used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
-            types.insert(o.name.clone(), block("type", &o.name, Some(&o.description), &fields));
+            types.insert(o.name.clone(), block("type", Some(&o.description), fields));
         }
         if let Some(g) = &m.read.group_enum {
-            types.insert(g.name.clone(), enum_block(&g.name, &g.description, &g.graphql_values));
+            types.insert(g.name.clone(), enum_def(&g.description, &g.graphql_values));
         }
         for name in &m.read.filter_types {
             if let Some(fields) = shared_filter(name) {
-                used_scalars.extend(fields.iter().map(|f| base_type(&f.ty)));
-                let description = shared_description(name);
-                types.insert(name.clone(), block("input", name, Some(description), &fields));
+                types.insert(name.clone(), block("input", Some(shared_description(name)), fields));
             }
         }
         for e in &m.enums {
             let name = format!("{}Filter", e.name);
-            types.insert(name.clone(), block("input", &name, Some(EQUATABLE), &equatable(&e.name)));
+            types.insert(name, block("input", Some(EQUATABLE), equatable(&e.name)));
         }
         query.extend(m.query_resolvers.iter().map(|r| r.sdl.clone()));
         mutation.extend(m.write.resolvers.iter().map(|r| r.sdl.clone()));
     }
-    types.insert("OrderDirection".into(), enum_block("OrderDirection", "Sort direction.", &["ASC".into(), "DESC".into()]));
-    types.insert("NullsOrder".into(), enum_block("NullsOrder", "Where null values sort.", &["FIRST".into(), "LAST".into()]));
-    types.insert("PageInfo".into(), block("type", "PageInfo", Some(PAGE_INFO), &page_info()));
-    types.insert("Query".into(), block("type", "Query", Some("All queries."), &query));
-    types.insert("Mutation".into(), block("type", "Mutation", Some("All mutations."), &mutation));
+    types.insert("OrderDirection".into(), enum_def("Sort direction.", &["ASC".into(), "DESC".into()]));
+    types.insert("NullsOrder".into(), enum_def("Where null values sort.", &["FIRST".into(), "LAST".into()]));
+    types.insert("PageInfo".into(), block("type", Some(PAGE_INFO), page_info()));
+    types.insert("Query".into(), block("type", Some("All queries."), query));
+    types.insert("Mutation".into(), block("type", Some("All mutations."), mutation));
+    if let Some(visible) = visible {
+        hide(&mut types, visible);
+    }
+    render(types)
+}
+
+/// Leaves out what `visible` hides, then what became unreachable or empty.
+fn hide(types: &mut BTreeMap<String, Def>, visible: &dyn Visible) {
+    for (name, def) in types.iter_mut() {
+        match def {
+            Def::Block { fields, .. } => {
+                fields.retain(|f| visible.field(name, &f.name));
+                for f in fields.iter_mut() {
+                    let field = f.name.clone();
+                    f.args.retain(|(arg, _)| visible.argument(name, &field, arg));
+                }
+            }
+            Def::Enum { values, .. } => values.retain(|v| visible.value(name, v)),
+        }
+    }
+    loop {
+        // Types left without fields or values cannot be printed; neither can what uses them.
+        let empty: Vec<String> = types
+            .iter()
+            .filter(|(name, def)| match def {
+                Def::Block { fields, .. } => fields.is_empty() && name.as_str() != "Query",
+                Def::Enum { values, .. } => values.is_empty(),
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if empty.is_empty() {
+            break;
+        }
+        for name in &empty {
+            types.remove(name);
+        }
+        for def in types.values_mut() {
+            if let Def::Block { fields, .. } = def {
+                fields.retain(|f| !empty.contains(&base_type(&f.ty)) && !f.args.iter().any(|(_, t)| empty.contains(&base_type(t))));
+            }
+        }
+    }
+    let mut reached: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut stack: Vec<String> = vec!["Query".into(), "Mutation".into()];
+    while let Some(name) = stack.pop() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(Def::Block { fields, .. }) = types.get(&name) {
+            for f in fields {
+                stack.push(base_type(&f.ty));
+                stack.extend(f.args.iter().map(|(_, t)| base_type(t)));
+            }
+        }
+    }
+    types.retain(|name, _| reached.contains(name));
+}
+
+fn render(types: BTreeMap<String, Def>) -> String {
+    let mut any_deprecated = false;
+    let mut used_scalars: Vec<String> = Vec::new();
+    // async-graphql keeps types in a BTreeMap: definitions come out sorted by name.
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    for (name, def) in &types {
+        let text = match def {
+            Def::Block { keyword, desc, fields } => {
+                any_deprecated |= fields.iter().any(|f| f.deprecation.is_some());
+                for f in fields {
+                    used_scalars.push(base_type(&f.ty));
+                    used_scalars.extend(f.args.iter().map(|(_, t)| base_type(t)));
+                }
+                block_text(keyword, name, desc.as_deref(), fields)
+            }
+            Def::Enum { desc, values } => enum_block(name, desc, values),
+        };
+        texts.insert(name.clone(), text);
+    }
     let mut any_specified = false;
     for (name, desc, specified) in SCALARS {
         if used_scalars.iter().any(|s| s == name) {
             any_specified |= specified;
             let mut text = desc.map(|d| description(0, d)).unwrap_or_default();
             let _ = write!(text, "scalar {name}\n\n");
-            types.insert((*name).to_string(), text);
+            texts.insert((*name).to_string(), text);
         }
     }
-    let mut sdl: String = types.into_values().collect();
+    let mut sdl: String = texts.into_values().collect();
     let mut directives: Vec<&str> = ALWAYS.to_vec();
     if any_deprecated {
         directives.insert(0, DEPRECATED);
@@ -127,7 +218,10 @@ pub fn print(view: &CrateView) -> String {
     for d in directives {
         let _ = writeln!(sdl, "{d}");
     }
-    sdl.push_str("schema {\n\tquery: Query\n\tmutation: Mutation\n}\n");
+    match types.contains_key("Mutation") {
+        true => sdl.push_str("schema {\n\tquery: Query\n\tmutation: Mutation\n}\n"),
+        false => sdl.push_str("schema {\n\tquery: Query\n}\n"),
+    }
     sdl
 }
 
@@ -242,7 +336,7 @@ fn description(level: usize, text: &str) -> String {
     format!("{tabs}\"\"\"\n{tabs}{body}\n{tabs}\"\"\"\n")
 }
 
-fn block(keyword: &str, name: &str, desc: Option<&str>, fields: &[SdlField]) -> String {
+fn block_text(keyword: &str, name: &str, desc: Option<&str>, fields: &[SdlField]) -> String {
     let mut text = desc.map(|d| description(0, d)).unwrap_or_default();
     let _ = writeln!(text, "{keyword} {name} {{");
     for f in fields {

@@ -51,9 +51,13 @@ fn required_targets(m: &crate::ir::Model) -> impl Iterator<Item = &String> {
 
 fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let models: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
+    // Hidden fields are in no schema.
+    let hidden: Vec<String> =
+        m.fields.iter().filter(|f| f.hidden).flat_map(|f| [f.graphql_name.clone(), super::view::input_name(f)]).collect();
     let selection = mv
         .resolvers
         .iter()
+        .filter(|r| !hidden.contains(&r.sdl.name))
         .map(|r| {
             let base = r.sdl.ty.trim_matches(|c| c == '[' || c == ']' || c == '!');
             if base.strip_suffix("Connection").is_some_and(|n| models.contains(&n)) {

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 pub use change::{Change, ChangeKind, Level, Scope};
 pub use schema::{parse as parse_sdl, Schema, SdlError};
 
-use crate::codegen::{sdl, view::crate_view};
+use crate::codegen::view::crate_view;
 use crate::ir::Ir;
 
 /// One side of a comparison.
@@ -34,7 +34,7 @@ impl Side {
     fn schema(&self) -> Schema {
         match self {
             Side::Sdl(s) => s.clone(),
-            Side::Manifest(ir) => schema::parse(&sdl::print(&crate_view(ir))).expect("generated SDL parses"),
+            Side::Manifest(ir) => schema::parse(&crate::codegen::roles::full_sdl(ir, &crate_view(ir))).expect("generated SDL parses"),
         }
     }
 }

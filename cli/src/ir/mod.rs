@@ -20,6 +20,8 @@ pub struct Ir {
     pub api: ApiSettings,
     pub storage: Storage,
     pub auth: AuthSettings,
+    /// The roles callers act in; empty: no access control (everything is open).
+    pub roles: Vec<Role>,
     /// Models in manifest order; explicit `through` models included.
     pub models: Vec<Model>,
     /// Join tables generated for implicit many-to-many relations.
@@ -49,6 +51,59 @@ pub struct AuthSettings {
     pub role_claim: String,
     /// The role of callers without a token.
     pub anonymous_role: String,
+}
+
+/// A role callers act in (a token's role claim, or the anonymous role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub name: String,
+    pub description: Option<String>,
+    /// Every operation on every model without conditions.
+    pub all: bool,
+}
+
+/// What one role may do with one model; an operation without a grant is denied.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Permission {
+    pub role: String,
+    pub read: Option<Grant>,
+    pub create: Option<Grant>,
+    pub update: Option<Grant>,
+    pub delete: Option<Grant>,
+}
+
+impl Permission {
+    /// Every operation, without limits.
+    pub fn all(role: &str) -> Permission {
+        let g = || Some(Grant::default());
+        Permission { role: role.to_string(), read: g(), create: g(), update: g(), delete: g() }
+    }
+}
+
+/// The limits of one granted operation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Grant {
+    /// The rows reached: a condition in the API's `where` language (GraphQL names, enum values
+    /// as GraphQL names), claims as `{"claim": name}`.
+    pub condition: Option<serde_json::Value>,
+    /// The fields (indexes into the model's fields) the role may read or give; `None`: all.
+    pub columns: Option<Vec<usize>>,
+    /// Fields set from a claim on create: (field index, claim).
+    pub preset: Vec<(usize, String)>,
+    /// A condition written rows must satisfy afterwards (create, update).
+    pub check: Option<serde_json::Value>,
+}
+
+impl Grant {
+    /// Whether the grant reaches every row and every field.
+    pub fn unlimited(&self) -> bool {
+        self.condition.is_none() && self.columns.is_none() && self.preset.is_empty() && self.check.is_none()
+    }
+
+    /// Whether the grant covers the field at `index`.
+    pub fn covers(&self, index: usize) -> bool {
+        self.columns.as_ref().is_none_or(|c| c.contains(&index))
+    }
 }
 
 /// Page sizes and query limits of the generated API.
@@ -95,6 +150,8 @@ pub struct Model {
     pub search: Vec<usize>,
     /// Rules over several fields (`ends_at >= starts_at`).
     pub checks: Vec<ModelCheck>,
+    /// Grants per role (empty when the manifest declares no roles).
+    pub permissions: Vec<Permission>,
 }
 
 /// A primary key that is also a one-to-one link to a row of another model (Django's multi-table
@@ -135,6 +192,11 @@ pub enum CheckOperand {
 }
 
 impl Model {
+    /// The grants of `role`, when roles are declared.
+    pub fn permission(&self, role: &str) -> Option<&Permission> {
+        self.permissions.iter().find(|p| p.role == role)
+    }
+
     pub fn pk_field(&self) -> &Field {
         &self.fields[self.pk]
     }
@@ -171,6 +233,8 @@ pub struct Field {
     pub renamed_from: Option<String>,
     /// Validation rules beyond the type's own (`max_length`, decimal digits, enum values).
     pub rules: Rules,
+    /// Never readable through the API.
+    pub hidden: bool,
 }
 
 /// Field validators from the manifest: checked by the API before every write, and as `CHECK`

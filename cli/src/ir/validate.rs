@@ -37,6 +37,8 @@ const TYPE_NAMES: &[&str] = &[
     "many_to_many",
 ];
 
+mod permissions;
+
 const DEFAULT_MAX_LENGTH: u32 = 255;
 
 /// Validates `raw` into the IR. `spans` locates every diagnostic.
@@ -51,10 +53,13 @@ pub fn validate(raw: &RawManifest, spans: &SpanIndex) -> (Option<Ir>, Vec<Diagno
     v.type_names(&built);
     let join_tables = v.relations(raw, &mut built, &models);
     v.constraints(raw, &mut built);
+    let roles = v.roles(raw, &auth);
+    v.permissions(raw, &roles, &mut built);
     if v.diags.iter().any(Diagnostic::is_error) {
         return (None, v.diags);
     }
-    let ir = Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, storage, auth, models: built, join_tables };
+    let ir =
+        Ir { crate_name: raw.name.clone(), description: raw.description.clone(), api, storage, auth, roles, models: built, join_tables };
     (Some(ir), v.diags)
 }
 
@@ -538,6 +543,7 @@ impl Validator<'_> {
                     pattern: spec.pattern.clone(),
                     choices: spec.choices.clone().unwrap_or_default(),
                 },
+                hidden: spec.hidden,
                 kind,
             });
         }
@@ -642,6 +648,7 @@ impl Validator<'_> {
             ordering: Vec::new(),
             search: Vec::new(),
             checks: Vec::new(),
+            permissions: Vec::new(),
         }
     }
 

@@ -28,6 +28,10 @@ pub struct RawManifest {
     /// How callers are identified: the token claims that name the user and the role.
     #[serde(default)]
     pub auth: RawAuth,
+    /// Who may do what: the roles callers act in (the token's role claim; the anonymous role
+    /// without a token). Once any role is declared, everything not granted is denied.
+    #[serde(default)]
+    pub roles: IndexMap<String, RawRole>,
     /// The models, keyed by their PascalCase name, in the order they are generated.
     pub models: IndexMap<String, RawModel>,
 }
@@ -52,6 +56,107 @@ pub struct RawAuth {
     pub role_claim: Option<String>,
     /// The role of callers without a token (default `anonymous`).
     pub anonymous_role: Option<String>,
+}
+
+/// A role callers act in.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    /// What the role is for, copied into the docs.
+    pub description: Option<String>,
+    /// `true`: every operation on every model, without conditions (an administrator). Hidden
+    /// fields stay hidden.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// What one role may do with a model: `all`, or a grant per operation.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawGrants {
+    /// `all`: every operation, without conditions.
+    All(String),
+    /// Grants per operation; an operation left out is denied.
+    Each(Box<RawGrantSet>),
+}
+
+impl<'de> Deserialize<'de> for RawGrants {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawGrants;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`all`, or a map of operations (`read`, `create`, `update`, `delete`)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawGrants, E> {
+                Ok(RawGrants::All(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawGrants, A::Error> {
+                RawGrantSet::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|s| RawGrants::Each(Box::new(s)))
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// A role's grants per operation.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrantSet {
+    /// Reading rows (lookups, lists, connections, relations, aggregates, group-by, search).
+    pub read: Option<RawGrant>,
+    /// Creating rows.
+    pub create: Option<RawGrant>,
+    /// Updating rows.
+    pub update: Option<RawGrant>,
+    /// Deleting rows.
+    pub delete: Option<RawGrant>,
+}
+
+/// One operation's grant: `true` (every row, every column), or its limits.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawGrant {
+    /// `true`: granted without limits; `false`: denied.
+    Flag(bool),
+    /// Granted within these limits.
+    Limited(Box<RawGrantSpec>),
+}
+
+impl<'de> Deserialize<'de> for RawGrant {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawGrant;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`true`, `false`, or a map with `where`, `columns`, `preset` or `check`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawGrant, E> {
+                Ok(RawGrant::Flag(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawGrant, A::Error> {
+                RawGrantSpec::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(|s| RawGrant::Limited(Box::new(s)))
+            }
+        }
+        de.deserialize_any(V)
+    }
+}
+
+/// The limits of a grant.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrantSpec {
+    /// The rows the operation reaches, written like the API's `where` (field names as in the
+    /// manifest); a value may be a claim of the caller's token: `{claim: sub}`.
+    #[serde(rename = "where")]
+    pub condition: Option<serde_json::Value>,
+    /// The fields the role may read (read) or give (create, update); default: all.
+    pub columns: Option<Vec<String>>,
+    /// Fields set from the caller's claims on create (`{author: sub}`); they leave the input.
+    #[serde(default)]
+    pub preset: IndexMap<String, String>,
+    /// A condition every row the role creates or updates must satisfy afterwards.
+    pub check: Option<serde_json::Value>,
 }
 
 /// API-wide settings.
@@ -90,6 +195,9 @@ pub struct RawModel {
     /// Extra indexes.
     #[serde(default)]
     pub indexes: Vec<RawIndex>,
+    /// Who may read and write the rows, per role (see `roles`).
+    #[serde(default)]
+    pub permissions: IndexMap<String, RawGrants>,
     /// Default ordering of lists: field names, `-` prefix for descending.
     #[serde(default)]
     pub ordering: Vec<String>,
@@ -192,6 +300,10 @@ pub struct RawFieldSpec {
     pub default: Option<serde_json::Value>,
     /// Description for the GraphQL field.
     pub description: Option<String>,
+    /// Never readable through the API, by any role (password hashes, secrets); still written
+    /// where a role may give it.
+    #[serde(default)]
+    pub hidden: bool,
     /// Marks the field deprecated in GraphQL: `true`, or the reason as a string.
     pub deprecated: Option<Deprecated>,
     /// Maximum length in characters (string, email, url, slug).

@@ -3,22 +3,32 @@
 
 //! The GraphQL schema: `schema.graphql`, the contract clients see, served by the shared
 //! resolvers over the model tables in `crate::models` (see `runtime::api`).
+//!
+//! Each role is served its own part of it, `schemas/<role>.graphql`: what the role may not use
+//! it cannot name, in introspection or in a query.
 
+use std::collections::HashMap;
 use crate::runtime::config::Config;
 
 pub use crate::runtime::api::{ApiSchema, ApiSchemaBuilder};
-/// The schema clients see, as generated; the server is built from it.
+/// The schema clients see, as generated.
 pub const SDL: &str = include_str!("../../schema.graphql");
-/// The schema with the configured complexity limit and introspection setting, and the user's
-/// extensions. (The depth, size and nesting limits are checked before a request reaches the
-/// schema; see `runtime::guard`.)
+/// Each declared role's schema, as generated (none when the manifest declares no roles).
+pub const ROLE_SDLS: &[(&str, &str)] = &[
+    ("anonymous", include_str!("../../schemas/anonymous.graphql")),
+    ("author", include_str!("../../schemas/author.graphql")),
+    ("admin", include_str!("../../schemas/admin.graphql")),
+];
+/// The schema of `sdl` with the configured complexity limit and introspection setting, and the
+/// user's extensions. (The depth, size and nesting limits are checked before a request reaches
+/// the schema; see `runtime::guard`.)
 ///
 /// # Panics
-/// If `schema.graphql` was edited by hand into something the models do not serve, or an
-/// extension in `hooks.rs` makes the schema invalid.
-pub fn build_schema(config: &Config) -> ApiSchema {
+/// If the SDL was edited by hand into something the models do not serve, or an extension in
+/// `hooks.rs` makes the schema invalid.
+fn build(config: &Config, sdl: &str) -> ApiSchema {
     crate::runtime::paging::set_default_page_size(config.default_page_size);
-    let mut builder = crate::runtime::api::builder(SDL, crate::models::MODELS)
+    let mut builder = crate::runtime::api::builder(sdl, crate::models::MODELS)
         .limit_complexity(usize::try_from(config.max_complexity).unwrap_or(usize::MAX));
     if config.production {
         builder = builder.disable_suggestions();
@@ -31,4 +41,45 @@ pub fn build_schema(config: &Config) -> ApiSchema {
     crate::hooks::extend_schema(builder)
         .finish()
         .unwrap_or_else(|e| panic!("the GraphQL schema is invalid: {e}"))
+}
+
+/// The full schema (`schema.graphql`).
+pub fn build_schema(config: &Config) -> ApiSchema {
+    build(config, SDL)
+}
+
+/// The schema `role` is served, if it is a declared role.
+pub fn build_role_schema(config: &Config, role: &str) -> Option<ApiSchema> {
+    ROLE_SDLS.iter().find(|(name, _)| *name == role).map(|(_, sdl)| build(config, sdl))
+}
+
+/// The schemas a server answers with: one per role, or one for everyone.
+#[derive(Clone)]
+pub enum Schemas {
+    Everyone(ApiSchema),
+    Roles(HashMap<&'static str, ApiSchema>),
+}
+
+impl Schemas {
+    pub fn build(config: &Config) -> Schemas {
+        match ROLE_SDLS.is_empty() {
+            true => Schemas::Everyone(build_schema(config)),
+            false => {
+                Schemas::Roles(
+                    ROLE_SDLS
+                        .iter()
+                        .map(|(role, sdl)| (*role, build(config, sdl)))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// The schema a caller acting in `role` is served; `None` for a role the manifest does not declare.
+    pub fn for_role(&self, role: &str) -> Option<&ApiSchema> {
+        match self {
+            Schemas::Everyone(schema) => Some(schema),
+            Schemas::Roles(schemas) => schemas.get(role),
+        }
+    }
 }

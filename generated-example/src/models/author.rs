@@ -9,7 +9,8 @@ use crate::runtime::check;
 
 #[allow(unused_imports)]
 use crate::runtime::model::{
-    Absent, Check, Field, Model, Relation, RelationKind, Root, ValueType, Write,
+    Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
+    ValueType, Write,
 };
 
 #[allow(unused_imports)]
@@ -142,4 +143,57 @@ pub static AUTHOR: Model = Model {
     unique_keys: &[&["id"], &["email"]],
     rules: &[],
     columns: "\"id\", \"name\", \"email\", \"bio\", \"website\", \"joined_at\"",
+    access: Access::Roles(
+        &[
+            Grants {
+                role: "anonymous",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "author",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: Some(Grant {
+                    rows: Some("{\"id\":{\"eq\":{\"claim\":\"sub\"}}}"),
+                    check: None,
+                    preset: &[],
+                }),
+                delete: None,
+            },
+            Grants {
+                role: "admin",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                update: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                delete: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+            },
+        ],
+    ),
 };

@@ -9,7 +9,8 @@ use crate::runtime::check;
 
 #[allow(unused_imports)]
 use crate::runtime::model::{
-    Absent, Check, Field, Model, Relation, RelationKind, Root, ValueType, Write,
+    Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
+    ValueType, Write,
 };
 
 #[allow(unused_imports)]
@@ -134,4 +135,59 @@ pub static COMMENT: Model = Model {
     unique_keys: &[&["id"]],
     rules: &[],
     columns: "\"id\", \"post_id\", \"author_name\", \"body\", \"created_at\"",
+    access: Access::Roles(
+        &[
+            Grants {
+                role: "anonymous",
+                read: Some(Grant {
+                    rows: Some("{\"post\":{\"status\":{\"eq\":\"PUBLISHED\"}}}"),
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "author",
+                read: Some(Grant {
+                    rows: Some(
+                        "{\"or\":[{\"post\":{\"status\":{\"eq\":\"PUBLISHED\"}}},{\"post\":{\"author\":{\"id\":{\"eq\":{\"claim\":\"sub\"}}}}}]}",
+                    ),
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: Some("{\"post\":{\"status\":{\"eq\":\"PUBLISHED\"}}}"),
+                    preset: &[],
+                }),
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "admin",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                update: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                delete: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+            },
+        ],
+    ),
 };

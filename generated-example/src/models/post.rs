@@ -9,7 +9,8 @@ use crate::runtime::check;
 
 #[allow(unused_imports)]
 use crate::runtime::model::{
-    Absent, Check, Field, Model, Relation, RelationKind, Root, ValueType, Write,
+    Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
+    ValueType, Write,
 };
 
 #[allow(unused_imports)]
@@ -206,4 +207,67 @@ pub static POST: Model = Model {
     unique_keys: &[&["id"], &["slug"]],
     rules: &[],
     columns: "\"id\", \"author_id\", \"title\", \"slug\", \"body\", \"status\", \"published_at\", \"view_count\"",
+    access: Access::Roles(
+        &[
+            Grants {
+                role: "anonymous",
+                read: Some(Grant {
+                    rows: Some("{\"status\":{\"eq\":\"PUBLISHED\"}}"),
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "author",
+                read: Some(Grant {
+                    rows: Some(
+                        "{\"or\":[{\"status\":{\"eq\":\"PUBLISHED\"}},{\"author\":{\"id\":{\"eq\":{\"claim\":\"sub\"}}}}]}",
+                    ),
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[("authorId", "sub")],
+                }),
+                update: Some(Grant {
+                    rows: Some("{\"author\":{\"id\":{\"eq\":{\"claim\":\"sub\"}}}}"),
+                    check: Some("{\"author\":{\"id\":{\"eq\":{\"claim\":\"sub\"}}}}"),
+                    preset: &[],
+                }),
+                delete: Some(Grant {
+                    rows: Some("{\"author\":{\"id\":{\"eq\":{\"claim\":\"sub\"}}}}"),
+                    check: None,
+                    preset: &[],
+                }),
+            },
+            Grants {
+                role: "admin",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                update: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                delete: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+            },
+        ],
+    ),
 };

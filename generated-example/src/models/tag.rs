@@ -9,7 +9,8 @@ use crate::runtime::check;
 
 #[allow(unused_imports)]
 use crate::runtime::model::{
-    Absent, Check, Field, Model, Relation, RelationKind, Root, ValueType, Write,
+    Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
+    ValueType, Write,
 };
 
 use crate::runtime::select::KeyKind;
@@ -75,4 +76,53 @@ pub static TAG: Model = Model {
     unique_keys: &[&["id"], &["name"]],
     rules: &[],
     columns: "\"id\", \"name\"",
+    access: Access::Roles(
+        &[
+            Grants {
+                role: "anonymous",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "author",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            },
+            Grants {
+                role: "admin",
+                read: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                create: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                update: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+                delete: Some(Grant {
+                    rows: None,
+                    check: None,
+                    preset: &[],
+                }),
+            },
+        ],
+    ),
 };

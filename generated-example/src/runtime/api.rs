@@ -17,6 +17,8 @@ use async_graphql::parser::types::{
 
 use async_graphql::registry::{MetaType, Registry};
 use async_graphql::{InputType, Name, Positioned, Value, Variables, ID};
+use crate::runtime::access::{self, Op};
+use crate::runtime::auth::Identity;
 use crate::runtime::check::{self, Problems};
 use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
@@ -86,7 +88,17 @@ pub fn builder(sdl: &str, models: &'static [&'static Model]) -> ApiSchemaBuilder
     let document = async_graphql::parser::parse_schema(sdl)
         .unwrap_or_else(|e| panic!("schema.graphql does not parse: {e}"));
     let roots = roots(models);
-    let mut builder = d::Schema::build("Query", Some("Mutation"), None);
+    let has_mutation = document
+        .definitions
+        .iter()
+        .any(|d| {
+            matches!(d, TypeSystemDefinition::Type(t) if t.node.name.node == "Mutation")
+        });
+    let mut builder = d::Schema::build(
+        "Query",
+        has_mutation.then_some("Mutation"),
+        None,
+    );
     for definition in document.definitions {
         let TypeSystemDefinition::Type(ty) = definition else { continue };
         let ty = ty.node;
@@ -514,6 +526,15 @@ fn arg_string(ctx: &ResolverContext<'_>, name: &str) -> Option<String> {
     ctx.args.get(name).and_then(|v| v.string().ok().map(str::to_string))
 }
 
+/// The `id` argument: an `ID` is given as a string or an integer.
+fn arg_id(ctx: &ResolverContext<'_>) -> String {
+    match ctx.args.get("id").map(|v| v.as_value().clone()) {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
 fn page_args(ctx: &ResolverContext<'_>) -> Result<PageArgs, ApiError> {
     Ok(PageArgs {
         first: arg_i32(ctx, "first")?,
@@ -534,8 +555,13 @@ fn table(model: &'static Model) -> Table {
     }
 }
 
-/// The read a list, connection or aggregate field's `where`, `orderBy` and `search` ask for.
-fn select(model: &'static Model, ctx: &ResolverContext<'_>) -> Result<Select, ApiError> {
+/// The read a list, connection or aggregate field's `where`, `orderBy` and `search` ask for,
+/// within the rows the caller may read.
+fn select(
+    model: &'static Model,
+    ctx: &ResolverContext<'_>,
+    identity: &Identity,
+) -> Result<Select, ApiError> {
     let filter = ctx
         .args
         .get("where")
@@ -547,9 +573,19 @@ fn select(model: &'static Model, ctx: &ResolverContext<'_>) -> Result<Select, Ap
         table(model),
         search.as_deref(),
         |scope| {
-            let cond = match &filter {
-                Some(v) => input::condition(model, v, scope)?,
-                None => Sql::raw("1"),
+            let mut conds = Vec::with_capacity(2);
+            if let Some(v) = &filter {
+                conds.push(input::condition(model, v, scope, Some(identity))?);
+            }
+
+            if let Some(visible) = access::rows(identity, model, Op::Read, scope)? {
+                conds.push(visible);
+            }
+
+            let cond = match conds.len() {
+                0 => Sql::raw("1"),
+                1 => conds.remove(0),
+                _ => Sql::join(&conds, " AND ", "1"),
             };
 
             Ok((cond, input::order_keys(model, order.as_ref(), scope)?))
@@ -565,9 +601,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
     std::sync::Arc::new(move |ctx| {
         FieldFuture::new(async move {
             let cx = Ctx::of(ctx.ctx)?;
+            let who = &cx.request.identity;
             let value = match root {
                 Root::One => {
-                    let id = arg_string(&ctx, "id").unwrap_or_default();
+                    let id = arg_id(&ctx);
                     let Some(key) = model.key_kind.parse(&id) else {
                         return Err(
                             ApiError::new(
@@ -587,7 +624,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::List => {
-                    let select = select(model, &ctx)?;
+                    let select = select(model, &ctx, who)?;
                     records(
                         read::list::<
                             Record,
@@ -597,7 +634,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Connection => {
-                    let select = select(model, &ctx)?;
+                    let select = select(model, &ctx, who)?;
                     Some(
                         FieldValue::owned_any(
                             read::connection::<Record>(&cx, select, page_args(&ctx)?)
@@ -607,7 +644,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Aggregate => {
-                    let select = select(model, &ctx)?;
+                    let select = select(model, &ctx, who)?;
                     let columns = read::aggregate_columns(
                         model.measures,
                         read::selected(&ctx.look_ahead()),
@@ -620,7 +657,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::GroupBy => {
-                    let select = select(model, &ctx)?;
+                    let select = select(model, &ctx, who)?;
                     let by = group_columns(model, &ctx)?;
                     let having = match ctx
                         .args
@@ -650,10 +687,13 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Create => {
-                    let input = arg(&ctx, "input");
+                    let input = preset(who, model, arg(&ctx, "input"))?;
+                    let guard = guard(who, model, Op::Create)?;
                     let row = write::create(
                             &cx,
-                            |p| plan::create(model, &input, "input", p, None),
+                            |p| {
+                                plan::create(model, &input, "input", p, None).guarded(guard)
+                            },
                         )
                         .await?;
                     Some(FieldValue::owned_any(row))
@@ -666,17 +706,25 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         one => vec![one],
                     };
 
+                    let inputs = inputs
+                        .into_iter()
+                        .map(|input| preset(who, model, input))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let guard = guard(who, model, Op::Create)?;
                     let plans = |p: &mut Problems| {
                         inputs
                             .iter()
                             .enumerate()
-                            .map(|(i, input)| plan::create(
-                                model,
-                                input,
-                                &check::item("inputs", i),
-                                p,
-                                None,
-                            ))
+                            .map(|(i, input)| {
+                                plan::create(
+                                        model,
+                                        input,
+                                        &check::item("inputs", i),
+                                        p,
+                                        None,
+                                    )
+                                    .guarded(guard.clone())
+                            })
                             .collect()
                     };
 
@@ -685,12 +733,18 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
 
                 Root::Update => {
                     let input = arg(&ctx, "input");
-                    let id = ID(arg_string(&ctx, "id").unwrap_or_default());
+                    let id = ID(arg_id(&ctx));
+                    let (only, guard) = (
+                        reach(who, model, Op::Update)?,
+                        guard(who, model, Op::Update)?,
+                    );
                     let row = write::update(
                             &cx,
                             model.target(),
                             &id,
-                            |p| plan::update(model, &input, "input", p),
+                            |p| {
+                                plan::update(model, &input, "input", p).guarded(only, guard)
+                            },
                         )
                         .await?;
                     Some(FieldValue::owned_any(row))
@@ -698,19 +752,22 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
 
                 Root::UpdateMany => {
                     let set = arg(&ctx, "set");
+                    let guard = guard(who, model, Op::Update)?;
                     let rows = write::update_all(
                             &cx,
                             model.target(),
-                            matching(model, &ctx)?,
-                            |p| plan::update(model, &set, "set", p),
+                            matching(model, &ctx, Op::Update)?,
+                            |p| plan::update(model, &set, "set", p).guarded(None, guard),
                         )
                         .await?;
                     Some(FieldValue::owned_any(Bulk(rows)))
                 }
 
                 Root::Delete => {
-                    let id = ID(arg_string(&ctx, "id").unwrap_or_default());
-                    write::remove::<Record>(&cx, model.target(), &id)
+                    let id = ID(arg_id(&ctx));
+                    write::remove::<
+                        Record,
+                    >(&cx, model.target(), &id, reach(who, model, Op::Delete)?)
                         .await?
                         .map(FieldValue::owned_any)
                 }
@@ -721,7 +778,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                             Bulk(
                                 write::remove_all::<
                                     Record,
-                                >(&cx, model.target(), matching(model, &ctx)?)
+                                >(&cx, model.target(), matching(model, &ctx, Op::Delete)?)
                                     .await?,
                             ),
                         ),
@@ -729,7 +786,8 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Upsert => {
-                    let input = arg(&ctx, "input");
+                    let input = preset(who, model, arg(&ctx, "input"))?;
+                    let guard = guard(who, model, Op::Create)?;
                     let on_conflict = arg(&ctx, "onConflict");
                     let conflict = field_columns(
                         model,
@@ -745,7 +803,9 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         FieldValue::owned_any(
                             write::upsert(
                                     &cx,
-                                    |p| plan::create(model, &input, "input", p, None),
+                                    |p| {
+                                        plan::create(model, &input, "input", p, None).guarded(guard)
+                                    },
                                     conflict,
                                     update,
                                 )
@@ -772,13 +832,73 @@ fn on_conflict_part(on_conflict: &Value, name: &str) -> Value {
     }
 }
 
-/// The rows a bulk mutation's `where` matches, as a condition over `t0`.
-fn matching(model: &'static Model, ctx: &ResolverContext<'_>) -> Result<Sql, ApiError> {
+/// The rows a bulk mutation's `where` matches among those the caller may `op`, as a condition
+/// over `t0`.
+fn matching(
+    model: &'static Model,
+    ctx: &ResolverContext<'_>,
+    op: Op,
+) -> Result<Sql, ApiError> {
+    let who = &Ctx::of(ctx.ctx)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.message))?
+        .request
+        .identity;
     let counter = std::cell::Cell::new(0);
-    match arg(ctx, "where") {
-        Value::Null => Ok(Sql::raw("1")),
-        filter => input::condition(model, &filter, &Scope::root(&counter)),
+    let scope = Scope::root(&counter);
+    let filter = match arg(ctx, "where") {
+        Value::Null => Sql::raw("1"),
+        filter => input::condition(model, &filter, &scope, Some(who))?,
+    };
+
+    Ok(
+        match access::rows(who, model, op, &scope)? {
+            Some(allowed) => Sql::join(&[filter, allowed], " AND ", "1"),
+            None => filter,
+        },
+    )
+}
+
+/// The rows of `model` the caller may `op` (update, delete), as a condition over `t0`.
+fn reach(
+    who: &Identity,
+    model: &'static Model,
+    op: Op,
+) -> Result<Option<Sql>, ApiError> {
+    let counter = std::cell::Cell::new(0);
+    access::rows(who, model, op, &Scope::root(&counter))
+}
+
+/// What rows the caller creates or updates must satisfy afterwards, as a condition over `t0`.
+fn guard(
+    who: &Identity,
+    model: &'static Model,
+    op: Op,
+) -> Result<Option<Sql>, ApiError> {
+    let counter = std::cell::Cell::new(0);
+    access::check(who, model, op, &Scope::root(&counter))
+}
+
+/// A create input with the fields the caller's role presets from its claims.
+fn preset(
+    who: &Identity,
+    model: &'static Model,
+    input: Value,
+) -> Result<Value, ApiError> {
+    let presets = access::presets(who, model)?;
+    if presets.is_empty() {
+        return Ok(input);
     }
+
+    let mut fields = match input {
+        Value::Object(fields) => fields,
+        _ => Default::default(),
+    };
+
+    for (field, value) in presets {
+        fields.insert(Name::new(field), value);
+    }
+
+    Ok(Value::Object(fields))
 }
 
 /// The rows a bulk mutation wrote.
@@ -888,7 +1008,7 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
 
                     let cx = Ctx::of(ctx.ctx)?;
                     let field_id = read::field_id(ctx.ctx);
-                    let build = || select(target, &ctx);
+                    let build = || select(target, &ctx, &cx.request.identity);
                     if single {
                         let row = read::related_one::<
                             Record,

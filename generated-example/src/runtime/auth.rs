@@ -45,6 +45,14 @@ impl Identity {
             _ => ANONYMOUS_ROLE,
         }
     }
+
+    /// A claim of the caller's token (`None` without a token).
+    pub fn claim(&self, name: &str) -> Option<&serde_json::Value> {
+        match self {
+            Identity::User { claims, .. } => claims.get(name),
+            Identity::Anonymous => None,
+        }
+    }
 }
 
 /// Why a request's credentials were refused.

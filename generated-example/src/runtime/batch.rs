@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use async_graphql::dataloader::Loader;
+use crate::runtime::auth::Identity;
 use crate::runtime::db::Db;
 use crate::runtime::error::ApiError;
 use crate::runtime::metrics::RequestStats;
@@ -20,11 +21,17 @@ use crate::runtime::sql::{ident, Bind, JsonRow, Sql};
 pub struct Batcher {
     db: Db,
     stats: Arc<RequestStats>,
+    /// Who is asking: rows are read within what their role may see.
+    identity: Identity,
 }
 
 impl Batcher {
-    pub fn new(db: Db, stats: Arc<RequestStats>) -> Batcher {
-        Batcher { db, stats }
+    pub fn new(db: Db, stats: Arc<RequestStats>, identity: Identity) -> Batcher {
+        Batcher { db, stats, identity }
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// Runs a batch's statements on a pooled connection, counted in the request's statistics.

@@ -13,8 +13,11 @@ use diesel::result::{DatabaseErrorKind, Error as DbError};
 /// Stable error codes, sent as `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
-    /// The addressed row does not exist.
+    /// The addressed row does not exist (or the caller's role may not see it).
     NotFound,
+    /// The caller's role may not do this (a row it would write breaks the role's `check`, or a
+    /// claim a rule needs is missing from its token).
+    Forbidden,
     /// A unique constraint would be violated.
     UniqueViolation,
     /// A referenced row is missing.
@@ -43,6 +46,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::UniqueViolation => "UNIQUE_VIOLATION",
             ErrorCode::ForeignKeyViolation => "FOREIGN_KEY_VIOLATION",
             ErrorCode::Conflict => "CONFLICT",

@@ -5,6 +5,8 @@
 //! model's table ([`Model`]) and written as SQL by the shared filter and ordering builders.
 
 use async_graphql::Value;
+use crate::runtime::access::{self, Op};
+use crate::runtime::auth::Identity;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{
     negate, Conds, FieldFilter, JsonFilter, Ops, Quantifiers, Scope, StringFilter,
@@ -40,11 +42,14 @@ fn list(value: &Value) -> &[Value] {
     }
 }
 
-/// The condition a model's `where:` value stands for, on the table `scope` names.
+/// The condition a model's `where:` value stands for, on the table `scope` names. A client's
+/// `where` comes with the caller's `identity`: its relation filters see only related rows the
+/// caller may read. (A permission rule comes without one: rules see every row.)
 pub fn condition(
     model: &'static Model,
     value: &Value,
     scope: &Scope<'_>,
+    identity: Option<&Identity>,
 ) -> Result<Sql, ApiError> {
     let mut conds = Conds::new(scope);
     for (name, v) in object(value, "where")? {
@@ -55,25 +60,32 @@ pub fn condition(
         match name.as_str() {
             "and" => {
                 for item in list(v) {
-                    conds.push(condition(model, item, scope)?);
+                    conds.push(condition(model, item, scope, identity)?);
                 }
             }
 
             "or" => {
                 let subs = list(v)
                     .iter()
-                    .map(|item| condition(model, item, scope))
+                    .map(|item| condition(model, item, scope, identity))
                     .collect::<Result<Vec<_>, _>>()?;
                 conds.push(Sql::join(&subs, " OR ", "0"));
             }
 
-            "not" => conds.push(negate(&condition(model, v, scope)?)),
+            "not" => conds.push(negate(&condition(model, v, scope, identity)?)),
             other => {
                 if let Some((_, field)) = model.field(other) {
                     let expr = scope.col(field.column);
                     value_filter(field.value, object(v, other)?, &expr, conds.parts())?;
                 } else if let Some(relation) = model.relation(other) {
-                    related(&mut conds, model, relation.target, relation.kind, v)?;
+                    related(
+                        &mut conds,
+                        model,
+                        relation.target,
+                        relation.kind,
+                        v,
+                        identity,
+                    )?;
                 } else {
                     return Err(
                         ApiError::new(
@@ -97,8 +109,9 @@ fn related(
     target: &'static Model,
     kind: RelationKind,
     value: &Value,
+    identity: Option<&Identity>,
 ) -> Result<(), ApiError> {
-    let sub = |v| on(target, v);
+    let sub = |v| on(target, v, identity);
     if let RelationKind::ToOne { column, .. } = kind {
         return conds.to_one_on(column, target.table, target.key, &sub(value));
     }
@@ -134,12 +147,24 @@ fn related(
     }
 }
 
-/// A model's `where:` value as a condition on the alias it is given.
+/// A model's `where:` value as a condition on the alias it is given, limited to the rows the
+/// caller may read.
 fn on<'v>(
     model: &'static Model,
     value: &'v Value,
+    identity: Option<&'v Identity>,
 ) -> impl Fn(&Scope<'_>) -> Result<Sql, ApiError> + 'v {
-    move |scope: &Scope<'_>| condition(model, value, scope)
+    move |scope: &Scope<'_>| {
+        let cond = condition(model, value, scope, identity)?;
+        match identity
+            .map(|who| access::rows(who, model, Op::Read, scope))
+            .transpose()?
+            .flatten()
+        {
+            Some(visible) => Ok(Sql::join(&[cond, visible], " AND ", "1")),
+            None => Ok(cond),
+        }
+    }
 }
 
 fn text(value: Option<&Value>) -> Option<String> {

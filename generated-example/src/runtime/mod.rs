@@ -6,6 +6,7 @@
 //! (checks, nested writes, upserts, bulk writes), metrics and the
 //! HTTP server. Written once per crate, so per-model modules stay short.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod batch;

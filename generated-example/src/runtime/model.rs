@@ -40,6 +40,39 @@ pub struct Model {
     pub rules: &'static [Rule],
     /// The fields' columns as SQL, in field order: what writes return.
     pub columns: &'static str,
+    /// Who may read and write the rows (see `runtime::access`).
+    pub access: Access,
+}
+
+/// A model's permissions.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    /// The manifest declares no roles: every caller may do everything.
+    Open,
+    /// Grants per role; a role or operation without a grant is denied.
+    Roles(&'static [Grants]),
+}
+
+/// What one role may do with a model's rows.
+#[derive(Debug)]
+pub struct Grants {
+    pub role: &'static str,
+    pub read: Option<Grant>,
+    pub create: Option<Grant>,
+    pub update: Option<Grant>,
+    pub delete: Option<Grant>,
+}
+
+/// One granted operation. Which fields the role may name is settled by its schema; these are
+/// the limits on rows.
+#[derive(Debug)]
+pub struct Grant {
+    /// The rows reached: a `where` value as JSON, values of the caller's claims as `{"claim": name}`.
+    pub rows: Option<&'static str>,
+    /// A condition (the same language) rows must satisfy after a create or update.
+    pub check: Option<&'static str>,
+    /// Input fields set from a claim on create: (field, claim).
+    pub preset: &'static [(&'static str, &'static str)],
 }
 
 /// A column-backed field.

@@ -12,9 +12,11 @@ use async_graphql::{Name, ScalarType, Value};
 use diesel::deserialize::QueryableByName;
 use diesel::row::{Field as _, NamedRow};
 use diesel::sqlite::{Sqlite, SqliteType};
+use crate::runtime::access::{self, Op};
 use crate::runtime::batch::Batcher;
 use crate::runtime::convert;
 use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::filter::Scope;
 use crate::runtime::model::{Model, ValueType};
 use crate::runtime::scalars;
 use crate::runtime::select::Key;
@@ -383,16 +385,32 @@ impl Loader<ModelKey> for Batcher {
             }
         }
 
+        let mut statements = Vec::with_capacity(groups.len());
+        for (model, keys) in groups {
+            let counter = std::cell::Cell::new(0);
+            let visible = access::rows(
+                self.identity(),
+                model,
+                Op::Read,
+                &Scope::root(&counter),
+            )?;
+            let mut sql = Sql::raw(
+                format!(
+                    "SELECT {} FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
+                    model.projection(), ident(model.table), ident(model.key)
+                ),
+            );
+            sql.bind(Bind::Text(Key::json_array(&keys))).push("))");
+            if let Some(visible) = visible {
+                sql.push(" AND (").append(&visible).push(")");
+            }
+
+            statements.push((model, sql));
+        }
+
         self.run(move |conn| {
                 let mut out = HashMap::new();
-                for (model, keys) in groups {
-                    let mut sql = Sql::raw(
-                        format!(
-                            "SELECT {} FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
-                            model.projection(), ident(model.table), ident(model.key)
-                        ),
-                    );
-                    sql.bind(Bind::Text(Key::json_array(&keys))).push("))");
+                for (model, sql) in statements {
                     for record in sql.load::<Record>(conn)? {
                         out.insert(
                             ModelKey {

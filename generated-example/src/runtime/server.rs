@@ -30,7 +30,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::Semaphore;
-use crate::graphql::{build_schema, ApiSchema};
+use crate::graphql::Schemas;
 use crate::runtime::batch::Batcher;
 use crate::runtime::budget::Budget;
 use crate::runtime::config::Config;
@@ -44,7 +44,8 @@ use crate::runtime::secret;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: ApiSchema,
+    /// The schema of each role (or the one schema, without roles).
+    pub schemas: Arc<Schemas>,
     pub db: Db,
     pub limits: Limits,
     pub request_limits: RequestLimits,
@@ -65,7 +66,7 @@ impl AppState {
     /// The state for `config` over an opened database, with `authenticator` verifying tokens.
     pub fn new(config: &Config, db: Db, authenticator: Authenticator) -> AppState {
         AppState {
-            schema: build_schema(config),
+            schemas: Arc::new(Schemas::build(config)),
             db,
             limits: config.limits(),
             request_limits: config.request_limits(),
@@ -359,6 +360,39 @@ async fn handle(
         }
     };
 
+    let Some(schema) = state.schemas.for_role(identity.role()) else {
+        let (status, code, why) = match identity {
+            crate::runtime::auth::Identity::Anonymous => {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "UNAUTHENTICATED",
+                    "this API needs credentials: send `Authorization: Bearer <token>`"
+                        .to_string(),
+                )
+            }
+
+            _ => {
+                (
+                    StatusCode::FORBIDDEN,
+                    "FORBIDDEN",
+                    format!(
+                        "the role `{}` is not a role of this API", identity.role()
+                        .chars().take(100).collect::< String > ()
+                    ),
+                )
+            }
+        };
+
+        let mut response = refuse(media, status, code, &why);
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+
+        return response;
+    };
+
     let request = match read_request(state, media, &method, &uri, &headers, body).await {
         Ok(request) => request,
         Err(response) => return response,
@@ -440,7 +474,7 @@ async fn handle(
     request.set_parsed_query(document);
     let started = std::time::Instant::now();
     let context = RequestContext {
-        identity,
+        identity: identity.clone(),
         limits: state.limits,
         stats: stats.clone(),
         queries: QueryCache::default(),
@@ -451,7 +485,7 @@ async fn handle(
     >();
     let settling = stats.clone();
     let loader = DataLoader::new(
-            Batcher::new(state.db.clone(), stats.clone()),
+            Batcher::new(state.db.clone(), stats.clone(), identity),
             move |fetch: BoxFuture<'static, ()>| {
                 let stats = settling.clone();
                 let _ = spawn
@@ -466,7 +500,7 @@ async fn handle(
         .delay(Duration::ZERO)
         .max_batch_size(MAX_BATCH);
     let request = request.data(state.db.clone()).data(context).data(loader);
-    let execute = state.schema.execute(request);
+    let execute = schema.execute(request);
     let mut response = tokio::select! {
         biased; response = execute => response, () = drive(fetches) =>
         unreachable!("the loader outlives the execution that owns it"),

@@ -19,7 +19,7 @@ use crate::runtime::db::Conn;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
 use crate::runtime::select::{Key, KeyKind, Link, Loadable, Row};
-use crate::runtime::sql::{ident, Bind, Sql};
+use crate::runtime::sql::{ident, Bind, JsonRow, Sql};
 
 /// What the write engine needs to know about a table.
 #[derive(Debug, Clone, Copy)]
@@ -312,6 +312,8 @@ pub struct Create<R> {
     /// Rows to create first; each key fills the named foreign-key column.
     pub parents: Vec<(&'static str, Box<dyn Insert>)>,
     pub children: Vec<Box<dyn Nested>>,
+    /// A condition over `t0` the created row must satisfy (the caller's role's `check`).
+    check: Option<Sql>,
     target: Target,
     row: PhantomData<fn() -> R>,
 }
@@ -330,9 +332,17 @@ impl<R: Written> Create<R> {
             values: Values::default(),
             parents: Vec::new(),
             children: Vec::new(),
+            check: None,
             target,
             row: PhantomData,
         }
+    }
+
+    /// The plan with a condition (over `t0`) the created row must satisfy once it and its nested
+    /// rows are written; otherwise the whole mutation is rolled back as `FORBIDDEN`.
+    pub fn guarded(mut self, check: Option<Sql>) -> Create<R> {
+        self.check = check;
+        self
     }
 
     /// Reports every model-level check the planned values break.
@@ -440,8 +450,50 @@ impl<R: Written> Create<R> {
             child.apply(conn, &key)?;
         }
 
+        if let Some(check) = &self.check {
+            verify(&target, conn, std::slice::from_ref(&key), check)?;
+        }
+
         Ok(row)
     }
+}
+
+/// Refuses (as `FORBIDDEN`) unless every row of `t` with one of `keys` satisfies `check`.
+fn verify(
+    t: &Target,
+    conn: &mut Conn,
+    keys: &[Key],
+    check: &Sql,
+) -> Result<(), ApiError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+
+    let mut sql = Sql::raw(
+        format!(
+            "SELECT json_object('count', COUNT(*)) AS gqlauto_json FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
+            ident(t.table), ident(t.key)
+        ),
+    );
+    sql.bind(Bind::Text(Key::json_array(keys))).push(")) AND (").append(check).push(")");
+    let count = sql
+        .load::<JsonRow>(conn)?
+        .first()
+        .and_then(|row| row.0.get("count").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0);
+    if usize::try_from(count).unwrap_or(0) < keys.len() {
+        return Err(
+            ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "the written `{}` row is not one this role may write or read", t
+                    .model
+                ),
+            ),
+        );
+    }
+
+    Ok(())
 }
 
 impl<R: Written> Insert for Create<R> {
@@ -457,6 +509,10 @@ pub struct Update<R> {
     pub changes: Changes,
     pub parents: Vec<(&'static str, Box<dyn Insert>)>,
     pub children: Vec<Box<dyn Nested>>,
+    /// The rows (a condition over `t0`) the caller's role may update; others read as missing.
+    only: Option<Sql>,
+    /// A condition over `t0` updated rows must satisfy (the role's `check`).
+    check: Option<Sql>,
     target: Target,
     row: PhantomData<fn() -> R>,
 }
@@ -475,9 +531,19 @@ impl<R: Written> Update<R> {
             changes: Changes::default(),
             parents: Vec::new(),
             children: Vec::new(),
+            only: None,
+            check: None,
             target,
             row: PhantomData,
         }
+    }
+
+    /// The plan limited to the rows `only` (over `t0`) selects, whose rows must satisfy `check`
+    /// once written; otherwise the whole mutation is rolled back as `FORBIDDEN`.
+    pub fn guarded(mut self, only: Option<Sql>, check: Option<Sql>) -> Update<R> {
+        self.only = only;
+        self.check = check;
+        self
     }
 
     /// Whether the input asked for nested writes (not available in bulk updates).
@@ -506,6 +572,12 @@ impl<R: Written> Update<R> {
 
         let mut cond = Sql::raw(format!("{} = ", ident(t.key)));
         cond.bind(key.bind());
+        if let Some(only) = self.only.take() {
+            cond.push(&format!(" AND {} IN (", ident(t.key)))
+                .append(&keys_where(&t, only))
+                .push(")");
+        }
+
         let row = if self.changes.is_empty() {
             rows_where(&t, &cond).load::<R>(conn)?.into_iter().next()
         } else {
@@ -520,6 +592,10 @@ impl<R: Written> Update<R> {
             for child in self.children {
                 child.apply(conn, key)?;
             }
+
+            if let Some(check) = &self.check {
+                verify(&t, conn, std::slice::from_ref(key), check)?;
+            }
         }
 
         Ok(row)
@@ -527,6 +603,22 @@ impl<R: Written> Update<R> {
 
     /// Updates every row whose key the subquery `keys` selects; returns them as stored.
     pub fn apply_all(mut self, conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
+        let check = self.check.take();
+        let t = self.target;
+        let rows = self.apply_each(conn, keys)?;
+        if let Some(check) = check {
+            verify(
+                &t,
+                conn,
+                &rows.iter().map(|r| r.written_key(&t)).collect::<Vec<_>>(),
+                &check,
+            )?;
+        }
+
+        Ok(rows)
+    }
+
+    fn apply_each(mut self, conn: &mut Conn, keys: &Sql) -> Result<Vec<R>, ApiError> {
         let at = std::mem::take(&mut self.at);
         self.prepare(conn, &at)?;
         let t = self.target;
@@ -568,16 +660,25 @@ fn rows_where(t: &Target, cond: &Sql) -> Sql {
     sql
 }
 
-/// Deletes the row of `t` with this key; `None` if there is none.
+/// Deletes the row of `t` with this key among those `only` (a condition over `t0`) selects;
+/// `None` if there is none.
 pub fn delete<R: Written>(
     t: &Target,
     conn: &mut Conn,
     key: &Key,
+    only: Option<&Sql>,
 ) -> Result<Option<R>, ApiError> {
     let mut sql = Sql::raw(
         format!("DELETE FROM {} WHERE {} = ", ident(t.table), ident(t.key)),
     );
-    sql.bind(key.bind()).push(&format!(" RETURNING {}", t.returning));
+    sql.bind(key.bind());
+    if let Some(only) = only {
+        sql.push(&format!(" AND {} IN (", ident(t.key)))
+            .append(&keys_where(t, only.clone()))
+            .push(")");
+    }
+
+    sql.push(&format!(" RETURNING {}", t.returning));
     Ok(sql.load::<R>(conn).map_err(deleting)?.into_iter().next())
 }
 
@@ -862,7 +963,7 @@ impl<R: Written> Nested for ToMany<R> {
                 return Err(not_linked(&self.target, at, child));
             }
 
-            delete::<R>(&self.target, conn, child).map_err(|e| e.at(at))?;
+            delete::<R>(&self.target, conn, child, None).map_err(|e| e.at(at))?;
         }
 
         for (at, child) in &self.connect {
@@ -1122,14 +1223,16 @@ pub async fn update_all<R: Written>(
     cx.transaction(move |conn| plan.apply_all(conn, &keys)).await
 }
 
-/// Deletes the row of `t` with key `id`: the deleted row, or `None` if there was none.
+/// Deletes the row of `t` with key `id` if `only` (a condition over `t0`) selects it: the
+/// deleted row, or `None` if there was none.
 pub async fn remove<R: Written>(
     cx: &Ctx<'_>,
     t: Target,
     id: &ID,
+    only: Option<Sql>,
 ) -> Result<Option<R>, ApiError> {
     let key = convert::key_of(t.key_kind, "id", id)?;
-    cx.transaction(move |conn| delete::<R>(&t, conn, &key)).await
+    cx.transaction(move |conn| delete::<R>(&t, conn, &key, only.as_ref())).await
 }
 
 /// Deletes every row of `t` that `filter` (a condition over `t0`) matches, or none.
@@ -1206,7 +1309,7 @@ pub async fn delete_one<R: Writable>(
     cx: &Ctx<'_>,
     id: &ID,
 ) -> Result<Option<R>, ApiError> {
-    remove(cx, R::TARGET, id).await
+    remove(cx, R::TARGET, id, None).await
 }
 
 /// `delete<Models>(where)`: every matching row, or none.

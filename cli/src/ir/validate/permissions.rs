@@ -1,0 +1,472 @@
+//! Roles and per-model permissions: names resolved, row conditions checked against the models
+//! and rewritten into the API's `where` language (GraphQL names), so the runtime interprets them
+//! with the same code that reads a client's `where`.
+
+use serde_json::{Map, Value};
+
+use super::*;
+use crate::manifest::raw::{RawGrant, RawGrants};
+
+/// Operators by the kind of value they compare (as the API's filter inputs declare them).
+const EQUALITY: &[&str] = &["eq", "ne", "in", "notIn", "isNull"];
+const ORDER: &[&str] = &["lt", "lte", "gt", "gte"];
+const TEXT: &[&str] = &["contains", "icontains", "startsWith", "endsWith", "iexact"];
+const JSON: &[&str] = &["hasKey", "isNull"];
+
+/// What a condition's value must be.
+#[derive(Clone, Copy)]
+enum Literal<'m> {
+    Text,
+    Number,
+    Boolean,
+    Enum(&'m [String]),
+    /// Keys, dates, times, UUIDs, decimals: written as strings (numbers accepted for keys and decimals).
+    Formatted,
+}
+
+/// How a model is reached from another in a condition.
+enum Path<'m> {
+    /// One related row: its condition applies directly.
+    One(&'m str, String),
+    /// Many related rows: `some`, `every` or `none` of them.
+    Many(&'m str, String),
+}
+
+fn claim_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
+}
+
+fn grants_write(p: &Permission) -> bool {
+    p.create.is_some() || p.update.is_some() || p.delete.is_some()
+}
+
+impl Validator<'_> {
+    /// The declared roles.
+    pub(super) fn roles(&mut self, raw: &RawManifest, _auth: &AuthSettings) -> Vec<Role> {
+        let mut roles = Vec::new();
+        for (name, role) in &raw.roles {
+            if !claim_name_ok(name) {
+                self.error(
+                    Code::Permission,
+                    self.key(&["roles", name]),
+                    format!("`{name}` is not a role name"),
+                    "use letters, digits, `_`, `-`, `.`, `:` or `/` (up to 100 characters)",
+                );
+            }
+            roles.push(Role { name: name.clone(), description: role.description.clone(), all: role.all });
+        }
+        roles
+    }
+
+    /// Each model's grants per role; an error for every name that does not resolve.
+    pub(super) fn permissions(&mut self, raw: &RawManifest, roles: &[Role], built: &mut [Model]) {
+        let models: Vec<Model> = built.to_vec();
+        for model in built.iter_mut() {
+            let Some(raw_model) = raw.models.get(&model.name) else { continue };
+            let name = model.name.clone();
+            if roles.is_empty() {
+                if !raw_model.permissions.is_empty() {
+                    self.error(
+                        Code::Permission,
+                        self.key(&["models", &name, "permissions"]),
+                        format!("model `{name}` has permissions but the manifest declares no roles"),
+                        "declare the roles under the top-level `roles:` (e.g. `roles: {anonymous: {}, admin: {all: true}}`)",
+                    );
+                }
+                continue;
+            }
+            let mut permissions = Vec::new();
+            for (role, grants) in &raw_model.permissions {
+                let path = ["models", name.as_str(), "permissions", role.as_str()];
+                if !roles.iter().any(|r| &r.name == role) {
+                    let known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+                    let help = did_you_mean(role, known.iter().copied()).unwrap_or_else(|| format!("declared roles: {}", known.join(", ")));
+                    self.error(Code::Permission, self.key(&path), format!("`{role}` is not a declared role"), help);
+                    continue;
+                }
+                let permission = match grants {
+                    RawGrants::All(word) if word == "all" => Permission::all(role),
+                    RawGrants::All(word) => {
+                        self.error(
+                            Code::Permission,
+                            self.value(&path),
+                            format!("`{word}` is not a grant"),
+                            "write `all`, or a map of operations: `read`, `create`, `update`, `delete`",
+                        );
+                        continue;
+                    }
+                    RawGrants::Each(set) => Permission {
+                        role: role.clone(),
+                        read: self.grant(&path, "read", set.read.as_ref(), model, &models),
+                        create: self.grant(&path, "create", set.create.as_ref(), model, &models),
+                        update: self.grant(&path, "update", set.update.as_ref(), model, &models),
+                        delete: self.grant(&path, "delete", set.delete.as_ref(), model, &models),
+                    },
+                };
+                if grants_write(&permission) && permission.read.is_none() {
+                    self.error(
+                        Code::Permission,
+                        self.key(&path),
+                        format!("role `{role}` may write `{name}` but not read it"),
+                        "grant `read` too: a role reads the rows it writes (mutations return them)",
+                    );
+                }
+                permissions.push(permission);
+            }
+            for role in roles.iter().filter(|r| r.all) {
+                if !permissions.iter().any(|p| p.role == role.name) {
+                    permissions.push(Permission::all(&role.name));
+                }
+            }
+            // Declared order, so the generated tables do not depend on the manifest's key order.
+            permissions.sort_by_key(|p| roles.iter().position(|r| r.name == p.role));
+            model.permissions = permissions;
+        }
+        for role in roles {
+            if !built.iter().any(|m| m.permission(&role.name).is_some_and(|p| p.read.is_some())) {
+                self.error(
+                    Code::Permission,
+                    self.key(&["roles", &role.name]),
+                    format!("role `{}` may read no model", role.name),
+                    "grant it `read` on at least one model, or remove the role (callers of an undeclared role are refused)",
+                );
+            }
+        }
+    }
+
+    fn grant(&mut self, path: &[&str; 4], op: &str, raw: Option<&RawGrant>, model: &Model, models: &[Model]) -> Option<Grant> {
+        let spec = match raw? {
+            RawGrant::Flag(false) => return None,
+            RawGrant::Flag(true) => return Some(Grant::default()),
+            RawGrant::Limited(spec) => spec,
+        };
+        let at =
+            |key: &'static str| -> Vec<String> { path.iter().map(|s| s.to_string()).chain([op.to_string(), key.to_string()]).collect() };
+        let mut grant = Grant::default();
+        if let Some(cond) = &spec.condition {
+            if op == "create" {
+                self.error(
+                    Code::Permission,
+                    self.key_of(&at("where")),
+                    format!("`create` of `{}` has no `where`: a new row is not there yet", model.name),
+                    "use `check` for a condition created rows must satisfy",
+                );
+            } else {
+                grant.condition = self.condition(&at("where"), cond, model, models);
+            }
+        }
+        if let Some(check) = &spec.check {
+            if matches!(op, "create" | "update") {
+                grant.check = self.condition(&at("check"), check, model, models);
+            } else {
+                self.error(
+                    Code::Permission,
+                    self.key_of(&at("check")),
+                    format!("`{op}` takes no `check`"),
+                    "`check` applies to the rows `create` and `update` write; use `where` to limit the rows",
+                );
+            }
+        }
+        if let Some(columns) = &spec.columns {
+            let mut indexes = Vec::new();
+            for (i, column) in columns.iter().enumerate() {
+                let mut item = at("columns");
+                item.push(i.to_string());
+                match model.fields.iter().position(|f| &f.name == column) {
+                    Some(index) if op == "read" && model.fields[index].hidden => self.error(
+                        Code::Permission,
+                        self.value_of(&item),
+                        format!("field `{column}` of `{}` is hidden: no role reads it", model.name),
+                        "remove it from the read columns, or remove `hidden: true` from the field",
+                    ),
+                    Some(index) => indexes.push(index),
+                    None => {
+                        let known: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
+                        let strs: Vec<&str> = item.iter().map(String::as_str).collect();
+                        self.unknown_field(&strs, &model.name, column, &known);
+                    }
+                }
+            }
+            if op == "delete" {
+                self.error(
+                    Code::Permission,
+                    self.key_of(&at("columns")),
+                    "`delete` takes no `columns`: it removes whole rows".into(),
+                    "remove `columns` here",
+                );
+            }
+            grant.columns = Some(indexes);
+        }
+        for (field, claim) in &spec.preset {
+            let mut item = at("preset");
+            item.push(field.clone());
+            if op != "create" {
+                self.error(
+                    Code::Permission,
+                    self.key_of(&item),
+                    format!("`{op}` takes no `preset`"),
+                    "presets set fields of rows being created; use `check` to limit what an update may write",
+                );
+                continue;
+            }
+            if !claim_name_ok(claim) {
+                self.error(
+                    Code::Permission,
+                    self.value_of(&item),
+                    format!("`{claim}` is not a claim name"),
+                    "use letters, digits, `_`, `-`, `.`, `:` or `/` (up to 100 characters)",
+                );
+            }
+            match model.fields.iter().position(|f| &f.name == field) {
+                Some(index) if matches!(model.fields[index].kind, FieldKind::PrimaryKey(k) if k.is_generated()) => self.error(
+                    Code::Permission,
+                    self.key_of(&item),
+                    format!("`{field}` is numbered by the database; it cannot be preset"),
+                    "preset a foreign key or a value field",
+                ),
+                Some(index) => {
+                    if grant.columns.as_ref().is_some_and(|c| c.contains(&index)) {
+                        self.error(
+                            Code::Permission,
+                            self.key_of(&item),
+                            format!("`{field}` is both preset and in `columns`"),
+                            "a preset field leaves the role's input; remove it from `columns`",
+                        );
+                    }
+                    grant.preset.push((index, claim.clone()));
+                }
+                None => {
+                    let known: Vec<String> = model.fields.iter().map(|f| f.name.clone()).collect();
+                    let strs: Vec<&str> = item.iter().map(String::as_str).collect();
+                    self.unknown_field(&strs, &model.name, field, &known);
+                }
+            }
+        }
+        Some(grant)
+    }
+
+    fn key_of(&self, path: &[String]) -> Option<Span> {
+        let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+        self.key(&strs)
+    }
+
+    fn value_of(&self, path: &[String]) -> Option<Span> {
+        let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+        self.value(&strs)
+    }
+
+    fn bad(&mut self, path: &[String], message: String, help: impl Into<String>) {
+        let span = self.value_of(path);
+        self.error(Code::Permission, span, message, help);
+    }
+
+    /// A row condition on `model`, rewritten with GraphQL names; `None` after reporting errors.
+    fn condition(&mut self, path: &[String], value: &Value, model: &Model, models: &[Model]) -> Option<Value> {
+        let Value::Object(entries) = value else {
+            self.bad(path, format!("a condition on `{}` must be a map", model.name), "e.g. `{status: {eq: published}}` or `{and: [...]}`");
+            return None;
+        };
+        let mut out = Map::new();
+        let mut ok = true;
+        for (key, v) in entries {
+            let mut at = path.to_vec();
+            at.push(key.clone());
+            let converted = match key.as_str() {
+                "and" | "or" => {
+                    let items: Vec<&Value> = match v {
+                        Value::Array(items) => items.iter().collect(),
+                        one => vec![one],
+                    };
+                    let mut list = Vec::new();
+                    for (i, item) in items.into_iter().enumerate() {
+                        let mut item_at = at.clone();
+                        item_at.push(i.to_string());
+                        list.push(self.condition(&item_at, item, model, models));
+                    }
+                    list.into_iter().collect::<Option<Vec<Value>>>().map(Value::Array).map(|v| (key.clone(), v))
+                }
+                "not" => self.condition(&at, v, model, models).map(|v| (key.clone(), v)),
+                name => self.condition_entry(&at, name, v, model, models),
+            };
+            match converted {
+                Some((k, v)) => {
+                    out.insert(k, v);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::Object(out))
+    }
+
+    fn condition_entry(&mut self, at: &[String], name: &str, v: &Value, model: &Model, models: &[Model]) -> Option<(String, Value)> {
+        if let Some(f) = model.fields.iter().find(|f| f.name == name) {
+            if let FieldKind::ForeignKey { target, .. } = &f.kind {
+                return self.related(at, Path::One(target, f.graphql_name.clone()), v, models);
+            }
+            let literal = match &f.kind {
+                FieldKind::PrimaryKey(_) => (Literal::Formatted, EQUALITY.to_vec()),
+                FieldKind::Scalar(s) => match s {
+                    ScalarKind::String { .. } | ScalarKind::Text => (Literal::Text, [EQUALITY, ORDER, TEXT].concat()),
+                    ScalarKind::Json => (Literal::Text, JSON.to_vec()),
+                    ScalarKind::Boolean => (Literal::Boolean, EQUALITY.to_vec()),
+                    ScalarKind::Enum { values, .. } => (Literal::Enum(values), EQUALITY.to_vec()),
+                    ScalarKind::Uuid => (Literal::Formatted, EQUALITY.to_vec()),
+                    ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float => (Literal::Number, [EQUALITY, ORDER].concat()),
+                    ScalarKind::Decimal { .. } | ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time => {
+                        (Literal::Formatted, [EQUALITY, ORDER].concat())
+                    }
+                },
+                FieldKind::ForeignKey { .. } => unreachable!("handled above"),
+            };
+            return self.operators(at, &f.name, literal, v).map(|ops| (f.graphql_name.clone(), ops));
+        }
+        if let Some(link) = model.parent.as_ref().filter(|l| l.name == name) {
+            return self.related(at, Path::One(&link.target, link.graphql_name.clone()), v, models);
+        }
+        if let Some(rel) = model.many_to_many.iter().find(|r| r.name == name) {
+            return self.related(at, Path::Many(&rel.target, rel.graphql_name.clone()), v, models);
+        }
+        if let Some(rev) = model.reverse.iter().find(|r| r.name == name) {
+            return self.related(at, Path::Many(&rev.source_model, rev.graphql_name.clone()), v, models);
+        }
+        let mut known: Vec<&str> = model.fields.iter().map(|f| f.name.as_str()).collect();
+        known.extend(model.many_to_many.iter().map(|r| r.name.as_str()));
+        known.extend(model.reverse.iter().map(|r| r.name.as_str()));
+        known.extend(["and", "or", "not"]);
+        let help = did_you_mean(name, known.iter().copied())
+            .unwrap_or_else(|| format!("a condition names fields and relations of `{}`: {}", model.name, known.join(", ")));
+        self.bad(at, format!("model `{}` has no field or relation `{name}`", model.name), help);
+        None
+    }
+
+    fn related(&mut self, at: &[String], path: Path<'_>, v: &Value, models: &[Model]) -> Option<(String, Value)> {
+        let (target, name, many) = match &path {
+            Path::One(target, name) => (*target, name.clone(), false),
+            Path::Many(target, name) => (*target, name.clone(), true),
+        };
+        let target = models.iter().find(|m| m.name == target)?;
+        if !many {
+            return self.condition(at, v, target, models).map(|c| (name, c));
+        }
+        let Value::Object(parts) = v else {
+            self.bad(
+                at,
+                format!("`{}` is a list of `{}` rows", at.last().map_or("", String::as_str), target.name),
+                "give `some`, `every` or `none` with a condition on them",
+            );
+            return None;
+        };
+        let mut out = Map::new();
+        let mut ok = true;
+        for (quantifier, cond) in parts {
+            let mut part_at = at.to_vec();
+            part_at.push(quantifier.clone());
+            if !matches!(quantifier.as_str(), "some" | "every" | "none") {
+                self.bad(
+                    &part_at,
+                    format!("`{quantifier}` is not `some`, `every` or `none`"),
+                    "a to-many relation is filtered by `some`, `every` or `none` of its rows",
+                );
+                ok = false;
+                continue;
+            }
+            match self.condition(&part_at, cond, target, models) {
+                Some(c) => {
+                    out.insert(quantifier.clone(), c);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some((name, Value::Object(out)))
+    }
+
+    /// A field's operators (`{eq: published}`), checked and with enum values as GraphQL names.
+    fn operators(&mut self, at: &[String], field: &str, (literal, ops): (Literal<'_>, Vec<&str>), v: &Value) -> Option<Value> {
+        let Value::Object(entries) = v else {
+            self.bad(at, format!("`{field}` takes operators"), format!("e.g. `{{eq: ...}}`; operators here: {}", ops.join(", ")));
+            return None;
+        };
+        let mut out = Map::new();
+        let mut ok = true;
+        for (op, value) in entries {
+            let mut op_at = at.to_vec();
+            op_at.push(op.clone());
+            if !ops.contains(&op.as_str()) {
+                let help = did_you_mean(op, ops.iter().copied()).unwrap_or_else(|| format!("operators of `{field}`: {}", ops.join(", ")));
+                self.bad(&op_at, format!("`{op}` is not an operator of `{field}`"), help);
+                ok = false;
+                continue;
+            }
+            let converted = match op.as_str() {
+                "isNull" => match value {
+                    Value::Bool(_) => Some(value.clone()),
+                    _ => {
+                        self.bad(&op_at, "`isNull` takes `true` or `false`".into(), "claims are not allowed here");
+                        None
+                    }
+                },
+                "hasKey" => self.operand(&op_at, Literal::Text, value),
+                "in" | "notIn" => match value {
+                    Value::Array(items) => {
+                        items.iter().map(|item| self.operand(&op_at, literal, item)).collect::<Option<Vec<_>>>().map(Value::Array)
+                    }
+                    claim @ Value::Object(_) => self.operand(&op_at, literal, claim),
+                    _ => {
+                        self.bad(&op_at, format!("`{op}` takes a list"), "e.g. `[a, b]`, or a claim holding a list: `{claim: groups}`");
+                        None
+                    }
+                },
+                _ => self.operand(&op_at, literal, value),
+            };
+            match converted {
+                Some(c) => {
+                    out.insert(op.clone(), c);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(Value::Object(out))
+    }
+
+    /// One operand: a literal of the field's type, or a claim (`{claim: sub}`).
+    fn operand(&mut self, at: &[String], literal: Literal<'_>, value: &Value) -> Option<Value> {
+        if let Value::Object(entries) = value {
+            let claim = entries.get("claim").and_then(Value::as_str);
+            return match claim {
+                Some(name) if entries.len() == 1 && claim_name_ok(name) => Some(value.clone()),
+                _ => {
+                    self.bad(
+                        at,
+                        "a value here is a literal or `{claim: <name>}`".into(),
+                        "e.g. `{claim: sub}`: the caller's token claim `sub`",
+                    );
+                    None
+                }
+            };
+        }
+        let fits = match (literal, value) {
+            (Literal::Text, Value::String(_)) | (Literal::Number, Value::Number(_)) | (Literal::Boolean, Value::Bool(_)) => true,
+            (Literal::Formatted, Value::String(_) | Value::Number(_)) => true,
+            (Literal::Enum(values), Value::String(s)) => {
+                if values.contains(s) {
+                    return Some(Value::String(names::to_screaming(s)));
+                }
+                self.bad(at, format!("`{s}` is not one of the enum's values"), format!("values: {}", values.join(", ")));
+                return None;
+            }
+            _ => false,
+        };
+        if !fits {
+            let what = match literal {
+                Literal::Text => "a string",
+                Literal::Number => "a number",
+                Literal::Boolean => "`true` or `false`",
+                Literal::Enum(_) => "one of the enum's values",
+                Literal::Formatted => "a string (an id, date, time, UUID or decimal)",
+            };
+            self.bad(at, format!("{} is not {what}", short_json(value)), "give a literal of the field's type, or `{claim: <name>}`");
+            return None;
+        }
+        Some(value.clone())
+    }
+}

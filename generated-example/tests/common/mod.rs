@@ -1,0 +1,20 @@
+//! What the tests of this crate share: the signing key they start servers with, and tokens for
+//! the blog's roles. (This file is ours, not gqlauto's: it is not in gqlauto.stamp.)
+#![allow(dead_code)]
+
+use serde_json::json;
+
+/// The `JWT_SECRET` every test server is started with.
+pub const JWT_SECRET: &str = "the blog's test secret, thirty-two bytes or more";
+
+/// A token for `role` whose `sub` claim is `sub`, valid for an hour.
+pub fn token(role: &str, sub: &str) -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let claims = json!({ "sub": sub, "role": role, "exp": exp });
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap()).unwrap()
+}
+
+/// The `Authorization` header of an administrator (the `admin` role may do everything).
+pub fn admin() -> String {
+    format!("Bearer {}", token("admin", "0"))
+}
