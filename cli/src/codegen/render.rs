@@ -144,6 +144,8 @@ struct TemplateContext<'a> {
     sdl: &'a str,
     /// The declared roles' names.
     roles: &'a [String],
+    /// Markdown table rows: model, role and what each operation grants.
+    permission_rows: &'a [String],
     /// The role the smoke test acts in (one that may do everything), when roles are declared.
     smoke_role: Option<&'a str>,
     smoke: &'a [super::smoke::SmokeStep],
@@ -219,6 +221,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         sdl: &sdl,
         roles: &role_names,
         smoke_role: ir.roles.iter().find(|r| r.all).map(|r| r.name.as_str()),
+        permission_rows: &permission_rows(ir),
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
@@ -248,6 +251,48 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         files.insert(path, GeneratedFile { contents, owner: Owner::Generator });
     }
     Ok(files)
+}
+
+/// The generated README's permission table: one row per model and role.
+fn permission_rows(ir: &Ir) -> Vec<String> {
+    let grant = |m: &crate::ir::Model, g: &Option<crate::ir::Grant>| -> String {
+        let Some(g) = g else { return "—".into() };
+        let mut parts = Vec::new();
+        if let Some(c) = &g.condition {
+            parts.push(format!("rows: `{c}`"));
+        }
+        if let Some(columns) = &g.columns {
+            let names: Vec<&str> = columns.iter().map(|&i| m.fields[i].graphql_name.as_str()).collect();
+            parts.push(format!("fields: {}", names.join(", ")));
+        }
+        if !g.preset.is_empty() {
+            let presets: Vec<String> =
+                g.preset.iter().map(|(i, claim)| format!("{} = claim `{claim}`", m.fields[*i].graphql_name)).collect();
+            parts.push(format!("preset: {}", presets.join(", ")));
+        }
+        if let Some(c) = &g.check {
+            parts.push(format!("check: `{c}`"));
+        }
+        if parts.is_empty() {
+            parts.push("yes".into());
+        }
+        parts.join("; ").replace('|', "\\|")
+    };
+    let mut rows = Vec::new();
+    for m in &ir.models {
+        for p in &m.permissions {
+            rows.push(format!(
+                "| {} | {} | {} | {} | {} | {} |",
+                m.name,
+                p.role,
+                grant(m, &p.read),
+                grant(m, &p.create),
+                grant(m, &p.update),
+                grant(m, &p.delete)
+            ));
+        }
+    }
+    rows
 }
 
 /// The migrations already written, plus one for what changed since the previous generation.
