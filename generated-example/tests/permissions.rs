@@ -16,6 +16,7 @@ struct Server {
     child: Child,
     url: String,
     agent: ureq::Agent,
+    db: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -40,8 +41,9 @@ enum As {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("permissions.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", dir.path().join("permissions.db"))
+            .env("DATABASE_URL", &db)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("REPORT_SQL_STATEMENTS", "true")
             .env("PORT", "0")
@@ -54,7 +56,7 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build();
-        Server { child, url: format!("{base}/graphql"), agent: config.into(), _dir: dir }
+        Server { child, url: format!("{base}/graphql"), agent: config.into(), db, _dir: dir }
     }
 
     /// The status and body of a request sent as `who`.
@@ -87,6 +89,18 @@ impl Server {
         let body = self.body(who, query);
         let errors = body["errors"].as_array().unwrap_or_else(|| panic!("{query}: expected an error: {body}"));
         errors[0]["extensions"]["code"].as_str().unwrap_or("<none>").to_string()
+    }
+
+    /// Runs `blog api-key <args>` on this server's database: its status and output.
+    fn api_key(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_blog")).arg("api-key").args(args).env("DATABASE_URL", &self.db).output().unwrap();
+        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    }
+
+    /// The status and body of `query` sent with the API key `key`.
+    fn with_key(&self, key: &str, query: &str) -> (u16, Value) {
+        let mut res = self.agent.post(&self.url).header("x-api-key", key).send_json(json!({"query": query})).unwrap();
+        (res.status().as_u16(), res.body_mut().read_json().unwrap())
     }
 
     /// Refuses `query` before running it, as the role's schema does not have what it names.
@@ -280,4 +294,46 @@ fn callers_of_undeclared_roles_are_refused() {
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
     assert_eq!(body.get("data"), None);
+}
+
+#[test]
+fn api_keys_act_in_their_role_with_their_claims_until_revoked() {
+    let s = seeded();
+    let (ok, out) = s.api_key(&["create", "--role", "author", "--name", "Ada's publishing robot", "--claim", "sub=1"]);
+    assert!(ok, "{out}");
+    let key = out.lines().last().unwrap().trim().to_string();
+    assert!(key.starts_with("gqa_") && key.len() > 40, "{out}");
+    // The key acts as author 1: Ada's drafts, and her posts only.
+    let (status, body) = s.with_key(&key, "{ posts { title } }");
+    assert_eq!(status, 200, "{body}");
+    let mut titles = find_titles(&body["data"]);
+    titles.sort();
+    assert_eq!(titles, ["Ada public", "Ada secret draft", "Bob public"]);
+    let (_, created) = s.with_key(&key, r#"mutation { createPost(input: {title: "By robot", slug: "by-robot", body: "beep"}) { author { name } } }"#);
+    assert_eq!(created["data"]["createPost"]["author"]["name"], "Ada", "{created}");
+    // Listed without its secret; unknown roles and malformed claims are refused.
+    let (ok, listed) = s.api_key(&["list"]);
+    assert!(ok && listed.contains("Ada's publishing robot") && listed.contains("author") && !listed.contains(&key), "{listed}");
+    let (ok, out) = s.api_key(&["create", "--role", "root"]);
+    assert!(!ok && out.contains("not a role"), "{out}");
+    let (ok, out) = s.api_key(&["create", "--role", "author", "--claim", "sub"]);
+    assert!(!ok && out.contains("NAME=VALUE"), "{out}");
+    // A wrong, or a revoked, key is refused, without echoing it.
+    for bad in [format!("{key}x"), "gqa_nope".to_string(), "not a key".to_string()] {
+        let (status, body) = s.with_key(&bad, "{ tags { id } }");
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert!(!body.to_string().contains(&bad), "{body}");
+    }
+    let (ok, out) = s.api_key(&["revoke", "1"]);
+    assert!(ok, "{out}");
+    let (status, body) = s.with_key(&key, "{ tags { id } }");
+    assert_eq!(status, 401, "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("revoked"), "{body}");
+    let (ok, out) = s.api_key(&["revoke", "1"]);
+    assert!(!ok && out.contains("no active API key 1"), "{out}");
+    // One credential per request.
+    let mut both = s.agent.post(&s.url).header("x-api-key", &key).header("authorization", common::admin()).send_json(json!({"query": "{ tags { id } }"})).unwrap();
+    assert_eq!(both.status().as_u16(), 401);
+    assert!(both.body_mut().read_to_string().unwrap().contains("not both"));
 }

@@ -92,6 +92,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/filter.rs.j2"), "src/runtime/filter.rs", Kind::Rust),
     out(template!("src/runtime/guard.rs.j2"), "src/runtime/guard.rs", Kind::Rust),
     out(template!("src/runtime/input.rs.j2"), "src/runtime/input.rs", Kind::Rust),
+    out(template!("src/runtime/keys.rs.j2"), "src/runtime/keys.rs", Kind::Rust),
     out(template!("src/runtime/plan.rs.j2"), "src/runtime/plan.rs", Kind::Rust),
     out(template!("src/runtime/metrics.rs.j2"), "src/runtime/metrics.rs", Kind::Rust),
     out(template!("src/runtime/model.rs.j2"), "src/runtime/model.rs", Kind::Rust),

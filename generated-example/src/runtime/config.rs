@@ -13,6 +13,9 @@ use crate::runtime::guard::RequestLimits;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "blog", version)]
 pub struct Config {
+    /// Without a command, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Database: a SQLite file path (created if missing) or `sqlite://path`.
     #[arg(long, env = "DATABASE_URL", default_value = "data.db")]
     pub database_url: String,
@@ -180,6 +183,14 @@ pub struct Config {
     /// `https://app.example.com`; none by default.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
+}
+
+/// What the binary does besides serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Manages API keys: `create --role ROLE [--name N] [--claim NAME=VALUE]`, `list`, `revoke ID`.
+    #[command(subcommand)]
+    ApiKey(crate::runtime::keys::KeyCommand),
 }
 
 impl Config {

@@ -169,7 +169,17 @@ impl Db {
             .map_err(|e| OpenError(format!("cannot enable WAL on `{path}`: {e}")))?;
         migrate(&mut conn)
             .map_err(|e| OpenError(format!("migrations failed on `{path}`: {e}")))?;
+        crate::runtime::keys::ensure_table(&mut conn).map_err(OpenError)?;
         Ok(Db { pool })
+    }
+
+    /// Runs `work` on a pooled connection, on this thread (for commands, not requests).
+    pub fn with_conn<T>(&self, work: impl FnOnce(&mut Conn) -> T) -> Result<T, String> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Ok(work(&mut conn))
     }
 
     /// Runs `work` with a pooled connection on the blocking thread pool; its statements are

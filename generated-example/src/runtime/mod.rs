@@ -20,6 +20,7 @@ pub mod error;
 pub mod filter;
 pub mod guard;
 pub mod input;
+pub mod keys;
 pub mod metrics;
 pub mod model;
 pub mod order;

@@ -33,7 +33,8 @@ fn key() -> &'static [u8; 32] {
     KEY.get_or_init(random)
 }
 
-fn random() -> [u8; 32] {
+/// 32 random bytes (from the operating system's generator, through UUID v4: 244 random bits).
+pub fn random() -> [u8; 32] {
     let mut key = [0u8; 32];
     key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
     key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());

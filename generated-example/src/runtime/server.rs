@@ -341,7 +341,41 @@ async fn handle(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{fffd}"));
-    let identity = match state.authenticator.identify(authorization) {
+    let api_key = headers
+        .get("x-api-key")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}").to_string());
+    let identified = match (authorization, api_key) {
+        (Some(_), Some(_)) => {
+            Err(
+                Refused(
+                    "send one credential: `Authorization` or `X-Api-Key`, not both"
+                        .into(),
+                ),
+            )
+        }
+
+        (None, Some(key)) => {
+            match state
+                .db
+                .run(&stats, move |conn| Ok(crate::runtime::keys::identify(conn, &key)))
+                .await
+            {
+                Ok(identified) => identified,
+                Err(e) => {
+                    return refuse(
+                        media,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        e.code.as_str(),
+                        &e.message,
+                    );
+                }
+            }
+        }
+
+        (authorization, None) => state.authenticator.identify(authorization),
+    };
+
+    let identity = match identified {
         Ok(identity) => identity,
         Err(Refused(why)) => {
             let mut response = refuse(
