@@ -334,6 +334,10 @@ impl Lowering<'_> {
             o.push(("column".into(), json(&f.column)));
         }
         self.common(f, &mut o, &at, false);
+        if secret(&m.label, &name) {
+            o.push(("hidden".into(), "true".into()));
+            self.warn(&at, "holds a secret (a password hash, token or key): imported `hidden: true`, never readable through the API");
+        }
         Entry::Field { name, options: o }
     }
 
@@ -594,6 +598,16 @@ fn pascal(s: &str) -> String {
     s.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
 }
 
+/// Whether a field holds a secret no API caller should read: password hashes, tokens, keys and
+/// secrets (by name, as Django's own and well-known apps name them), and session contents.
+fn secret(model: &str, field: &str) -> bool {
+    let f = field.to_ascii_lowercase();
+    let named = |word: &str| f == word || f.ends_with(&format!("_{word}")) || f.starts_with(&format!("{word}_"));
+    ["password", "passwd", "secret", "token", "api_key", "private_key", "secret_key", "otp_seed"].iter().any(|w| named(w))
+        || (model == "sessions.Session" && f == "session_data")
+        || (model == "authtoken.Token" && f == "key")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,6 +626,38 @@ mod tests {
             "app": "shop", "name": name, "label": label, "db_table": format!("shop_{}", name.to_lowercase()), "pk": "key",
             "fields": [key, field("note", "CharField", None)],
         })
+    }
+
+    #[test]
+    fn secrets_are_imported_hidden() {
+        for (model, field) in [
+            ("auth.User", "password"),
+            ("oauth.App", "client_secret"),
+            ("api.Device", "push_token"),
+            ("sessions.Session", "session_data"),
+            ("x.Y", "api_key"),
+        ] {
+            assert!(secret(model, field), "{model}.{field}");
+        }
+        for (model, field) in [("auth.User", "username"), ("shop.Item", "tokenizer_name"), ("shop.Item", "key"), ("blog.Post", "secretary")]
+        {
+            assert!(!secret(model, field), "{model}.{field}");
+        }
+        let dump: Dump = serde_json::from_value(serde_json::json!({
+            "django": "5.2", "settings": "s", "auth_user_model": null, "database_vendor": "sqlite",
+            "models": [{"app": "auth", "name": "User", "label": "auth.User", "db_table": "auth_user", "pk": "key",
+                "fields": [field("key", "AutoField", None), field("password", "CharField", None)]}],
+        }))
+        .unwrap();
+        let lowered = lower(&dump, "api");
+        assert!(lowered.yaml.contains("hidden: true"), "{}", lowered.yaml);
+        assert!(lowered.warnings.iter().any(|w| w.at == "auth.User.password" && w.message.contains("hidden")), "{:?}", lowered.warnings);
+        let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
+        let ir = checked.ir.expect("valid");
+        let sdl = crate::codegen::roles::full_sdl(&ir, &crate::codegen::view::crate_view(&ir));
+        let block = |start: &str| sdl.split(start).nth(1).and_then(|rest| rest.split("\n}").next()).unwrap_or_default().to_string();
+        assert!(!block("type User {").contains("password") && !block("input UserWhere {").contains("password"), "{sdl}");
+        assert!(block("input CreateUserInput {").contains("password: String!"), "still written: {sdl}");
     }
 
     #[test]
