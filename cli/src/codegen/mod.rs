@@ -3,6 +3,7 @@
 //! [`generate`] is a pure function: the same IR and options give byte-identical output on every
 //! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
+mod access_test;
 mod imports;
 pub mod migrate;
 mod model_table;

@@ -111,6 +111,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/graphql/tables.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
     out(template!("tests/schema.rs.j2"), "tests/schema.rs", Kind::Rust),
     out(template!("tests/smoke.rs.j2"), "tests/smoke.rs", Kind::Rust),
+    out(template!("tests/permission_matrix.rs.j2"), "tests/permission_matrix.rs", Kind::Rust),
     out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
 ];
 
@@ -145,6 +146,8 @@ struct TemplateContext<'a> {
     sdl: &'a str,
     /// The declared roles' names.
     roles: &'a [String],
+    /// The permission matrix test's data, as a Rust raw string literal of JSON.
+    permission_matrix: &'a str,
     /// Markdown table rows: model, role and what each operation grants.
     permission_rows: &'a [String],
     /// The role the smoke test acts in (one that may do everything), when roles are declared.
@@ -223,6 +226,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         roles: &role_names,
         smoke_role: ir.roles.iter().find(|r| r.all).map(|r| r.name.as_str()),
         permission_rows: &permission_rows(ir),
+        permission_matrix: &raw_string(&super::access_test::matrix(ir, &view)),
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
