@@ -181,7 +181,9 @@ fn generate_synthetic(dir: &Path, name: &str, manifest: &str) -> PathBuf {
 /// point at each other, self-references, cycles, several relations between two models, join
 /// models), builds with the compiler's default limits and passes its smoke test: a row of every
 /// model created, read, listed, updated and deleted over HTTP, and the committed SDL equal to the
-/// running schema.
+/// running schema. Its three roles' grants (conditions through relations and claims, column
+/// lists, writes limited by rows) pass the permission matrix: every role's schema as decided, and
+/// every read path agreeing on the rows each role sees.
 #[test]
 fn a_200_model_schema_of_every_shape_builds_and_passes_its_smoke_test() {
     let dir = tempfile::tempdir().unwrap();
@@ -189,7 +191,7 @@ fn a_200_model_schema_of_every_shape_builds_and_passes_its_smoke_test() {
     assert!(manifest.contains("type: one_to_one") && manifest.contains("type: many_to_many") && manifest.contains("primary_key: true"));
     let out = generate_synthetic(dir.path(), "large", &manifest);
     // The runtime's own unit tests run in the other example crates.
-    cargo(&out, &["test", "--quiet", "--test", "smoke", "--test", "schema"]);
+    cargo(&out, &["test", "--quiet", "--test", "smoke", "--test", "schema", "--test", "permission_matrix"]);
 }
 
 /// Randomized manifests: whatever shapes a seed draws, the crate compiles without a warning.

@@ -95,7 +95,8 @@ pub fn manifest(models: usize, seed: u64) -> String {
         })
         .collect();
     let mut out = format!(
-        "# Synthetic manifest: {models} models, seed {seed}.\nversion: 1\nname: synthetic-{models}-{seed}\napi: {{ max_depth: 12 }}\nmodels:\n"
+        "# Synthetic manifest: {models} models, seed {seed}.\nversion: 1\nname: synthetic-{models}-{seed}\napi: {{ max_depth: 12 }}\n\
+         roles:\n  anonymous: {{}}\n  member: {{ description: Signed-in users. }}\n  admin: {{ all: true }}\nmodels:\n"
     );
     for i in 0..models {
         model(&mut out, &mut rng, i, &names, &keys);
@@ -253,6 +254,36 @@ fn model(out: &mut String, rng: &mut Rng, i: usize, names: &[String], keys: &[Ke
     if orderable.len() > 2 && rng.chance(20) {
         let _ = writeln!(out, "    unique_together:\n      - [{}, {}]", orderable[1], orderable[2]);
     }
+    permissions(out, rng, i, &text_fields);
+}
+
+/// Grants of the synthetic roles: `anonymous` reads some models (all rows, some fields, or rows
+/// by a condition), `member` reads rows by conditions through relations and claims and writes
+/// some; `admin` may do everything (declared once, on the role).
+fn permissions(out: &mut String, rng: &mut Rng, i: usize, text_fields: &[String]) {
+    out.push_str("    permissions:\n");
+    match (i, rng.below(4)) {
+        (0, _) | (_, 0) => out.push_str("      anonymous: { read: true }\n"),
+        (_, 1) => out.push_str("      anonymous: { read: { columns: [name] } }\n"),
+        (_, 2) => out.push_str("      anonymous: { read: { where: { name: { startsWith: a } } } }\n"),
+        _ => {}
+    }
+    let own = "{ name: { eq: { claim: sub } } }";
+    let read = match (i > 0, rng.below(3)) {
+        (true, 0) => format!("{{ where: {{ or: [{own}, {{ link0: {{ name: {{ isNull: false }} }} }}] }} }}"),
+        (_, 1) => format!("{{ where: {{ not: {own} }} }}"),
+        _ => "true".to_string(),
+    };
+    let _ = writeln!(out, "      member:\n        read: {read}");
+    if rng.chance(50) {
+        let _ = writeln!(out, "        create: {{ check: {{ name: {{ ne: forbidden }} }} }}");
+    }
+    if rng.chance(50) {
+        let _ = writeln!(out, "        update: {{ where: {own}, columns: [{}] }}", text_fields.join(", "));
+    }
+    if rng.chance(30) {
+        let _ = writeln!(out, "        delete: {{ where: {own} }}");
+    }
 }
 
 /// A literal default for a field of `ty`, if the type takes one.
@@ -280,5 +311,17 @@ mod tests {
     fn the_same_seed_gives_the_same_manifest() {
         assert_eq!(manifest(40, 3), manifest(40, 3));
         assert_ne!(manifest(40, 3), manifest(40, 4));
+    }
+
+    #[test]
+    fn synthetic_manifests_validate_with_their_permissions() {
+        for seed in 1..8 {
+            let text = manifest(60, seed);
+            let checked = crate::commands::check_source("synthetic.yaml", text, crate::manifest::Format::Yaml);
+            assert!(checked.diagnostics.is_empty(), "seed {seed}: {}", checked.render(crate::commands::DiagFormat::Short));
+            let ir = checked.ir.expect("valid");
+            assert_eq!(ir.roles.len(), 3);
+            assert!(ir.models.iter().all(|m| m.permission("admin").is_some() && m.permission("member").is_some()));
+        }
     }
 }

@@ -517,6 +517,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", dir.path().join("permissions.db"))
             .env("JWT_SECRET", JWT_SECRET)
+            .env("MAX_COMPLEXITY", "1000000000")
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .stdout(Stdio::piped())

@@ -195,6 +195,10 @@ impl Validator<'_> {
                     "remove `columns` here",
                 );
             }
+            // The key identifies the rows the role reads (lookups, relations, cursors): always readable.
+            if op == "read" && !indexes.contains(&model.pk) {
+                indexes.insert(0, model.pk);
+            }
             grant.columns = Some(indexes);
         }
         for (field, claim) in &spec.preset {
