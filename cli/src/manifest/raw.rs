@@ -32,6 +32,9 @@ pub struct RawManifest {
     /// without a token). Once any role is declared, everything not granted is denied.
     #[serde(default)]
     pub roles: IndexMap<String, RawRole>,
+    /// A shared row condition: every model with this field shows each caller (of a role without
+    /// `all: true`) only the rows whose field equals the caller's claim, and sets it on create.
+    pub tenant: Option<RawTenant>,
     /// The models, keyed by their PascalCase name, in the order they are generated.
     pub models: IndexMap<String, RawModel>,
 }
@@ -56,6 +59,16 @@ pub struct RawAuth {
     pub role_claim: Option<String>,
     /// The role of callers without a token (default `anonymous`).
     pub anonymous_role: Option<String>,
+}
+
+/// A tenant key, declared once for every model that has the field.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    /// The field holding a row's tenant (a foreign key or a value), by its manifest name.
+    pub field: String,
+    /// The claim holding the caller's tenant.
+    pub claim: String,
 }
 
 /// A role callers act in.

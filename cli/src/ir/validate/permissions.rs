@@ -122,6 +122,9 @@ impl Validator<'_> {
             permissions.sort_by_key(|p| roles.iter().position(|r| r.name == p.role));
             model.permissions = permissions;
         }
+        if let Some(tenant) = &raw.tenant {
+            self.tenant(tenant, roles, built);
+        }
         for role in roles {
             if !built.iter().any(|m| m.permission(&role.name).is_some_and(|p| p.read.is_some())) {
                 self.error(
@@ -131,6 +134,75 @@ impl Validator<'_> {
                     "grant it `read` on at least one model, or remove the role (callers of an undeclared role are refused)",
                 );
             }
+        }
+    }
+
+    /// Applies the tenant key to every model that has the field, for every role without `all`.
+    fn tenant(&mut self, tenant: &crate::manifest::raw::RawTenant, roles: &[Role], built: &mut [Model]) {
+        if roles.is_empty() {
+            self.error(
+                Code::Permission,
+                self.key(&["tenant"]),
+                "`tenant` needs roles: it limits what each role sees".into(),
+                "declare the roles under the top-level `roles:`",
+            );
+            return;
+        }
+        if !claim_name_ok(&tenant.claim) {
+            self.error(
+                Code::Permission,
+                self.value(&["tenant", "claim"]),
+                format!("`{}` is not a claim name", tenant.claim),
+                "use letters, digits, `_`, `-`, `.`, `:` or `/` (up to 100 characters)",
+            );
+        }
+        let claim = serde_json::json!({ "claim": tenant.claim });
+        let mut found = false;
+        for model in built.iter_mut() {
+            let Some(index) = model.fields.iter().position(|f| f.name == tenant.field) else { continue };
+            found = true;
+            let f = &model.fields[index];
+            let cond = match &f.kind {
+                FieldKind::ForeignKey { .. } => serde_json::json!({ f.graphql_name.clone(): { "id": { "eq": claim } } }),
+                _ => serde_json::json!({ f.graphql_name.clone(): { "eq": claim } }),
+            };
+            let and = |existing: &Option<Value>| -> Option<Value> {
+                Some(match existing {
+                    Some(c) => serde_json::json!({ "and": [c, cond] }),
+                    None => cond.clone(),
+                })
+            };
+            for p in model.permissions.iter_mut() {
+                if roles.iter().any(|r| r.name == p.role && r.all) {
+                    continue;
+                }
+                for g in [&mut p.read, &mut p.update, &mut p.delete].into_iter().flatten() {
+                    g.condition = and(&g.condition);
+                }
+                if let Some(g) = &mut p.update {
+                    // Rows stay in the caller's tenant.
+                    g.check = and(&g.check);
+                    if let Some(columns) = &mut g.columns {
+                        columns.retain(|&c| c != index);
+                    }
+                }
+                if let Some(g) = &mut p.create {
+                    if !g.preset.iter().any(|(i, _)| *i == index) {
+                        g.preset.push((index, tenant.claim.clone()));
+                    }
+                    if let Some(columns) = &mut g.columns {
+                        columns.retain(|&c| c != index);
+                    }
+                }
+            }
+        }
+        if !found {
+            self.error(
+                Code::Permission,
+                self.value(&["tenant", "field"]),
+                format!("no model has a field `{}`", tenant.field),
+                "name the field (a foreign key or a value) that holds each row's tenant",
+            );
         }
     }
 
@@ -472,5 +544,65 @@ impl Validator<'_> {
             return None;
         }
         Some(value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::{check_source, DiagFormat};
+    use crate::manifest::Format;
+
+    const TENANTS: &str = r#"
+version: 1
+name: crm
+roles:
+  member: {}
+  admin: { all: true }
+tenant: { field: org, claim: org_id }
+models:
+  Org:
+    fields: { id: auto, name: string }
+    permissions:
+      member: { read: { where: { id: { eq: { claim: org_id } } } } }
+  Contact:
+    fields:
+      id: auto
+      org: { type: foreign_key, to: Org, on_delete: cascade }
+      name: string
+    permissions:
+      member:
+        read: { where: { name: { ne: "" } } }
+        create: { columns: [org, name] }
+        update: true
+        delete: true
+"#;
+
+    #[test]
+    fn a_tenant_key_limits_every_grant_of_every_model_with_the_field() {
+        let checked = check_source("crm.yaml", TENANTS.to_string(), Format::Yaml);
+        let shown = checked.render(DiagFormat::Short);
+        let ir = checked.ir.unwrap_or_else(|| panic!("{shown}"));
+        let contact = ir.model("Contact").unwrap();
+        let member = contact.permission("member").unwrap();
+        let tenant = serde_json::json!({"org": {"id": {"eq": {"claim": "org_id"}}}});
+        let read = member.read.as_ref().unwrap().condition.clone().unwrap();
+        assert_eq!(read, serde_json::json!({"and": [{"name": {"ne": ""}}, tenant]}));
+        for g in [&member.update, &member.delete] {
+            assert_eq!(g.as_ref().unwrap().condition.as_ref(), Some(&tenant));
+        }
+        assert_eq!(member.update.as_ref().unwrap().check.as_ref(), Some(&tenant), "updated rows stay in the tenant");
+        let create = member.create.as_ref().unwrap();
+        assert_eq!(create.preset, [(1, "org_id".to_string())]);
+        assert_eq!(create.columns, Some(vec![2]), "the tenant key leaves the input");
+        // Roles with `all` and models without the field are untouched.
+        assert!(contact.permission("admin").unwrap().read.as_ref().unwrap().condition.is_none());
+        assert_eq!(ir.model("Org").unwrap().permission("member").unwrap().read.as_ref().unwrap().condition, Some(serde_json::json!({"id": {"eq": {"claim": "org_id"}}})));
+    }
+
+    #[test]
+    fn a_tenant_key_must_name_a_field_and_needs_roles() {
+        let text = TENANTS.replace("field: org,", "field: organisation,");
+        let shown = check_source("crm.yaml", text, Format::Yaml).render(DiagFormat::Short);
+        assert!(shown.contains("E601") && shown.contains("no model has a field `organisation`"), "{shown}");
     }
 }
