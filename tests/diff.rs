@@ -236,3 +236,95 @@ fn base_revision_compares_manifests_in_git_with_their_databases() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read api/gqlauto.yaml at revision `no-such-branch`"));
 }
+
+/// Permission changes between two manifests: every kind, graded loosened = dangerous, tightened =
+/// breaking for the callers of the role.
+#[test]
+fn permission_changes_are_graded_by_who_gains_and_who_loses() {
+    let blog = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../model-specs/blog.yaml")).unwrap();
+    let ir = |text: &str| {
+        let checked = gqlauto::commands::check_source("blog.yaml", text.to_string(), gqlauto::manifest::Format::Yaml);
+        let shown = checked.render(gqlauto::commands::DiagFormat::Short);
+        Side::manifest(checked.ir.unwrap_or_else(|| panic!("{shown}")))
+    };
+    let permissions = |old: &str, new: &str| -> Vec<String> {
+        let mut found: Vec<String> = diff::compare(&ir(old), &ir(new))
+            .into_iter()
+            .filter(|c| c.scope == diff::Scope::Permissions)
+            .map(|c| format!("{} {} {}", level_name(c.level()), c.kind.code(), c.coordinate))
+            .collect();
+        found.sort();
+        found
+    };
+    let edit = |pairs: &[(&str, &str)]| {
+        let mut text = blog.clone();
+        for (from, to) in pairs {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+        }
+        text
+    };
+    let open = {
+        let start = blog.find("roles:").unwrap();
+        let end = blog.find("models:").unwrap();
+        let mut text = format!("{}{}", &blog[..start], &blog[end..]);
+        while let Some(at) = text.find("    permissions:") {
+            let rest = &text[at..];
+            let stop = rest[1..].find("\n  ").map(|i| {
+                // The block ends at the next line indented two spaces (the next model) or at the end.
+                let mut i = i + 1;
+                while rest[i + 1..].starts_with("    ") {
+                    i += rest[i + 1..].find('\n').unwrap() + 1;
+                }
+                i
+            });
+            let stop = stop.unwrap_or(rest.len());
+            text = format!("{}{}", &text[..at], &text[at + stop..].trim_start_matches('\n'));
+        }
+        text
+    };
+    assert_eq!(permissions(&open, &blog), ["breaking ACCESS_CONTROL_ADDED roles"]);
+    assert_eq!(permissions(&blog, &open), ["dangerous ACCESS_CONTROL_REMOVED roles"]);
+    let more_roles = edit(&[(
+        "  admin: { description: Runs the blog., all: true }",
+        "  admin: { description: Runs the blog., all: true }\n  editor: { all: true }",
+    )]);
+    assert_eq!(permissions(&blog, &more_roles), ["dangerous ROLE_ADDED editor"]);
+    assert_eq!(permissions(&more_roles, &blog), ["breaking ROLE_REMOVED editor"]);
+    let tag_writer = edit(&[("      author: { read: true }", "      author: { read: true, create: true }")]);
+    let found = permissions(&blog, &tag_writer);
+    assert!(found.contains(&"dangerous GRANT_ADDED Tag.author.create".to_string()), "{found:?}");
+    let found = permissions(&tag_writer, &blog);
+    assert!(found.contains(&"breaking GRANT_REMOVED Tag.author.create".to_string()), "{found:?}");
+    assert!(found.iter().any(|c| c.starts_with("breaking ROLE_SCHEMA_CHANGED Mutation.createTag")), "{found:?}");
+    let everything_public = edit(&[("        read: { where: { status: { eq: published } } }", "        read: true")]);
+    assert_eq!(permissions(&blog, &everything_public), ["dangerous ROW_RULE_REMOVED Post.anonymous.read"]);
+    assert_eq!(permissions(&everything_public, &blog), ["breaking ROW_RULE_ADDED Post.anonymous.read"]);
+    let archived_too = edit(&[(
+        "        read: { where: { status: { eq: published } } }",
+        "        read: { where: { status: { in: [published, archived] } } }",
+    )]);
+    assert_eq!(permissions(&blog, &archived_too), ["dangerous ROW_RULE_CHANGED Post.anonymous.read"]);
+    let seen: std::collections::BTreeSet<String> = [
+        permissions(&open, &blog),
+        permissions(&blog, &open),
+        permissions(&blog, &more_roles),
+        permissions(&more_roles, &blog),
+        permissions(&blog, &tag_writer),
+        permissions(&tag_writer, &blog),
+        permissions(&blog, &everything_public),
+        permissions(&everything_public, &blog),
+        permissions(&blog, &archived_too),
+    ]
+    .concat()
+    .iter()
+    .map(|line| line.split(' ').nth(1).unwrap().to_string())
+    .collect();
+    let missing: Vec<String> = ChangeKind::ALL
+        .iter()
+        .filter(|k| **k >= ChangeKind::AccessControlAdded)
+        .map(|k| k.code())
+        .filter(|code| !seen.contains(code))
+        .collect();
+    assert!(missing.is_empty(), "permission change kinds without a case: {missing:?}");
+}

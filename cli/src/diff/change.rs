@@ -23,6 +23,8 @@ pub enum Scope {
     Api,
     /// The tables and the rows in them.
     Database,
+    /// Who may read and write which rows.
+    Permissions,
 }
 
 macro_rules! kinds {
@@ -108,6 +110,16 @@ kinds! {
     StoredEnumValueRemoved => None,
     IndexAdded => None,
     IndexRemoved => None,
+    AccessControlAdded => None,
+    AccessControlRemoved => None,
+    RoleAdded => None,
+    RoleRemoved => None,
+    GrantAdded => None,
+    GrantRemoved => None,
+    RowRuleAdded => None,
+    RowRuleRemoved => None,
+    RowRuleChanged => None,
+    RoleSchemaChanged => None,
 }
 
 impl ChangeKind {
@@ -238,5 +250,15 @@ fn message(c: &Change) -> String {
         StoredEnumValueRemoved => format!("Value `{old}` is no longer allowed in column `{at}`"),
         IndexAdded => format!("Index `{new}` will be created on `{at}`"),
         IndexRemoved => format!("Index `{old}` on `{at}` will be dropped"),
+        AccessControlAdded => format!("Roles are declared ({new}): everything not granted is now denied"),
+        AccessControlRemoved => "No roles are declared any more: every caller may do everything".to_string(),
+        RoleAdded => format!("Role `{at}` was added"),
+        RoleRemoved => format!("Role `{at}` was removed: its callers are refused"),
+        GrantAdded => format!("`{at}` is now granted"),
+        GrantRemoved => format!("`{at}` is no longer granted"),
+        RowRuleAdded => format!("`{at}` is now limited to rows matching `{new}`"),
+        RowRuleRemoved => format!("`{at}` is no longer limited to rows matching `{old}`"),
+        RowRuleChanged => format!("The rows of `{at}` change from {}", arrow(c)),
+        RoleSchemaChanged => format!("For role {new}: {old}"),
     }
 }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod change;
 pub mod data;
+pub mod permissions;
 pub mod schema;
 
 use std::fmt::Write as _;
@@ -44,6 +45,7 @@ pub fn compare(old: &Side, new: &Side) -> Vec<Change> {
     let mut changes = api::diff(&old.schema(), &new.schema());
     if let (Side::Manifest(o), Side::Manifest(n)) = (old, new) {
         changes.extend(data::diff(o, n));
+        changes.extend(permissions::diff(o, n, &changes));
     }
     changes
 }
@@ -115,6 +117,7 @@ pub fn render_human(changes: &[Change]) -> String {
             let scope = match c.scope {
                 Scope::Api => "",
                 Scope::Database => "[database] ",
+                Scope::Permissions => "[permissions] ",
             };
             let _ = writeln!(out, "  {mark} {scope}{}: {}", c.kind.code(), c.message);
             if level != Level::Safe {

@@ -596,7 +596,10 @@ models:
         assert_eq!(create.columns, Some(vec![2]), "the tenant key leaves the input");
         // Roles with `all` and models without the field are untouched.
         assert!(contact.permission("admin").unwrap().read.as_ref().unwrap().condition.is_none());
-        assert_eq!(ir.model("Org").unwrap().permission("member").unwrap().read.as_ref().unwrap().condition, Some(serde_json::json!({"id": {"eq": {"claim": "org_id"}}})));
+        assert_eq!(
+            ir.model("Org").unwrap().permission("member").unwrap().read.as_ref().unwrap().condition,
+            Some(serde_json::json!({"id": {"eq": {"claim": "org_id"}}}))
+        );
     }
 
     #[test]
