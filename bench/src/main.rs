@@ -82,9 +82,46 @@ fn start_generated(binary: &Path, db: &Path) -> Server {
             .env("DATABASE_URL", db)
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
+            .env("JWT_SECRET", JWT_SECRET)
             // The nested query selects 20 × 20 × 20 rows; the default budget is for public APIs.
             .env("MAX_COMPLEXITY", "1000000"),
     )
+}
+
+/// The key the generated server verifies tokens with.
+const JWT_SECRET: &str = "the benchmark's secret, thirty-two bytes or more";
+
+/// Who the load generator acts as: the blog's roles.
+#[derive(Clone, Copy)]
+enum As {
+    /// `admin`: every row, no conditions.
+    Admin,
+    /// `author` 1: published posts and their own, through a row condition.
+    Author,
+    /// No token: published posts only, through a row condition.
+    Anonymous,
+}
+
+impl As {
+    fn label(self) -> &'static str {
+        match self {
+            As::Admin => "generated, as admin (no conditions)",
+            As::Author => "generated, as an author (row conditions)",
+            As::Anonymous => "generated, anonymous (row conditions)",
+        }
+    }
+
+    /// The `Authorization` header value, if any.
+    fn header(self) -> Option<String> {
+        let role = match self {
+            As::Admin => "admin",
+            As::Author => "author",
+            As::Anonymous => return None,
+        };
+        let claims = json!({"sub": "1", "role": role, "exp": 4_102_444_800u64});
+        let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).expect("a key");
+        Some(format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("a token")))
+    }
 }
 
 /// Fills the (migrated, empty) database with authors, posts, comments and tags.
@@ -201,15 +238,20 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into()
 }
 
-fn post(agent: &ureq::Agent, base: &str, query: &str, variables: &Value) -> Value {
-    let mut res = agent.post(format!("{base}/graphql")).send_json(json!({"query": query, "variables": variables})).expect("request");
+fn post(agent: &ureq::Agent, base: &str, who: Option<&str>, query: &str, variables: &Value) -> Value {
+    let request = agent.post(format!("{base}/graphql"));
+    let request = match who {
+        Some(header) => request.header("authorization", header),
+        None => request,
+    };
+    let mut res = request.send_json(json!({"query": query, "variables": variables})).expect("request");
     let body: Value = res.body_mut().read_json().expect("json body");
     assert!(body.get("errors").is_none(), "query failed: {body}\n{query}");
     body
 }
 
 /// Drives `query` with `clients` concurrent clients for `seconds` after a short warm-up.
-fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts: u64, o: &Options) -> Figures {
+fn load(base: &str, who: Option<String>, query: &'static str, variables: fn(u64, u64) -> Value, posts: u64, o: &Options) -> Figures {
     // Request numbers start past the one `statements` probes with, so writes never repeat it.
     let counter = Arc::new(AtomicU64::new(1_000));
     let warmup = Instant::now() + Duration::from_secs(2);
@@ -217,6 +259,7 @@ fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts
     let workers: Vec<_> = (0..o.clients)
         .map(|_| {
             let base = base.to_string();
+            let who = who.clone();
             let counter = counter.clone();
             std::thread::spawn(move || {
                 let agent = agent();
@@ -228,7 +271,7 @@ fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts
                     if started >= deadline {
                         break;
                     }
-                    post(&agent, &base, query, &vars);
+                    post(&agent, &base, who.as_deref(), query, &vars);
                     if started >= warmup {
                         latencies.push(started.elapsed());
                     }
@@ -244,10 +287,10 @@ fn load(base: &str, query: &'static str, variables: fn(u64, u64) -> Value, posts
 }
 
 /// SQL statements one request runs, from the server's own counter read before and after it.
-fn statements(agent: &ureq::Agent, base: &str, counter_url: &str, parse: fn(&str) -> u64, query: &str, variables: &Value) -> u64 {
+fn statements(agent: &ureq::Agent, base: &str, who: Option<&str>, counter_url: &str, parse: fn(&str) -> u64, query: &str, variables: &Value) -> u64 {
     let read = || parse(&agent.get(format!("{base}{counter_url}")).call().expect("counter").body_mut().read_to_string().expect("counter text"));
     let before = read();
-    post(agent, base, query, variables);
+    post(agent, base, who, query, variables);
     read() - before
 }
 
@@ -301,15 +344,26 @@ fn main() {
     let agent = agent();
     {
         let server = start_generated(&o.server, &db);
+        let admin = As::Admin.header();
+        // What permissions cost: the reads again as roles whose rows are limited by conditions.
+        let limited = ["(a) lookup by id", "(c) authors → posts → comments, tags (20 per level)"];
         for s in scenarios() {
-            let count = statements(&agent, &server.base, "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
-            let figures = load(&server.base, s.query, s.variables, posts, &o);
-            row(s.name, "generated", &figures, count);
+            let count = statements(&agent, &server.base, admin.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
+            let figures = load(&server.base, admin.clone(), s.query, s.variables, posts, &o);
+            row(s.name, As::Admin.label(), &figures, count);
+            if limited.contains(&s.name) {
+                for who in [As::Author, As::Anonymous] {
+                    let header = who.header();
+                    let count = statements(&agent, &server.base, header.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
+                    let figures = load(&server.base, header, s.query, s.variables, posts, &o);
+                    row(s.name, who.label(), &figures, count);
+                }
+            }
         }
     }
     let reference = start(Command::new(&o.reference).arg(&db));
-    let count = statements(&agent, &reference.base, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
-    let figures = load(&reference.base, REFERENCE_NESTED, no_variables, posts, &o);
+    let count = statements(&agent, &reference.base, None, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
+    let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
     row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
     drop(reference);
     let _ = std::fs::remove_dir_all(&dir);
