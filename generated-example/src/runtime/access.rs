@@ -71,6 +71,15 @@ fn forbidden(model: &Model, op: Op) -> ApiError {
     )
 }
 
+/// Whether the caller may read every row of `model`.
+pub fn reads_all(identity: &Identity, model: &Model) -> bool {
+    match granted(identity, model, Op::Read) {
+        Granted::Open => true,
+        Granted::Denied => false,
+        Granted::Yes(grant) => grant.rows.is_none(),
+    }
+}
+
 /// The rows of `model` the caller may `op`, as a condition on the table `scope` names; `None`:
 /// every row. A read that is not granted reaches no row; a write that is not granted is refused.
 /// Writes reach only rows the caller may also read.

@@ -232,6 +232,30 @@ impl Conds<'_, '_> {
         Ok(())
     }
 
+    /// A to-one relation tested row by row: `EXISTS` the related row (found by its key) and it
+    /// satisfies `sub`. SQLite evaluates `to_one_on`'s `IN (subquery)` once for the whole table
+    /// (every published post, say), which costs far more than probing the key of each of a few
+    /// rows; permission rules, applied to every small batch a relation loads, use this form.
+    pub fn to_one_exists_on(
+        &mut self,
+        column: &str,
+        table: &str,
+        key: &str,
+        sub: SubCondition<'_>,
+    ) -> Result<(), ApiError> {
+        let inner = self.scope.fresh();
+        let cond = sub(&inner)?;
+        let mut sql = Sql::raw(
+            format!(
+                "EXISTS (SELECT 1 FROM {} AS {} WHERE {} = {} AND (", ident(table), inner
+                .alias(), inner.col(key), self.scope.col(column)
+            ),
+        );
+        sql.append(&cond).push("))");
+        self.parts.push(sql);
+        Ok(())
+    }
+
     /// A to-many relation: rows of the other table whose `back_column` points at this row.
     pub fn to_many<L: ListFilter>(
         &mut self,

@@ -113,7 +113,17 @@ fn related(
 ) -> Result<(), ApiError> {
     let sub = |v| on(target, v, identity);
     if let RelationKind::ToOne { column, .. } = kind {
-        return conds.to_one_on(column, target.table, target.key, &sub(value));
+        if let Some((key_type, ops)) = key_only(target, value)
+            .filter(|_| identity.is_none_or(|who| access::reads_all(who, target)))
+        {
+            let fk = conds.scope().col(column);
+            return value_filter(key_type, ops, &fk, conds.parts());
+        }
+
+        return match identity {
+            None => conds.to_one_exists_on(column, target.table, target.key, &sub(value)),
+            Some(_) => conds.to_one_on(column, target.table, target.key, &sub(value)),
+        };
     }
 
     let parts = object(value, "where")?;
@@ -145,6 +155,36 @@ fn related(
                 )
         }
     }
+}
+
+/// The key operators of a to-one filter that compares only the related row's key by equality
+/// (`{id: {eq: 7}}`, `{id: {in: [...]}}`), with the key's type.
+fn key_only<'v>(
+    target: &'static Model,
+    value: &'v Value,
+) -> Option<(ValueType, &'v Object)> {
+    let Value::Object(parts) = value else { return None };
+    let mut entries = parts.iter().filter(|(_, v)| **v != Value::Null);
+    let (name, ops) = entries.next()?;
+    if entries.next().is_some() {
+        return None;
+    }
+
+    let (_, field) = model_key(target, name)?;
+    let Value::Object(ops) = ops else { return None };
+    ops.iter()
+        .all(|(op, v)| {
+            *v == Value::Null || matches!(op.as_str(), "eq" | "ne" | "in" | "notIn")
+        })
+        .then_some((field.value, ops))
+}
+
+/// The key field of `model`, if `name` names it.
+fn model_key(
+    model: &'static Model,
+    name: &str,
+) -> Option<(usize, &'static crate::runtime::model::Field)> {
+    model.field(name).filter(|(_, f)| f.column == model.key)
 }
 
 /// A model's `where:` value as a condition on the alias it is given, limited to the rows the
