@@ -8,6 +8,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+/// The key the test server verifies tokens with.
+const JWT_SECRET: &str = "the shop test's secret, thirty-two bytes or more";
+
+fn token(role: &str, sub: &str) -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &json!({"sub": sub, "role": role, "exp": exp}), &key).unwrap()
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -28,6 +37,7 @@ impl Server {
         let db = dir.path().join("shop.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_shop-api"))
             .env("DATABASE_URL", &db)
+            .env("JWT_SECRET", JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("REPORT_SQL_STATEMENTS", "true")
@@ -43,7 +53,13 @@ impl Server {
     }
 
     fn gql(&self, query: &str, variables: &Value) -> Value {
-        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query, "variables": variables})).unwrap();
+        self.gql_as("staff", "0", query, variables)
+    }
+
+    /// A request with a token of `role` for the customer `sub`.
+    fn gql_as(&self, role: &str, sub: &str, query: &str, variables: &Value) -> Value {
+        let request = self.agent.post(format!("{}/graphql", self.base)).header("authorization", format!("Bearer {}", token(role, sub)));
+        let mut res = request.send_json(json!({"query": query, "variables": variables})).unwrap();
         assert_eq!(res.status(), 200, "never a server failure");
         res.body_mut().read_json().unwrap()
     }
@@ -163,4 +179,55 @@ fn decimal_increments_are_exact() {
     assert_eq!(below["extensions"]["errors"][0]["code"], "MIN_VALUE", "{below}");
     let bulk = s.data("mutation { updateProducts(where: {}, set: {price: {increment: \"1.5\"}}) { count rows { price } } }", &none)["updateProducts"].clone();
     assert_eq!(bulk["rows"][0]["price"], "5.60");
+}
+
+/// The shop's roles: anonymous shoppers see active products without their stock; a customer sees
+/// only their own profile and orders, places orders as themselves (pending, with lines only on
+/// their own pending orders) and cannot read or change anyone else's.
+#[test]
+fn customers_see_and_change_only_their_own_orders() {
+    let s = Server::start();
+    let none = json!({});
+    let ids = s.data(
+        "mutation { ann: createCustomer(input: {email: \"ann@b.io\", fullName: \"Ann\"}) { id } bob: createCustomer(input: {email: \"bob@b.io\", fullName: \"Bob\"}) { id }
+                    cat: createCategory(input: {name: \"Tools\", slug: \"tools\"}) { id } }",
+        &none,
+    );
+    let (ann, bob, cat) = (ids["ann"]["id"].as_str().unwrap().to_string(), ids["bob"]["id"].as_str().unwrap().to_string(), ids["cat"]["id"].clone());
+    s.data(
+        "mutation($c: ID!) { a: createProduct(input: {sku: \"HAM\", name: \"Hammer\", price: \"9.50\", stock: 3, categoryId: $c}) { id }
+                            b: createProduct(input: {sku: \"OLD\", name: \"Old saw\", price: \"1.00\", active: false, categoryId: $c}) { id } }",
+        &json!({"c": cat}),
+    );
+    let bobs = s.data("mutation($c: ID!) { createOrder(input: {customerId: $c, notes: \"Bob's\"}) { id } }", &json!({"c": bob}))["createOrder"]["id"].clone();
+
+    let anonymous = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { sku } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
+    assert_eq!(anonymous["data"]["products"], json!([{"sku": "HAM"}]));
+    let stock = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { stock } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
+    assert!(stock["errors"][0]["message"].as_str().unwrap().contains("stock"), "{stock}");
+
+    let as_ann = |query: &str, vars: &Value| s.gql_as("customer", &ann, query, vars);
+    assert_eq!(as_ann("{ customers { fullName } }", &none)["data"]["customers"], json!([{"fullName": "Ann"}]));
+    assert_eq!(as_ann("{ orders { id } ordersAggregate { count } }", &none)["data"], json!({"orders": [], "ordersAggregate": {"count": 0}}));
+    assert_eq!(as_ann("query($id: ID!) { order(id: $id) { id } }", &json!({"id": bobs}))["data"]["order"], Value::Null);
+    // Ann's order is hers whatever she sends; she cannot name another customer.
+    let mine = as_ann("mutation { createOrder(input: {notes: \"Ann's\"}) { id status customer { fullName } } }", &none);
+    assert_eq!(mine["data"]["createOrder"]["customer"]["fullName"], "Ann", "{mine}");
+    let mine = mine["data"]["createOrder"]["id"].clone();
+    let forged = as_ann("mutation($c: ID!) { createOrder(input: {customerId: $c}) { id } }", &json!({"c": bob}));
+    assert!(forged["data"].is_null() && forged["errors"].is_array(), "{forged}");
+    // Lines go on her own pending orders only.
+    let line = "mutation($o: ID!) { createOrderLine(input: {orderId: $o, productId: 1, quantity: 2, unitPrice: \"9.50\"}) { id order { notes } } }";
+    assert_eq!(as_ann(line, &json!({"o": mine}))["data"]["createOrderLine"]["order"]["notes"], "Ann's");
+    assert_eq!(as_ann(line, &json!({"o": bobs}))["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(s.data("{ orderLinesAggregate { count } }", &none)["orderLinesAggregate"]["count"], 1, "the refused line was rolled back");
+    // Updates reach her own pending orders; Bob's reads as missing.
+    let upd = "mutation($id: ID!) { updateOrder(id: $id, input: {notes: \"changed\"}) { notes } }";
+    assert_eq!(as_ann(upd, &json!({"id": mine}))["data"]["updateOrder"]["notes"], "changed");
+    assert_eq!(as_ann(upd, &json!({"id": bobs}))["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    s.data("mutation($id: ID!) { updateOrder(id: $id, input: {status: PAID}) { id } }", &json!({"id": mine}));
+    assert_eq!(as_ann(upd, &json!({"id": mine}))["errors"][0]["extensions"]["code"], "NOT_FOUND", "a paid order is no longer hers to change");
+    let bulk = as_ann("mutation { updateOrders(where: {}, set: {notes: \"all\"}) { count } }", &none);
+    assert_eq!(bulk["data"]["updateOrders"]["count"], 0, "{bulk}");
+    assert_eq!(s.data("query($id: ID!) { order(id: $id) { notes } }", &json!({"id": bobs}))["order"]["notes"], "Bob's");
 }
