@@ -277,9 +277,11 @@ fn a_write_that_breaks_the_role_s_check_is_rolled_back() {
     let s = seeded();
     // Comments go on published posts only: not on a draft, even the caller's own.
     assert_eq!(s.code(ADA, r#"mutation { createComment(input: {postId: 2, authorName: "Ada", body: "on my draft"}) { id } }"#), "FORBIDDEN");
-    // A post the caller cannot see is refused the same way, whatever its status.
-    let hidden = s.code(ADA, r#"mutation { createComment(input: {postId: 3, authorName: "Ada", body: "on Bob's draft"}) { id } }"#);
-    assert!(hidden == "FORBIDDEN" || hidden == "FOREIGN_KEY_VIOLATION", "{hidden}");
+    // A post the caller cannot see is as missing as one that does not exist.
+    let hidden = s.body(ADA, r#"mutation { createComment(input: {postId: 3, authorName: "Ada", body: "on Bob's draft"}) { id } }"#);
+    let missing = s.body(ADA, r#"mutation { createComment(input: {postId: 999, authorName: "Ada", body: "on nothing"}) { id } }"#);
+    assert_eq!(hidden["errors"][0]["extensions"]["code"], "FOREIGN_KEY_VIOLATION", "{hidden}");
+    assert_eq!(hidden["errors"][0]["message"], missing["errors"][0]["message"], "{hidden} {missing}");
     let batch = r#"mutation { createComments(inputs: [{postId: 1, authorName: "Ada", body: "fine"}, {postId: 2, authorName: "Ada", body: "not fine"}]) { id } }"#;
     assert_eq!(s.code(ADA, batch), "FORBIDDEN");
     assert_eq!(s.data(As::Admin, "{ commentsAggregate { count } }")["commentsAggregate"]["count"], 3, "nothing was written");

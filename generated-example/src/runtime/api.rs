@@ -689,10 +689,13 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 Root::Create => {
                     let input = preset(who, model, arg(&ctx, "input"))?;
                     let guard = guard(who, model, Op::Create)?;
+                    let seen = seen(who, model)?;
                     let row = write::create(
                             &cx,
                             |p| {
-                                plan::create(model, &input, "input", p, None).guarded(guard)
+                                plan::create(model, &input, "input", p, None)
+                                    .guarded(guard)
+                                    .seeing(seen)
                             },
                         )
                         .await?;
@@ -710,7 +713,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         .into_iter()
                         .map(|input| preset(who, model, input))
                         .collect::<Result<Vec<_>, _>>()?;
-                    let guard = guard(who, model, Op::Create)?;
+                    let (guard, seen) = (
+                        guard(who, model, Op::Create)?,
+                        seen(who, model)?,
+                    );
                     let plans = |p: &mut Problems| {
                         inputs
                             .iter()
@@ -724,6 +730,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                                         None,
                                     )
                                     .guarded(guard.clone())
+                                    .seeing(seen.clone())
                             })
                             .collect()
                     };
@@ -738,12 +745,15 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         reach(who, model, Op::Update)?,
                         guard(who, model, Op::Update)?,
                     );
+                    let seen = seen(who, model)?;
                     let row = write::update(
                             &cx,
                             model.target(),
                             &id,
                             |p| {
-                                plan::update(model, &input, "input", p).guarded(only, guard)
+                                plan::update(model, &input, "input", p)
+                                    .guarded(only, guard)
+                                    .seeing(seen)
                             },
                         )
                         .await?;
@@ -753,11 +763,16 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 Root::UpdateMany => {
                     let set = arg(&ctx, "set");
                     let guard = guard(who, model, Op::Update)?;
+                    let seen = seen(who, model)?;
                     let rows = write::update_all(
                             &cx,
                             model.target(),
                             matching(model, &ctx, Op::Update)?,
-                            |p| plan::update(model, &set, "set", p).guarded(None, guard),
+                            |p| {
+                                plan::update(model, &set, "set", p)
+                                    .guarded(None, guard)
+                                    .seeing(seen)
+                            },
                         )
                         .await?;
                     Some(FieldValue::owned_any(Bulk(rows)))
@@ -799,12 +814,15 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         names => Some(field_columns(model, names, "onConflict.update")?),
                     };
 
+                    let seen = seen(who, model)?;
                     Some(
                         FieldValue::owned_any(
                             write::upsert(
                                     &cx,
                                     |p| {
-                                        plan::create(model, &input, "input", p, None).guarded(guard)
+                                        plan::create(model, &input, "input", p, None)
+                                            .guarded(guard)
+                                            .seeing(seen)
                                     },
                                     conflict,
                                     update,
@@ -876,6 +894,32 @@ fn guard(
 ) -> Result<Option<Sql>, ApiError> {
     let counter = std::cell::Cell::new(0);
     access::check(who, model, op, &Scope::root(&counter))
+}
+
+/// The foreign keys of `model` whose referenced rows the caller may read only in part, with the
+/// condition (over `t0`) on those rows.
+fn seen(
+    who: &Identity,
+    model: &'static Model,
+) -> Result<Vec<(&'static str, Sql)>, ApiError> {
+    let mut seen = Vec::new();
+    for relation in model.relations {
+        if let RelationKind::ToOne { column, .. } = relation.kind {
+            if !access::reads_all(who, relation.target) {
+                let counter = std::cell::Cell::new(0);
+                if let Some(visible) = access::rows(
+                    who,
+                    relation.target,
+                    Op::Read,
+                    &Scope::root(&counter),
+                )? {
+                    seen.push((column, visible));
+                }
+            }
+        }
+    }
+
+    Ok(seen)
 }
 
 /// A create input with the fields the caller's role presets from its claims.

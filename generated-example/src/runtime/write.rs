@@ -314,6 +314,9 @@ pub struct Create<R> {
     pub children: Vec<Box<dyn Nested>>,
     /// A condition over `t0` the created row must satisfy (the caller's role's `check`).
     check: Option<Sql>,
+    /// Foreign key columns whose referenced rows the caller sees only in part, with the condition
+    /// (over `t0`) on those rows: a row it may not see is reported as missing.
+    seen: Vec<(&'static str, Sql)>,
     target: Target,
     row: PhantomData<fn() -> R>,
 }
@@ -333,6 +336,7 @@ impl<R: Written> Create<R> {
             parents: Vec::new(),
             children: Vec::new(),
             check: None,
+            seen: Vec::new(),
             target,
             row: PhantomData,
         }
@@ -342,6 +346,12 @@ impl<R: Written> Create<R> {
     /// rows are written; otherwise the whole mutation is rolled back as `FORBIDDEN`.
     pub fn guarded(mut self, check: Option<Sql>) -> Create<R> {
         self.check = check;
+        self
+    }
+
+    /// The plan with the foreign keys whose referenced rows the caller sees only in part.
+    pub fn seeing(mut self, seen: Vec<(&'static str, Sql)>) -> Create<R> {
+        self.seen = seen;
         self
     }
 
@@ -424,6 +434,7 @@ impl<R: Written> Create<R> {
                 &target,
                 conn,
                 |c| if known.contains(&c) { None } else { self.values.get(c) },
+                &self.seen,
             )
             .map_err(|e| e.at(&at))?;
         let sql = match upsert {
@@ -513,6 +524,8 @@ pub struct Update<R> {
     only: Option<Sql>,
     /// A condition over `t0` updated rows must satisfy (the role's `check`).
     check: Option<Sql>,
+    /// As [`Create`]'s: referenced rows the caller sees only in part.
+    seen: Vec<(&'static str, Sql)>,
     target: Target,
     row: PhantomData<fn() -> R>,
 }
@@ -533,6 +546,7 @@ impl<R: Written> Update<R> {
             children: Vec::new(),
             only: None,
             check: None,
+            seen: Vec::new(),
             target,
             row: PhantomData,
         }
@@ -543,6 +557,12 @@ impl<R: Written> Update<R> {
     pub fn guarded(mut self, only: Option<Sql>, check: Option<Sql>) -> Update<R> {
         self.only = only;
         self.check = check;
+        self
+    }
+
+    /// The plan with the foreign keys whose referenced rows the caller sees only in part.
+    pub fn seeing(mut self, seen: Vec<(&'static str, Sql)>) -> Update<R> {
+        self.seen = seen;
         self
     }
 
@@ -557,7 +577,7 @@ impl<R: Written> Update<R> {
             self.changes.put(column, Change::To(key.bind()));
         }
 
-        check_references(&self.target, conn, |c| self.changes.get(c))
+        check_references(&self.target, conn, |c| self.changes.get(c), &self.seen)
             .map_err(|e| e.at(at))
     }
 
@@ -1416,6 +1436,7 @@ fn check_references<'a>(
     t: &Target,
     conn: &mut Conn,
     value: impl Fn(&'static str) -> Option<&'a Bind>,
+    seen: &[(&'static str, Sql)],
 ) -> Result<(), ApiError> {
     for r in t.references {
         let Some(bind) = value(r.column) else { continue };
@@ -1425,11 +1446,15 @@ fn check_references<'a>(
 
         let mut sql = Sql::raw(
             format!(
-                "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ", ident(r.table), ident(r
-                .key)
+                "SELECT 1 AS gqlauto_one FROM {} AS t0 WHERE t0.{} = ", ident(r.table),
+                ident(r.key)
             ),
         );
         sql.bind(bind.clone());
+        if let Some((_, visible)) = seen.iter().find(|(column, _)| *column == r.column) {
+            sql.push(" AND (").append(visible).push(")");
+        }
+
         if sql.load::<One>(conn)?.is_empty() {
             return Err(
                 ApiError::new(
