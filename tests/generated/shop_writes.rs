@@ -196,13 +196,14 @@ fn customers_see_and_change_only_their_own_orders() {
     let (ann, bob, cat) = (ids["ann"]["id"].as_str().unwrap().to_string(), ids["bob"]["id"].as_str().unwrap().to_string(), ids["cat"]["id"].clone());
     s.data(
         "mutation($c: ID!) { a: createProduct(input: {sku: \"HAM\", name: \"Hammer\", price: \"9.50\", stock: 3, categoryId: $c}) { id }
-                            b: createProduct(input: {sku: \"OLD\", name: \"Old saw\", price: \"1.00\", active: false, categoryId: $c}) { id } }",
+                            b: createProduct(input: {sku: \"OLD\", name: \"Old saw\", price: \"1.00\", active: false, categoryId: $c}) { id }
+                            c: createProduct(input: {sku: \"SAW\", name: \"Saw\", price: \"12.00\", categoryId: $c}) { id } }",
         &json!({"c": cat}),
     );
     let bobs = s.data("mutation($c: ID!) { createOrder(input: {customerId: $c, notes: \"Bob's\"}) { id } }", &json!({"c": bob}))["createOrder"]["id"].clone();
 
     let anonymous = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { sku } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
-    assert_eq!(anonymous["data"]["products"], json!([{"sku": "HAM"}]));
+    assert_eq!(anonymous["data"]["products"], json!([{"sku": "HAM"}, {"sku": "SAW"}]));
     let stock = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { stock } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
     assert!(stock["errors"][0]["message"].as_str().unwrap().contains("stock"), "{stock}");
 
@@ -219,7 +220,8 @@ fn customers_see_and_change_only_their_own_orders() {
     // Lines go on her own pending orders only.
     let line = "mutation($o: ID!) { createOrderLine(input: {orderId: $o, productId: 1, quantity: 2, unitPrice: \"9.50\"}) { id order { notes } } }";
     assert_eq!(as_ann(line, &json!({"o": mine}))["data"]["createOrderLine"]["order"]["notes"], "Ann's");
-    assert_eq!(as_ann(line, &json!({"o": bobs}))["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    // Bob's order is not hers to see: it is as missing as an order that does not exist.
+    assert_eq!(as_ann(line, &json!({"o": bobs}))["errors"][0]["extensions"]["code"], "FOREIGN_KEY_VIOLATION");
     assert_eq!(s.data("{ orderLinesAggregate { count } }", &none)["orderLinesAggregate"]["count"], 1, "the refused line was rolled back");
     // Updates reach her own pending orders; Bob's reads as missing.
     let upd = "mutation($id: ID!) { updateOrder(id: $id, input: {notes: \"changed\"}) { notes } }";
@@ -227,6 +229,8 @@ fn customers_see_and_change_only_their_own_orders() {
     assert_eq!(as_ann(upd, &json!({"id": bobs}))["errors"][0]["extensions"]["code"], "NOT_FOUND");
     s.data("mutation($id: ID!) { updateOrder(id: $id, input: {status: PAID}) { id } }", &json!({"id": mine}));
     assert_eq!(as_ann(upd, &json!({"id": mine}))["errors"][0]["extensions"]["code"], "NOT_FOUND", "a paid order is no longer hers to change");
+    let late = as_ann(&line.replace("productId: 1", "productId: 3"), &json!({"o": mine}));
+    assert_eq!(late["errors"][0]["extensions"]["code"], "FORBIDDEN", "her order, but paid: the line breaks the check: {late}");
     let bulk = as_ann("mutation { updateOrders(where: {}, set: {notes: \"all\"}) { count } }", &none);
     assert_eq!(bulk["data"]["updateOrders"]["count"], 0, "{bulk}");
     assert_eq!(s.data("query($id: ID!) { order(id: $id) { notes } }", &json!({"id": bobs}))["order"]["notes"], "Bob's");

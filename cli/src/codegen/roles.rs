@@ -151,6 +151,12 @@ impl<'a> RoleView<'a> {
         }
     }
 
+    /// Whether the role reads every row of the model the relation `field` of `m` leads to.
+    fn reads_every_row(&self, m: &'a Model, field: &str) -> bool {
+        let Some(target) = self.related(m, field).and_then(|t| self.model(t)) else { return true };
+        self.reads(target).is_some_and(|g| g.condition.is_none())
+    }
+
     /// A field of a create or update input under `grant`.
     fn write_field(&self, m: &'a Model, grant: Option<&Grant>, name: &str) -> bool {
         let Some(grant) = grant else { return false };
@@ -186,6 +192,9 @@ impl Visible for RoleView<'_> {
         let Some((m, part)) = self.types.get(ty) else { return true };
         let p = self.permission(m);
         match part {
+            // Ordering by a related row's field sorts by rows the role may not read when a
+            // condition hides some of them: only through relations it reads without conditions.
+            Part::OrderBy if self.related(m, field).is_some() => self.read_field(m, field) && self.reads_every_row(m, field),
             Part::Object | Part::Where | Part::OrderBy | Part::Readable => self.read_field(m, field),
             Part::FieldEnum => true,
             Part::Create => self.write_field(m, p.and_then(|p| p.create.as_ref()), field),

@@ -3,8 +3,9 @@
 
 //! Who is asking: the caller's identity, from a JWT in `Authorization: Bearer ...`.
 //!
-//! Tokens are verified with `JWT_SECRET` (HS256, HS384, HS512) or with the public keys of a JWKS
-//! file (`JWT_JWKS_FILE`; RS*, PS*, ES256, ES384, EdDSA, each key with its own `alg`). Which
+//! Tokens are verified with `JWT_SECRET` (HS256, HS384, HS512), with the public keys of a JWKS
+//! file (`JWT_JWKS_FILE`; RS*, PS*, ES256, ES384, EdDSA, each key with its own `alg`), or with one
+//! PEM public key (`JWT_PUBLIC_KEY_FILE` and its `JWT_PUBLIC_KEY_ALGORITHM`). Which
 //! algorithms a token may use follows from the key that verifies it, so an `alg: none` token or an
 //! HMAC token signed with a public key is refused. `exp` is required; `exp` and `nbf` are checked
 //! with `JWT_LEEWAY_SECONDS` of leeway; `iss` and `aud` when `JWT_ISSUER` / `JWT_AUDIENCE` are set.
@@ -65,6 +66,8 @@ pub struct Authenticator {
     secret: Option<(DecodingKey, Vec<Algorithm>)>,
     /// Keys of the JWKS file by `kid`, each with its one algorithm.
     keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// A PEM public key for tokens without a `kid`, with its one algorithm.
+    public: Option<(DecodingKey, Algorithm)>,
     leeway: u64,
     issuer: Option<String>,
     audience: Option<String>,
@@ -145,15 +148,53 @@ impl Authenticator {
         Ok(Authenticator {
             secret,
             keys,
+            public: None,
             leeway,
             issuer,
             audience,
         })
     }
 
+    /// This authenticator, also verifying tokens without a `kid` signed with the private half of
+    /// the PEM public key `pem`, by `algorithm` (RS256/384/512, PS256/384/512, ES256/384 or EdDSA).
+    pub fn with_public_key(
+        mut self,
+        pem: &str,
+        algorithm: &str,
+    ) -> Result<Authenticator, String> {
+        let alg: Algorithm = algorithm
+            .parse()
+            .map_err(|_| format!("`{algorithm}` is not a token algorithm"))?;
+        let key = match alg {
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => DecodingKey::from_rsa_pem(pem.as_bytes()),
+            Algorithm::ES256 | Algorithm::ES384 => {
+                DecodingKey::from_ec_pem(pem.as_bytes())
+            }
+
+            Algorithm::EdDSA => DecodingKey::from_ed_pem(pem.as_bytes()),
+            _ => {
+                return Err(
+                    format!(
+                        "`{algorithm}` signs with a shared secret; put shared secrets in JWT_SECRET"
+                    ),
+                );
+            }
+        }
+            .map_err(|e| {
+                format!("the public key is not a PEM key for {algorithm}: {e}")
+            })?;
+        self.public = Some((key, alg));
+        Ok(self)
+    }
+
     /// Whether any key is configured.
     pub fn accepts_tokens(&self) -> bool {
-        self.secret.is_some() || !self.keys.is_empty()
+        self.secret.is_some() || !self.keys.is_empty() || self.public.is_some()
     }
 
     /// The identity the `Authorization` header value `header` proves (`None`: no header).
@@ -169,7 +210,7 @@ impl Authenticator {
 
         if !self.accepts_tokens() {
             return refuse(
-                "this server accepts no tokens (it has no JWT_SECRET or JWT_JWKS_FILE)",
+                "this server accepts no tokens (it has no JWT_SECRET, JWT_JWKS_FILE or JWT_PUBLIC_KEY_FILE)",
             );
         }
 
@@ -177,15 +218,22 @@ impl Authenticator {
             return refuse("the token is malformed")
         };
 
-        let (key, algorithms) = match (&header.kid, &self.secret) {
-            (Some(kid), _) if !self.keys.is_empty() => {
+        let shared = matches!(
+            header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        );
+        let (key, algorithms) = match (&header.kid, &self.secret, &self.public) {
+            (Some(kid), _, _) if !self.keys.is_empty() => {
                 match self.keys.get(kid) {
                     Some((key, alg)) => (key, vec![* alg]),
                     None => return refuse("the token's `kid` names no known key"),
                 }
             }
 
-            (_, Some((key, algorithms))) => (key, algorithms.clone()),
+            (_, _, Some((key, alg))) if !shared || self.secret.is_none() => {
+                (key, vec![* alg])
+            }
+
+            (_, Some((key, algorithms)), _) => (key, algorithms.clone()),
             _ => return refuse("the token has no `kid` naming one of the server's keys"),
         };
 
@@ -474,6 +522,52 @@ mod tests {
             )
             .unwrap();
         assert!(refused(& auth, & other).contains("kid"));
+        let spki = [
+            &[
+                0x30u8, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+            ][..],
+            &base64::Engine::decode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    ED_PUBLIC_X,
+                )
+                .unwrap(),
+        ]
+            .concat();
+        let pem = format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            base64::Engine::encode(& base64::engine::general_purpose::STANDARD, spki)
+        );
+        let single = Authenticator::new(Some(SECRET), None, 30, None, None)
+            .unwrap()
+            .with_public_key(&pem, "EdDSA")
+            .unwrap();
+        let unnamed = encode(
+                &Header::new(Algorithm::EdDSA),
+                &claims(json!({})),
+                &EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()).unwrap(),
+            )
+            .unwrap();
+        assert!(
+            matches!(single.identify(Some(& bearer(& unnamed))).unwrap(), Identity::User
+            { .. })
+        );
+        assert!(
+            matches!(single.identify(Some(& bearer(& hs(Algorithm::HS256, SECRET, &
+            claims(json!({})))))).unwrap(), Identity::User { .. })
+        );
+        let confused = encode(
+                &Header::new(Algorithm::HS256),
+                &claims(json!({})),
+                &EncodingKey::from_secret(pem.as_bytes()).unwrap(),
+            )
+            .unwrap();
+        assert!(refused(& single, & confused).contains("signature"));
+        let only_public = Authenticator::default()
+            .with_public_key(&pem, "EdDSA")
+            .unwrap();
+        assert!(refused(& only_public, & confused).contains("algorithm"));
+        assert!(Authenticator::default().with_public_key(& pem, "HS256").is_err());
+        assert!(Authenticator::default().with_public_key("not a key", "RS256").is_err());
         let none = Authenticator::default();
         assert!(refused(& none, & token).contains("accepts no tokens"));
         assert!(Authenticator::new(Some("short"), None, 30, None, None).is_err());

@@ -170,6 +170,12 @@ pub struct Config {
     /// A JWKS file with the public keys that verify asymmetric tokens (each key with `kid` and `alg`).
     #[arg(long, env = "JWT_JWKS_FILE")]
     pub jwt_jwks_file: Option<std::path::PathBuf>,
+    /// A PEM public key verifying tokens without a `kid` (with `JWT_PUBLIC_KEY_ALGORITHM`).
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+    /// The algorithm of `JWT_PUBLIC_KEY_FILE`'s key: RS256/384/512, PS256/384/512, ES256/384 or EdDSA.
+    #[arg(long, env = "JWT_PUBLIC_KEY_ALGORITHM", default_value = "RS256")]
+    pub jwt_public_key_algorithm: String,
     /// Tokens must carry this issuer (`iss`), when set.
     #[arg(long, env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
@@ -241,13 +247,26 @@ impl Config {
             None => None,
         };
 
-        Authenticator::new(
+        let authenticator = Authenticator::new(
             self.jwt_secret.as_deref(),
             jwks.as_deref(),
             self.jwt_leeway_seconds,
             self.jwt_issuer.clone(),
             self.jwt_audience.clone(),
-        )
+        )?;
+        match &self.jwt_public_key_file {
+            Some(path) => {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        format!(
+                            "cannot read JWT_PUBLIC_KEY_FILE `{}`: {e}", path.display()
+                        )
+                    })?;
+                authenticator.with_public_key(&pem, &self.jwt_public_key_algorithm)
+            }
+
+            None => Ok(authenticator),
+        }
     }
 
     /// Whether introspection queries are answered.
