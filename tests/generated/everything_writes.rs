@@ -8,6 +8,16 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+/// The key the test server verifies tokens with.
+const JWT_SECRET: &str = "the everything test's secret, thirty-two bytes or more";
+
+/// An administrator's `Authorization` header: the tests below exercise the engine, not the roles.
+fn admin() -> String {
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
+    format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "0", "role": "admin", "exp": exp}), &key).unwrap())
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -28,6 +38,7 @@ impl Server {
         let db = dir.path().join("writes.db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_everything"))
             .env("DATABASE_URL", &db)
+            .env("JWT_SECRET", JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("REPORT_SQL_STATEMENTS", "true")
@@ -43,7 +54,7 @@ impl Server {
     }
 
     fn gql(&self, query: &str, variables: &Value) -> Value {
-        let mut res = self.agent.post(format!("{}/graphql", self.base)).send_json(json!({"query": query, "variables": variables})).unwrap();
+        let mut res = self.agent.post(format!("{}/graphql", self.base)).header("authorization", admin()).send_json(json!({"query": query, "variables": variables})).unwrap();
         assert_eq!(res.status(), 200, "never a server failure");
         res.body_mut().read_json().unwrap()
     }

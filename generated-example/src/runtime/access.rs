@@ -6,7 +6,8 @@
 //!
 //! A grant's row condition is a `where` value in the API's own language, interpreted by the
 //! same code as a client's `where` (`runtime::input`), with the caller's claims put in place of
-//! `{"claim": name}`. A condition that needs a claim the caller does not have matches no row.
+//! `{"claim": name}`. A condition that needs a claim the caller does not have, or whose claim
+//! does not parse as the field's type, matches no row.
 //! Which fields a role may name at all is settled earlier, by the schema it is served.
 
 use std::collections::HashMap;
@@ -183,7 +184,15 @@ fn condition(
 ) -> Result<Option<Sql>, ApiError> {
     let Some(text) = text else { return Ok(None) };
     match with_claims(identity, model, &parsed(text)) {
-        Some(value) => input::condition(model, &value, scope, None).map(Some),
+        Some(value) => {
+            Ok(
+                Some(
+                    input::condition(model, &value, scope, None)
+                        .unwrap_or_else(|_| Sql::raw("0")),
+                ),
+            )
+        }
+
         None => Ok(Some(Sql::raw("0"))),
     }
 }
