@@ -298,8 +298,15 @@ fn permission_changes_are_graded_by_who_gains_and_who_loses() {
     assert!(found.contains(&"breaking GRANT_REMOVED Tag.author.create".to_string()), "{found:?}");
     assert!(found.iter().any(|c| c.starts_with("breaking ROLE_SCHEMA_CHANGED Mutation.createTag")), "{found:?}");
     let everything_public = edit(&[("        read: { where: { status: { eq: published } } }", "        read: true")]);
-    assert_eq!(permissions(&blog, &everything_public), ["dangerous ROW_RULE_REMOVED Post.anonymous.read"]);
-    assert_eq!(permissions(&everything_public, &blog), ["breaking ROW_RULE_ADDED Post.anonymous.read"]);
+    // With every post readable, anonymous callers may also order comments by their post.
+    assert_eq!(
+        permissions(&blog, &everything_public),
+        ["dangerous ROLE_SCHEMA_CHANGED CommentOrderBy.post", "dangerous ROW_RULE_REMOVED Post.anonymous.read"]
+    );
+    assert_eq!(
+        permissions(&everything_public, &blog),
+        ["breaking ROLE_SCHEMA_CHANGED CommentOrderBy.post", "breaking ROW_RULE_ADDED Post.anonymous.read"]
+    );
     let archived_too = edit(&[(
         "        read: { where: { status: { eq: published } } }",
         "        read: { where: { status: { in: [published, archived] } } }",
