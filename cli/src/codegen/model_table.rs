@@ -3,7 +3,7 @@
 
 use super::view::{input_name, ModelView};
 use super::write_view::{float_lit, range, text_rules};
-use crate::ir::names::{to_camel, to_screaming};
+use crate::ir::names::to_screaming;
 use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// The name of a model's static table (`POST`).
@@ -174,27 +174,13 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         };
         relations.push(relation(&r.graphql_name, connection, path(ir, &r.source_model), kind));
     }
-    let plural = &m.plural_snake;
-    let candidates = [
-        (to_camel(&m.snake), "One"),
-        (to_camel(plural), "List"),
-        (to_camel(&format!("{plural}_connection")), "Connection"),
-        (to_camel(&format!("{plural}_aggregate")), "Aggregate"),
-        (to_camel(&format!("{plural}_group_by")), "GroupBy"),
-        (to_camel(&format!("create_{}", m.snake)), "Create"),
-        (to_camel(&format!("create_{plural}")), "CreateMany"),
-        (to_camel(&format!("update_{}", m.snake)), "Update"),
-        (to_camel(&format!("update_{plural}")), "UpdateMany"),
-        (to_camel(&format!("delete_{}", m.snake)), "Delete"),
-        (to_camel(&format!("delete_{plural}")), "DeleteMany"),
-        (to_camel(&format!("upsert_{}", m.snake)), "Upsert"),
-    ];
+    let candidates = super::roles::root_fields(m);
     let roots: Vec<String> = view
         .query_resolvers
         .iter()
         .chain(&view.write.resolvers)
         .filter_map(|r| {
-            let (_, root) = candidates.iter().find(|(name, _)| *name == r.sdl.name)?;
+            let (_, root, _) = candidates.iter().find(|(name, _, _)| *name == r.sdl.name)?;
             Some(format!("(\"{}\", Root::{root})", r.sdl.name))
         })
         .collect();

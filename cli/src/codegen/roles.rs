@@ -26,12 +26,12 @@ enum Part {
 
 /// The full schema (everything but hidden fields): what the schema of a crate without roles is.
 pub fn full_sdl(ir: &Ir, view: &CrateView) -> String {
-    print_visible(view, Some(&RoleView::new(ir, None)))
+    print_visible(view, &RoleView::new(ir, None))
 }
 
 /// The schema `role` sees.
 pub fn role_sdl(ir: &Ir, view: &CrateView, role: &str) -> String {
-    print_visible(view, Some(&RoleView::new(ir, Some(role))))
+    print_visible(view, &RoleView::new(ir, Some(role)))
 }
 
 /// What a role sees (`None`: every role together, hidden fields still left out).

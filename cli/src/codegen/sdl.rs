@@ -31,7 +31,7 @@ const ALWAYS: &[&str] = &[
 ];
 const SPECIFIED_BY: &str = "\"\"\"\nProvides a scalar specification URL for specifying the behavior of custom scalar types.\n\"\"\"\ndirective @specifiedBy(url: String!) on SCALAR";
 
-/// Which parts of the schema a caller sees (a role's view); everything when absent.
+/// Which parts of the schema a caller sees (a role's view, or every role's together).
 pub trait Visible {
     /// Whether `field` of the object or input type `ty` stays.
     fn field(&self, ty: &str, field: &str) -> bool;
@@ -47,14 +47,9 @@ enum Def {
     Enum { desc: String, values: Vec<String> },
 }
 
-/// Prints the whole schema.
-pub fn print(view: &CrateView) -> String {
-    print_visible(view, None)
-}
-
 /// Prints the schema `visible` lets a caller see: what it hides is left out, then every type no
 /// longer reachable from `Query` or `Mutation`, and fields whose type became empty.
-pub fn print_visible(view: &CrateView, visible: Option<&dyn Visible>) -> String {
+pub fn print_visible(view: &CrateView, visible: &dyn Visible) -> String {
     let mut types: BTreeMap<String, Def> = BTreeMap::new();
     let mut query = Vec::new();
     let mut mutation = Vec::new();
@@ -121,9 +116,7 @@ pub fn print_visible(view: &CrateView, visible: Option<&dyn Visible>) -> String 
     types.insert("PageInfo".into(), block("type", Some(PAGE_INFO), page_info()));
     types.insert("Query".into(), block("type", Some("All queries."), query));
     types.insert("Mutation".into(), block("type", Some("All mutations."), mutation));
-    if let Some(visible) = visible {
-        hide(&mut types, visible);
-    }
+    hide(&mut types, visible);
     render(types)
 }
 

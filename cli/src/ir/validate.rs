@@ -166,10 +166,7 @@ impl Validator<'_> {
         let a = &raw.auth;
         let mut setting = |key: &str, value: &Option<String>, default: &str| -> String {
             let value = value.clone().unwrap_or_else(|| default.to_string());
-            let ok = !value.is_empty()
-                && value.len() <= 100
-                && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'));
-            if !ok {
+            if !permissions::claim_name_ok(&value) {
                 self.error(
                     Code::ApiSetting,
                     self.value(&["auth", key]),

@@ -122,6 +122,46 @@ pub fn check(
     Ok(both(own, rows(identity, model, Op::Read, scope)?))
 }
 
+/// [`rows`] on the outermost table of a statement of its own (`t0`).
+pub fn rows_t0(
+    identity: &Identity,
+    model: &'static Model,
+    op: Op,
+) -> Result<Option<Sql>, ApiError> {
+    let counter = std::cell::Cell::new(0);
+    rows(identity, model, op, &Scope::root(&counter))
+}
+
+/// [`check`] on the outermost table of a statement of its own (`t0`).
+pub fn check_t0(
+    identity: &Identity,
+    model: &'static Model,
+    op: Op,
+) -> Result<Option<Sql>, ApiError> {
+    let counter = std::cell::Cell::new(0);
+    check(identity, model, op, &Scope::root(&counter))
+}
+
+/// The foreign keys of `model` whose referenced rows the caller may read only in part, with the
+/// condition (over `t0`) on those rows: writes treat a row it may not read as missing.
+pub fn seen(
+    identity: &Identity,
+    model: &'static Model,
+) -> Result<Vec<(&'static str, Sql)>, ApiError> {
+    let mut seen = Vec::new();
+    for relation in model.relations {
+        if let RelationKind::ToOne { column, .. } = relation.kind {
+            if !reads_all(identity, relation.target) {
+                if let Some(visible) = rows_t0(identity, relation.target, Op::Read)? {
+                    seen.push((column, visible));
+                }
+            }
+        }
+    }
+
+    Ok(seen)
+}
+
 /// The input fields a create sets from the caller's claims, as GraphQL values of their fields.
 pub fn presets(
     identity: &Identity,
@@ -151,7 +191,8 @@ pub fn presets(
         .collect()
 }
 
-fn both(a: Option<Sql>, b: Option<Sql>) -> Option<Sql> {
+/// Both conditions (either alone when the other is absent).
+pub fn both(a: Option<Sql>, b: Option<Sql>) -> Option<Sql> {
     match (a, b) {
         (Some(a), Some(b)) => Some(Sql::join(&[a, b], " AND ", "1")),
         (a, b) => a.or(b),

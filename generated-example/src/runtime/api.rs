@@ -573,21 +573,15 @@ fn select(
         table(model),
         search.as_deref(),
         |scope| {
-            let mut conds = Vec::with_capacity(2);
-            if let Some(v) = &filter {
-                conds.push(input::condition(model, v, scope, Some(identity))?);
-            }
-
-            if let Some(visible) = access::rows(identity, model, Op::Read, scope)? {
-                conds.push(visible);
-            }
-
-            let cond = match conds.len() {
-                0 => Sql::raw("1"),
-                1 => conds.remove(0),
-                _ => Sql::join(&conds, " AND ", "1"),
-            };
-
+            let asked = filter
+                .as_ref()
+                .map(|v| input::condition(model, v, scope, Some(identity)))
+                .transpose()?;
+            let cond = access::both(
+                    asked,
+                    access::rows(identity, model, Op::Read, scope)?,
+                )
+                .unwrap_or_else(|| Sql::raw("1"));
             Ok((cond, input::order_keys(model, order.as_ref(), scope)?))
         },
     )
@@ -688,8 +682,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
 
                 Root::Create => {
                     let input = preset(who, model, arg(&ctx, "input"))?;
-                    let guard = guard(who, model, Op::Create)?;
-                    let seen = seen(who, model)?;
+                    let (guard, seen) = (
+                        access::check_t0(who, model, Op::Create)?,
+                        access::seen(who, model)?,
+                    );
                     let row = write::create(
                             &cx,
                             |p| {
@@ -714,8 +710,8 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         .map(|input| preset(who, model, input))
                         .collect::<Result<Vec<_>, _>>()?;
                     let (guard, seen) = (
-                        guard(who, model, Op::Create)?,
-                        seen(who, model)?,
+                        access::check_t0(who, model, Op::Create)?,
+                        access::seen(who, model)?,
                     );
                     let plans = |p: &mut Problems| {
                         inputs
@@ -742,10 +738,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                     let input = arg(&ctx, "input");
                     let id = ID(arg_id(&ctx));
                     let (only, guard) = (
-                        reach(who, model, Op::Update)?,
-                        guard(who, model, Op::Update)?,
+                        access::rows_t0(who, model, Op::Update)?,
+                        access::check_t0(who, model, Op::Update)?,
                     );
-                    let seen = seen(who, model)?;
+                    let seen = access::seen(who, model)?;
                     let row = write::update(
                             &cx,
                             model.target(),
@@ -762,12 +758,14 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
 
                 Root::UpdateMany => {
                     let set = arg(&ctx, "set");
-                    let guard = guard(who, model, Op::Update)?;
-                    let seen = seen(who, model)?;
+                    let (guard, seen) = (
+                        access::check_t0(who, model, Op::Update)?,
+                        access::seen(who, model)?,
+                    );
                     let rows = write::update_all(
                             &cx,
                             model.target(),
-                            matching(model, &ctx, Op::Update)?,
+                            matching(model, &ctx, who, Op::Update)?,
                             |p| {
                                 plan::update(model, &set, "set", p)
                                     .guarded(None, guard)
@@ -782,7 +780,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                     let id = ID(arg_id(&ctx));
                     write::remove::<
                         Record,
-                    >(&cx, model.target(), &id, reach(who, model, Op::Delete)?)
+                    >(&cx, model.target(), &id, access::rows_t0(who, model, Op::Delete)?)
                         .await?
                         .map(FieldValue::owned_any)
                 }
@@ -793,7 +791,11 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                             Bulk(
                                 write::remove_all::<
                                     Record,
-                                >(&cx, model.target(), matching(model, &ctx, Op::Delete)?)
+                                >(
+                                        &cx,
+                                        model.target(),
+                                        matching(model, &ctx, who, Op::Delete)?,
+                                    )
                                     .await?,
                             ),
                         ),
@@ -802,7 +804,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
 
                 Root::Upsert => {
                     let input = preset(who, model, arg(&ctx, "input"))?;
-                    let guard = guard(who, model, Op::Create)?;
+                    let (guard, seen) = (
+                        access::check_t0(who, model, Op::Create)?,
+                        access::seen(who, model)?,
+                    );
                     let on_conflict = arg(&ctx, "onConflict");
                     let conflict = field_columns(
                         model,
@@ -814,7 +819,6 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         names => Some(field_columns(model, names, "onConflict.update")?),
                     };
 
-                    let seen = seen(who, model)?;
                     Some(
                         FieldValue::owned_any(
                             write::upsert(
@@ -855,71 +859,20 @@ fn on_conflict_part(on_conflict: &Value, name: &str) -> Value {
 fn matching(
     model: &'static Model,
     ctx: &ResolverContext<'_>,
+    who: &Identity,
     op: Op,
 ) -> Result<Sql, ApiError> {
-    let who = &Ctx::of(ctx.ctx)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.message))?
-        .request
-        .identity;
     let counter = std::cell::Cell::new(0);
     let scope = Scope::root(&counter);
-    let filter = match arg(ctx, "where") {
-        Value::Null => Sql::raw("1"),
-        filter => input::condition(model, &filter, &scope, Some(who))?,
+    let asked = match arg(ctx, "where") {
+        Value::Null => None,
+        filter => Some(input::condition(model, &filter, &scope, Some(who))?),
     };
 
     Ok(
-        match access::rows(who, model, op, &scope)? {
-            Some(allowed) => Sql::join(&[filter, allowed], " AND ", "1"),
-            None => filter,
-        },
+        access::both(asked, access::rows(who, model, op, &scope)?)
+            .unwrap_or_else(|| Sql::raw("1")),
     )
-}
-
-/// The rows of `model` the caller may `op` (update, delete), as a condition over `t0`.
-fn reach(
-    who: &Identity,
-    model: &'static Model,
-    op: Op,
-) -> Result<Option<Sql>, ApiError> {
-    let counter = std::cell::Cell::new(0);
-    access::rows(who, model, op, &Scope::root(&counter))
-}
-
-/// What rows the caller creates or updates must satisfy afterwards, as a condition over `t0`.
-fn guard(
-    who: &Identity,
-    model: &'static Model,
-    op: Op,
-) -> Result<Option<Sql>, ApiError> {
-    let counter = std::cell::Cell::new(0);
-    access::check(who, model, op, &Scope::root(&counter))
-}
-
-/// The foreign keys of `model` whose referenced rows the caller may read only in part, with the
-/// condition (over `t0`) on those rows.
-fn seen(
-    who: &Identity,
-    model: &'static Model,
-) -> Result<Vec<(&'static str, Sql)>, ApiError> {
-    let mut seen = Vec::new();
-    for relation in model.relations {
-        if let RelationKind::ToOne { column, .. } = relation.kind {
-            if !access::reads_all(who, relation.target) {
-                let counter = std::cell::Cell::new(0);
-                if let Some(visible) = access::rows(
-                    who,
-                    relation.target,
-                    Op::Read,
-                    &Scope::root(&counter),
-                )? {
-                    seen.push((column, visible));
-                }
-            }
-        }
-    }
-
-    Ok(seen)
 }
 
 /// A create input with the fields the caller's role presets from its claims.

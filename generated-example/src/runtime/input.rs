@@ -170,21 +170,13 @@ fn key_only<'v>(
         return None;
     }
 
-    let (_, field) = model_key(target, name)?;
+    let (_, field) = target.field(name).filter(|(_, f)| f.column == target.key)?;
     let Value::Object(ops) = ops else { return None };
     ops.iter()
         .all(|(op, v)| {
             *v == Value::Null || matches!(op.as_str(), "eq" | "ne" | "in" | "notIn")
         })
         .then_some((field.value, ops))
-}
-
-/// The key field of `model`, if `name` names it.
-fn model_key(
-    model: &'static Model,
-    name: &str,
-) -> Option<(usize, &'static crate::runtime::model::Field)> {
-    model.field(name).filter(|(_, f)| f.column == model.key)
 }
 
 /// A model's `where:` value as a condition on the alias it is given, limited to the rows the
@@ -196,14 +188,11 @@ fn on<'v>(
 ) -> impl Fn(&Scope<'_>) -> Result<Sql, ApiError> + 'v {
     move |scope: &Scope<'_>| {
         let cond = condition(model, value, scope, identity)?;
-        match identity
+        let visible = identity
             .map(|who| access::rows(who, model, Op::Read, scope))
             .transpose()?
-            .flatten()
-        {
-            Some(visible) => Ok(Sql::join(&[cond, visible], " AND ", "1")),
-            None => Ok(cond),
-        }
+            .flatten();
+        Ok(access::both(Some(cond), visible).unwrap_or_else(|| Sql::raw("1")))
     }
 }
 

@@ -16,7 +16,6 @@ use crate::runtime::access::{self, Op};
 use crate::runtime::batch::Batcher;
 use crate::runtime::convert;
 use crate::runtime::error::{ApiError, ErrorCode};
-use crate::runtime::filter::Scope;
 use crate::runtime::model::{Model, ValueType};
 use crate::runtime::scalars;
 use crate::runtime::select::Key;
@@ -387,13 +386,7 @@ impl Loader<ModelKey> for Batcher {
 
         let mut statements = Vec::with_capacity(groups.len());
         for (model, keys) in groups {
-            let counter = std::cell::Cell::new(0);
-            let visible = access::rows(
-                self.identity(),
-                model,
-                Op::Read,
-                &Scope::root(&counter),
-            )?;
+            let visible = access::rows_t0(self.identity(), model, Op::Read)?;
             let mut sql = Sql::raw(
                 format!(
                     "SELECT {} FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",

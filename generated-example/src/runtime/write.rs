@@ -594,7 +594,7 @@ impl<R: Written> Update<R> {
         cond.bind(key.bind());
         if let Some(only) = self.only.take() {
             cond.push(&format!(" AND {} IN (", ident(t.key)))
-                .append(&keys_where(&t, only))
+                .append(&keys_where(&t, &only))
                 .push(")");
         }
 
@@ -694,7 +694,7 @@ pub fn delete<R: Written>(
     sql.bind(key.bind());
     if let Some(only) = only {
         sql.push(&format!(" AND {} IN (", ident(t.key)))
-            .append(&keys_where(t, only.clone()))
+            .append(&keys_where(t, only))
             .push(")");
     }
 
@@ -729,11 +729,11 @@ fn deleting(e: diesel::result::Error) -> ApiError {
 }
 
 /// `SELECT t0.key FROM table AS t0 WHERE cond`: the rows a bulk write addresses.
-fn keys_where(t: &Target, cond: Sql) -> Sql {
+fn keys_where(t: &Target, cond: &Sql) -> Sql {
     let mut sql = Sql::raw(
         format!("SELECT t0.{} FROM {} AS t0 WHERE ", ident(t.key), ident(t.table)),
     );
-    sql.append(&cond);
+    sql.append(cond);
     sql
 }
 
@@ -1239,7 +1239,7 @@ pub async fn update_all<R: Written>(
     }
 
     p.finish()?;
-    let keys = keys_where(&t, filter);
+    let keys = keys_where(&t, &filter);
     cx.transaction(move |conn| plan.apply_all(conn, &keys)).await
 }
 
@@ -1261,7 +1261,7 @@ pub async fn remove_all<R: Written>(
     t: Target,
     filter: Sql,
 ) -> Result<Vec<R>, ApiError> {
-    let keys = keys_where(&t, filter);
+    let keys = keys_where(&t, &filter);
     cx.transaction(move |conn| delete_all::<R>(&t, conn, &keys)).await
 }
 

@@ -32,7 +32,8 @@ enum Path<'m> {
     Many(&'m str, String),
 }
 
-fn claim_name_ok(name: &str) -> bool {
+/// Whether `name` can name a claim or a role (as in `auth`, `roles`, `preset` and `{claim: ...}`).
+pub(super) fn claim_name_ok(name: &str) -> bool {
     !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
 }
 
