@@ -151,7 +151,7 @@ fn init_generate_build_and_test_then_migrate_a_database_with_rows() {
 #[test]
 fn every_example_builds_passes_its_tests_and_clippy() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["shop", "everything"] {
+    for name in ["shop", "everything", "saas"] {
         let manifest = workspace().join(format!("model-specs/{name}.yaml"));
         let out = dir.path().join(name);
         run(gqlauto(dir.path()).arg("generate").arg(&manifest).arg("--out").arg(&out));

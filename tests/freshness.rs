@@ -26,7 +26,7 @@ fn generated_example_is_fresh() {
 #[test]
 fn generation_is_deterministic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    for name in ["blog", "shop", "everything"] {
+    for name in ["blog", "shop", "everything", "saas"] {
         let manifest = Path::new("model-specs").join(format!("{name}.yaml"));
         let source = std::fs::read_to_string(root.join(&manifest)).unwrap();
         let run = || {

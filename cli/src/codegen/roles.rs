@@ -185,8 +185,9 @@ impl Visible for RoleView<'_> {
                 "create" => p.create.is_some(),
                 "update" => p.update.is_some(),
                 "delete" => p.delete.is_some(),
-                // An upsert may update any row with the key: only without limits on updates.
-                _ => p.create.is_some() && p.update.as_ref().is_some_and(|u| u.condition.is_none() && u.columns.is_none()),
+                // An upsert may overwrite any field it names (`onConflict.update`): only for roles
+                // that may update every field. Which rows it may update is checked when it runs.
+                _ => p.create.is_some() && p.update.as_ref().is_some_and(|u| u.columns.is_none()),
             };
         }
         let Some((m, part)) = self.types.get(ty) else { return true };

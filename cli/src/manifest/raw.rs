@@ -69,6 +69,19 @@ pub struct RawTenant {
     pub field: String,
     /// The claim holding the caller's tenant.
     pub claim: String,
+    /// `per_tenant` (the default): a unique field or group of a model with the tenant field is
+    /// unique within each tenant (the tenant field joins the key); `global`: across all tenants.
+    #[serde(default)]
+    pub unique: TenantUnique,
+}
+
+/// Where the unique keys of tenant models hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantUnique {
+    #[default]
+    PerTenant,
+    Global,
 }
 
 /// A role callers act in.

@@ -808,6 +808,12 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         access::check_t0(who, model, Op::Create)?,
                         access::seen(who, model)?,
                     );
+                    let existing = write::Existing {
+                        read: access::rows_t0(who, model, Op::Read)?,
+                        update: access::rows_t0(who, model, Op::Update)?,
+                        check: access::check_t0(who, model, Op::Update)?,
+                    };
+
                     let on_conflict = arg(&ctx, "onConflict");
                     let conflict = field_columns(
                         model,
@@ -827,6 +833,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                                         plan::create(model, &input, "input", p, None)
                                             .guarded(guard)
                                             .seeing(seen)
+                                            .meeting(existing)
                                     },
                                     conflict,
                                     update,

@@ -317,8 +317,21 @@ pub struct Create<R> {
     /// Foreign key columns whose referenced rows the caller sees only in part, with the condition
     /// (over `t0`) on those rows: a row it may not see is reported as missing.
     seen: Vec<(&'static str, Sql)>,
+    /// For an upsert by a caller whose role reaches only some rows: which existing rows it may
+    /// read and update. `None`: every row.
+    existing: Option<Existing>,
     target: Target,
     row: PhantomData<fn() -> R>,
+}
+
+/// The rows an upsert may find in its way, as conditions over `t0`.
+pub struct Existing {
+    /// Rows the caller may read; any other row with the key is as unknown to it as to a create.
+    pub read: Option<Sql>,
+    /// Rows the caller may update.
+    pub update: Option<Sql>,
+    /// What an updated row must satisfy afterwards (the role's update `check`).
+    pub check: Option<Sql>,
 }
 
 impl<R: Writable> Create<R> {
@@ -337,6 +350,7 @@ impl<R: Written> Create<R> {
             children: Vec::new(),
             check: None,
             seen: Vec::new(),
+            existing: None,
             target,
             row: PhantomData,
         }
@@ -352,6 +366,18 @@ impl<R: Written> Create<R> {
     /// The plan with the foreign keys whose referenced rows the caller sees only in part.
     pub fn seeing(mut self, seen: Vec<(&'static str, Sql)>) -> Create<R> {
         self.seen = seen;
+        self
+    }
+
+    /// The plan (of an upsert) with the existing rows the caller may read and update; without
+    /// any limit, the plan as it was.
+    pub fn meeting(mut self, existing: Existing) -> Create<R> {
+        if existing.read.is_some() || existing.update.is_some()
+            || existing.check.is_some()
+        {
+            self.existing = Some(existing);
+        }
+
         self
     }
 
@@ -437,6 +463,34 @@ impl<R: Written> Create<R> {
                 &self.seen,
             )
             .map_err(|e| e.at(&at))?;
+        let upsert = match (upsert, self.existing.take()) {
+            (Some((conflict, update)), Some(existing)) => {
+                match in_the_way(&target, conn, &self.values, conflict, &existing)? {
+                    None | Some(Found { read: false, .. }) => None,
+                    Some(Found { update: false, .. }) => {
+                        return Err(
+                            ApiError::new(
+                                    ErrorCode::Forbidden,
+                                    format!(
+                                        "this role may not update the `{}` row with this key",
+                                        target.model
+                                    ),
+                                )
+                                .on_field("onConflict")
+                                .at(&at),
+                        );
+                    }
+
+                    Some(Found { .. }) => {
+                        self.check = existing.check;
+                        Some((conflict, update))
+                    }
+                }
+            }
+
+            (upsert, _) => upsert,
+        };
+
         let sql = match upsert {
             None => insert_sql(&target, &self.values, None),
             Some((conflict, update)) => {
@@ -467,6 +521,59 @@ impl<R: Written> Create<R> {
 
         Ok(row)
     }
+}
+
+/// What the caller may do with the row an upsert's key finds.
+struct Found {
+    read: bool,
+    update: bool,
+}
+
+/// The row of `t` whose `conflict` columns hold the planned values, if any, and what the
+/// caller may do with it. A key column without a value (or null) matches no row.
+fn in_the_way(
+    t: &Target,
+    conn: &mut Conn,
+    values: &Values,
+    conflict: &[&'static str],
+    existing: &Existing,
+) -> Result<Option<Found>, ApiError> {
+    let flag = |c: &Option<Sql>| -> Sql {
+        let mut s = Sql::raw("CASE WHEN (");
+        s.append(c.as_ref().unwrap_or(&Sql::raw("1"))).push(") THEN 1 ELSE 0 END");
+        s
+    };
+
+    let mut sql = Sql::raw("SELECT json_object('read', ");
+    sql.append(&flag(&existing.read))
+        .push(", 'update', ")
+        .append(&flag(&existing.update));
+    sql.push(&format!(") AS gqlauto_json FROM {} AS t0 WHERE ", ident(t.table)));
+    for (i, column) in conflict.iter().enumerate() {
+        match values.get(column) {
+            None | Some(Bind::Null) => return Ok(None),
+            Some(bind) => {
+                if i > 0 {
+                    sql.push(" AND ");
+                }
+
+                sql.push(&format!("t0.{} = ", ident(column))).bind(bind.clone());
+            }
+        }
+    }
+
+    let flags = sql.load::<JsonRow>(conn)?;
+    let Some(row) = flags.first() else { return Ok(None) };
+    let flag = |name: &str| {
+        row.0.get(name).and_then(serde_json::Value::as_i64) == Some(1)
+    };
+
+    Ok(
+        Some(Found {
+            read: flag("read"),
+            update: flag("update"),
+        }),
+    )
 }
 
 /// Refuses (as `FORBIDDEN`) unless every row of `t` with one of `keys` satisfies `check`.

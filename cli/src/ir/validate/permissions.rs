@@ -41,6 +41,31 @@ fn grants_write(p: &Permission) -> bool {
     p.create.is_some() || p.update.is_some() || p.delete.is_some()
 }
 
+/// Makes `model`'s unique keys hold within each tenant: the tenant column (field `tenant`) joins
+/// every unique value field, `unique_together` group and unique index that lacks it. Unique
+/// foreign keys (one-to-one links) stay as they are: their target rows have tenants of their own.
+fn per_tenant(model: &mut Model, tenant: usize) {
+    let column = model.fields[tenant].column.clone();
+    let scoped = |columns: &[String]| -> Vec<String> { std::iter::once(column.clone()).chain(columns.iter().cloned()).collect() };
+    for i in 0..model.fields.len() {
+        let f = &model.fields[i];
+        if i == tenant || !f.unique || matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. }) {
+            continue;
+        }
+        let group = scoped(std::slice::from_ref(&f.column));
+        model.fields[i].unique = false;
+        if !model.unique_together.contains(&group) {
+            model.unique_together.push(group);
+        }
+    }
+    for group in model.unique_together.iter_mut().filter(|g| !g.contains(&column)) {
+        *group = scoped(group);
+    }
+    for index in model.indexes.iter_mut().filter(|i| i.unique && !i.columns.contains(&column)) {
+        index.columns = scoped(&index.columns);
+    }
+}
+
 impl Validator<'_> {
     /// The declared roles.
     pub(super) fn roles(&mut self, raw: &RawManifest, _auth: &AuthSettings) -> Vec<Role> {
@@ -162,6 +187,9 @@ impl Validator<'_> {
         for model in built.iter_mut() {
             let Some(index) = model.fields.iter().position(|f| f.name == tenant.field) else { continue };
             found = true;
+            if tenant.unique == crate::manifest::raw::TenantUnique::PerTenant {
+                per_tenant(model, index);
+            }
             let f = &model.fields[index];
             let cond = match &f.kind {
                 FieldKind::ForeignKey { .. } => serde_json::json!({ f.graphql_name.clone(): { "id": { "eq": claim } } }),
@@ -601,6 +629,34 @@ models:
             ir.model("Org").unwrap().permission("member").unwrap().read.as_ref().unwrap().condition,
             Some(serde_json::json!({"id": {"eq": {"claim": "org_id"}}}))
         );
+    }
+
+    #[test]
+    fn unique_keys_of_tenant_models_hold_per_tenant_unless_declared_global() {
+        let text = TENANTS.replace(
+            "      name: string\n    permissions:\n      member:\n        read:",
+            "      name: string\n      email: { type: email, unique: true }\n      code: string\n      rank: integer\n    unique_together: [[code, rank]]\n    indexes: [{ fields: [rank], unique: true }]\n    permissions:\n      member:\n        read:",
+        );
+        assert_ne!(text, TENANTS);
+        let checked = check_source("crm.yaml", text.clone(), Format::Yaml);
+        let shown = checked.render(DiagFormat::Short);
+        let ir = checked.ir.unwrap_or_else(|| panic!("{shown}"));
+        let contact = ir.model("Contact").unwrap();
+        let email = contact.fields.iter().find(|f| f.name == "email").unwrap();
+        assert!(!email.unique, "a unique field becomes a group with the tenant");
+        let strings = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(contact.unique_together, [strings(&["org_id", "code", "rank"]), strings(&["org_id", "email"])]);
+        assert_eq!(contact.indexes.iter().find(|i| i.unique).unwrap().columns, strings(&["org_id", "rank"]));
+        // Models without the field, and the tenant's own keys, are untouched.
+        assert!(ir.model("Org").unwrap().unique_together.is_empty());
+
+        let global = text.replace("tenant: { field: org, claim: org_id }", "tenant: { field: org, claim: org_id, unique: global }");
+        let checked = check_source("crm.yaml", global, Format::Yaml);
+        let shown = checked.render(DiagFormat::Short);
+        let ir = checked.ir.unwrap_or_else(|| panic!("{shown}"));
+        let contact = ir.model("Contact").unwrap();
+        assert!(contact.fields.iter().find(|f| f.name == "email").unwrap().unique);
+        assert_eq!(contact.unique_together, [strings(&["code", "rank"])]);
     }
 
     #[test]
