@@ -311,7 +311,19 @@ fn permission_changes_are_graded_by_who_gains_and_who_loses() {
         "        read: { where: { status: { eq: published } } }",
         "        read: { where: { status: { in: [published, archived] } } }",
     )]);
-    assert_eq!(permissions(&blog, &archived_too), ["dangerous ROW_RULE_CHANGED Post.anonymous.read"]);
+    assert_eq!(permissions(&blog, &archived_too), ["dangerous ROW_RULE_LOOSENED Post.anonymous.read"]);
+    assert_eq!(permissions(&archived_too, &blog), ["breaking ROW_RULE_TIGHTENED Post.anonymous.read"]);
+    let archived_only =
+        edit(&[("        read: { where: { status: { eq: published } } }", "        read: { where: { status: { eq: archived } } }")]);
+    assert_eq!(permissions(&blog, &archived_only), ["dangerous ROW_RULE_CHANGED Post.anonymous.read"]);
+    // A field only the role's schema gains (the full schema had it all along) widens what it reads.
+    let emails = edit(&[(
+        "      anonymous:\n        read: { columns: [id, name, bio, website, joined_at] }",
+        "      anonymous:\n        read: { columns: [id, name, email, bio, website, joined_at] }",
+    )]);
+    let found = permissions(&blog, &emails);
+    assert!(found.contains(&"dangerous ROLE_SCHEMA_CHANGED Author.email".to_string()), "{found:?}");
+    assert!(permissions(&emails, &blog).contains(&"breaking ROLE_SCHEMA_CHANGED Author.email".to_string()));
     let seen: std::collections::BTreeSet<String> = [
         permissions(&open, &blog),
         permissions(&blog, &open),
@@ -322,6 +334,8 @@ fn permission_changes_are_graded_by_who_gains_and_who_loses() {
         permissions(&blog, &everything_public),
         permissions(&everything_public, &blog),
         permissions(&blog, &archived_too),
+        permissions(&archived_too, &blog),
+        permissions(&blog, &archived_only),
     ]
     .concat()
     .iter()

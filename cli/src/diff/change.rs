@@ -120,6 +120,8 @@ kinds! {
     RowRuleRemoved => None,
     RowRuleChanged => None,
     RoleSchemaChanged => None,
+    RowRuleLoosened => None,
+    RowRuleTightened => None,
 }
 
 impl ChangeKind {
@@ -260,5 +262,7 @@ fn message(c: &Change) -> String {
         RowRuleRemoved => format!("`{at}` is no longer limited to rows matching `{old}`"),
         RowRuleChanged => format!("The rows of `{at}` change from {}", arrow(c)),
         RoleSchemaChanged => format!("For role {new}: {old}"),
+        RowRuleLoosened => format!("The rows of `{at}` widen from {}", arrow(c)),
+        RowRuleTightened => format!("The rows of `{at}` narrow from {}", arrow(c)),
     }
 }

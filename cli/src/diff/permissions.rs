@@ -7,6 +7,7 @@ use super::change::{Change, ChangeKind, Level, Scope};
 use crate::codegen::roles::role_sdl;
 use crate::codegen::view::crate_view;
 use crate::ir::{Grant, Ir, Permission};
+use serde_json::Value;
 
 fn change(kind: ChangeKind, at: String, level: Level, reason: &str) -> Change {
     Change::new(kind, Scope::Permissions, at, level, reason)
@@ -72,11 +73,26 @@ pub fn diff(old: &Ir, new: &Ir, api: &[Change]) -> Vec<Change> {
             continue;
         };
         for c in super::api::diff(&before, &after) {
-            if api.iter().any(|a| a.kind == c.kind && a.coordinate == c.coordinate) || c.level() == Level::Safe {
+            if api.iter().any(|a| a.kind == c.kind && a.coordinate == c.coordinate) {
                 continue;
             }
-            let level = c.level();
-            let reason = format!("for callers of role `{}`: {}", role.name, c.criticality.reason);
+            // What the role's schema gains is safe for its clients but widens what the role may
+            // read or give: dangerous here.
+            let gained = matches!(
+                c.kind,
+                ChangeKind::FieldAdded
+                    | ChangeKind::TypeAdded
+                    | ChangeKind::InputFieldAddedOptional
+                    | ChangeKind::ArgAddedOptional
+                    | ChangeKind::EnumValueAdded
+            );
+            let (level, reason) = match c.level() {
+                Level::Safe if gained => {
+                    (Level::Dangerous, format!("role `{}` may now use it: review what its callers can read or give", role.name))
+                }
+                Level::Safe => continue,
+                level => (level, format!("for callers of role `{}`: {}", role.name, c.criticality.reason)),
+            };
             out.push(
                 change(ChangeKind::RoleSchemaChanged, c.coordinate.clone(), level, &reason)
                     .values(Some(c.message.clone()), Some(format!("`{}`", role.name))),
@@ -107,13 +123,173 @@ fn grant(out: &mut Vec<Change>, at: &str, old: Option<&Grant>, new: Option<&Gran
                     (Some(x), None) => out.push(
                         change(ChangeKind::RowRuleRemoved, at, Level::Dangerous, "the role now reaches every row").values(Some(x), None),
                     ),
-                    (Some(x), Some(y)) if x != y => out.push(
-                        change(ChangeKind::RowRuleChanged, at, Level::Dangerous, "review which rows the role reaches now")
-                            .values(Some(x), Some(y)),
-                    ),
+                    (Some(xs), Some(ys)) if xs != ys => {
+                        let (kind, level, reason) = match compare(x.as_ref().unwrap_or(&Value::Null), y.as_ref().unwrap_or(&Value::Null)) {
+                            Some(Reach::Wider) => (
+                                ChangeKind::RowRuleLoosened,
+                                Level::Dangerous,
+                                "the role now reaches more rows: review who can see or change them",
+                            ),
+                            Some(Reach::Narrower) => {
+                                (ChangeKind::RowRuleTightened, Level::Breaking, "rows the role reached before are now out of its reach")
+                            }
+                            None => (ChangeKind::RowRuleChanged, Level::Dangerous, "review which rows the role reaches now"),
+                        };
+                        out.push(change(kind, at, level, reason).values(Some(xs), Some(ys)));
+                    }
                     _ => {}
                 }
             }
         }
+    }
+}
+
+/// How a condition's rows compare with another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Wider,
+    Narrower,
+}
+
+/// Whether `new` provably matches more rows than `old`, or fewer, as written: a condition with a
+/// conjunct (`and`, or another key of the same map) fewer or an alternative (`or`) more is wider,
+/// an `in` list with more values is wider (`eq` is a list of one; `notIn` the other way round).
+/// `None`: neither can be told, or the conditions are unrelated.
+fn compare(old: &Value, new: &Value) -> Option<Reach> {
+    let (a, b) = (conjuncts(old), conjuncts(new));
+    if a.len() > 1 || b.len() > 1 {
+        if a != b && b.iter().all(|c| a.contains(c)) {
+            return Some(Reach::Wider);
+        }
+        if a != b && a.iter().all(|c| b.contains(c)) {
+            return Some(Reach::Narrower);
+        }
+        // One conjunct changed, the others kept: the change decides.
+        let (only_a, only_b): (Vec<&Value>, Vec<&Value>) =
+            (a.iter().filter(|c| !b.contains(c)).collect(), b.iter().filter(|c| !a.contains(c)).collect());
+        return match (only_a.as_slice(), only_b.as_slice()) {
+            ([x], [y]) => compare(x, y),
+            _ => None,
+        };
+    }
+    let (a, b) = (disjuncts(old), disjuncts(new));
+    if a.len() > 1 || b.len() > 1 {
+        if a != b && a.iter().all(|c| b.contains(c)) {
+            return Some(Reach::Wider);
+        }
+        if a != b && b.iter().all(|c| a.contains(c)) {
+            return Some(Reach::Narrower);
+        }
+        return None;
+    }
+    values(old, new)
+}
+
+/// The conditions that must all hold, flattened from `and` lists and keys of one map.
+fn conjuncts(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Object(map) if map.len() == 1 && map.contains_key("and") => match &map["and"] {
+            Value::Array(items) => items.iter().flat_map(conjuncts).collect(),
+            one => conjuncts(one),
+        },
+        Value::Object(map) if map.len() > 1 => map.iter().flat_map(|(k, v)| conjuncts(&serde_json::json!({ k.clone(): v }))).collect(),
+        // Several operators on one field must all hold too.
+        Value::Object(map) if map.len() == 1 => {
+            let (field, ops) = map.iter().next().expect("one entry");
+            match ops {
+                Value::Object(ops) if ops.len() > 1 && !["and", "or", "not"].contains(&field.as_str()) => {
+                    ops.iter().map(|(op, x)| serde_json::json!({ field.clone(): { op.clone(): x } })).collect()
+                }
+                _ => vec![v.clone()],
+            }
+        }
+        _ => vec![v.clone()],
+    }
+}
+
+/// The alternatives of an `or`, flattened.
+fn disjuncts(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Object(map) if map.len() == 1 && map.contains_key("or") => match &map["or"] {
+            Value::Array(items) => items.iter().flat_map(disjuncts).collect(),
+            one => disjuncts(one),
+        },
+        _ => vec![v.clone()],
+    }
+}
+
+/// `{field: {in: [...]}}` against the same field's list (an `eq` is a list of one).
+fn values(old: &Value, new: &Value) -> Option<Reach> {
+    fn list(v: &Value) -> Option<(&String, bool, Vec<&Value>)> {
+        let Value::Object(map) = v else { return None };
+        let (field, ops) = map.iter().next().filter(|_| map.len() == 1)?;
+        let Value::Object(ops) = ops else {
+            // A to-one path: `{author: {id: {eq: ..}}}`.
+            return None;
+        };
+        let (op, x) = ops.iter().next().filter(|_| ops.len() == 1)?;
+        match (op.as_str(), x) {
+            ("eq", x) => Some((field, true, vec![x])),
+            ("in", Value::Array(xs)) => Some((field, true, xs.iter().collect())),
+            ("ne", x) => Some((field, false, vec![x])),
+            ("notIn", Value::Array(xs)) => Some((field, false, xs.iter().collect())),
+            _ => None,
+        }
+    }
+    match (list(old), list(new)) {
+        (Some((f, pa, a)), Some((g, pb, b))) if f == g && pa == pb && a != b => {
+            let (grew, shrank) = (a.iter().all(|x| b.contains(x)), b.iter().all(|x| a.contains(x)));
+            match (grew, shrank, pa) {
+                (true, false, true) | (false, true, false) => Some(Reach::Wider),
+                (false, true, true) | (true, false, false) => Some(Reach::Narrower),
+                _ => None,
+            }
+        }
+        // The same path one relation further: compare what is inside.
+        _ => match (old, new) {
+            (Value::Object(a), Value::Object(b)) if a.len() == 1 && b.len() == 1 => {
+                let ((ka, va), (kb, vb)) = (a.iter().next()?, b.iter().next()?);
+                // `not` and `none` turn the inner condition around.
+                (ka == kb && ka != "not" && ka != "none").then(|| compare(va, vb)).flatten()
+            }
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compare, Reach};
+    use serde_json::json;
+
+    #[test]
+    fn conditions_that_provably_widen_or_narrow_are_told_apart() {
+        let published = json!({"status": {"eq": "published"}});
+        let own = json!({"author": {"id": {"eq": {"claim": "sub"}}}});
+        let either = json!({"or": [published, own]});
+        let both = json!({"and": [published, own]});
+        assert_eq!(compare(&published, &either), Some(Reach::Wider), "an alternative more");
+        assert_eq!(compare(&either, &published), Some(Reach::Narrower));
+        assert_eq!(compare(&published, &both), Some(Reach::Narrower), "a conjunct more");
+        assert_eq!(compare(&both, &own), Some(Reach::Wider));
+        let map = json!({"status": {"eq": "published"}, "deleted": {"eq": false}});
+        assert_eq!(compare(&map, &published), Some(Reach::Wider), "keys of one map are conjuncts");
+        let two_ops = json!({"rank": {"gt": 1, "lt": 9}});
+        assert_eq!(compare(&json!({"rank": {"gt": 1}}), &two_ops), Some(Reach::Narrower));
+        let listed = json!({"status": {"in": ["published", "archived"]}});
+        assert_eq!(compare(&published, &listed), Some(Reach::Wider), "an `in` list with more values");
+        assert_eq!(compare(&listed, &published), Some(Reach::Narrower));
+        let hidden = json!({"status": {"notIn": ["draft", "archived"]}});
+        assert_eq!(compare(&json!({"status": {"ne": "draft"}}), &hidden), Some(Reach::Narrower), "`notIn` the other way");
+        // Inside a relation, and one changed conjunct among kept ones.
+        assert_eq!(compare(&json!({"post": published}), &json!({"post": listed})), Some(Reach::Wider));
+        let and_listed = json!({"and": [listed, own]});
+        assert_eq!(compare(&both, &and_listed), Some(Reach::Wider));
+        // Unrelated or undecidable changes stay unknown.
+        assert_eq!(compare(&published, &json!({"status": {"eq": "draft"}})), None);
+        assert_eq!(compare(&json!({"rank": {"gt": 1}}), &json!({"rank": {"gt": 2}})), None);
+        assert_eq!(compare(&json!({"not": published}), &json!({"not": listed})), None);
+        assert_eq!(compare(&json!({"comments": {"none": published}}), &json!({"comments": {"none": listed}})), None);
+        assert_eq!(compare(&json!({"comments": {"some": published}}), &json!({"comments": {"some": listed}})), Some(Reach::Wider));
     }
 }
