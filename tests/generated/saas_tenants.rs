@@ -169,9 +169,26 @@ fn members_see_and_write_only_their_organisation() {
     // Without the tenant claim a member sees no tenant rows at all.
     let lost = Caller(json!({"sub": w.ann_id, "role": "member"}));
     assert_eq!(s.data(&lost, "{ members { id } projects { id } }", &none), json!({"members": [], "projects": []}));
-    // Hidden fields are in no member schema.
+    // Hidden fields are in no member schema; write-only fields are given but never read.
     let hidden = s.gql(&w.ann, "{ members { passwordHash } }", &none);
     assert_eq!(hidden["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{hidden}");
+    let secret = "mutation { createProject(input: {slug: \"hooks\", name: \"Hooks\", webhookSecret: \"s3cr3t\"}) { slug } }";
+    assert_eq!(s.data(&w.ann, secret, &none)["createProject"]["slug"], "hooks");
+    for who in [&w.ann, &admin()] {
+        let read = s.gql(who, "{ projects { webhookSecret } }", &none);
+        assert_eq!(read["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{read}");
+        let filter = s.gql(who, "{ projects(where: {webhookSecret: {eq: \"s3cr3t\"}}) { id } }", &none);
+        let message = filter["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains("unknown field \"webhookSecret\""), "no oracle through filters: {filter}");
+    }
+    // A hidden field is written only by roles with `all` or grants that name it: members may
+    // create and update projects, but not give `deployKeyHash`.
+    let set_hash = "mutation { createProject(input: {slug: \"keys\", name: \"Keys\", deployKeyHash: \"x\"}) { slug } }";
+    let refused = s.gql(&w.ann, set_hash, &none);
+    let message = refused["errors"][0]["message"].as_str().unwrap_or("");
+    assert!(message.contains("unknown field \"deployKeyHash\""), "{refused}");
+    let admin_input = "mutation($org: ID!) { createProject(input: {orgId: $org, slug: \"keys\", name: \"Keys\", deployKeyHash: \"x\"}) { slug } }";
+    s.data(&admin(), admin_input, &json!({"org": w.orgs[0]}));
 }
 
 #[test]

@@ -682,6 +682,7 @@ mod tests {
             renamed_from: None,
             rules: Default::default(),
             hidden: false,
+            write_only: false,
         }
     }
 

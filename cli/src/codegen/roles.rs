@@ -111,7 +111,7 @@ impl<'a> RoleView<'a> {
 
     /// Whether the role reads the field at `index` of `m`.
     fn readable(&self, m: &Model, index: usize) -> bool {
-        !m.fields[index].hidden && self.reads(m).is_some_and(|g| g.covers(index))
+        m.fields[index].readable() && self.reads(m).is_some_and(|g| g.covers(index))
     }
 
     /// Whether the role may write `target` rows in nested inputs: every write, without limits.
@@ -157,16 +157,23 @@ impl<'a> RoleView<'a> {
         self.reads(target).is_some_and(|g| g.condition.is_none())
     }
 
+    /// Whether `grant` lets the role give the field at `index` of `m`: a hidden field only when
+    /// the grant's `columns` name it or the role has `all`.
+    fn gives(&self, m: &Model, grant: &Grant, index: usize) -> bool {
+        let all = self.role.is_none_or(|role| self.ir.roles.iter().any(|r| r.name == role && r.all));
+        grant.gives(&m.fields[index], index, all)
+    }
+
     /// A field of a create or update input under `grant`.
     fn write_field(&self, m: &'a Model, grant: Option<&Grant>, name: &str) -> bool {
         let Some(grant) = grant else { return false };
         let preset = |i: usize| grant.preset.iter().any(|(p, _)| *p == i);
         if let Some(i) = m.fields.iter().position(|f| input_name(f) == name) {
-            return grant.covers(i) && !preset(i);
+            return self.gives(m, grant, i) && !preset(i);
         }
         if let Some(i) = m.fields.iter().position(|f| f.graphql_name == name && matches!(f.kind, FieldKind::ForeignKey { .. })) {
             let FieldKind::ForeignKey { target, .. } = &m.fields[i].kind else { return false };
-            return grant.covers(i) && !preset(i) && self.nests(target);
+            return self.gives(m, grant, i) && !preset(i) && self.nests(target);
         }
         match self.related(m, name) {
             Some(target) => grant.columns.is_none() && self.nests(target),

@@ -51,9 +51,9 @@ fn required_targets(m: &crate::ir::Model) -> impl Iterator<Item = &String> {
 
 fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let models: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
-    // Hidden fields are in no schema.
+    // Hidden and write-only fields are in no output type.
     let hidden: Vec<String> =
-        m.fields.iter().filter(|f| f.hidden).flat_map(|f| [f.graphql_name.clone(), super::view::input_name(f)]).collect();
+        m.fields.iter().filter(|f| !f.readable()).flat_map(|f| [f.graphql_name.clone(), super::view::input_name(f)]).collect();
     let selection = mv
         .resolvers
         .iter()

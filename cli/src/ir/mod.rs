@@ -104,6 +104,16 @@ impl Grant {
     pub fn covers(&self, index: usize) -> bool {
         self.columns.as_ref().is_none_or(|c| c.contains(&index))
     }
+
+    /// Whether a write under this grant may give `field` (at `index`): a hidden field only when
+    /// `columns` names it or the role has `all`.
+    pub fn gives(&self, field: &Field, index: usize, all: bool) -> bool {
+        if field.hidden {
+            all || self.columns.as_ref().is_some_and(|c| c.contains(&index))
+        } else {
+            self.covers(index)
+        }
+    }
 }
 
 /// Page sizes and query limits of the generated API.
@@ -233,8 +243,17 @@ pub struct Field {
     pub renamed_from: Option<String>,
     /// Validation rules beyond the type's own (`max_length`, decimal digits, enum values).
     pub rules: Rules,
-    /// Never readable through the API.
+    /// Never readable through the API; written only where a grant names it (or by roles with `all`).
     pub hidden: bool,
+    /// Never readable through the API; written wherever a grant covers it.
+    pub write_only: bool,
+}
+
+impl Field {
+    /// Whether any role may read the field (neither `hidden` nor `write_only`).
+    pub fn readable(&self) -> bool {
+        !self.hidden && !self.write_only
+    }
 }
 
 /// Field validators from the manifest: checked by the API before every write, and as `CHECK`

@@ -519,6 +519,24 @@ impl Validator<'_> {
                     "add `nullable: true`, or choose `cascade`, `restrict` or `protect`",
                 );
             }
+            for (flag, set) in [("hidden", spec.hidden), ("write_only", spec.write_only)] {
+                if set && is_pk {
+                    self.error(
+                        Code::FieldOption,
+                        self.key(&[path[0], path[1], path[2], path[3], flag]),
+                        format!("the primary key `{fname}` cannot be `{flag}`: callers identify rows by it"),
+                        format!("remove `{flag}: true`"),
+                    );
+                }
+            }
+            if spec.hidden && spec.write_only {
+                self.error(
+                    Code::FieldOption,
+                    self.key(&[path[0], path[1], path[2], path[3], "write_only"]),
+                    format!("`{fname}` is both `hidden` and `write_only`"),
+                    "keep `hidden` (written only where a grant names it) or `write_only` (written wherever a grant covers it)",
+                );
+            }
             let types = kind.types();
             let one_to_one = matches!(kind, FieldKind::ForeignKey { one_to_one: true, .. });
             fields.push(Field {
@@ -541,6 +559,7 @@ impl Validator<'_> {
                     choices: spec.choices.clone().unwrap_or_default(),
                 },
                 hidden: spec.hidden,
+                write_only: spec.write_only,
                 kind,
             });
         }

@@ -326,10 +326,14 @@ pub struct RawFieldSpec {
     pub default: Option<serde_json::Value>,
     /// Description for the GraphQL field.
     pub description: Option<String>,
-    /// Never readable through the API, by any role (password hashes, secrets); still written
-    /// where a role may give it.
+    /// Never readable through the API, by any role (password hashes, secrets); written only by
+    /// roles with `all` and grants whose `columns` name it.
     #[serde(default)]
     pub hidden: bool,
+    /// Never readable through the API, by any role; written like any other field (in every
+    /// create and update input its grant covers): a PIN or an initial secret clients set.
+    #[serde(default)]
+    pub write_only: bool,
     /// Marks the field deprecated in GraphQL: `true`, or the reason as a string.
     pub deprecated: Option<Deprecated>,
     /// Maximum length in characters (string, email, url, slug).

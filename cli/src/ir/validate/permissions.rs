@@ -151,6 +151,7 @@ impl Validator<'_> {
         if let Some(tenant) = &raw.tenant {
             self.tenant(tenant, roles, built);
         }
+        self.creatable(roles, built);
         for role in roles {
             if !built.iter().any(|m| m.permission(&role.name).is_some_and(|p| p.read.is_some())) {
                 self.error(
@@ -159,6 +160,36 @@ impl Validator<'_> {
                     format!("role `{}` may read no model", role.name),
                     "grant it `read` on at least one model, or remove the role (callers of an undeclared role are refused)",
                 );
+            }
+        }
+    }
+
+    /// Refuses a `create` grant that cannot give a field every row needs (not nullable, no
+    /// default, not numbered by the database, not preset): each create of that role would fail.
+    fn creatable(&mut self, roles: &[Role], built: &[Model]) {
+        for model in built {
+            for p in &model.permissions {
+                let Some(grant) = &p.create else { continue };
+                let all = roles.iter().any(|r| r.name == p.role && r.all);
+                for (i, f) in model.fields.iter().enumerate() {
+                    let needed = !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated());
+                    if needed && !grant.gives(f, i, all) && !grant.preset.iter().any(|(x, _)| *x == i) {
+                        let why = if f.hidden && grant.columns.is_none() {
+                            " (hidden fields are given only where `columns` names them)"
+                        } else {
+                            ""
+                        };
+                        self.error(
+                            Code::Permission,
+                            self.key(&["models", &model.name, "permissions", &p.role, "create"]),
+                            format!(
+                                "role `{}` may create `{}` rows but may not give `{}`, which every row needs{why}",
+                                p.role, model.name, f.name
+                            ),
+                            format!("add `{}` to the create `columns`, preset it from a claim, or give the field a default", f.name),
+                        );
+                    }
+                }
             }
         }
     }
@@ -274,11 +305,15 @@ impl Validator<'_> {
                 let mut item = at("columns");
                 item.push(i.to_string());
                 match model.fields.iter().position(|f| &f.name == column) {
-                    Some(index) if op == "read" && model.fields[index].hidden => self.error(
+                    Some(index) if op == "read" && !model.fields[index].readable() => self.error(
                         Code::Permission,
                         self.value_of(&item),
-                        format!("field `{column}` of `{}` is hidden: no role reads it", model.name),
-                        "remove it from the read columns, or remove `hidden: true` from the field",
+                        format!(
+                            "field `{column}` of `{}` is {}: no role reads it",
+                            model.name,
+                            if model.fields[index].hidden { "hidden" } else { "write-only" }
+                        ),
+                        "remove it from the read columns, or remove the flag from the field",
                     ),
                     Some(index) => indexes.push(index),
                     None => {
@@ -635,7 +670,7 @@ models:
     fn unique_keys_of_tenant_models_hold_per_tenant_unless_declared_global() {
         let text = TENANTS.replace(
             "      name: string\n    permissions:\n      member:\n        read:",
-            "      name: string\n      email: { type: email, unique: true }\n      code: string\n      rank: integer\n    unique_together: [[code, rank]]\n    indexes: [{ fields: [rank], unique: true }]\n    permissions:\n      member:\n        read:",
+            "      name: string\n      email: { type: email, unique: true, nullable: true }\n      code: { type: string, nullable: true }\n      rank: { type: integer, nullable: true }\n    unique_together: [[code, rank]]\n    indexes: [{ fields: [rank], unique: true }]\n    permissions:\n      member:\n        read:",
         );
         assert_ne!(text, TENANTS);
         let checked = check_source("crm.yaml", text.clone(), Format::Yaml);
@@ -657,6 +692,28 @@ models:
         let contact = ir.model("Contact").unwrap();
         assert!(contact.fields.iter().find(|f| f.name == "email").unwrap().unique);
         assert_eq!(contact.unique_together, [strings(&["code", "rank"])]);
+    }
+
+    #[test]
+    fn hidden_fields_are_given_only_where_named_and_required_ones_must_be() {
+        let text = TENANTS.replace(
+            "      name: string\n    permissions:\n      member:\n        read:",
+            "      name: string\n      pin: { type: string, hidden: true }\n    permissions:\n      member:\n        read:",
+        );
+        let shown = check_source("crm.yaml", text.clone(), Format::Yaml).render(DiagFormat::Short);
+        assert!(shown.contains("E601") && shown.contains("role `member` may create `Contact` rows but may not give `pin`"), "{shown}");
+        let named = text.replace("create: { columns: [org, name] }", "create: { columns: [name, pin] }");
+        let checked = check_source("crm.yaml", named.clone(), Format::Yaml);
+        assert!(checked.ir.is_some(), "{}", checked.render(DiagFormat::Short));
+        let write_only = text.replace("hidden: true", "write_only: true").replace("create: { columns: [org, name] }", "create: true");
+        let checked = check_source("crm.yaml", write_only, Format::Yaml);
+        assert!(checked.ir.is_some(), "a write-only field is given wherever a grant covers it: {}", checked.render(DiagFormat::Short));
+        let both = named.replace("hidden: true", "hidden: true, write_only: true");
+        let shown = check_source("crm.yaml", both, Format::Yaml).render(DiagFormat::Short);
+        assert!(shown.contains("is both `hidden` and `write_only`"), "{shown}");
+        let key = TENANTS.replace("fields: { id: auto, name: string }", "fields: { id: { type: auto, hidden: true }, name: string }");
+        let shown = check_source("crm.yaml", key, Format::Yaml).render(DiagFormat::Short);
+        assert!(shown.contains("the primary key `id` cannot be `hidden`"), "{shown}");
     }
 
     #[test]
