@@ -163,7 +163,9 @@ fn every_example_builds_passes_its_tests_and_clippy() {
                 std::fs::copy(&path, out.join("tests").join(&file)).unwrap();
             }
         }
-        cargo(&out, &["test", "--quiet"]);
+        // The multi-tenant example also fetches token keys from a URL (an optional feature).
+        let features: &[&str] = if name == "saas" { &["--features", "jwks-url"] } else { &[] };
+        cargo(&out, &[&["test", "--quiet"], features].concat());
     }
     cargo(&dir.path().join("everything"), &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
 }

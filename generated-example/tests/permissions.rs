@@ -339,3 +339,20 @@ fn api_keys_act_in_their_role_with_their_claims_until_revoked() {
     assert_eq!(both.status().as_u16(), 401);
     assert!(both.body_mut().read_to_string().unwrap().contains("not both"));
 }
+
+/// Built without the `jwks-url` feature, the server will not start with `JWT_JWKS_URL` and says
+/// how to get it (`tests/generated/saas_jwks.rs` in the gqlauto repository tests the feature).
+#[cfg(not(feature = "jwks-url"))]
+#[test]
+fn a_jwks_url_needs_the_feature_that_fetches_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blog"))
+        .env("DATABASE_URL", dir.path().join("blog.db"))
+        .env("JWT_JWKS_URL", "https://issuer.example.com/.well-known/jwks.json")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("without the `jwks-url` feature") && err.contains("--features jwks-url"), "{err}");
+}

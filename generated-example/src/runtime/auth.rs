@@ -4,7 +4,9 @@
 //! Who is asking: the caller's identity, from a JWT in `Authorization: Bearer ...`.
 //!
 //! Tokens are verified with `JWT_SECRET` (HS256, HS384, HS512), with the public keys of a JWKS
-//! file (`JWT_JWKS_FILE`; RS*, PS*, ES256, ES384, EdDSA, each key with its own `alg`), or with one
+//! file (`JWT_JWKS_FILE`; RS*, PS*, ES256, ES384, EdDSA, each key with its own `alg`) or of a
+//! JWKS URL (`JWT_JWKS_URL`, with the `jwks-url` feature: fetched at start-up, refreshed every
+//! `JWT_JWKS_REFRESH_SECONDS` and when a token names an unknown `kid`), or with one
 //! PEM public key (`JWT_PUBLIC_KEY_FILE` and its `JWT_PUBLIC_KEY_ALGORITHM`). Which
 //! algorithms a token may use follows from the key that verifies it, so an `alg: none` token or an
 //! HMAC token signed with a public key is refused. `exp` is required; `exp` and `nbf` are checked
@@ -13,6 +15,8 @@
 //! `UNAUTHENTICATED`, saying which check failed without echoing the token.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -59,13 +63,25 @@ impl Identity {
 /// Why a request's credentials were refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused(pub String);
+/// Keys of a JWK set by `kid`, each with its one algorithm.
+type Keys = HashMap<String, (DecodingKey, Algorithm)>;
+/// How soon after a fetch a token with an unknown `kid` may cause another (at most): tokens with
+/// made-up `kid`s cannot make the server hammer the issuer.
+const JWKS_RETRY: Duration = Duration::from_secs(30);
+/// The largest key set read from `JWT_JWKS_URL`.
+#[cfg(feature = "jwks-url")]
+const JWKS_MAX_BYTES: u64 = 1 << 20;
+/// Why a token naming a `kid` is refused when no key has it.
+const UNKNOWN_KID: &str = "the token's `kid` names no known key";
 /// Verifies tokens; built once at start-up from the configuration.
 #[derive(Clone, Default)]
 pub struct Authenticator {
     /// Key and algorithms for tokens without `kid` (the shared secret).
     secret: Option<(DecodingKey, Vec<Algorithm>)>,
-    /// Keys of the JWKS file by `kid`, each with its one algorithm.
-    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    /// Keys of the JWKS file or URL.
+    keys: Arc<RwLock<Keys>>,
+    /// Where `keys` are fetched from, when they come from a URL.
+    remote: Option<Arc<Remote>>,
     /// A PEM public key for tokens without a `kid`, with its one algorithm.
     public: Option<(DecodingKey, Algorithm)>,
     leeway: u64,
@@ -75,9 +91,16 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kids: Vec<String> = self
+            .keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
         f.debug_struct("Authenticator")
             .field("secret", &self.secret.is_some())
-            .field("keys", &self.keys.keys().collect::<Vec<_>>())
+            .field("keys", &kids)
             .finish()
     }
 }
@@ -105,54 +128,87 @@ impl Authenticator {
             None => None,
         };
 
-        let mut keys = HashMap::new();
-        if let Some(text) = jwks {
-            let set: JwkSet = serde_json::from_str(text)
-                .map_err(|e| format!("the JWKS file is not a JWK set: {e}"))?;
-            for jwk in &set.keys {
-                let kid = jwk
-                    .common
-                    .key_id
-                    .clone()
-                    .ok_or("every key of the JWKS file needs a `kid`")?;
-                let alg = jwk
-                    .common
-                    .key_algorithm
-                    .ok_or_else(|| {
-                        format!("key `{kid}` of the JWKS file needs an `alg`")
-                    })?;
-                let alg: Algorithm = alg
-                    .to_string()
-                    .parse()
-                    .map_err(|_| {
-                        format!("key `{kid}` has an algorithm that cannot sign tokens")
-                    })?;
-                if matches!(
-                    alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-                ) {
-                    return Err(
-                        format!(
-                            "key `{kid}` of the JWKS file is a shared secret; put shared secrets in JWT_SECRET"
-                        ),
-                    );
-                }
-
-                let key = DecodingKey::from_jwk(jwk)
-                    .map_err(|e| {
-                        format!("key `{kid}` of the JWKS file cannot be used: {e}")
-                    })?;
-                keys.insert(kid, (key, alg));
-            }
-        }
+        let keys = match jwks {
+            Some(text) => parse_jwks(text, "the JWKS file")?,
+            None => Keys::new(),
+        };
 
         Ok(Authenticator {
             secret,
-            keys,
+            keys: Arc::new(RwLock::new(keys)),
+            remote: None,
             public: None,
             leeway,
             issuer,
             audience,
         })
+    }
+
+    /// This authenticator, also verifying tokens with the keys published at `url` (fetched now;
+    /// the server does not start without them; fetched again every `refresh`). `https` is
+    /// required except on this machine.
+    pub fn with_jwks_url(
+        mut self,
+        url: &str,
+        refresh: Duration,
+    ) -> Result<Authenticator, String> {
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|host| {
+                url
+                    .strip_prefix(host)
+                    .is_some_and(|rest| {
+                        rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+                    })
+            });
+        if !url.starts_with("https://") && !local {
+            return Err(
+                "JWT_JWKS_URL must be an https:// URL (plain http only on this machine): keys fetched in the clear could be replaced"
+                    .into(),
+            );
+        }
+
+        if !self.keys.read().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            return Err("set JWT_JWKS_FILE or JWT_JWKS_URL, not both".into());
+        }
+
+        let remote = Arc::new(Remote {
+            url: url.to_string(),
+            refresh,
+            fetched: Mutex::new(Instant::now()),
+        });
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = remote.fetch()?;
+        self.remote = Some(remote);
+        Ok(self)
+    }
+
+    /// [`Authenticator::identify`], with the keys of `JWT_JWKS_URL` kept current: fetched again in
+    /// the background when they are old, and at once (then the token is tried again) when a
+    /// token names a `kid` no key has — the issuer may have rotated its keys.
+    pub async fn identify_current(
+        &self,
+        header: Option<&str>,
+    ) -> Result<Identity, Refused> {
+        let result = self.identify(header);
+        let Some(remote) = &self.remote else { return result };
+        let unknown = matches!(& result, Err(Refused(why)) if why == UNKNOWN_KID);
+        if !remote
+            .due(if unknown { JWKS_RETRY.min(remote.refresh) } else { remote.refresh })
+        {
+            return result;
+        }
+
+        let (from, keys) = (remote.clone(), self.keys.clone());
+        let refresh = tokio::task::spawn_blocking(move || match from.fetch() {
+            Ok(fresh) => *keys.write().unwrap_or_else(|p| p.into_inner()) = fresh,
+            Err(e) => eprintln!("{e}; the keys fetched before stay in use"),
+        });
+        if !unknown {
+            return result;
+        }
+
+        let _ = refresh.await;
+        self.identify(header)
     }
 
     /// This authenticator, also verifying tokens without a `kid` signed with the private half of
@@ -194,7 +250,9 @@ impl Authenticator {
 
     /// Whether any key is configured.
     pub fn accepts_tokens(&self) -> bool {
-        self.secret.is_some() || !self.keys.is_empty() || self.public.is_some()
+        self.secret.is_some() || self.remote.is_some()
+            || !self.keys.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+            || self.public.is_some()
     }
 
     /// The identity the `Authorization` header value `header` proves (`None`: no header).
@@ -210,7 +268,7 @@ impl Authenticator {
 
         if !self.accepts_tokens() {
             return refuse(
-                "this server accepts no tokens (it has no JWT_SECRET, JWT_JWKS_FILE or JWT_PUBLIC_KEY_FILE)",
+                "this server accepts no tokens (it has no JWT_SECRET, JWT_JWKS_FILE, JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE)",
             );
         }
 
@@ -221,11 +279,12 @@ impl Authenticator {
         let shared = matches!(
             header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
         );
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
         let (key, algorithms) = match (&header.kid, &self.secret, &self.public) {
-            (Some(kid), _, _) if !self.keys.is_empty() => {
-                match self.keys.get(kid) {
+            (Some(kid), _, _) if !keys.is_empty() || self.remote.is_some() => {
+                match keys.get(kid) {
                     Some((key, alg)) => (key, vec![* alg]),
-                    None => return refuse("the token's `kid` names no known key"),
+                    None => return refuse(UNKNOWN_KID),
                 }
             }
 
@@ -320,6 +379,94 @@ impl Authenticator {
         };
 
         Ok(Identity::User { id, role, claims })
+    }
+}
+
+/// The keys of the JWK set `text` (read from `source`): each needs a `kid` and an asymmetric `alg`.
+fn parse_jwks(text: &str, source: &str) -> Result<Keys, String> {
+    let set: JwkSet = serde_json::from_str(text)
+        .map_err(|e| format!("{source} is not a JWK set: {e}"))?;
+    let mut keys = Keys::new();
+    for jwk in &set.keys {
+        let kid = jwk
+            .common
+            .key_id
+            .clone()
+            .ok_or_else(|| format!("every key of {source} needs a `kid`"))?;
+        let alg = jwk
+            .common
+            .key_algorithm
+            .ok_or_else(|| format!("key `{kid}` of {source} needs an `alg`"))?;
+        let alg: Algorithm = alg
+            .to_string()
+            .parse()
+            .map_err(|_| {
+                format!("key `{kid}` has an algorithm that cannot sign tokens")
+            })?;
+        if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+            return Err(
+                format!(
+                    "key `{kid}` of {source} is a shared secret; put shared secrets in JWT_SECRET"
+                ),
+            );
+        }
+
+        let key = DecodingKey::from_jwk(jwk)
+            .map_err(|e| format!("key `{kid}` of {source} cannot be used: {e}"))?;
+        keys.insert(kid, (key, alg));
+    }
+
+    Ok(keys)
+}
+
+/// A JWKS URL and when its keys were last fetched (or a fetch last tried).
+struct Remote {
+    url: String,
+    refresh: Duration,
+    fetched: Mutex<Instant>,
+}
+
+impl Remote {
+    /// Whether `interval` has passed since the last fetch; if so, the caller fetches now (and
+    /// the clock restarts, so concurrent callers do not all fetch).
+    fn due(&self, interval: Duration) -> bool {
+        let mut fetched = self.fetched.lock().unwrap_or_else(|p| p.into_inner());
+        if fetched.elapsed() < interval {
+            return false;
+        }
+
+        *fetched = Instant::now();
+        true
+    }
+
+    /// The keys published at the URL (a blocking request: 10 s at most, 1 MiB at most).
+    #[cfg(feature = "jwks-url")]
+    fn fetch(&self) -> Result<Keys, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut response = agent
+            .get(&self.url)
+            .call()
+            .map_err(|e| format!("cannot fetch the keys of JWT_JWKS_URL: {e}"))?;
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(JWKS_MAX_BYTES)
+            .read_to_string()
+            .map_err(|e| format!("cannot read the keys of JWT_JWKS_URL: {e}"))?;
+        parse_jwks(&text, "the document at JWT_JWKS_URL")
+    }
+
+    #[cfg(not(feature = "jwks-url"))]
+    fn fetch(&self) -> Result<Keys, String> {
+        Err(
+            format!(
+                "this server was built without the `jwks-url` feature, which fetches JWT_JWKS_URL ({}): rebuild it with `cargo build --release --features jwks-url`, or save the key set to a file and set JWT_JWKS_FILE",
+                self.url
+            ),
+        )
     }
 }
 

@@ -170,6 +170,19 @@ pub struct Config {
     /// A JWKS file with the public keys that verify asymmetric tokens (each key with `kid` and `alg`).
     #[arg(long, env = "JWT_JWKS_FILE")]
     pub jwt_jwks_file: Option<std::path::PathBuf>,
+    /// The URL of a JWKS document (an identity provider's `jwks_uri`), fetched at start-up and
+    /// kept current; needs the `jwks-url` feature.
+    #[arg(long, env = "JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// How often the keys of `JWT_JWKS_URL` are fetched again, in seconds (a token naming an
+    /// unknown `kid` fetches them at once, at most every 30 seconds or this, if shorter).
+    #[arg(
+        long,
+        env = "JWT_JWKS_REFRESH_SECONDS",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub jwt_jwks_refresh_seconds: u64,
     /// A PEM public key verifying tokens without a `kid` (with `JWT_PUBLIC_KEY_ALGORITHM`).
     #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
     pub jwt_public_key_file: Option<std::path::PathBuf>,
@@ -247,13 +260,21 @@ impl Config {
             None => None,
         };
 
-        let authenticator = Authenticator::new(
+        let mut authenticator = Authenticator::new(
             self.jwt_secret.as_deref(),
             jwks.as_deref(),
             self.jwt_leeway_seconds,
             self.jwt_issuer.clone(),
             self.jwt_audience.clone(),
         )?;
+        if let Some(url) = &self.jwt_jwks_url {
+            authenticator = authenticator
+                .with_jwks_url(
+                    url,
+                    std::time::Duration::from_secs(self.jwt_jwks_refresh_seconds),
+                )?;
+        }
+
         match &self.jwt_public_key_file {
             Some(path) => {
                 let pem = std::fs::read_to_string(path)

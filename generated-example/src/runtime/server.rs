@@ -372,7 +372,9 @@ async fn handle(
             }
         }
 
-        (authorization, None) => state.authenticator.identify(authorization),
+        (authorization, None) => {
+            state.authenticator.identify_current(authorization).await
+        }
     };
 
     let identity = match identified {
