@@ -207,16 +207,39 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
     )
 }
 
+/// For `role`'s reads of `m` rows as the children of rows it may read (through a foreign key):
+/// the rule left once the part the parent's own rule guarantees is dropped, per foreign key
+/// column, where a part can be dropped (`("post_id", None)`: no condition at all).
+fn read_under(ir: &Ir, m: &Model, role: &str) -> Vec<String> {
+    let Some(rule) = m.permission(role).and_then(|p| p.read.as_ref()).and_then(|g| g.condition.as_ref()) else { return Vec::new() };
+    let mut out = Vec::new();
+    for f in &m.fields {
+        let FieldKind::ForeignKey { target, .. } = &f.kind else { continue };
+        let parent = ir.model(target).and_then(|t| t.permission(role)).and_then(|p| p.read.as_ref()).and_then(|g| g.condition.as_ref());
+        if let Some(left) = parent.and_then(|parent| crate::ir::rules::under(rule, &f.graphql_name, parent)) {
+            let left = left.map_or("None".to_string(), |v| format!("Some({:?})", v.to_string()));
+            out.push(format!("({:?}, {left})", f.column));
+        }
+    }
+    out
+}
+
 /// The model's `Access`: open without roles, else its grants per role.
 fn access(ir: &Ir, m: &Model) -> String {
     if ir.roles.is_empty() {
         return "Access::Open".into();
     }
-    let grant = |g: &Option<Grant>| -> String {
+    let text = |v: &Option<serde_json::Value>| v.as_ref().map_or("None".to_string(), |v| format!("Some({:?})", v.to_string()));
+    let grant = |g: &Option<Grant>, under: &[String]| -> String {
         let Some(g) = g else { return "None".into() };
-        let text = |v: &Option<serde_json::Value>| v.as_ref().map_or("None".to_string(), |v| format!("Some({:?})", v.to_string()));
         let preset: Vec<String> = g.preset.iter().map(|(i, claim)| format!("({:?}, {claim:?})", input_name(&m.fields[*i]))).collect();
-        format!("Some(Grant {{ rows: {}, check: {}, preset: &[{}] }})", text(&g.condition), text(&g.check), preset.join(", "))
+        format!(
+            "Some(Grant {{ rows: {}, check: {}, preset: &[{}], under: &[{}] }})",
+            text(&g.condition),
+            text(&g.check),
+            preset.join(", "),
+            under.join(", ")
+        )
     };
     let grants: Vec<String> = m
         .permissions
@@ -225,10 +248,10 @@ fn access(ir: &Ir, m: &Model) -> String {
             format!(
                 "Grants {{ role: {:?}, read: {}, create: {}, update: {}, delete: {} }}",
                 p.role,
-                grant(&p.read),
-                grant(&p.create),
-                grant(&p.update),
-                grant(&p.delete)
+                grant(&p.read, &read_under(ir, m, &p.role)),
+                grant(&p.create, &[]),
+                grant(&p.update, &[]),
+                grant(&p.delete, &[])
             )
         })
         .collect();

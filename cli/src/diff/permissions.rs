@@ -6,6 +6,7 @@
 use super::change::{Change, ChangeKind, Level, Scope};
 use crate::codegen::roles::role_sdl;
 use crate::codegen::view::crate_view;
+use crate::ir::rules::{conjuncts, disjuncts};
 use crate::ir::{Grant, Ir, Permission};
 use serde_json::Value;
 
@@ -183,39 +184,6 @@ fn compare(old: &Value, new: &Value) -> Option<Reach> {
         return None;
     }
     values(old, new)
-}
-
-/// The conditions that must all hold, flattened from `and` lists and keys of one map.
-fn conjuncts(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Object(map) if map.len() == 1 && map.contains_key("and") => match &map["and"] {
-            Value::Array(items) => items.iter().flat_map(conjuncts).collect(),
-            one => conjuncts(one),
-        },
-        Value::Object(map) if map.len() > 1 => map.iter().flat_map(|(k, v)| conjuncts(&serde_json::json!({ k.clone(): v }))).collect(),
-        // Several operators on one field must all hold too.
-        Value::Object(map) if map.len() == 1 => {
-            let (field, ops) = map.iter().next().expect("one entry");
-            match ops {
-                Value::Object(ops) if ops.len() > 1 && !["and", "or", "not"].contains(&field.as_str()) => {
-                    ops.iter().map(|(op, x)| serde_json::json!({ field.clone(): { op.clone(): x } })).collect()
-                }
-                _ => vec![v.clone()],
-            }
-        }
-        _ => vec![v.clone()],
-    }
-}
-
-/// The alternatives of an `or`, flattened.
-fn disjuncts(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Object(map) if map.len() == 1 && map.contains_key("or") => match &map["or"] {
-            Value::Array(items) => items.iter().flat_map(disjuncts).collect(),
-            one => disjuncts(one),
-        },
-        _ => vec![v.clone()],
-    }
 }
 
 /// `{field: {in: [...]}}` against the same field's list (an `eq` is a list of one).

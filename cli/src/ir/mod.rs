@@ -5,6 +5,7 @@
 
 mod defaults;
 pub mod names;
+pub mod rules;
 mod types;
 mod validate;
 

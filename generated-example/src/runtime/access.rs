@@ -105,6 +105,24 @@ pub fn rows(
     Ok(both(own, read))
 }
 
+/// The rows of `model` the caller may read among the children (through the foreign key
+/// `column`) of rows it may read: [`rows`], without testing again what the parents' own rule
+/// already guarantees (a comment's `post: {status: published}` under published posts).
+pub fn read_under(
+    identity: &Identity,
+    model: &'static Model,
+    column: &str,
+    scope: &Scope<'_>,
+) -> Result<Option<Sql>, ApiError> {
+    if let Granted::Yes(grant) = granted(identity, model, Op::Read) {
+        if let Some((_, rule)) = grant.under.iter().find(|(c, _)| *c == column) {
+            return condition(identity, model, *rule, scope);
+        }
+    }
+
+    rows(identity, model, Op::Read, scope)
+}
+
 /// What rows `op` (create or update) writes must satisfy afterwards, as a condition on the table
 /// `scope` names: the grant's `check`, and that the caller may read them.
 pub fn check(

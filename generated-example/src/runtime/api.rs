@@ -556,11 +556,13 @@ fn table(model: &'static Model) -> Table {
 }
 
 /// The read a list, connection or aggregate field's `where`, `orderBy` and `search` ask for,
-/// within the rows the caller may read.
+/// within the rows the caller may read; `under`: the foreign key column through which the rows
+/// are read as children of rows the caller read.
 fn select(
     model: &'static Model,
     ctx: &ResolverContext<'_>,
     identity: &Identity,
+    under: Option<&'static str>,
 ) -> Result<Select, ApiError> {
     let filter = ctx
         .args
@@ -577,11 +579,12 @@ fn select(
                 .as_ref()
                 .map(|v| input::condition(model, v, scope, Some(identity)))
                 .transpose()?;
-            let cond = access::both(
-                    asked,
-                    access::rows(identity, model, Op::Read, scope)?,
-                )
-                .unwrap_or_else(|| Sql::raw("1"));
+            let visible = match under {
+                Some(column) => access::read_under(identity, model, column, scope)?,
+                None => access::rows(identity, model, Op::Read, scope)?,
+            };
+
+            let cond = access::both(asked, visible).unwrap_or_else(|| Sql::raw("1"));
             Ok((cond, input::order_keys(model, order.as_ref(), scope)?))
         },
     )
@@ -618,7 +621,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::List => {
-                    let select = select(model, &ctx, who)?;
+                    let select = select(model, &ctx, who, None)?;
                     records(
                         read::list::<
                             Record,
@@ -628,7 +631,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Connection => {
-                    let select = select(model, &ctx, who)?;
+                    let select = select(model, &ctx, who, None)?;
                     Some(
                         FieldValue::owned_any(
                             read::connection::<Record>(&cx, select, page_args(&ctx)?)
@@ -638,7 +641,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::Aggregate => {
-                    let select = select(model, &ctx, who)?;
+                    let select = select(model, &ctx, who, None)?;
                     let columns = read::aggregate_columns(
                         model.measures,
                         read::selected(&ctx.look_ahead()),
@@ -651,7 +654,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
 
                 Root::GroupBy => {
-                    let select = select(model, &ctx, who)?;
+                    let select = select(model, &ctx, who, None)?;
                     let by = group_columns(model, &ctx)?;
                     let having = match ctx
                         .args
@@ -1003,6 +1006,14 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
             };
 
             let single = matches!(kind, RelationKind::Reverse { .. });
+            let under = match kind {
+                RelationKind::ToMany { column } | RelationKind::Reverse { column } => {
+                    Some(column)
+                }
+
+                _ => None,
+            };
+
             std::sync::Arc::new(move |ctx| {
                 FieldFuture::new(async move {
                     let record = parent::<Record>(&ctx)?;
@@ -1012,7 +1023,7 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
 
                     let cx = Ctx::of(ctx.ctx)?;
                     let field_id = read::field_id(ctx.ctx);
-                    let build = || select(target, &ctx, &cx.request.identity);
+                    let build = || select(target, &ctx, &cx.request.identity, under);
                     if single {
                         let row = read::related_one::<
                             Record,

@@ -73,6 +73,9 @@ pub struct Grant {
     pub check: Option<&'static str>,
     /// Input fields set from a claim on create: (field, claim).
     pub preset: &'static [(&'static str, &'static str)],
+    /// For reads of rows as the children of rows the caller may read, through the foreign key
+    /// column named: the rule left once what the parent's own rule guarantees is dropped.
+    pub under: &'static [(&'static str, Option<&'static str>)],
 }
 
 /// A column-backed field.
