@@ -74,7 +74,7 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let input = m
         .fields
         .iter()
-        .filter(|f| !f.nullable && f.default.is_none() && (!matches!(f.kind, FieldKind::PrimaryKey(_)) || m.key_from_client()))
+        .filter(|f| m.needed_on_create(f))
         .filter_map(|f| {
             let value = match (&f.kind, &m.parent) {
                 // A key linked to another model's row is the key of the row created for that model.

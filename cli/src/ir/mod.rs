@@ -222,6 +222,12 @@ impl Model {
     pub fn key_from_client(&self) -> bool {
         self.parent.is_some() || matches!(self.pk_field().kind, FieldKind::PrimaryKey(k) if !k.is_generated())
     }
+
+    /// Whether every new row needs a value for `f` from its creator: not nullable, no default,
+    /// not a key the database numbers.
+    pub fn needed_on_create(&self, f: &Field) -> bool {
+        !f.nullable && f.default.is_none() && (!matches!(f.kind, FieldKind::PrimaryKey(_)) || self.key_from_client())
+    }
 }
 
 /// A column-backed field.

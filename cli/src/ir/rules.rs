@@ -3,6 +3,14 @@
 
 use serde_json::Value;
 
+/// Operators by the kind of value they compare (as the API's filter inputs declare them).
+pub const EQUALITY: &[&str] = &["eq", "ne", "in", "notIn", "isNull"];
+pub const ORDER: &[&str] = &["lt", "lte", "gt", "gte"];
+pub const TEXT: &[&str] = &["contains", "icontains", "startsWith", "endsWith", "iexact"];
+pub const JSON: &[&str] = &["hasKey", "isNull"];
+/// What a to-many relation's condition starts with.
+pub const QUANTIFIERS: &[&str] = &["some", "every", "none"];
+
 /// The conditions that must all hold, flattened from `and` lists and keys of one map.
 pub fn conjuncts(v: &Value) -> Vec<Value> {
     match v {
@@ -83,26 +91,8 @@ fn canonical_part(v: &Value) -> Value {
 /// Whether `v` is a condition on related rows (`{status: {eq: ..}}`) rather than a field's
 /// operators (`{eq: ..}`): a to-one path leads to another condition.
 fn is_condition(v: &Value) -> bool {
-    const OPERATORS: &[&str] = &[
-        "eq",
-        "ne",
-        "in",
-        "notIn",
-        "lt",
-        "lte",
-        "gt",
-        "gte",
-        "contains",
-        "startsWith",
-        "endsWith",
-        "isNull",
-        "like",
-        "iLike",
-        "some",
-        "every",
-        "none",
-    ];
-    matches!(v, Value::Object(m) if !m.is_empty() && m.keys().all(|k| !OPERATORS.contains(&k.as_str())))
+    let operator = |k: &str| [EQUALITY, ORDER, TEXT, JSON, QUANTIFIERS].iter().any(|ops| ops.contains(&k));
+    matches!(v, Value::Object(m) if !m.is_empty() && m.keys().all(|k| !operator(k)))
 }
 
 /// The condition left of `rule` (a child model's) for rows reached through the to-one relation

@@ -7,11 +7,7 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::manifest::raw::{RawGrant, RawGrants};
 
-/// Operators by the kind of value they compare (as the API's filter inputs declare them).
-const EQUALITY: &[&str] = &["eq", "ne", "in", "notIn", "isNull"];
-const ORDER: &[&str] = &["lt", "lte", "gt", "gte"];
-const TEXT: &[&str] = &["contains", "icontains", "startsWith", "endsWith", "iexact"];
-const JSON: &[&str] = &["hasKey", "isNull"];
+use crate::ir::rules::{EQUALITY, JSON, ORDER, TEXT};
 
 /// What a condition's value must be.
 #[derive(Clone, Copy)]
@@ -172,8 +168,7 @@ impl Validator<'_> {
                 let Some(grant) = &p.create else { continue };
                 let all = roles.iter().any(|r| r.name == p.role && r.all);
                 for (i, f) in model.fields.iter().enumerate() {
-                    let needed = !f.nullable && f.default.is_none() && !matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated());
-                    if needed && !grant.gives(f, i, all) && !grant.preset.iter().any(|(x, _)| *x == i) {
+                    if model.needed_on_create(f) && !grant.gives(f, i, all) && !grant.preset.iter().any(|(x, _)| *x == i) {
                         let why = if f.hidden && grant.columns.is_none() {
                             " (hidden fields are given only where `columns` names them)"
                         } else {
