@@ -13,30 +13,7 @@ use gqlauto::ir::Ir;
 use gqlauto::manifest::Format;
 use rusqlite::Connection;
 
-const BASE: &str = r#"
-version: 1
-name: mig
-models:
-  Author:
-    fields:
-      id: auto
-      name: { type: string, max_length: 100 }
-      nickname: { type: string, max_length: 50, nullable: true }
-  Post:
-    fields:
-      id: auto
-      author: { type: foreign_key, to: Author, on_delete: cascade, related_name: posts }
-      title: { type: string, max_length: 200 }
-      body: text
-      status: { type: enum, values: [draft, published, archived], default: draft }
-      score: { type: integer, default: 0 }
-      tags: { type: many_to_many, to: Tag, related_name: posts }
-    search: [title, body]
-  Tag:
-    fields:
-      id: auto
-      name: { type: string, max_length: 50 }
-"#;
+const BASE: &str = include_str!("fixtures/migrations/base.yaml");
 
 const SEED: &str = "
 INSERT INTO authors (id, name, nickname) VALUES (1, 'Ada', 'countess'), (2, 'Brian', NULL);
@@ -64,7 +41,8 @@ fn migrations(old: &str, new: &str) -> BTreeMap<String, String> {
     let first = files(old, None);
     let written: BTreeMap<String, String> =
         first.iter().filter(|(p, _)| p.starts_with("migrations/")).map(|(p, f)| (p.clone(), f.contents.clone())).collect();
-    let second = files(new, Some(History { previous: ir(old), migrations: written.clone(), last_number: 1 }));
+    let last_number = BTreeMap::from([("migrations".to_string(), 1)]);
+    let second = files(new, Some(History { previous: ir(old), migrations: written.clone(), last_number }));
     let now: BTreeMap<String, String> =
         second.iter().filter(|(p, _)| p.starts_with("migrations/")).map(|(p, f)| (p.clone(), f.contents.clone())).collect();
     for (path, text) in &written {

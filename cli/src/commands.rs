@@ -120,7 +120,8 @@ fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError
         )));
     };
     let mut migrations = std::collections::BTreeMap::new();
-    for path in writer::previously_owned(&stamp).into_iter().filter(|p| p.starts_with("migrations/")) {
+    let dirs = crate::codegen::dialect::Dialect::ALL.map(|d| d.migrations_dir());
+    for path in writer::previously_owned(&stamp).into_iter().filter(|p| dirs.iter().any(|d| p.starts_with(&format!("{d}/")))) {
         match std::fs::read_to_string(out.join(&path)) {
             Ok(text) => {
                 migrations.insert(path, text);
@@ -131,9 +132,15 @@ fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError
         }
     }
     // Directories named `<number>_<name>`, whoever wrote them.
-    let last_number = std::fs::read_dir(out.join("migrations"))
-        .map(|dir| dir.filter_map(|e| e.ok()?.file_name().to_str()?.split('_').next()?.parse::<u32>().ok()).max().unwrap_or(0))
-        .unwrap_or(0);
+    let last_number = dirs
+        .iter()
+        .map(|d| {
+            let last = std::fs::read_dir(out.join(d))
+                .map(|dir| dir.filter_map(|e| e.ok()?.file_name().to_str()?.split('_').next()?.parse::<u32>().ok()).max().unwrap_or(0))
+                .unwrap_or(0);
+            (d.to_string(), last)
+        })
+        .collect();
     Ok(Some(History { previous, migrations, last_number }))
 }
 

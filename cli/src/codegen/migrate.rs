@@ -8,6 +8,7 @@
 //! under a new unique constraint) aborts the migration and leaves the database as it was. The server
 //! applies migrations with foreign keys off, as the procedure requires, and checks them afterwards.
 
+use super::dialect::{self, Dialect};
 use super::tables::{Column, Table, Tables};
 
 /// One migration directory's contents.
@@ -67,25 +68,39 @@ fn source_table<'a>(from: &'a Tables, to: &Tables, target: &Table, dir: Directio
 fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
     let pairs: Vec<(&Table, Option<&Table>)> = to.0.values().map(|t| (t, source_table(from, to, t, dir))).collect();
     let mut out = Vec::new();
+    let mut later = Vec::new();
     for f in from.0.values().filter(|f| !pairs.iter().any(|(_, s)| *s == Some(*f))) {
         out.extend(f.drop_all());
     }
-    for (t, source) in pairs {
+    for (i, (t, source)) in pairs.iter().enumerate() {
+        let (t, source) = (*t, *source);
         match source {
-            None => out.extend(t.create_all()),
+            None => {
+                // Tables created by this migration exist once created; the others already do.
+                let (now, after) = t.create_before(|name| match to.0.get_index_of(name) {
+                    Some(j) => j < i || pairs[j].1.is_some(),
+                    None => true,
+                });
+                out.extend(now);
+                later.extend(after);
+            }
             Some(f) if f.name != t.name => {
                 // The search index is named after the table: it goes before the rename and comes
                 // back with the new name. SQLite rewrites other tables' references to the table.
                 if let Some(s) = &f.search {
-                    out.extend(drop_search(&s.table));
+                    out.extend(drop_search(&s.table, f.dialect));
                 }
                 out.push(format!("ALTER TABLE {} RENAME TO {};", f.name, t.name));
+                if f.dialect == Dialect::Postgres {
+                    out.extend(rename_constraints(f, &t.name));
+                }
                 let renamed = Table { name: t.name.clone(), search: None, ..f.clone() };
                 out.extend(alter(&renamed, t, dir));
             }
             Some(f) => out.extend(alter(f, t, dir)),
         }
     }
+    out.extend(later);
     out
 }
 
@@ -99,6 +114,9 @@ fn source<'a>(from: &'a Table, to: &Table, target: &Column, dir: Direction) -> O
 }
 
 fn alter(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
+    if to.dialect == Dialect::Postgres {
+        return alter_in_place(from, to, dir);
+    }
     let sources: Vec<(&Column, Option<&Column>)> = to.columns.values().map(|c| (c, source(from, to, c, dir))).collect();
     let added: Vec<&Column> = sources.iter().filter(|(_, s)| s.is_none()).map(|(c, _)| *c).collect();
     // In place when every old column stays as it was, the constraints do not change, and the new
@@ -137,13 +155,16 @@ fn search_changes(from: &Table, to: &Table) -> Vec<String> {
     }
     let mut out = Vec::new();
     if let Some(s) = &from.search {
-        out.extend(drop_search(&s.table));
+        out.extend(drop_search(&s.table, from.dialect));
     }
     out.extend(create_search(to));
     out
 }
 
-fn drop_search(fts: &str) -> Vec<String> {
+fn drop_search(fts: &str, d: Dialect) -> Vec<String> {
+    if d == Dialect::Postgres {
+        return vec![format!("DROP INDEX IF EXISTS {fts};")];
+    }
     let mut out: Vec<String> = ["insert", "delete", "update"].iter().map(|t| format!("DROP TRIGGER IF EXISTS {fts}_{t};")).collect();
     out.push(format!("DROP TABLE IF EXISTS {fts};"));
     out
@@ -153,6 +174,10 @@ fn drop_search(fts: &str) -> Vec<String> {
 fn create_search(t: &Table) -> Vec<String> {
     let Some(s) = &t.search else { return Vec::new() };
     let mut out = s.statements.clone();
+    // PostgreSQL's index reads the table as it is.
+    if t.dialect == Dialect::Postgres {
+        return out;
+    }
     out.push(format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild');", fts = s.table));
     out
 }
@@ -161,7 +186,7 @@ fn rebuild(from: &Table, to: &Table, sources: &[(&Column, Option<&Column>)], dir
     let temp = format!("{}__rebuild", to.name);
     let mut out = Vec::new();
     if let Some(s) = &from.search {
-        out.extend(drop_search(&s.table));
+        out.extend(drop_search(&s.table, from.dialect));
     }
     out.push(to.create_as(&temp));
     let mut columns = Vec::new();
@@ -173,7 +198,9 @@ fn rebuild(from: &Table, to: &Table, sources: &[(&Column, Option<&Column>)], dir
             (Some(s), _) => s.name.clone(),
             // Going down restores the old shape even where the newer side had no such column: rows
             // get a placeholder of the column's type, as nothing else is left to give them.
-            (None, None) if dir == Direction::Down && !c.nullable && !c.primary_key => placeholder(&c.sql_type).to_string(),
+            (None, None) if dir == Direction::Down && !c.nullable && !c.primary_key => {
+                placeholder(&c.sql_type, Dialect::Sqlite).to_string()
+            }
             (None, _) => continue,
         };
         columns.push(c.name.clone());
@@ -187,9 +214,175 @@ fn rebuild(from: &Table, to: &Table, sources: &[(&Column, Option<&Column>)], dir
     out
 }
 
-fn placeholder(sql_type: &str) -> &'static str {
+/// A value of `sql_type` for rows that must have one and have none.
+fn placeholder(sql_type: &str, d: Dialect) -> &'static str {
+    if d == Dialect::Sqlite {
+        return match sql_type {
+            "INTEGER" | "BIGINT" | "DOUBLE" | "BOOLEAN" => "0",
+            _ => "''",
+        };
+    }
     match sql_type {
-        "INTEGER" | "BIGINT" | "DOUBLE" | "BOOLEAN" => "0",
+        "INTEGER" | "BIGINT" | "DOUBLE PRECISION" => "0",
+        "BOOLEAN" => "FALSE",
+        "DATE" => "'1970-01-01'",
+        "TIME" => "'00:00:00'",
+        "TIMESTAMPTZ" => "'1970-01-01T00:00:00Z'",
+        "UUID" => "'00000000-0000-0000-0000-000000000000'",
+        "JSONB" => "'null'",
+        t if t.starts_with("NUMERIC") => "0",
         _ => "''",
     }
+}
+
+/// PostgreSQL names the constraints a table declares after the table (`posts_slug_key`): a renamed
+/// table's constraints take its new name, so later migrations find them.
+fn rename_constraints(from: &Table, new_name: &str) -> Vec<String> {
+    let mut names: Vec<(String, String)> = Vec::new();
+    for c in from.columns.values() {
+        if c.unique && !c.primary_key {
+            let one = std::slice::from_ref(&c.name);
+            names.push((dialect::unique_constraint(&from.name, one), dialect::unique_constraint(new_name, one)));
+        }
+        if c.references.is_some() {
+            names.push((dialect::foreign_key_constraint(&from.name, &c.name), dialect::foreign_key_constraint(new_name, &c.name)));
+        }
+        if !c.allowed.is_empty() && c.scalar.as_ref().is_some_and(|s| matches!(s, crate::ir::ScalarKind::Enum { .. })) {
+            names.push((dialect::allowed_constraint(&from.name, &c.name), dialect::allowed_constraint(new_name, &c.name)));
+        }
+    }
+    for g in &from.unique_groups {
+        names.push((dialect::unique_constraint(&from.name, g), dialect::unique_constraint(new_name, g)));
+    }
+    names.into_iter().map(|(old, new)| format!("ALTER TABLE {new_name} RENAME CONSTRAINT {old} TO {new};")).collect()
+}
+
+/// PostgreSQL changes a table in place: `ALTER TABLE` drops, renames, retypes and adds columns and
+/// constraints, and the whole migration is one transaction, so a row that does not fit a new
+/// constraint (or a value that does not convert) aborts it and leaves the database as it was.
+/// Constraints that change are dropped first and added last, around the column changes.
+fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
+    let t = &to.name;
+    let sources: Vec<(&Column, Option<&Column>)> = to.columns.values().map(|c| (c, source(from, to, c, dir))).collect();
+    let mut drops = Vec::new();
+    let mut changes = Vec::new();
+    let mut adds = Vec::new();
+    let constraint = |name: String, body: String| format!("ALTER TABLE {t} ADD CONSTRAINT {name} {body};");
+    let drop_constraint = |name: String| format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};");
+    // Columns that go, with whatever constraints and indexes they carry.
+    for old in from.columns.values().filter(|o| !sources.iter().any(|(_, s)| *s == Some(*o))) {
+        changes.push(format!("ALTER TABLE {t} DROP COLUMN {};", old.name));
+    }
+    for (c, s) in &sources {
+        let Some(s) = s else {
+            // A new NOT NULL column without a default going down gets its type's placeholder in
+            // the rows that exist, as nothing else is left to give them.
+            if dir == Direction::Down && !c.nullable && !c.primary_key && c.default.is_none() {
+                changes.push(format!(
+                    "ALTER TABLE {t} ADD COLUMN {} DEFAULT {};",
+                    c.definition,
+                    placeholder(&c.sql_type, Dialect::Postgres)
+                ));
+                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {} DROP DEFAULT;", c.name));
+            } else {
+                changes.push(format!("ALTER TABLE {t} ADD COLUMN {};", c.definition));
+            }
+            continue;
+        };
+        let name = &c.name;
+        // Constraint names carry the column's name: a renamed column's are renamed with it.
+        let old_unique = dialect::unique_constraint(t, std::slice::from_ref(&s.name));
+        let old_fkey = dialect::foreign_key_constraint(t, &s.name);
+        let old_allowed = dialect::allowed_constraint(t, &s.name);
+        let is_enum = |c: &Column| !c.allowed.is_empty() && matches!(c.scalar, Some(crate::ir::ScalarKind::Enum { .. }));
+        if s.unique && !s.primary_key && !(c.unique && s.name == c.name) {
+            drops.push(drop_constraint(old_unique));
+        }
+        if s.references.is_some() && (s.references != c.references || s.on_delete != c.on_delete || s.name != c.name) {
+            drops.push(drop_constraint(old_fkey));
+        }
+        if is_enum(s) && (s.allowed != c.allowed || s.name != c.name) {
+            drops.push(drop_constraint(old_allowed));
+        }
+        if s.name != c.name {
+            changes.push(format!("ALTER TABLE {t} RENAME COLUMN {} TO {name};", s.name));
+        }
+        let retyped = s.sql_type != c.sql_type;
+        if retyped {
+            // The old default may not convert to the new type: it goes first, the new one after.
+            if s.default.is_some() {
+                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {name} DROP DEFAULT;"));
+            }
+            // Text to text converts by assignment, which refuses a value too long for the new
+            // length (an explicit cast would cut it short); other types convert explicitly.
+            let text = |ty: &str| ty == "TEXT" || ty.starts_with("VARCHAR");
+            changes.push(match text(&s.sql_type) && text(&c.sql_type) {
+                true => format!("ALTER TABLE {t} ALTER COLUMN {name} TYPE {};", c.sql_type),
+                false => format!("ALTER TABLE {t} ALTER COLUMN {name} TYPE {ty} USING {name}::{ty};", ty = c.sql_type),
+            });
+        }
+        if s.default != c.default || (retyped && s.default.is_some()) {
+            changes.push(match &c.default {
+                Some(d) => format!("ALTER TABLE {t} ALTER COLUMN {name} SET DEFAULT {d};"),
+                None => format!("ALTER TABLE {t} ALTER COLUMN {name} DROP DEFAULT;"),
+            });
+        }
+        if s.nullable != c.nullable && !c.primary_key {
+            if c.nullable {
+                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {name} DROP NOT NULL;"));
+            } else {
+                // NULLs stored before the column became NOT NULL take its default.
+                if let Some(d) = &c.default {
+                    changes.push(format!("UPDATE {t} SET {name} = {d} WHERE {name} IS NULL;"));
+                }
+                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {name} SET NOT NULL;"));
+            }
+        }
+        if c.unique && !c.primary_key && !(s.unique && s.name == c.name) {
+            adds.push(constraint(dialect::unique_constraint(t, std::slice::from_ref(name)), format!("UNIQUE ({name})")));
+        }
+        if let (Some(r), Some(action)) = (&c.references, &c.on_delete) {
+            if s.references != c.references || s.on_delete != c.on_delete || s.name != c.name {
+                adds.push(constraint(
+                    dialect::foreign_key_constraint(t, name),
+                    format!("FOREIGN KEY ({name}) REFERENCES {r} ON DELETE {action}"),
+                ));
+            }
+        }
+        if is_enum(c) && (s.allowed != c.allowed || s.name != c.name) {
+            let list = c.allowed.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
+            adds.push(constraint(dialect::allowed_constraint(t, name), format!("CHECK ({name} IN ({list}))")));
+        }
+    }
+    for g in from.unique_groups.iter().filter(|g| !to.unique_groups.contains(g)) {
+        drops.push(drop_constraint(dialect::unique_constraint(t, g)));
+    }
+    for g in to.unique_groups.iter().filter(|g| !from.unique_groups.contains(g)) {
+        adds.push(constraint(dialect::unique_constraint(t, g), format!("UNIQUE ({})", g.join(", "))));
+    }
+    for (name, _) in from.checks.iter().filter(|c| !to.checks.contains(c)) {
+        drops.push(drop_constraint(name.clone()));
+    }
+    for (name, sql) in to.checks.iter().filter(|c| !from.checks.contains(c)) {
+        adds.push(constraint(name.clone(), format!("CHECK ({sql})")));
+    }
+    // The search index is an expression over its columns: one retyped under it would keep the
+    // old type's casts, so it is made anew from the new columns.
+    let retyped: Vec<&str> =
+        sources.iter().filter(|(c, s)| s.is_some_and(|s| s.sql_type != c.sql_type)).map(|(c, _)| c.name.as_str()).collect();
+    let reindex = from.search.is_some()
+        && from.search == to.search
+        && to.search.as_ref().is_some_and(|s| s.statements.iter().any(|st| retyped.iter().any(|c| st.contains(&format!("coalesce({c},")))));
+    let mut out = drops;
+    if reindex {
+        out.extend(from.search.as_ref().map(|s| drop_search(&s.table, from.dialect)).unwrap_or_default());
+    }
+    out.extend(changes);
+    out.extend(adds);
+    out.extend(index_changes(from, to));
+    out.extend(search_changes(from, to));
+    if reindex {
+        out.extend(create_search(to));
+    }
+    out
 }

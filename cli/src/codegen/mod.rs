@@ -4,6 +4,7 @@
 //! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
 mod access_test;
+pub mod dialect;
 mod imports;
 pub mod migrate;
 mod model_table;
@@ -63,9 +64,9 @@ pub struct History {
     /// Every migration file already written (`migrations/0001_initial/up.sql` → contents). They are
     /// kept as they are; a changed manifest adds a migration after them.
     pub migrations: BTreeMap<String, String>,
-    /// The highest migration number in the directory, including migrations the user wrote, so a
-    /// new one never takes a number already used.
-    pub last_number: u32,
+    /// The highest migration number in each migrations directory, including migrations the user
+    /// wrote, so a new one never takes a number already used.
+    pub last_number: BTreeMap<String, u32>,
 }
 
 /// Renders the whole crate.

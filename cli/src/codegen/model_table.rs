@@ -187,7 +187,7 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
     let list = |items: &[String]| if items.is_empty() { "&[]".to_string() } else { format!("&[\n{},\n]", items.join(",\n")) };
     let columns: Vec<String> = m.fields.iter().map(|f| format!("\\\"{}\\\"", f.column)).collect();
     format!(
-        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch_table: {search},\nmeasures: {measures},\nroots: {roots},\nreferences: {references},\nunique_keys: {unique_keys},\nrules: {rules},\ncolumns: \"{columns}\",\naccess: {access},\n}};",
+        "pub static {name}: Model = Model {{\nname: \"{model}\",\ntable: \"{table}\",\nkey: \"{key}\",\nkey_kind: {kind},\nfields: {fields},\nrelations: {relations},\ndefault_order: {order},\nsearch: {search},\nmeasures: {measures},\nroots: {roots},\nreferences: {references},\nunique_keys: {unique_keys},\nrules: {rules},\ncolumns: \"{columns}\",\naccess: {access},\n}};",
         name = static_name(m),
         model = m.name,
         table = m.table,

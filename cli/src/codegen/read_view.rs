@@ -600,7 +600,17 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             )
         })
         .collect();
-    let search_table = if m.search.is_empty() { "None".to_string() } else { format!("Some(\"{}\")", super::sql::fts_table(m)) };
+    let search_table = if m.search.is_empty() {
+        "None".to_string()
+    } else {
+        use super::dialect::Dialect;
+        let columns: Vec<&str> = m.search.iter().map(|&i| m.fields[i].column.as_str()).collect();
+        format!(
+            "Some(Search {{ fts: {:?}, document: {:?} }})",
+            super::sql::fts_table(m, Dialect::Sqlite),
+            super::sql::search_document(&columns, Some("t0"))
+        )
+    };
     let pk = m.pk_field();
     ReadView {
         inputs,

@@ -6,6 +6,7 @@ use std::fmt;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use super::dialect::Dialect;
 use super::view::{crate_view, CrateView, ModelView};
 use super::{FileSet, GeneratedFile, Options, Owner};
 use crate::ir::Ir;
@@ -157,8 +158,6 @@ struct TemplateContext<'a> {
     smoke_skipped: &'a [String],
     /// A Rust string literal of the SQL creating unmanaged models' tables, or empty.
     smoke_tables: &'a str,
-    migration_up: &'a [String],
-    migration_down: &'a [String],
     version: &'static str,
     manifest: &'a str,
     manifest_sha256: &'a str,
@@ -185,9 +184,8 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let role_sdls: BTreeMap<String, String> =
         ir.roles.iter().map(|r| (format!("schemas/{}.graphql", r.name), super::roles::role_sdl(ir, &view, &r.name))).collect();
     let role_names: Vec<String> = ir.roles.iter().map(|r| r.name.clone()).collect();
-    let (up, down) = super::sql::initial_migration(ir);
     let (smoke, smoke_skipped) = super::smoke::plan(ir, &view);
-    let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir).0.values().flat_map(|t| t.create_all()).collect();
+    let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir, Dialect::Sqlite).0.values().flat_map(|t| t.create_all()).collect();
     let smoke_tables = if unmanaged.is_empty() { String::new() } else { raw_string(&unmanaged.join("\n\n")) };
     let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
     for o in OUTPUTS {
@@ -200,23 +198,20 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         }
     }
     let env = environment();
-    // After a first generation the migrations on disk are kept as they are, and a changed manifest
-    // adds one; they stand where the initial migration's templates stand in the output table.
-    let migrations = match &options.history {
-        None => None,
-        Some(h) => Some(later_migrations(&env, ir, h, &options.manifest_path)?),
-    };
-    if migrations.is_some() {
-        planned.retain(|(o, _, _)| !o.template.0.starts_with("migrations/"));
+    // Each dialect's migrations: the initial one for a first generation; after it, the ones on disk
+    // as they are plus one for what the manifest changed. They stand where the initial migration's
+    // templates stand in the output table.
+    let mut migrations = BTreeMap::new();
+    for d in Dialect::ALL {
+        migrations.extend(migrations_of(&env, ir, options.history.as_ref(), d, &options.manifest_path)?);
     }
+    planned.retain(|(o, _, _)| !o.template.0.starts_with("migrations/"));
     let mut owned: Vec<String> = planned.iter().filter(|(o, _, _)| o.owner == Owner::Generator).map(|(_, _, p)| p.clone()).collect();
-    if let Some(m) = &migrations {
-        let at = owned.iter().position(|p| p.starts_with("src/")).unwrap_or(owned.len());
-        // Each directory's up.sql before its down.sql, as a first generation lists them.
-        let mut paths: Vec<&String> = m.keys().collect();
-        paths.sort_by_key(|p| (p.rsplit_once('/').map(|(dir, _)| dir.to_string()), !p.ends_with("/up.sql")));
-        owned.splice(at..at, paths.into_iter().cloned());
-    }
+    let at = owned.iter().position(|p| p.starts_with("src/")).unwrap_or(owned.len());
+    // Each directory's up.sql before its down.sql.
+    let mut paths: Vec<&String> = migrations.keys().collect();
+    paths.sort_by_key(|p| (p.rsplit_once('/').map(|(dir, _)| dir.to_string()), !p.ends_with("/up.sql")));
+    owned.splice(at..at, paths.into_iter().cloned());
     let snapshot = crate::writer::snapshot_body(&options.manifest_source);
     // Converted to a template value once: serializing the whole crate view per file made
     // rendering quadratic in the number of models.
@@ -230,8 +225,6 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
-        migration_up: &up,
-        migration_down: &down,
         version: crate::VERSION,
         manifest: &options.manifest_path,
         manifest_sha256: &options.manifest_sha256,
@@ -252,7 +245,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         let contents = finish(o, &text, &options.manifest_path)?;
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
-    for (path, contents) in migrations.unwrap_or_default() {
+    for (path, contents) in migrations {
         files.insert(path, GeneratedFile { contents, owner: Owner::Generator });
     }
     Ok(files)
@@ -300,28 +293,49 @@ fn permission_rows(ir: &Ir) -> Vec<String> {
     rows
 }
 
-/// The migrations already written, plus one for what changed since the previous generation.
-fn later_migrations(env: &Environment, ir: &Ir, history: &super::History, manifest: &str) -> Result<BTreeMap<String, String>, RenderError> {
-    let mut files = history.migrations.clone();
-    let (before, after) = super::tables::Tables::pair(&history.previous, ir);
+/// One dialect's migration files. A first generation (or the first to write this dialect's
+/// directory) writes the initial migration; later ones keep those already written and add one for
+/// what changed since the previous generation.
+fn migrations_of(
+    env: &Environment,
+    ir: &Ir,
+    history: Option<&super::History>,
+    d: Dialect,
+    manifest: &str,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    let root = d.migrations_dir();
+    let prefix = format!("{root}/");
+    let render = |dir: &str, up: &Vec<String>, down: &Vec<String>| -> Result<BTreeMap<String, String>, RenderError> {
+        let mut files = BTreeMap::new();
+        for (file, template, statements) in
+            [("up.sql", "migrations/initial/up.sql.j2", up), ("down.sql", "migrations/initial/down.sql.j2", down)]
+        {
+            let output = OUTPUTS.iter().find(|o| o.template.0 == template).expect("migration templates are in the output table");
+            let failed = |message: String| RenderError { template: template.into(), message, raw: None };
+            let text = env
+                .get_template(template)
+                .and_then(|t| t.render(minijinja::context! { migration_up => statements, migration_down => statements }))
+                .map_err(|e| failed(format!("{e:#}")))?;
+            files.insert(format!("{dir}/{file}"), finish(output, &text, manifest)?);
+        }
+        Ok(files)
+    };
+    let written: BTreeMap<String, String> = history
+        .map(|h| h.migrations.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(p, t)| (p.clone(), t.clone())).collect())
+        .unwrap_or_default();
+    let Some(history) = history.filter(|_| !written.is_empty()) else {
+        let (up, down) = super::sql::initial_migration(ir, d);
+        return render(&format!("{root}/0001_initial"), &up, &down);
+    };
+    let mut files = written;
+    let (before, after) = super::tables::Tables::pair(&history.previous, ir, d);
     let Some(m) = super::migrate::between(&before, &after) else {
         return Ok(files);
     };
     // Numbered after the highest migration on disk, so a user's own migrations keep their place.
-    let listed = files.keys().filter_map(|p| p.strip_prefix("migrations/")?.split('_').next()?.parse::<u32>().ok()).max();
-    let last = listed.unwrap_or(0).max(history.last_number);
-    let dir = format!("migrations/{:04}_{}", last + 1, m.name);
-    for (file, template, statements) in
-        [("up.sql", "migrations/initial/up.sql.j2", &m.up), ("down.sql", "migrations/initial/down.sql.j2", &m.down)]
-    {
-        let output = OUTPUTS.iter().find(|o| o.template.0 == template).expect("migration templates are in the output table");
-        let failed = |message: String| RenderError { template: template.into(), message, raw: None };
-        let text = env
-            .get_template(template)
-            .and_then(|t| t.render(minijinja::context! { migration_up => statements, migration_down => statements }))
-            .map_err(|e| failed(format!("{e:#}")))?;
-        files.insert(format!("{dir}/{file}"), finish(output, &text, manifest)?);
-    }
+    let listed = files.keys().filter_map(|p| p.strip_prefix(&prefix)?.split('_').next()?.parse::<u32>().ok()).max();
+    let last = listed.unwrap_or(0).max(history.last_number.get(root).copied().unwrap_or(0));
+    files.extend(render(&format!("{root}/{:04}_{}", last + 1, m.name), &m.up, &m.down)?);
     Ok(files)
 }
 

@@ -3,8 +3,9 @@
 
 use indexmap::IndexMap;
 
+use super::dialect::{self, Dialect};
 use super::sql;
-use crate::ir::{FieldKind, Ir, Model, ParentLink, PkKind, ScalarKind};
+use crate::ir::{FieldKind, Ir, Model, ParentLink, ScalarKind};
 
 /// Every table, models first in declaration order, then join tables.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,8 @@ pub struct Tables(pub IndexMap<String, Table>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub name: String,
+    /// The SQL the table's statements are written in.
+    pub dialect: Dialect,
     /// The table this one was before a model rename (`renamed_from` on the model, or the join table
     /// of a renamed model's many-to-many field). Set by [`Tables::pair`].
     pub renamed_from: Option<String>,
@@ -64,20 +67,20 @@ pub struct Column {
 impl Tables {
     /// The tables gqlauto's migrations own. Unmanaged models' tables, and the join tables of their
     /// many-to-many fields, belong to someone else: migrations neither create nor change them.
-    pub fn of(ir: &Ir) -> Tables {
-        Tables::where_managed(ir, true)
+    pub fn of(ir: &Ir, d: Dialect) -> Tables {
+        Tables::where_managed(ir, true, d)
     }
 
     /// The tables of unmanaged models (and their join tables), as gqlauto would create them: what
     /// the generated smoke test creates before it starts the server on a fresh database.
-    pub fn unmanaged(ir: &Ir) -> Tables {
-        Tables::where_managed(ir, false)
+    pub fn unmanaged(ir: &Ir, d: Dialect) -> Tables {
+        Tables::where_managed(ir, false, d)
     }
 
-    fn where_managed(ir: &Ir, managed: bool) -> Tables {
+    fn where_managed(ir: &Ir, managed: bool, d: Dialect) -> Tables {
         let mut tables = IndexMap::new();
         for m in ir.models.iter().filter(|m| m.managed == managed) {
-            tables.insert(m.table.clone(), model_table(m));
+            tables.insert(m.table.clone(), model_table(m, d));
         }
         let keep = |name: &str| ir.model(name).is_some_and(|m| m.managed == managed);
         for j in ir.join_tables.iter().filter(|j| keep(&j.source_model)) {
@@ -85,12 +88,17 @@ impl Tables {
             let target = ir.model(&j.target_model).expect("validated relation target");
             let column = |name: &str, m: &Model| {
                 let pk = m.pk_field();
-                let definition = format!("{name} {} NOT NULL REFERENCES {} ({}) ON DELETE CASCADE", pk.types.sql, m.table, pk.column);
+                let sql_type = d.column_type(&pk.kind);
+                let constraint = match d {
+                    Dialect::Sqlite => String::new(),
+                    Dialect::Postgres => format!("CONSTRAINT {} ", dialect::foreign_key_constraint(&j.table, name)),
+                };
+                let definition = format!("{name} {sql_type} NOT NULL {constraint}REFERENCES {} ({}) ON DELETE CASCADE", m.table, pk.column);
                 Column {
                     name: name.to_string(),
                     field: name.to_string(),
                     definition,
-                    sql_type: pk.types.sql.clone(),
+                    sql_type,
                     scalar: None,
                     primary_key: true,
                     nullable: false,
@@ -113,6 +121,7 @@ impl Tables {
                 j.table.clone(),
                 Table {
                     name: j.table.clone(),
+                    dialect: d,
                     renamed_from: None,
                     columns,
                     // The composite primary key already makes each link unique.
@@ -132,8 +141,8 @@ impl Tables {
     /// The tables of two generations, the newer marked with the renames its manifest declares: a
     /// model `renamed_from` an old model takes over that model's table, and each of its many-to-many
     /// join tables takes over the old one of the same field (its two columns in order).
-    pub fn pair(old: &Ir, new: &Ir) -> (Tables, Tables) {
-        let (before, mut after) = (Tables::of(old), Tables::of(new));
+    pub fn pair(old: &Ir, new: &Ir, d: Dialect) -> (Tables, Tables) {
+        let (before, mut after) = (Tables::of(old, d), Tables::of(new, d));
         for m in &new.models {
             let Some(was) = m.renamed_from.as_deref().and_then(|r| old.model(r)) else { continue };
             if let Some(t) = after.0.get_mut(&m.table) {
@@ -162,7 +171,7 @@ impl Tables {
     }
 }
 
-fn model_table(m: &Model) -> Table {
+fn model_table(m: &Model, d: Dialect) -> Table {
     let columns = m
         .fields
         .iter()
@@ -179,22 +188,22 @@ fn model_table(m: &Model) -> Table {
                 _ => (None, None),
             };
             // A key that links to another row is that row's key, never generated here.
+            let sql_type = d.column_type(&f.kind);
             let definition = match (&f.kind, &references, &on_delete) {
-                (FieldKind::PrimaryKey(_), Some(r), Some(d)) => {
-                    format!("{} {} PRIMARY KEY NOT NULL REFERENCES {r} ON DELETE {d}", f.column, f.types.sql)
+                (FieldKind::PrimaryKey(_), Some(r), Some(action)) => {
+                    let constraint = match d {
+                        Dialect::Sqlite => String::new(),
+                        Dialect::Postgres => format!("CONSTRAINT {} ", dialect::foreign_key_constraint(&m.table, &f.column)),
+                    };
+                    format!("{} {sql_type} PRIMARY KEY NOT NULL {constraint}REFERENCES {r} ON DELETE {action}", f.column)
                 }
-                _ => sql::column(f),
+                _ => sql::column(f, &m.table, d),
             };
             let column = Column {
                 name: f.column.clone(),
                 field: f.name.clone(),
                 definition,
-                sql_type: match &f.kind {
-                    FieldKind::PrimaryKey(PkKind::Uuid) => "TEXT".into(),
-                    FieldKind::PrimaryKey(PkKind::Text { max_length }) => format!("VARCHAR({max_length})"),
-                    FieldKind::PrimaryKey(_) => "INTEGER".into(),
-                    _ => f.types.sql.clone(),
-                },
+                sql_type,
                 scalar: match &f.kind {
                     FieldKind::Scalar(s) => Some(s.clone()),
                     _ => None,
@@ -202,7 +211,7 @@ fn model_table(m: &Model) -> Table {
                 primary_key: matches!(f.kind, FieldKind::PrimaryKey(_)),
                 nullable: f.nullable,
                 unique: f.unique,
-                default: sql::default_sql(f),
+                default: sql::default_sql(f, d),
                 references,
                 on_delete,
                 allowed,
@@ -220,13 +229,14 @@ fn model_table(m: &Model) -> Table {
             unique_indexes.insert(i.name.clone(), i.columns.clone());
         }
     }
-    let search = (!m.search.is_empty()).then(|| Search { table: sql::fts_table(m), statements: sql::search_index(m) });
+    let search = (!m.search.is_empty()).then(|| Search { table: sql::fts_table(m, d), statements: sql::search_index(m, d) });
     Table {
         name: m.table.clone(),
+        dialect: d,
         renamed_from: None,
         columns,
         unique_groups: m.unique_together.clone(),
-        checks: sql::checks(m).into_iter().map(|c| (c.name, c.sql)).collect(),
+        checks: sql::checks(m, d).into_iter().map(|c| (c.name, c.sql)).collect(),
         indexes,
         unique_indexes,
         search,
@@ -253,7 +263,10 @@ impl Table {
             lines.push(format!("PRIMARY KEY ({})", pk.join(", ")));
         }
         for group in &self.unique_groups {
-            lines.push(format!("UNIQUE ({})", group.join(", ")));
+            lines.push(match self.dialect {
+                Dialect::Sqlite => format!("UNIQUE ({})", group.join(", ")),
+                Dialect::Postgres => format!("CONSTRAINT {} UNIQUE ({})", dialect::unique_constraint(name, group), group.join(", ")),
+            });
         }
         for (name, sql) in &self.checks {
             lines.push(format!("CONSTRAINT {name} CHECK ({sql})"));
@@ -263,21 +276,52 @@ impl Table {
 
     /// Everything that creates the table: itself, its indexes, its search index.
     pub fn create_all(&self) -> Vec<String> {
-        let mut out = vec![self.create_as(&self.name)];
+        self.create_before(|_| true).0
+    }
+
+    /// What creates the table when only the tables `exists` says yes to are there yet: PostgreSQL
+    /// checks a foreign key's table when it is declared, so a reference to a table created later
+    /// is left out of `CREATE TABLE` and added (second list) once every table exists. SQLite
+    /// checks references when rows are written, so its tables declare them all.
+    pub fn create_before(&self, exists: impl Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
+        let mut later = Vec::new();
+        let mut table = self.clone();
+        if self.dialect == Dialect::Postgres {
+            for c in table.columns.values_mut() {
+                let (Some(r), Some(action)) = (&c.references, &c.on_delete) else { continue };
+                let target = r.split(" (").next().unwrap_or(r);
+                if target == self.name || exists(target) {
+                    continue;
+                }
+                let name = dialect::foreign_key_constraint(&self.name, &c.name);
+                let clause = format!(" CONSTRAINT {name} REFERENCES {r} ON DELETE {action}");
+                c.definition = c.definition.replacen(&clause, "", 1);
+                later.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {r} ON DELETE {action};",
+                    self.name, c.name
+                ));
+            }
+        }
+        let mut out = vec![table.create_as(&self.name)];
         out.extend(self.indexes.values().cloned());
         if let Some(s) = &self.search {
             out.extend(s.statements.iter().cloned());
         }
-        out
+        (out, later)
     }
 
     /// Everything that drops it, dependants first.
     pub fn drop_all(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(s) = &self.search {
+        // PostgreSQL's search index goes with its table.
+        if let (Some(s), Dialect::Sqlite) = (&self.search, self.dialect) {
             out.push(format!("DROP TABLE IF EXISTS {};", s.table));
         }
-        out.push(format!("DROP TABLE IF EXISTS {};", self.name));
+        out.push(match self.dialect {
+            Dialect::Sqlite => format!("DROP TABLE IF EXISTS {};", self.name),
+            // Foreign keys of tables dropped later (or changed by the same migration) go with it.
+            Dialect::Postgres => format!("DROP TABLE IF EXISTS {} CASCADE;", self.name),
+        });
         out
     }
 }

@@ -13,7 +13,7 @@ use crate::ir::{FieldKind, Ir, ScalarKind, TextFormat};
 
 /// Every database change from `old` to `new`.
 pub fn diff(old: &Ir, new: &Ir) -> Vec<Change> {
-    let (ot, nt) = Tables::pair(old, new);
+    let (ot, nt) = Tables::pair(old, new, crate::codegen::dialect::Dialect::Sqlite);
     // Old table name → new, so references to a renamed table are not mistaken for new targets.
     let renamed: BTreeMap<&str, &str> = nt.0.values().filter_map(|n| Some((ot.source_of(n)?.name.as_str(), n.name.as_str()))).collect();
     let mut out = Vec::new();

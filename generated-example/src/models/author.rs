@@ -116,7 +116,7 @@ pub static AUTHOR: Model = Model {
             sort_as: SortAs::Plain,
         },
     ],
-    search_table: None,
+    search: None,
     measures: &[
         Measure {
             field: "joinedAt",

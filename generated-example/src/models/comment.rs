@@ -102,7 +102,7 @@ pub static COMMENT: Model = Model {
             sort_as: SortAs::Plain,
         },
     ],
-    search_table: None,
+    search: None,
     measures: &[
         Measure {
             field: "createdAt",

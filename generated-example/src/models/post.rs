@@ -10,7 +10,7 @@ use crate::runtime::check;
 #[allow(unused_imports)]
 use crate::runtime::model::{
     Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
-    ValueType, Write,
+    Search, ValueType, Write,
 };
 
 #[allow(unused_imports)]
@@ -167,7 +167,10 @@ pub static POST: Model = Model {
             sort_as: SortAs::Plain,
         },
     ],
-    search_table: Some("posts_fts"),
+    search: Some(Search {
+        fts: "posts_fts",
+        document: "to_tsvector('simple', coalesce(t0.title, '') || ' ' || coalesce(t0.body, ''))",
+    }),
     measures: &[
         Measure {
             field: "publishedAt",

@@ -56,7 +56,7 @@ pub static TAG: Model = Model {
         },
     ],
     default_order: &[],
-    search_table: None,
+    search: None,
     measures: &[],
     roots: &[
         ("tag", Root::One),

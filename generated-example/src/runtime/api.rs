@@ -549,7 +549,7 @@ fn table(model: &'static Model) -> Table {
     Table {
         name: model.table,
         key: model.key,
-        search: model.search_table,
+        search: model.search,
         default_order: model.default_order,
         columns: model.projection(),
     }

@@ -27,7 +27,7 @@ pub struct Model {
     /// The manifest's `ordering`, before the key.
     pub default_order: &'static [DefaultSort],
     /// The full-text index of the model's `search` fields, if it has one.
-    pub search_table: Option<&'static str>,
+    pub search: Option<Search>,
     /// Fields aggregates cover.
     pub measures: &'static [Measure],
     /// Root fields of `Query` and `Mutation` that serve this model.
@@ -42,6 +42,16 @@ pub struct Model {
     pub columns: &'static str,
     /// Who may read and write the rows (see `runtime::access`).
     pub access: Access,
+}
+
+/// A model's full-text search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Search {
+    /// SQLite: the FTS5 table that indexes the `search` fields.
+    pub fts: &'static str,
+    /// PostgreSQL: the text search document of the `search` fields over `t0`, the expression
+    /// the table's GIN index covers.
+    pub document: &'static str,
 }
 
 /// A model's permissions.

@@ -12,6 +12,7 @@ use diesel::sqlite::Sqlite;
 use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
+use crate::runtime::model::Search;
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::secret;
 use crate::runtime::sql::{ident, Bind, Sql};
@@ -28,7 +29,7 @@ pub trait Row: Loadable {
     /// The manifest's `ordering`, before the key.
     const DEFAULT_ORDER: &'static [DefaultSort];
     /// The full-text index of the model's `search` fields, if it has one.
-    const SEARCH_TABLE: Option<&'static str>;
+    const SEARCH: Option<Search>;
     fn key(&self) -> Key;
 }
 
@@ -162,7 +163,7 @@ pub struct Table {
     pub name: &'static str,
     pub key: &'static str,
     /// The full-text index of the table, if it has one.
-    pub search: Option<&'static str>,
+    pub search: Option<Search>,
     /// The ordering when a read names none.
     pub default_order: &'static [DefaultSort],
     /// The columns read, qualified by `t0`.
@@ -194,7 +195,7 @@ impl Select {
         let table = Table {
             name: R::TABLE,
             key: R::KEY,
-            search: R::SEARCH_TABLE,
+            search: R::SEARCH,
             default_order: R::DEFAULT_ORDER,
             columns: "t0.*".into(),
         };
@@ -230,11 +231,11 @@ impl Select {
         let scope = Scope::root(&counter);
         let (cond, order) = narrow(&scope)?;
         let search = match (table.search, search.map(fts_query).transpose()?.flatten()) {
-            (Some(fts), Some(query)) => {
+            (Some(index), Some(query)) => {
                 let mut sql = Sql::raw(
                     format!(
                         " JOIN (SELECT rowid AS gqlauto_rowid, bm25({t}) AS gqlauto_rank FROM {t} WHERE {t} MATCH ",
-                        t = ident(fts)
+                        t = ident(index.fts)
                     ),
                 );
                 sql.bind(Bind::Text(query)).push(") AS s ON s.gqlauto_rowid = t0.rowid");

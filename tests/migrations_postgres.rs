@@ -1,0 +1,300 @@
+//! The PostgreSQL migrations `generate` writes, applied to a real PostgreSQL server: the initial
+//! migration of every example creates and drops its schema, and each kind of change the SQLite
+//! suite (`migrations.rs`) covers runs on a database holding rows — in place with `ALTER TABLE`,
+//! rows kept where the change keeps them, a change the rows do not fit rolled back whole (DDL is
+//! transactional), and the down step restoring the previous shape exactly.
+//!
+//! The server comes from `GQLAUTO_POSTGRES_URL` (`.ci/postgres start` prints one); without it the
+//! tests say so and pass, except under `CI=true`, where a missing server fails them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use gqlauto::codegen::{generate, FileSet, History};
+use gqlauto::commands::{check_source, options_for};
+use gqlauto::ir::Ir;
+use gqlauto::manifest::Format;
+use postgres::{Client, NoTls};
+
+const BASE: &str = include_str!("fixtures/migrations/base.yaml");
+
+const SEED: &str = "
+INSERT INTO authors (id, name, nickname) VALUES (1, 'Ada', 'countess'), (2, 'Brian', NULL);
+INSERT INTO posts (id, author_id, title, body, status, score) VALUES
+  (1, 1, 'Notes on the analytical engine', 'engines and numbers', 'published', 5),
+  (2, 1, 'Second thoughts', 'more numbers', 'draft', 0),
+  (3, 2, 'Hello from Brian', 'greetings', 'published', 2);
+INSERT INTO tags (id, name) VALUES (1, 'math'), (2, 'history');
+INSERT INTO posts_tags (post_id, tag_id) VALUES (1, 1), (1, 2), (3, 2);
+";
+
+/// The server's URL, or `None` (outside CI) when no server was given.
+fn server() -> Option<String> {
+    match std::env::var("GQLAUTO_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("GQLAUTO_POSTGRES_URL is not set: CI runs these tests on PostgreSQL"),
+        _ => {
+            eprintln!("skipped: set GQLAUTO_POSTGRES_URL (`.ci/postgres start` prints it) to run the PostgreSQL migration tests");
+            None
+        }
+    }
+}
+
+/// A fresh, empty database on the server, dropped when the value is.
+struct Database {
+    admin: String,
+    name: String,
+    client: Client,
+}
+
+impl Database {
+    fn create(admin: &str) -> Database {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("gqlauto_mig_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let mut a = Client::connect(admin, NoTls).expect("connect to GQLAUTO_POSTGRES_URL");
+        a.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+        a.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("GQLAUTO_POSTGRES_URL names no database: {admin}"),
+        };
+        let client = Client::connect(&url, NoTls).unwrap();
+        Database { admin: admin.to_string(), name, client }
+    }
+
+    /// Runs `sql` as the server's migration runner does: all of it in one transaction, or none.
+    fn apply(&mut self, sql: &str) -> Result<(), String> {
+        let mut tx = self.client.transaction().unwrap();
+        match tx.batch_execute(sql) {
+            Ok(()) => tx.commit().map_err(|e| e.to_string()),
+            Err(e) => Err(e.as_db_error().map(|d| format!("{} ({})", d.message(), d.code().code())).unwrap_or_else(|| e.to_string())),
+        }
+    }
+
+    fn strings(&mut self, sql: &str) -> Vec<String> {
+        self.client.query(sql, &[]).unwrap().iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "NULL".into())).collect()
+    }
+
+    fn count(&mut self, table: &str) -> i64 {
+        self.client.query_one(&format!("SELECT count(*) FROM {table}"), &[]).unwrap().get(0)
+    }
+
+    /// Every column, constraint and index: what "the same shape" means.
+    fn shape(&mut self) -> Vec<String> {
+        let mut out = self.strings(
+            "SELECT table_name || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') \
+             || coalesce(' numeric(' || numeric_precision || ',' || numeric_scale || ')', '') || ' null=' || is_nullable \
+             || ' default=' || coalesce(column_default, '-') || ' identity=' || is_identity \
+             FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+        );
+        out.extend(self.strings(
+            "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+        ));
+        out.extend(self.strings("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"));
+        out
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut a) = Client::connect(&self.admin, NoTls) {
+            let _ = a.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+fn ir(source: &str) -> Ir {
+    let checked = check_source("manifest.yaml", source.to_string(), Format::Yaml);
+    let shown = checked.render(gqlauto::commands::DiagFormat::Short);
+    checked.ir.unwrap_or_else(|| panic!("{shown}"))
+}
+
+fn files(source: &str, history: Option<History>) -> FileSet {
+    let options = gqlauto::codegen::Options { history, ..options_for(Path::new("manifest.yaml"), source, Path::new("out")) };
+    generate(&ir(source), &options).unwrap()
+}
+
+const DIR: &str = "migrations-postgres/";
+
+/// The initial PostgreSQL migration of `old`, and the up and down of the one `generate` adds
+/// after the manifest changed to `new` (the earlier files kept as written).
+fn migrations(old: &str, new: &str) -> (String, Option<(String, String)>) {
+    let first = files(old, None);
+    let written: BTreeMap<String, String> = first
+        .iter()
+        .filter(|(p, _)| p.starts_with(DIR) || p.starts_with("migrations/"))
+        .map(|(p, f)| (p.clone(), f.contents.clone()))
+        .collect();
+    let last_number = BTreeMap::from([("migrations".to_string(), 1), ("migrations-postgres".to_string(), 1)]);
+    let second = files(new, Some(History { previous: ir(old), migrations: written.clone(), last_number }));
+    let initial = written[&format!("{DIR}0001_initial/up.sql")].clone();
+    for (path, text) in written.iter().filter(|(p, _)| p.starts_with(DIR)) {
+        assert_eq!(second.get(path).map(|f| &f.contents), Some(text), "{path} was rewritten");
+    }
+    let added: Vec<(&String, &String)> =
+        second.iter().filter(|(p, _)| p.starts_with(DIR) && !p.contains("/0001_")).map(|(p, f)| (p, &f.contents)).collect();
+    if added.is_empty() {
+        return (initial, None);
+    }
+    assert_eq!(added.len(), 2, "one new migration, up and down: {:?}", added.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    let file = |name: &str| added.iter().find(|(p, _)| p.ends_with(name)).unwrap().1.clone();
+    (initial, Some((file("/up.sql"), file("/down.sql"))))
+}
+
+fn edit(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "{from}");
+    BASE.replacen(from, to, 1)
+}
+
+/// What a case expects of its up step.
+enum Up {
+    /// It runs, every seeded row is still there, and `check` holds afterwards.
+    Keeps(&'static str, &'static [&'static str]),
+    /// It fails with an error containing this text, and the database is as it was.
+    Fails(&'static str),
+}
+
+struct Case {
+    name: &'static str,
+    old: String,
+    new: String,
+    seed: String,
+    up: Up,
+}
+
+fn case(name: &'static str, new: String, up: Up) -> Case {
+    Case { name, old: BASE.to_string(), new, seed: SEED.to_string(), up }
+}
+
+fn run(url: &str, c: &Case) {
+    let (initial, later) = migrations(&c.old, &c.new);
+    let (up, down) = later.unwrap_or_else(|| panic!("{}: the change writes a migration", c.name));
+    let mut db = Database::create(url);
+    db.apply(&initial).unwrap_or_else(|e| panic!("{}: initial migration: {e}", c.name));
+    db.apply(&c.seed).unwrap_or_else(|e| panic!("{}: seed: {e}", c.name));
+    let base = db.shape();
+    let rows = |db: &mut Database| db.count("authors");
+    let seeded = rows(&mut db);
+    match &c.up {
+        Up::Fails(why) => {
+            let err = db.apply(&up).expect_err(c.name);
+            assert!(err.contains(why), "{}: expected {why:?} in {err}\n{up}", c.name);
+            assert_eq!(db.shape(), base, "{}: a failed migration changes nothing", c.name);
+            return;
+        }
+        Up::Keeps(query, expected) => {
+            db.apply(&up).unwrap_or_else(|e| panic!("{}: up: {e}\n{up}", c.name));
+            assert_eq!(rows(&mut db), seeded, "{}: rows kept", c.name);
+            if !query.is_empty() {
+                assert_eq!(db.strings(query), *expected, "{}: {query}", c.name);
+            }
+        }
+    }
+    db.apply(&down).unwrap_or_else(|e| panic!("{}: down: {e}\n{down}", c.name));
+    assert_eq!(db.shape(), base, "{}: down restores the shape\nup:\n{up}\ndown:\n{down}", c.name);
+}
+
+#[test]
+fn every_example_creates_and_drops_its_schema() {
+    let Some(url) = server() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model-specs");
+    for name in ["blog", "shop", "everything", "saas"] {
+        let source = std::fs::read_to_string(root.join(format!("{name}.yaml"))).unwrap();
+        let out = files(&source, None);
+        let (up, down) = (&out[&format!("{DIR}0001_initial/up.sql")].contents, &out[&format!("{DIR}0001_initial/down.sql")].contents);
+        let mut db = Database::create(&url);
+        db.apply(up).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let created = db.shape();
+        assert!(created.len() > 10, "{name}: {created:?}");
+        db.apply(down).unwrap_or_else(|e| panic!("{name} down: {e}"));
+        assert_eq!(db.shape(), Vec::<String>::new(), "{name}: down drops everything");
+        db.apply(up).unwrap_or_else(|e| panic!("{name} again: {e}"));
+        assert_eq!(db.shape(), created, "{name}");
+    }
+}
+
+#[test]
+fn each_kind_of_change_migrates_in_place_with_rows() {
+    let Some(url) = server() else { return };
+    let comment = "  Comment:\n    fields:\n      id: auto\n      post: { type: foreign_key, to: Post, on_delete: cascade, related_name: comments }\n      body: text\n";
+    let with_comments = format!("{BASE}{comment}");
+    let title = "      title: { type: string, max_length: 200 }\n";
+    let nickname = "nickname: { type: string, max_length: 50, nullable: true }";
+    let cases = vec![
+        case(
+            "nullable column added",
+            edit("      body: text\n", "      body: text\n      summary: { type: string, max_length: 100, nullable: true }\n"),
+            Up::Keeps("SELECT summary FROM posts ORDER BY id", &["NULL", "NULL", "NULL"]),
+        ),
+        case("required column added", edit("      body: text\n", "      body: text\n      subtitle: { type: string, max_length: 100 }\n"), Up::Fails("23502")),
+        Case {
+            seed: String::new(),
+            ..case("required column added to empty tables", edit("      body: text\n", "      body: text\n      subtitle: { type: string, max_length: 100 }\n"), Up::Keeps("", &[]))
+        },
+        case("column dropped", edit("      score: { type: integer, default: 0 }\n", ""), Up::Keeps("SELECT title FROM posts WHERE to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, '')) @@ to_tsquery('simple', 'numbers') ORDER BY id", &["Notes on the analytical engine", "Second thoughts"])),
+        case(
+            "column renamed",
+            edit(title, "      headline: { type: string, max_length: 200, renamed_from: title }\n").replace("search: [title, body]", "search: [headline, body]"),
+            Up::Keeps("SELECT headline FROM posts ORDER BY id", &["Notes on the analytical engine", "Second thoughts", "Hello from Brian"]),
+        ),
+        case("column narrowed below stored values", edit("title: { type: string, max_length: 200 }", "title: { type: string, max_length: 10 }"), Up::Fails("22001")),
+        case("column widened", edit("title: { type: string, max_length: 200 }", "title: text"), Up::Keeps("SELECT title FROM posts WHERE id = 2", &["Second thoughts"])),
+        case(
+            "integer column becomes text",
+            edit("score: { type: integer, default: 0 }", "score: { type: string, max_length: 20, default: \"0\" }"),
+            Up::Keeps("SELECT score FROM posts ORDER BY id", &["5", "0", "2"]),
+        ),
+        case("not null with a default", edit(nickname, "nickname: { type: string, max_length: 50, default: anon }"), Up::Keeps("SELECT nickname FROM authors ORDER BY id", &["countess", "anon"])),
+        case("not null without a default", edit(nickname, "nickname: { type: string, max_length: 50 }"), Up::Fails("23502")),
+        case("not null removed", edit("title: { type: string, max_length: 200 }", "title: { type: string, max_length: 200, nullable: true }"), Up::Keeps("", &[])),
+        case("unique added", edit("name: { type: string, max_length: 50 }", "name: { type: string, max_length: 50, unique: true }"), Up::Keeps("", &[])),
+        Case {
+            seed: format!("{SEED}\nINSERT INTO tags (id, name) VALUES (3, 'math');"),
+            ..case("unique added over duplicates", edit("name: { type: string, max_length: 50 }", "name: { type: string, max_length: 50, unique: true }"), Up::Fails("23505"))
+        },
+        case("check added", edit("score: { type: integer, default: 0 }", "score: { type: integer, default: 0, min: 0, max: 10 }"), Up::Keeps("", &[])),
+        Case {
+            seed: SEED.replace("'published', 5)", "'published', 50)"),
+            ..case("check added over rows outside it", edit("score: { type: integer, default: 0 }", "score: { type: integer, default: 0, min: 0, max: 10 }"), Up::Fails("23514"))
+        },
+        case("enum value removed", edit("values: [draft, published, archived]", "values: [draft, published]"), Up::Keeps("", &[])),
+        Case {
+            seed: SEED.replace("'draft', 0)", "'archived', 0)"),
+            ..case("enum value removed while rows hold it", edit("values: [draft, published, archived]", "values: [draft, published]"), Up::Fails("23514"))
+        },
+        case(
+            "foreign key becomes one-to-one over shared targets",
+            edit("author: { type: foreign_key, to: Author, on_delete: cascade, related_name: posts }", "author: { type: one_to_one, to: Author, on_delete: cascade, related_name: post }"),
+            Up::Fails("23505"),
+        ),
+        case(
+            "table added",
+            format!("{BASE}  Comment:\n    fields:\n      id: auto\n      post: {{ type: foreign_key, to: Post, on_delete: cascade }}\n      body: text\n"),
+            Up::Keeps("SELECT count(*)::text FROM comments", &["0"]),
+        ),
+        case(
+            "tables dropped",
+            edit("      tags: { type: many_to_many, to: Tag, related_name: posts }\n", "")
+                .replace("  Tag:\n    fields:\n      id: auto\n      name: { type: string, max_length: 50 }\n", ""),
+            Up::Keeps("SELECT count(*)::text FROM posts", &["3"]),
+        ),
+        Case {
+            old: with_comments.clone(),
+            new: with_comments.replace("  Post:\n", "  Article:\n    renamed_from: Post\n").replace("to: Post,", "to: Article,"),
+            seed: format!("{SEED}\nINSERT INTO comments (post_id, body) VALUES (1, 'first'), (3, 'hi');"),
+            ..case("model renamed", String::new(), Up::Keeps("SELECT count(*)::text FROM articles_tags", &["3"]))
+        },
+        case(
+            "default and delete action changed",
+            edit("score: { type: integer, default: 0 }", "score: { type: integer, default: 3 }")
+                .replace("on_delete: cascade, related_name: posts }", "on_delete: restrict, related_name: posts }"),
+            Up::Keeps("SELECT score::text FROM posts ORDER BY id", &["5", "0", "2"]),
+        ),
+        case("index added", edit("default: draft }", "default: draft, indexed: true }"), Up::Keeps("", &[])),
+    ];
+    for c in &cases {
+        run(&url, c);
+    }
+}
