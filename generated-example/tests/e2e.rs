@@ -199,3 +199,21 @@ fn many_to_many_reads_through_the_join_table() {
     let read = s.data("query($id: ID!) { post(id: $id) { tags { name posts { slug } } } }", json!({"id": p}));
     assert_eq!(read["post"]["tags"], json!([{"name": "rust", "posts": [{"slug": "t"}]}]));
 }
+
+/// A PostgreSQL URL is refused at start-up, with what to do instead, rather than taken for the
+/// name of a SQLite file; nothing is created on disk.
+#[test]
+fn a_postgres_url_is_refused_not_taken_for_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_blog"))
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "postgres://app@127.0.0.1:5432/blog")
+        .env("JWT_SECRET", common::JWT_SECRET)
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("names a PostgreSQL server") && err.contains("migrations-postgres"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing written");
+}

@@ -135,6 +135,17 @@ impl Db {
     /// switches it to WAL mode and applies pending migrations. Read-only, it only checks that no
     /// migration is pending.
     pub fn open(url: &str, storage: Storage) -> Result<Db, OpenError> {
+        if ["postgres://", "postgresql://"].iter().any(|scheme| url.starts_with(scheme))
+        {
+            return Err(
+                OpenError(
+                    "DATABASE_URL names a PostgreSQL server, and this server serves SQLite: give it a file path (or `sqlite://path`); \
+                 the PostgreSQL schema is in migrations-postgres/"
+                        .into(),
+                ),
+            );
+        }
+
         let path = file_path(url);
         let manager = ConnectionManager::<SqliteConnection>::new(path);
         let pool = Pool::builder()
