@@ -19,15 +19,7 @@ use postgres::{Client, NoTls};
 
 const BASE: &str = include_str!("fixtures/migrations/base.yaml");
 
-const SEED: &str = "
-INSERT INTO authors (id, name, nickname) VALUES (1, 'Ada', 'countess'), (2, 'Brian', NULL);
-INSERT INTO posts (id, author_id, title, body, status, score) VALUES
-  (1, 1, 'Notes on the analytical engine', 'engines and numbers', 'published', 5),
-  (2, 1, 'Second thoughts', 'more numbers', 'draft', 0),
-  (3, 2, 'Hello from Brian', 'greetings', 'published', 2);
-INSERT INTO tags (id, name) VALUES (1, 'math'), (2, 'history');
-INSERT INTO posts_tags (post_id, tag_id) VALUES (1, 1), (1, 2), (3, 2);
-";
+const SEED: &str = include_str!("fixtures/migrations/seed.sql");
 
 /// The server's URL, or `None` (outside CI) when no server was given.
 fn server() -> Option<String> {
