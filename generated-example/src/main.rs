@@ -11,11 +11,21 @@ async fn main() -> std::process::ExitCode {
     let config = blog::Config::parse();
     let outcome = match &config.command {
         Some(Command::ApiKey(command)) => {
-            blog::runtime::db::Db::open(&config.database_url, config.storage())
-                .map_err(|e| e.to_string())
-                .and_then(|db| blog::runtime::keys::run(&db, command))
-                .map(|out| println!("{out}"))
-                .map_err(Into::into)
+            let (url, storage, command) = (
+                config.database_url.clone(),
+                config.storage(),
+                command.clone(),
+            );
+            let run = move || {
+                blog::runtime::db::Db::open(&url, storage)
+                    .map_err(|e| e.to_string())
+                    .and_then(|db| blog::runtime::keys::run(&db, &command))
+            };
+
+            match tokio::task::spawn_blocking(run).await {
+                Ok(done) => done.map(|out| println!("{out}")).map_err(Into::into),
+                Err(e) => Err(e.to_string().into()),
+            }
         }
 
         None => blog::serve(config).await,

@@ -92,7 +92,7 @@ pub fn rows(
 ) -> Result<Option<Sql>, ApiError> {
     let own = match granted(identity, model, op) {
         Granted::Open => return Ok(None),
-        Granted::Denied if op == Op::Read => return Ok(Some(Sql::raw("0"))),
+        Granted::Denied if op == Op::Read => return Ok(Some(Sql::raw("FALSE"))),
         Granted::Denied => return Err(forbidden(model, op)),
         Granted::Yes(grant) => condition(identity, model, grant.rows, scope)?,
     };
@@ -212,7 +212,7 @@ pub fn presets(
 /// Both conditions (either alone when the other is absent).
 pub fn both(a: Option<Sql>, b: Option<Sql>) -> Option<Sql> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(Sql::join(&[a, b], " AND ", "1")),
+        (Some(a), Some(b)) => Some(Sql::join(&[a, b], " AND ", "TRUE")),
         (a, b) => a.or(b),
     }
 }
@@ -247,12 +247,12 @@ fn condition(
             Ok(
                 Some(
                     input::condition(model, &value, scope, None)
-                        .unwrap_or_else(|_| Sql::raw("0")),
+                        .unwrap_or_else(|_| Sql::raw("FALSE")),
                 ),
             )
         }
 
-        None => Ok(Some(Sql::raw("0"))),
+        None => Ok(Some(Sql::raw("FALSE"))),
     }
 }
 

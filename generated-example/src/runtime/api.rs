@@ -584,7 +584,7 @@ fn select(
                 None => access::rows(identity, model, Op::Read, scope)?,
             };
 
-            let cond = access::both(asked, visible).unwrap_or_else(|| Sql::raw("1"));
+            let cond = access::both(asked, visible).unwrap_or_else(|| Sql::raw("TRUE"));
             Ok((cond, input::order_keys(model, order.as_ref(), scope)?))
         },
     )
@@ -881,7 +881,7 @@ fn matching(
 
     Ok(
         access::both(asked, access::rows(who, model, op, &scope)?)
-            .unwrap_or_else(|| Sql::raw("1")),
+            .unwrap_or_else(|| Sql::raw("TRUE")),
     )
 }
 
@@ -946,15 +946,6 @@ fn bulk_field(field: &str) -> Resolver {
     }
 }
 
-/// The key a stored foreign key holds.
-fn key_of(stored: &Stored) -> Option<Key> {
-    match stored {
-        Stored::Int(v) => Some(Key::Int(*v)),
-        Stored::Text(v) => Some(Key::Text(v.clone())),
-        _ => None,
-    }
-}
-
 fn row_field(model: &'static Model, field: &str) -> Resolver {
     if let Some((index, f)) = model.field(field) {
         let ty = f.value;
@@ -978,7 +969,10 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
             std::sync::Arc::new(move |ctx| {
                 FieldFuture::new(async move {
                     let record = parent::<Record>(&ctx)?;
-                    let Some(key) = key_of(record.get(fk)) else { return Ok(None) };
+                    let Some(key) = Key::stored(record.get(fk), target.key_kind) else {
+                        return Ok(None)
+                    };
+
                     let cx = Ctx::of(ctx.ctx)?;
                     cx.request.stats.load_requested();
                     match cx.batch.load_one(ModelKey { model: target, key }).await? {
@@ -1017,10 +1011,10 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
             std::sync::Arc::new(move |ctx| {
                 FieldFuture::new(async move {
                     let record = parent::<Record>(&ctx)?;
-                    let Some(parent_key) = key_of(record.get(key_index)) else {
-                        return Ok(None)
-                    };
-
+                    let Some(parent_key) = Key::stored(
+                        record.get(key_index),
+                        model.key_kind,
+                    ) else { return Ok(None) };
                     let cx = Ctx::of(ctx.ctx)?;
                     let field_id = read::field_id(ctx.ctx);
                     let build = || select(target, &ctx, &cx.request.identity, under);

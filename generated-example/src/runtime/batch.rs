@@ -15,7 +15,7 @@ use crate::runtime::db::Db;
 use crate::runtime::error::ApiError;
 use crate::runtime::metrics::RequestStats;
 use crate::runtime::select::{Child, Fetched, Key, Link, Loadable, Row, Select};
-use crate::runtime::sql::{ident, Bind, JsonRow, Sql};
+use crate::runtime::sql::{ident, in_keys, JsonRow, Sql};
 
 /// The loader behind one request's `DataLoader`.
 pub struct Batcher {
@@ -81,12 +81,9 @@ impl<R: Row> Loader<ByKey<R>> for Batcher {
     async fn load(&self, keys: &[ByKey<R>]) -> Result<HashMap<ByKey<R>, R>, ApiError> {
         let keys: Vec<Key> = keys.iter().map(|k| k.key.clone()).collect();
         let mut sql = Sql::raw(
-            format!(
-                "SELECT t0.* FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
-                ident(R::TABLE), ident(R::KEY)
-            ),
+            format!("SELECT t0.* FROM {} AS t0 WHERE ", ident(R::TABLE)),
         );
-        sql.bind(Bind::Text(Key::json_array(&keys))).push("))");
+        sql.append(&in_keys(&format!("t0.{}", ident(R::KEY)), &keys));
         let rows: Vec<R> = self
             .db
             .run(&self.stats, move |conn| Ok(sql.load(conn)?))

@@ -291,7 +291,7 @@ pub fn decimal(p: &mut Problems, field: &str, value: Decimal, rules: &Digits) ->
     range(p, field, value, &rules.range);
     let mut fixed = value;
     fixed.rescale(places);
-    Bind::Text(fixed.to_string())
+    Bind::Decimal(fixed.to_string())
 }
 
 /// A key given as an `ID`, in its stored form (see `KeyKind::parse`); `INVALID_ID` on `field` if
@@ -408,7 +408,8 @@ mod tests {
 
         let mut p = Problems::default();
         assert_eq!(
-            decimal(& mut p, "p", "9.5".parse().unwrap(), & d), Bind::Text("9.50".into())
+            decimal(& mut p, "p", "9.5".parse().unwrap(), & d), Bind::Decimal("9.50"
+            .into())
         );
         assert!(p.is_empty());
         let codes = problems(|p| {
@@ -429,7 +430,7 @@ mod tests {
             KeyKind::Uuid,
         );
         assert_eq!(
-            uuid, Key::Text(crate
+            uuid, Key::Uuid(crate
             ::runtime::convert::uuid_text("67e55044-10b1-426f-9247-bb680e5fe0c8".parse()
             .unwrap()))
         );

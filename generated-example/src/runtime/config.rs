@@ -16,7 +16,8 @@ pub struct Config {
     /// Without a command, the server runs.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Database: a SQLite file path (created if missing) or `sqlite://path`.
+    /// Database: a SQLite file path (created if missing) or `sqlite://path`, or a PostgreSQL server
+    /// (`postgres://user:password@host:port/database`).
     #[arg(long, env = "DATABASE_URL", default_value = "data.db")]
     pub database_url: String,
     /// Address to listen on.
@@ -219,6 +220,7 @@ impl Config {
             mmap_bytes: self.sqlite_mmap_bytes,
             cache_kib: self.sqlite_cache_kib,
             read_only: self.database_read_only,
+            statement_timeout_ms: self.request_timeout_ms,
         }
     }
 

@@ -9,6 +9,7 @@
 //! (`input.posts.create[1].title`).
 
 use diesel::result::{DatabaseErrorKind, Error as DbError};
+use crate::runtime::sql::{dialect, Dialect};
 
 /// Stable error codes, sent as `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,9 +225,19 @@ impl From<DbError> for ApiError {
             DbError::NotFound => ApiError::new(ErrorCode::NotFound, "not found"),
             DbError::DatabaseError(kind, info) => {
                 let message = info.message();
+                let postgres = dialect() == Dialect::Postgres;
                 let (code, text) = match classify(kind, message) {
                     DatabaseErrorKind::UniqueViolation => {
-                        let fields = constraint_fields(message);
+                        let fields = match postgres {
+                            false => constraint_fields(message),
+                            true => {
+                                unique_constraint_fields(
+                                    info.table_name(),
+                                    info.constraint_name(),
+                                )
+                            }
+                        };
+
                         let text = match fields.len() {
                             0 => "a row with these values already exists".to_string(),
                             1 => format!("another row already has this `{}`", fields[0]),
@@ -255,7 +266,8 @@ impl From<DbError> for ApiError {
                         };
                     }
 
-                    DatabaseErrorKind::ForeignKeyViolation => {
+                    DatabaseErrorKind::ForeignKeyViolation
+                    | DatabaseErrorKind::RestrictViolation => {
                         (
                             ErrorCode::Conflict,
                             "the row is still referenced by other rows".to_string(),
@@ -270,9 +282,14 @@ impl From<DbError> for ApiError {
                     }
 
                     DatabaseErrorKind::CheckViolation => {
-                        let name = message
-                            .split_once("failed: ")
-                            .map_or("", |(_, name)| name);
+                        let name = match postgres {
+                            false => {
+                                message.split_once("failed: ").map_or("", |(_, name)| name)
+                            }
+
+                            true => info.constraint_name().unwrap_or(""),
+                        };
+
                         return match crate::models::check_failure(name) {
                             Some((field, text)) => {
                                 ApiError::rejected(
@@ -290,6 +307,20 @@ impl From<DbError> for ApiError {
                                 )
                             }
                         };
+                    }
+
+                    DatabaseErrorKind::SerializationFailure => {
+                        return ApiError::new(
+                            ErrorCode::Unavailable,
+                            "the write met a concurrent one; try again",
+                        );
+                    }
+
+                    DatabaseErrorKind::ReadOnlyTransaction => {
+                        return ApiError::new(
+                            ErrorCode::Unavailable,
+                            "this server serves its database read-only",
+                        );
                     }
 
                     _ if message.contains("database is locked") => {
@@ -333,6 +364,31 @@ fn classify<'a>(kind: &'a DatabaseErrorKind, message: &str) -> &'a DatabaseError
     } else {
         kind
     }
+}
+
+/// The API fields of a PostgreSQL unique constraint, by the names the migrations give them
+/// (`<table>_<columns>_key`); none for one the server does not know.
+fn unique_constraint_fields(
+    table: Option<&str>,
+    constraint: Option<&str>,
+) -> Vec<String> {
+    let (Some(table), Some(constraint)) = (table, constraint) else { return Vec::new() };
+    let Some(model) = crate::models::MODELS.iter().find(|m| m.table == table) else {
+        return Vec::new()
+    };
+
+    model
+        .unique_keys
+        .iter()
+        .find(|columns| format!("{table}_{}_key", columns.join("_")) == constraint)
+        .map(|columns| {
+            columns
+                .iter()
+                .filter_map(|c| crate::models::graphql_field(table, c))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The API field names in a SQLite constraint message such as

@@ -13,7 +13,7 @@ use async_graphql::{InputObject, ID};
 use crate::runtime::scalars;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::select::KeyKind;
-use crate::runtime::sql::{decimal_value, ident, Bind, Sql};
+use crate::runtime::sql::{decimal_value, dialect, ident, Bind, Dialect, Sql};
 
 /// A table alias in a query being built; nested filters and orderings get fresh ones.
 pub struct Scope<'a> {
@@ -184,7 +184,7 @@ impl Conds<'_, '_> {
                 .iter()
                 .map(|f| condition(f, self.scope))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.parts.push(Sql::join(&subs, " OR ", "0"));
+            self.parts.push(Sql::join(&subs, " OR ", "FALSE"));
         }
 
         Ok(())
@@ -411,7 +411,7 @@ impl Conds<'_, '_> {
 
     /// All collected conditions joined with AND (`1` when there are none).
     pub fn finish(self) -> Sql {
-        Sql::join(&self.parts, " AND ", "1")
+        Sql::join(&self.parts, " AND ", "TRUE")
     }
 }
 
@@ -447,14 +447,13 @@ impl ToBind for f64 {
 
 impl ToBind for bool {
     fn to_bind(&self) -> Bind {
-        Bind::Int(i64::from(*self))
+        Bind::Bool(*self)
     }
 }
 
 impl ToBind for rust_decimal::Decimal {
     fn to_bind(&self) -> Bind {
-        use rust_decimal::prelude::ToPrimitive;
-        Bind::Float(self.to_f64().unwrap_or(f64::NAN))
+        Bind::Numeric(self.to_string())
     }
 
     fn expr(column: &str) -> String {
@@ -488,7 +487,7 @@ impl ToBind for scalars::BigInt {
 
 impl ToBind for uuid::Uuid {
     fn to_bind(&self) -> Bind {
-        Bind::Text(crate::runtime::convert::uuid_text(*self))
+        Bind::Uuid(crate::runtime::convert::uuid_text(*self))
     }
 }
 
@@ -511,7 +510,7 @@ impl Ops {
     pub fn write(self, expr: &str, out: &mut Vec<Sql>) -> Result<(), ApiError> {
         for (op, value) in [
             ("=", self.eq),
-            ("IS NOT", self.ne),
+            ("IS DISTINCT FROM", self.ne),
             ("<", self.lt),
             ("<=", self.lte),
             (">", self.gt),
@@ -525,7 +524,7 @@ impl Ops {
         if let Some(values) = self.in_ {
             out.push(
                 if values.is_empty() {
-                    Sql::raw("0")
+                    Sql::raw("FALSE")
                 } else {
                     in_list(expr, "in", values)?
                 },
@@ -802,23 +801,29 @@ impl FieldFilter for StringFilter {
         }
 
         let text = |v: &str| Bind::Text(v.to_string());
+        let (find, like) = match dialect() {
+            Dialect::Sqlite => ("instr", "LIKE"),
+            Dialect::Postgres => ("strpos", "ILIKE"),
+        };
+
         if let Some(v) = &self.contains {
-            out.push(bound(format!("instr({expr}, "), text(v), ") > 0"));
+            out.push(bound(format!("{find}({expr}, "), text(v), ") > 0"));
         }
 
         if let Some(v) = &self.starts_with {
-            out.push(bound(format!("instr({expr}, "), text(v), ") = 1"));
+            out.push(bound(format!("{find}({expr}, "), text(v), ") = 1"));
         }
 
         if let Some(v) = &self.ends_with {
             if v.is_empty() {
                 out.push(Sql::raw(format!("{expr} IS NOT NULL")));
             } else {
-                let mut sql = bound(
-                    format!("substr({expr}, -length("),
-                    text(v),
-                    ")) = ",
-                );
+                let tail = match dialect() {
+                    Dialect::Sqlite => format!("substr({expr}, -length("),
+                    Dialect::Postgres => format!("right({expr}, length("),
+                };
+
+                let mut sql = bound(tail, text(v), ")) = ");
                 sql.bind(text(v));
                 out.push(sql);
             }
@@ -827,7 +832,7 @@ impl FieldFilter for StringFilter {
         if let Some(v) = &self.icontains {
             out.push(
                 bound(
-                    format!("{expr} LIKE "),
+                    format!("{expr} {like} "),
                     Bind::Text(format!("%{}%", like_literal(v))),
                     " ESCAPE '\\'",
                 ),
@@ -837,7 +842,7 @@ impl FieldFilter for StringFilter {
         if let Some(v) = &self.iexact {
             out.push(
                 bound(
-                    format!("{expr} LIKE "),
+                    format!("{expr} {like} "),
                     Bind::Text(like_literal(v)),
                     " ESCAPE '\\'",
                 ),
@@ -861,11 +866,24 @@ pub struct JsonFilter {
 impl FieldFilter for JsonFilter {
     fn write(&self, expr: &str, out: &mut Vec<Sql>) -> Result<(), ApiError> {
         if let Some(key) = &self.has_key {
-            let mut sql = Sql::raw(
-                format!(
-                    "json_type({expr}) = 'object' AND EXISTS (SELECT 1 FROM json_each({expr}) WHERE key = "
-                ),
-            );
+            let mut sql = match dialect() {
+                Dialect::Sqlite => {
+                    Sql::raw(
+                        format!(
+                            "json_type({expr}) = 'object' AND EXISTS (SELECT 1 FROM json_each({expr}) WHERE key = "
+                        ),
+                    )
+                }
+
+                Dialect::Postgres => {
+                    Sql::raw(
+                        format!(
+                            "jsonb_typeof({expr}) = 'object' AND jsonb_exists({expr}, "
+                        ),
+                    )
+                }
+            };
+
             sql.bind(Bind::Text(key.clone())).push(")");
             out.push(sql);
         }
@@ -904,7 +922,7 @@ mod tests {
         filter.write("t0.\"n\"", &mut out).unwrap();
         let texts: Vec<&str> = out.iter().map(Sql::text).collect();
         assert_eq!(
-            texts, ["t0.\"n\" IS NOT ?", "t0.\"n\" > ?", "0",
+            texts, ["t0.\"n\" IS DISTINCT FROM ?", "t0.\"n\" > ?", "FALSE",
             "t0.\"n\" IS NULL OR NOT t0.\"n\" IN (?, ?)"]
         );
     }

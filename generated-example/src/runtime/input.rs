@@ -69,7 +69,7 @@ pub fn condition(
                     .iter()
                     .map(|item| condition(model, item, scope, identity))
                     .collect::<Result<Vec<_>, _>>()?;
-                conds.push(Sql::join(&subs, " OR ", "0"));
+                conds.push(Sql::join(&subs, " OR ", "FALSE"));
             }
 
             "not" => conds.push(negate(&condition(model, v, scope, identity)?)),
@@ -192,7 +192,7 @@ fn on<'v>(
             .map(|who| access::rows(who, model, Op::Read, scope))
             .transpose()?
             .flatten();
-        Ok(access::both(Some(cond), visible).unwrap_or_else(|| Sql::raw("1")))
+        Ok(access::both(Some(cond), visible).unwrap_or_else(|| Sql::raw("TRUE")))
     }
 }
 
@@ -403,7 +403,7 @@ fn group_condition(
                     .iter()
                     .map(|item| group_condition(model, item, scope))
                     .collect::<Result<Vec<_>, _>>()?;
-                conds.push(Sql::join(&subs, " OR ", "0"));
+                conds.push(Sql::join(&subs, " OR ", "FALSE"));
             }
 
             "not" => conds.push(negate(&group_condition(model, v, scope)?)),

@@ -113,7 +113,7 @@ fn value(
             }
         }
 
-        (ValueType::Boolean, Value::Boolean(b)) => Bind::Int(i64::from(*b)),
+        (ValueType::Boolean, Value::Boolean(b)) => Bind::Bool(*b),
         (ValueType::Text, Value::String(s)) => {
             fn refusal<T: InputType>(value: &Value) -> Option<String> {
                 T::parse(Some(value.clone()))
@@ -174,14 +174,14 @@ fn value(
 
         (ValueType::Uuid, Value::String(s)) => {
             match uuid::Uuid::parse_str(s) {
-                Ok(u) => Bind::Text(convert::uuid_text(u)),
+                Ok(u) => Bind::Uuid(convert::uuid_text(u)),
                 Err(_) => invalid(p, here, "a UUID"),
             }
         }
 
         (ValueType::Json, v) => {
             match v.clone().into_json() {
-                Ok(json) => Bind::Text(json.to_string()),
+                Ok(json) => Bind::Json(json.to_string()),
                 Err(_) => invalid(p, here, "JSON"),
             }
         }
@@ -217,12 +217,39 @@ fn default(field: &Field, absent: Absent) -> Option<Bind> {
                 }
             }
 
-            Absent::NewUuid => Bind::Text(convert::uuid_text(uuid::Uuid::new_v4())),
-            Absent::Text(s) => Bind::Text(s.to_string()),
+            Absent::NewUuid => Bind::Uuid(convert::uuid_text(uuid::Uuid::new_v4())),
+            Absent::Text(s) => stored_text(field.value, s),
+            Absent::Int(n) if field.value == ValueType::Boolean => Bind::Bool(n != 0),
             Absent::Int(n) => Bind::Int(n),
             Absent::Float(f) => Bind::Float(f),
         },
     )
+}
+
+/// A literal default given as text, bound as the field's type (PostgreSQL stores decimals, UUIDs,
+/// JSON, dates and times in types of their own; the text is what SQLite stores).
+fn stored_text(ty: ValueType, s: &str) -> Bind {
+    match ty {
+        ValueType::Decimal(_) => Bind::Decimal(s.to_string()),
+        ValueType::Uuid => Bind::Uuid(s.to_string()),
+        ValueType::Json => Bind::Json(s.to_string()),
+        ValueType::Date => {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_or_else(|_| Bind::Text(s.to_string()), Bind::Date)
+        }
+
+        ValueType::Time => {
+            chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                .map_or_else(|_| Bind::Text(s.to_string()), Bind::Time)
+        }
+
+        ValueType::DateTime => {
+            convert::stored_datetime(s)
+                .map_or_else(|_| Bind::Text(s.to_string()), Bind::DateTime)
+        }
+
+        _ => Bind::Text(s.to_string()),
+    }
 }
 
 /// The to-one relation over a foreign-key column: the input that creates the row it points at.
@@ -262,7 +289,7 @@ pub fn create(
                 plan.values
                     .put(
                         column,
-                        Bind::Text(convert::uuid_text(uuid::Uuid::new_v4())),
+                        Bind::Uuid(convert::uuid_text(uuid::Uuid::new_v4())),
                         false,
                     )
             }

@@ -281,11 +281,12 @@ pub async fn connection<R: Loadable>(
             let rows = window.load::<Fetched<R>>(conn)?;
             let behind = match probe {
                 Some(sql) => {
-                    sql
-                        .load::<JsonRow>(conn)?
+                    sql.load::<JsonRow>(conn)?
                         .first()
                         .and_then(|r| r.0.get("found"))
-                        .and_then(serde_json::Value::as_i64) == Some(1)
+                        .is_some_and(|v| {
+                            v.as_bool() == Some(true) || v.as_i64() == Some(1)
+                        })
                 }
 
                 None => false,
@@ -476,8 +477,9 @@ impl AggregateRow {
         self.get(key).and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
     }
 
+    /// SQLite's JSON holds booleans as 0 and 1, PostgreSQL's as `true` and `false`.
     pub fn boolean(&self, key: &str) -> Option<bool> {
-        self.int(key).map(|v| v != 0)
+        self.get(key).and_then(|v| v.as_bool().or_else(|| v.as_i64().map(|i| i != 0)))
     }
 
     pub fn text(&self, key: &str) -> Option<String> {

@@ -11,6 +11,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Name, ScalarType, Value};
 use diesel::deserialize::QueryableByName;
 use diesel::row::{Field as _, NamedRow};
+use diesel::pg::Pg;
 use diesel::sqlite::{Sqlite, SqliteType};
 use crate::runtime::access::{self, Op};
 use crate::runtime::batch::Batcher;
@@ -18,8 +19,8 @@ use crate::runtime::convert;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::model::{Model, ValueType};
 use crate::runtime::scalars;
-use crate::runtime::select::Key;
-use crate::runtime::sql::{ident, Bind, Sql};
+use crate::runtime::select::{Key, KeyKind};
+use crate::runtime::sql::{ident, in_keys, Bind, Sql};
 use crate::runtime::write::{Target, Written};
 
 /// One stored value, as SQLite holds it.
@@ -43,22 +44,19 @@ impl Record {
 
     /// This row's primary key, a row of `model`.
     pub fn key(&self, model: &Model) -> Key {
-        self.key_at(model.key_index())
+        self.key_at(model.key_index(), model.key_kind)
     }
 
-    fn key_at(&self, index: usize) -> Key {
-        match self.get(index) {
-            Stored::Int(v) => Key::Int(*v),
-            Stored::Text(v) => Key::Text(v.clone()),
-            other => Key::Text(format!("{other:?}")),
-        }
+    fn key_at(&self, index: usize, kind: KeyKind) -> Key {
+        let stored = self.get(index);
+        Key::stored(stored, kind).unwrap_or_else(|| Key::Text(format!("{stored:?}")))
     }
 }
 
 /// Writes return a model's fields in order, as reads do.
 impl Written for Record {
     fn written_key(&self, target: &Target) -> Key {
-        self.key_at(target.key_position)
+        self.key_at(target.key_position, target.key_kind)
     }
 }
 
@@ -105,6 +103,139 @@ impl QueryableByName<Sqlite> for Record {
 
         Ok(Record(Arc::new(values)))
     }
+}
+
+/// PostgreSQL's values, read by their type, become what SQLite stores for the same field, so
+/// everything after the read is the same code: booleans as 0 and 1; decimals, UUIDs, JSON, dates
+/// and times as the text SQLite holds.
+impl QueryableByName<Pg> for Record {
+    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        let count = diesel::row::Row::field_count(row);
+        let mut values = Vec::with_capacity(count);
+        for i in 0..count {
+            let Some(field) = diesel::row::Row::get(row, i) else { break };
+            if field.field_name().is_some_and(|name| name.starts_with("gqlauto_")) {
+                continue;
+            }
+
+            values
+                .push(
+                    match field.value() {
+                        None => Stored::Null,
+                        Some(v) => pg_value(v.get_oid().into(), v.as_bytes())?,
+                    },
+                );
+        }
+
+        Ok(Record(Arc::new(values)))
+    }
+}
+
+/// One PostgreSQL value in its binary form, by type OID.
+fn pg_value(oid: u32, bytes: &[u8]) -> diesel::deserialize::Result<Stored> {
+    fn fixed<const N: usize>(bytes: &[u8]) -> diesel::deserialize::Result<[u8; N]> {
+        bytes
+            .try_into()
+            .map_err(|_| format!("expected {N} bytes, got {}", bytes.len()).into())
+    }
+
+    let epoch = || chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
+    let text = |b: &[u8]| -> diesel::deserialize::Result<String> {
+        Ok(std::str::from_utf8(b)?.to_string())
+    };
+
+    Ok(
+        match oid {
+            16 => Stored::Int(i64::from(bytes.first().copied().unwrap_or(0) != 0)),
+            21 => Stored::Int(i16::from_be_bytes(fixed(bytes)?).into()),
+            23 => Stored::Int(i32::from_be_bytes(fixed(bytes)?).into()),
+            20 => Stored::Int(i64::from_be_bytes(fixed(bytes)?)),
+            700 => Stored::Float(f32::from_be_bytes(fixed(bytes)?).into()),
+            701 => Stored::Float(f64::from_be_bytes(fixed(bytes)?)),
+            1700 => Stored::Text(numeric_text(bytes)?),
+            2950 => {
+                Stored::Text(convert::uuid_text(uuid::Uuid::from_bytes(fixed(bytes)?)))
+            }
+
+            3802 => Stored::Text(text(bytes.get(1..).unwrap_or_default())?),
+            1082 => {
+                let days = i32::from_be_bytes(fixed(bytes)?);
+                let date = epoch() + chrono::Duration::days(days.into());
+                Stored::Text(date.format("%Y-%m-%d").to_string())
+            }
+
+            1083 => {
+                let micros = i64::from_be_bytes(fixed(bytes)?);
+                let time = chrono::NaiveTime::MIN
+                    + chrono::Duration::microseconds(micros);
+                Stored::Text(time.format("%H:%M:%S%.f").to_string())
+            }
+
+            1114 | 1184 => {
+                let micros = i64::from_be_bytes(fixed(bytes)?);
+                let at = epoch().and_hms_opt(0, 0, 0).expect("valid time")
+                    + chrono::Duration::microseconds(micros);
+                Stored::Text(at.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string())
+            }
+
+            17 => Stored::Blob(bytes.to_vec()),
+            _ => Stored::Text(text(bytes)?),
+        },
+    )
+}
+
+/// A NUMERIC in PostgreSQL's binary form (base-10000 digits with a weight and a display scale) as
+/// decimal text with exactly that scale.
+fn numeric_text(bytes: &[u8]) -> diesel::deserialize::Result<String> {
+    let word = |i: usize| -> diesel::deserialize::Result<i16> {
+        bytes
+            .get(i * 2..i * 2 + 2)
+            .map(|b| i16::from_be_bytes([b[0], b[1]]))
+            .ok_or_else(|| "truncated numeric".into())
+    };
+
+    let (count, weight, sign, scale) = (
+        word(0)?.max(0) as usize,
+        word(1)?,
+        word(2)? as u16,
+        word(3)?.max(0) as usize,
+    );
+    if sign == 0xC000 {
+        return Err("NaN is not a number a field holds".into());
+    }
+
+    let digits: Vec<i16> = (0..count).map(|i| word(4 + i)).collect::<Result<_, _>>()?;
+    let group = |i: i64| -> i16 {
+        usize::try_from(i).ok().and_then(|i| digits.get(i).copied()).unwrap_or(0)
+    };
+
+    let mut out = String::new();
+    if sign == 0x4000 {
+        out.push('-');
+    }
+
+    if weight < 0 {
+        out.push('0');
+    } else {
+        out.push_str(&group(0).to_string());
+        for i in 1..=i64::from(weight) {
+            out.push_str(&format!("{:04}", group(i)));
+        }
+    }
+
+    if scale > 0 {
+        out.push('.');
+        let mut fraction = String::new();
+        let mut i = i64::from(weight) + 1;
+        while fraction.len() < scale {
+            fraction.push_str(&format!("{:04}", group(i)));
+            i += 1;
+        }
+
+        out.push_str(&fraction[..scale]);
+    }
+
+    Ok(out)
 }
 
 fn corrupt(what: &str, stored: &Stored) -> ApiError {
@@ -276,22 +407,28 @@ pub fn bind(value: &Value, ty: ValueType, field: &str) -> Result<Bind, ApiError>
         }
 
         ValueType::Decimal(_) => {
-            use rust_decimal::prelude::ToPrimitive;
             let d = rust_decimal::Decimal::parse(value.clone())
                 .map_err(|_| invalid(field, "a decimal number"))?;
-            Ok(Bind::Float(d.to_f64().unwrap_or(f64::NAN)))
+            Ok(Bind::Numeric(d.to_string()))
         }
 
         ValueType::Boolean => {
             match value {
-                Value::Boolean(b) => Ok(Bind::Int(i64::from(*b))),
+                Value::Boolean(b) => Ok(Bind::Bool(*b)),
                 _ => Err(invalid(field, "true or false")),
             }
         }
 
-        ValueType::Text | ValueType::Json => {
+        ValueType::Text => {
             match value {
                 Value::String(s) => Ok(Bind::Text(s.clone())),
+                _ => Err(invalid(field, "a string")),
+            }
+        }
+
+        ValueType::Json => {
+            match value {
+                Value::String(s) => Ok(Bind::Json(s.clone())),
                 _ => Err(invalid(field, "a string")),
             }
         }
@@ -324,7 +461,7 @@ pub fn bind(value: &Value, ty: ValueType, field: &str) -> Result<Bind, ApiError>
             match value {
                 Value::String(s) => {
                     uuid::Uuid::parse_str(s)
-                        .map(|u| Bind::Text(convert::uuid_text(u)))
+                        .map(|u| Bind::Uuid(convert::uuid_text(u)))
                         .map_err(|_| invalid(field, "a UUID"))
                 }
 
@@ -389,11 +526,11 @@ impl Loader<ModelKey> for Batcher {
             let visible = access::rows_t0(self.identity(), model, Op::Read)?;
             let mut sql = Sql::raw(
                 format!(
-                    "SELECT {} FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
-                    model.projection(), ident(model.table), ident(model.key)
+                    "SELECT {} FROM {} AS t0 WHERE ", model.projection(), ident(model
+                    .table)
                 ),
             );
-            sql.bind(Bind::Text(Key::json_array(&keys))).push("))");
+            sql.append(&in_keys(&format!("t0.{}", ident(model.key)), &keys));
             if let Some(visible) = visible {
                 sql.push(" AND (").append(&visible).push(")");
             }

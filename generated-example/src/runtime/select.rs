@@ -6,20 +6,23 @@
 
 use std::hash::{Hash, Hasher};
 use base64::Engine as _;
-use diesel::deserialize::QueryableByName;
+use diesel::backend::Backend;
+use diesel::deserialize::{FromSql, QueryableByName};
 use diesel::sql_types::Text;
-use diesel::sqlite::Sqlite;
 use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
 use crate::runtime::model::Search;
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::secret;
-use crate::runtime::sql::{ident, Bind, Sql};
+use crate::runtime::sql::{
+    dialect, ident, in_keys, json_array, json_object, json_object_open, Bind, Dialect,
+    Sql,
+};
 
 /// A row type the read engine can load: a model's Diesel row, or a [`crate::runtime::record::Record`].
-pub trait Loadable: QueryableByName<Sqlite> + Clone + Send + Sync + 'static {}
-impl<T: QueryableByName<Sqlite> + Clone + Send + Sync + 'static> Loadable for T {}
+pub trait Loadable: crate::runtime::sql::Loadable + Clone + Send + Sync {}
+impl<T: crate::runtime::sql::Loadable + Clone + Send + Sync> Loadable for T {}
 /// What the shared read code needs to know about a model's row type.
 pub trait Row: Loadable {
     const TABLE: &'static str;
@@ -38,6 +41,8 @@ pub trait Row: Loadable {
 pub enum Key {
     Int(i64),
     Text(String),
+    /// A UUID in its stored spelling (PostgreSQL compares it as `uuid`, SQLite as text).
+    Uuid(String),
 }
 
 /// How a model's primary key is stored, which decides how an `ID` names a row.
@@ -59,7 +64,7 @@ impl KeyKind {
             KeyKind::Uuid => {
                 uuid::Uuid::parse_str(id)
                     .ok()
-                    .map(|u| Key::Text(crate::runtime::convert::uuid_text(u)))
+                    .map(|u| Key::Uuid(crate::runtime::convert::uuid_text(u)))
             }
 
             KeyKind::Text => Some(Key::Text(id.to_string())),
@@ -72,7 +77,21 @@ impl Key {
     pub fn to_text(&self) -> String {
         match self {
             Key::Int(v) => v.to_string(),
-            Key::Text(v) => v.clone(),
+            Key::Text(v) | Key::Uuid(v) => v.clone(),
+        }
+    }
+
+    /// The key a stored value of a key column of `kind` holds.
+    pub fn stored(
+        stored: &crate::runtime::record::Stored,
+        kind: KeyKind,
+    ) -> Option<Key> {
+        use crate::runtime::record::Stored;
+        match (stored, kind) {
+            (Stored::Int(v), _) => Some(Key::Int(*v)),
+            (Stored::Text(v), KeyKind::Uuid) => Some(Key::Uuid(v.clone())),
+            (Stored::Text(v), _) => Some(Key::Text(v.clone())),
+            _ => None,
         }
     }
 
@@ -82,7 +101,7 @@ impl Key {
             .iter()
             .map(|k| match k {
                 Key::Int(v) => serde_json::Value::from(*v),
-                Key::Text(v) => serde_json::Value::from(v.as_str()),
+                Key::Text(v) | Key::Uuid(v) => serde_json::Value::from(v.as_str()),
             })
             .collect();
         serde_json::Value::Array(items).to_string()
@@ -114,9 +133,12 @@ pub struct Fetched<R> {
     pub cursor: String,
 }
 
-impl<R: QueryableByName<Sqlite>> QueryableByName<Sqlite> for Fetched<R> {
+impl<DB: Backend, R: QueryableByName<DB>> QueryableByName<DB> for Fetched<R>
+where
+    String: FromSql<Text, DB>,
+{
     fn build<'a>(
-        row: &impl diesel::row::NamedRow<'a, Sqlite>,
+        row: &impl diesel::row::NamedRow<'a, DB>,
     ) -> diesel::deserialize::Result<Self> {
         Ok(Fetched {
             row: R::build(row)?,
@@ -134,9 +156,13 @@ pub struct Child<R> {
     pub position: i64,
 }
 
-impl<R: QueryableByName<Sqlite>> QueryableByName<Sqlite> for Child<R> {
+impl<DB: Backend, R: QueryableByName<DB>> QueryableByName<DB> for Child<R>
+where
+    String: FromSql<Text, DB>,
+    i64: FromSql<diesel::sql_types::BigInt, DB>,
+{
     fn build<'a>(
-        row: &impl diesel::row::NamedRow<'a, Sqlite>,
+        row: &impl diesel::row::NamedRow<'a, DB>,
     ) -> diesel::deserialize::Result<Self> {
         Ok(Child {
             fetched: Fetched::build(row)?,
@@ -206,7 +232,7 @@ impl Select {
             |scope| {
                 let cond = match filter {
                     Some(f) => condition(f, scope)?,
-                    None => Sql::raw("1"),
+                    None => Sql::raw("TRUE"),
                 };
 
                 let order = match order_by {
@@ -232,14 +258,39 @@ impl Select {
         let (cond, order) = narrow(&scope)?;
         let search = match (table.search, search.map(fts_query).transpose()?.flatten()) {
             (Some(index), Some(query)) => {
-                let mut sql = Sql::raw(
-                    format!(
-                        " JOIN (SELECT rowid AS gqlauto_rowid, bm25({t}) AS gqlauto_rank FROM {t} WHERE {t} MATCH ",
-                        t = ident(index.fts)
-                    ),
-                );
-                sql.bind(Bind::Text(query)).push(") AS s ON s.gqlauto_rowid = t0.rowid");
-                Some(sql)
+                Some(
+                    match dialect() {
+                        Dialect::Sqlite => {
+                            let mut sql = Sql::raw(
+                                format!(
+                                    " JOIN (SELECT rowid AS gqlauto_rowid, bm25({t}) AS gqlauto_rank FROM {t} WHERE {t} MATCH ",
+                                    t = ident(index.fts)
+                                ),
+                            );
+                            sql.bind(Bind::Text(query.fts))
+                                .push(") AS s ON s.gqlauto_rowid = t0.rowid");
+                            sql
+                        }
+
+                        Dialect::Postgres => {
+                            let key = ident(table.key);
+                            let mut sql = Sql::raw(
+                                format!(
+                                    " JOIN (SELECT t0.{key} AS gqlauto_rowid, -ts_rank({doc}, q.query) AS gqlauto_rank FROM {} AS t0, to_tsquery('simple', ",
+                                    ident(table.name), doc = index.document
+                                ),
+                            );
+                            sql.bind(Bind::Text(query.tsquery))
+                                .push(
+                                    &format!(
+                                        ") AS q(query) WHERE {} @@ q.query) AS s ON s.gqlauto_rowid = t0.{key}",
+                                        index.document
+                                    ),
+                                );
+                            sql
+                        }
+                    },
+                )
             }
 
             _ => None,
@@ -303,18 +354,19 @@ impl Select {
         let items: Vec<String> = self
             .order
             .iter()
-            .map(|k| {
-                if k.float {
+            .map(|k| match (k.float, dialect()) {
+                (false, _) => k.expr.clone(),
+                (true, Dialect::Sqlite) => {
                     format!(
                         "CASE WHEN {e} IS NULL THEN NULL ELSE printf('%.17g', {e}) END",
                         e = k.expr
                     )
-                } else {
-                    k.expr.clone()
                 }
+
+                (true, Dialect::Postgres) => format!("CAST({} AS TEXT)", k.expr),
             })
             .collect();
-        format!("json_array({}) AS gqlauto_cursor", items.join(", "))
+        format!("{} AS gqlauto_cursor", json_array(& items.join(", ")))
     }
 
     /// One page in order, by offset.
@@ -339,7 +391,9 @@ impl Select {
 
     /// Whether any row meets `extra` as well.
     pub fn exists(&self, extra: &[Sql]) -> Sql {
-        let mut sql = Sql::raw("SELECT json_object('found', EXISTS (SELECT 1");
+        let mut sql = Sql::raw(
+            format!("SELECT {}'found', EXISTS (SELECT 1", json_object_open()),
+        );
         sql.append(&self.from())
             .push(" WHERE ")
             .append(&self.with(extra))
@@ -356,7 +410,9 @@ impl Select {
         having: Option<&Sql>,
         page: Option<(i64, i64)>,
     ) -> Sql {
-        let mut sql = Sql::raw(format!("SELECT json_object({columns}) AS gqlauto_json"));
+        let mut sql = Sql::raw(
+            format!("SELECT {} AS gqlauto_json", json_object(columns)),
+        );
         sql.append(&self.from()).push(" WHERE ").append(&self.cond);
         if let Some(group_by) = group_by {
             sql.push(&format!(" GROUP BY {group_by}"));
@@ -380,7 +436,7 @@ impl Select {
     fn with(&self, extra: &[Sql]) -> Sql {
         let mut all = vec![self.cond.clone()];
         all.extend(extra.iter().cloned());
-        Sql::join(&all, " AND ", "1")
+        Sql::join(&all, " AND ", "TRUE")
     }
 
     /// Rows related to each of `parents` through the query's link: per parent, rows
@@ -398,20 +454,22 @@ impl Select {
             "'' AS gqlauto_cursor".to_string()
         };
 
+        let row_id = match dialect() {
+            Dialect::Sqlite => "rowid".to_string(),
+            Dialect::Postgres => ident(self.key),
+        };
+
         let mut sql = Sql::raw(
             format!(
-                "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.rowid AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
+                "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.{row_id} AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
                 self.order_clause(reverse), columns = self.columns
             ),
         );
-        sql.append(&self.from()).push(&join);
-        sql.push(&format!(" WHERE {parent} IN (SELECT value FROM json_each("));
-        sql.bind(Bind::Text(Key::json_array(parents)))
-            .push(")) AND ")
-            .append(&self.with(extra));
+        sql.append(&self.from()).push(&join).push(" WHERE ");
+        sql.append(&in_keys(&parent, parents)).push(" AND ").append(&self.with(extra));
         sql.push(
                 &format!(
-                    ") AS w JOIN {} AS t0 ON t0.rowid = w.gqlauto_rowid WHERE w.gqlauto_rn > ",
+                    ") AS w JOIN {} AS t0 ON t0.{row_id} = w.gqlauto_rowid WHERE w.gqlauto_rn > ",
                     ident(self.table)
                 ),
             )
@@ -425,14 +483,12 @@ impl Select {
         let (join, parent) = self.parent_expr(link);
         let mut sql = Sql::raw(
             format!(
-                "SELECT json_object('parent', CAST({parent} AS TEXT), 'count', COUNT(*)) AS gqlauto_json"
+                "SELECT {} AS gqlauto_json", json_object(&
+                format!("'parent', CAST({parent} AS TEXT), 'count', COUNT(*)"))
             ),
         );
-        sql.append(&self.from()).push(&join);
-        sql.push(&format!(" WHERE {parent} IN (SELECT value FROM json_each("));
-        sql.bind(Bind::Text(Key::json_array(parents)))
-            .push(")) AND ")
-            .append(&self.with(extra));
+        sql.append(&self.from()).push(&join).push(" WHERE ");
+        sql.append(&in_keys(&parent, parents)).push(" AND ").append(&self.with(extra));
         sql.push(&format!(" GROUP BY {parent}"));
         sql
     }
@@ -469,10 +525,10 @@ impl Select {
                 })
                 .collect();
             parts.push(step);
-            alternatives.push(Sql::join(&parts, " AND ", "1"));
+            alternatives.push(Sql::join(&parts, " AND ", "TRUE"));
         }
 
-        Sql::join(&alternatives, " OR ", "0")
+        Sql::join(&alternatives, " OR ", "FALSE")
     }
 
     /// Reads a cursor issued by this ordering.
@@ -580,11 +636,20 @@ fn step(key: &OrderKey, value: &Bind, backward: bool) -> Option<Sql> {
 pub const MAX_SEARCH_LENGTH: usize = 256;
 /// Most words in one `search` text (each word makes the full-text match costlier).
 pub const MAX_SEARCH_TERMS: usize = 16;
-/// The search text as an FTS5 query: each word quoted (so operators in user text are plain
+/// A search text as each database's full-text query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// SQLite FTS5's `MATCH` syntax.
+    pub fts: String,
+    /// PostgreSQL's `to_tsquery` syntax.
+    pub tsquery: String,
+}
+
+/// The search text as a full-text query: each word quoted (so operators in user text are plain
 /// words), a trailing `*` kept as a prefix search, all words required. `None` if blank.
 /// Text over [`MAX_SEARCH_LENGTH`] or [`MAX_SEARCH_TERMS`] is refused, and so are control
 /// characters, which FTS5 cannot take inside a quoted word.
-pub fn fts_query(text: &str) -> Result<Option<String>, ApiError> {
+pub fn fts_query(text: &str) -> Result<Option<SearchQuery>, ApiError> {
     if text.chars().count() > MAX_SEARCH_LENGTH {
         return Err(
             ApiError::new(
@@ -601,16 +666,15 @@ pub fn fts_query(text: &str) -> Result<Option<String>, ApiError> {
         );
     }
 
-    let words: Vec<String> = text
+    let words: Vec<(&str, bool)> = text
         .split_whitespace()
         .filter_map(|word| {
             let (word, prefix) = match word.strip_suffix('*') {
-                Some(w) => (w, "*"),
-                None => (word, ""),
+                Some(w) => (w, true),
+                None => (word, false),
             };
 
-            (!word.is_empty())
-                .then(|| format!("\"{}\"{prefix}", word.replace('"', "\"\"")))
+            (!word.is_empty()).then_some((word, prefix))
         })
         .collect();
     if words.len() > MAX_SEARCH_TERMS {
@@ -623,7 +687,31 @@ pub fn fts_query(text: &str) -> Result<Option<String>, ApiError> {
         );
     }
 
-    Ok((!words.is_empty()).then(|| words.join(" ")))
+    if words.is_empty() {
+        return Ok(None);
+    }
+
+    let fts = words
+        .iter()
+        .map(|(w, prefix)| {
+            format!("\"{}\"{}", w.replace('"', "\"\""), if * prefix { "*" } else { "" })
+        })
+        .collect::<Vec<_>>();
+    let tsquery = words
+        .iter()
+        .map(|(w, prefix)| {
+            format!(
+                "'{}'{}", w.replace('\\', "\\\\").replace('\'', "''"), if * prefix { ":*"
+                } else { "" }
+            )
+        })
+        .collect::<Vec<_>>();
+    Ok(
+        Some(SearchQuery {
+            fts: fts.join(" "),
+            tsquery: tsquery.join(" & "),
+        }),
+    )
 }
 
 /// 64-bit FNV-1a: a stable hash for ordering signatures.
@@ -653,10 +741,9 @@ mod tests {
     use super::*;
     #[test]
     fn search_text_becomes_quoted_words() {
-        assert_eq!(
-            fts_query("rust  \"async\" web*"),
-            Ok(Some("\"rust\" \"\"\"async\"\"\" \"web\"*".into()))
-        );
+        let q = fts_query("rust  \"async\" web* it's").unwrap().unwrap();
+        assert_eq!(q.fts, "\"rust\" \"\"\"async\"\"\" \"web\"* \"it's\"");
+        assert_eq!(q.tsquery, "'rust' & '\"async\"' & 'web':* & 'it''s'");
         assert_eq!(fts_query("  "), Ok(None));
         assert_eq!(fts_query("*"), Ok(None));
     }

@@ -104,12 +104,28 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(
     config: Config,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let db = Db::open(&config.database_url, config.storage())?;
-    let key_file = (!db::in_memory(&config.database_url))
-        .then(|| std::path::PathBuf::from(
-            format!("{}.key", db::file_path(& config.database_url)),
-        ));
-    secret::init(config.cursor_secret.as_deref(), key_file.as_deref())?;
+    let (url, storage) = (config.database_url.clone(), config.storage());
+    let db = tokio::task::spawn_blocking(move || Db::open(&url, storage)).await??;
+    match (&config.cursor_secret, db::dialect_of(&config.database_url)) {
+        (Some(secret), _) => secret::init(Some(secret), None)?,
+        (None, crate::runtime::sql::Dialect::Postgres) => {
+            let db = db.clone();
+            let shared = tokio::task::spawn_blocking(move || {
+                    db.with_conn(crate::runtime::keys::shared_secret)
+                })
+                .await??;
+            secret::init(Some(&shared?), None)?;
+        }
+
+        (None, crate::runtime::sql::Dialect::Sqlite) => {
+            let key_file = (!db::in_memory(&config.database_url))
+                .then(|| std::path::PathBuf::from(
+                    format!("{}.key", db::file_path(& config.database_url)),
+                ));
+            secret::init(None, key_file.as_deref())?;
+        }
+    }
+
     let state = AppState::new(&config, db, config.authenticator()?);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await?;

@@ -6,14 +6,52 @@
 //! Filters, orderings, cursors and aggregates vary per request, so reads are assembled here as text
 //! plus a list of [`Bind`] values and run through Diesel's `sql_query`. User input only ever
 //! travels as a bound value; identifiers come from the generated code, never from a request.
+//!
+//! The text is written once for both databases: `?` placeholders (numbered `$1`, `$2`, … with the
+//! parameter's type for PostgreSQL when the statement runs) and the few constructs that differ
+//! come from [`Dialect`].
 
 use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 use diesel::deserialize::QueryableByName;
+use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{BigInt, Date, Double, Nullable, Text, Time, TimestamptzSqlite};
+use diesel::sql_types::{
+    BigInt, Bool, Date, Double, Nullable, Text, Time, Timestamptz, TimestamptzSqlite,
+};
+
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 use crate::runtime::db::Conn;
+use crate::runtime::select::Key;
+
+/// The SQL a database speaks, where SQLite and PostgreSQL differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+static DIALECT: OnceLock<Dialect> = OnceLock::new();
+/// The dialect of the database this process serves: set once, when it opens (SQLite until then).
+pub fn dialect() -> Dialect {
+    DIALECT.get().copied().unwrap_or(Dialect::Sqlite)
+}
+
+/// Settles the process's dialect; one process serves one kind of database.
+pub fn set_dialect(d: Dialect) -> Result<(), String> {
+    match *DIALECT.get_or_init(|| d) == d {
+        true => Ok(()),
+        false => {
+            Err(
+                format!(
+                    "this process already serves {:?}; it cannot also open a {d:?} database",
+                    dialect()
+                ),
+            )
+        }
+    }
+}
 
 /// One bound parameter. Dates and times bind through Diesel's own encoding, so comparisons see
 /// exactly the text the writes stored.
@@ -26,6 +64,17 @@ pub enum Bind {
     DateTime(chrono::DateTime<chrono::Utc>),
     Date(chrono::NaiveDate),
     Time(chrono::NaiveTime),
+    /// SQLite stores booleans as 0 and 1.
+    Bool(bool),
+    /// An exact decimal written to a decimal column: SQLite stores its text, PostgreSQL a NUMERIC.
+    Decimal(String),
+    /// An exact decimal compared with a decimal column's value: as REAL on SQLite (see
+    /// [`decimal_value`]), exactly on PostgreSQL.
+    Numeric(String),
+    /// A UUID in its stored spelling.
+    Uuid(String),
+    /// JSON text.
+    Json(String),
 }
 
 impl PartialEq for Bind {
@@ -38,6 +87,10 @@ impl PartialEq for Bind {
             (Bind::DateTime(a), Bind::DateTime(b)) => a == b,
             (Bind::Date(a), Bind::Date(b)) => a == b,
             (Bind::Time(a), Bind::Time(b)) => a == b,
+            (Bind::Bool(a), Bind::Bool(b)) => a == b,
+            (Bind::Decimal(a), Bind::Decimal(b))
+            | (Bind::Numeric(a), Bind::Numeric(b)) => a == b,
+            (Bind::Uuid(a), Bind::Uuid(b)) | (Bind::Json(a), Bind::Json(b)) => a == b,
             _ => false,
         }
     }
@@ -55,6 +108,10 @@ impl Hash for Bind {
             Bind::DateTime(v) => v.hash(state),
             Bind::Date(v) => v.hash(state),
             Bind::Time(v) => v.hash(state),
+            Bind::Bool(v) => v.hash(state),
+            Bind::Decimal(v) | Bind::Numeric(v) | Bind::Uuid(v) | Bind::Json(v) => {
+                v.hash(state)
+            }
         }
     }
 }
@@ -122,28 +179,37 @@ impl Sql {
     }
 
     /// Runs the query and reads every row as `R`.
-    pub fn load<R: QueryableByName<Sqlite> + 'static>(
-        &self,
-        conn: &mut Conn,
-    ) -> QueryResult<Vec<R>> {
-        self.prepare().load(conn)
+    pub fn load<R: Loadable>(&self, conn: &mut Conn) -> QueryResult<Vec<R>> {
+        match conn {
+            Conn::Sqlite(c) => self.sqlite().load(c),
+            Conn::Postgres(c) => self.postgres().load(c.as_mut()),
+        }
     }
 
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub fn execute(&self, conn: &mut Conn) -> QueryResult<usize> {
-        self.prepare().execute(conn)
+        match conn {
+            Conn::Sqlite(c) => self.sqlite().execute(c),
+            Conn::Postgres(c) => self.postgres().execute(c.as_mut()),
+        }
     }
 
-    fn prepare(
-        &self,
-    ) -> BoxedSqlQuery<'static, Sqlite, diesel::query_builder::SqlQuery> {
+    fn sqlite(&self) -> BoxedSqlQuery<'static, Sqlite, diesel::query_builder::SqlQuery> {
         let mut query = diesel::sql_query(self.text.clone()).into_boxed::<Sqlite>();
         for value in &self.binds {
             query = match value.clone() {
                 Bind::Null => query.bind::<Nullable<BigInt>, _>(None::<i64>),
                 Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::Bool(v) => query.bind::<BigInt, _>(i64::from(v)),
                 Bind::Float(v) => query.bind::<Double, _>(v),
-                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::Numeric(v) => {
+                    query.bind::<Double, _>(v.parse::<f64>().unwrap_or(f64::NAN))
+                }
+
+                Bind::Text(v) | Bind::Decimal(v) | Bind::Uuid(v) | Bind::Json(v) => {
+                    query.bind::<Text, _>(v)
+                }
+
                 Bind::DateTime(v) => query.bind::<TimestamptzSqlite, _>(v),
                 Bind::Date(v) => query.bind::<Date, _>(v),
                 Bind::Time(v) => query.bind::<Time, _>(v),
@@ -152,6 +218,130 @@ impl Sql {
 
         query
     }
+
+    /// The statement as PostgreSQL takes it: `$n` placeholders, typed where the type is not the
+    /// bound value's own (decimals, UUIDs and JSON travel as text), and NULL written in place.
+    fn postgres(&self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+        let (text, binds) = self.numbered();
+        let mut query = diesel::sql_query(text).into_boxed::<Pg>();
+        for value in binds {
+            query = match value.clone() {
+                Bind::Null => unreachable!("NULL is written into the text"),
+                Bind::Int(v) => query.bind::<BigInt, _>(v),
+                Bind::Bool(v) => query.bind::<Bool, _>(v),
+                Bind::Float(v) => query.bind::<Double, _>(v),
+                Bind::Text(v)
+                | Bind::Decimal(v)
+                | Bind::Numeric(v)
+                | Bind::Uuid(v)
+                | Bind::Json(v) => query.bind::<Text, _>(v),
+                Bind::DateTime(v) => query.bind::<Timestamptz, _>(v),
+                Bind::Date(v) => query.bind::<Date, _>(v),
+                Bind::Time(v) => query.bind::<Time, _>(v),
+            };
+        }
+
+        query
+    }
+
+    /// The text with `?` numbered for PostgreSQL (outside quoted strings and identifiers), and
+    /// the parameters that remain.
+    pub fn numbered(&self) -> (String, Vec<&Bind>) {
+        let mut out = String::with_capacity(self.text.len() + 8 * self.binds.len());
+        let mut binds = Vec::with_capacity(self.binds.len());
+        let mut next = self.binds.iter();
+        let mut quote: Option<char> = None;
+        for c in self.text.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '?') => {
+                    let bind = next.next().expect("a parameter for every placeholder");
+                    if *bind == Bind::Null {
+                        out.push_str("NULL");
+                        continue;
+                    }
+
+                    binds.push(bind);
+                    out.push('$');
+                    out.push_str(&binds.len().to_string());
+                    out.push_str(
+                        match bind {
+                            Bind::Decimal(_) | Bind::Numeric(_) => "::numeric",
+                            Bind::Uuid(_) => "::uuid",
+                            Bind::Json(_) => "::jsonb",
+                            Bind::Text(_) => "::text",
+                            Bind::Int(_) => "::bigint",
+                            _ => "",
+                        },
+                    );
+                    continue;
+                }
+
+                _ => {}
+            }
+
+            out.push(c);
+        }
+
+        (out, binds)
+    }
+}
+
+/// A row type both databases can read.
+pub trait Loadable: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static {}
+impl<T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static> Loadable for T {}
+/// `expr IN <the keys>`: one parameter however many keys (a JSON array on SQLite, an array on
+/// PostgreSQL), so the statement text, and its cached plan, is the same for any number of them.
+pub fn in_keys(expr: &str, keys: &[Key]) -> Sql {
+    let mut sql = Sql::raw(expr);
+    match dialect() {
+        Dialect::Sqlite => {
+            sql.push(" IN (SELECT value FROM json_each(")
+                .bind(Bind::Text(Key::json_array(keys)))
+                .push("))");
+        }
+
+        Dialect::Postgres => {
+            let element = match keys.first() {
+                Some(Key::Int(_)) => "bigint",
+                Some(Key::Uuid(_)) => "uuid",
+                Some(Key::Text(_)) | None => "text",
+            };
+
+            sql.push(
+                    &format!(
+                        " IN (SELECT value::{element} FROM json_array_elements_text("
+                    ),
+                )
+                .bind(Bind::Text(Key::json_array(keys)))
+                .push("::json))");
+        }
+    }
+
+    sql
+}
+
+/// The dialect's JSON object constructor, opened: `json_object(` or `json_build_object(`.
+pub fn json_object_open() -> &'static str {
+    match dialect() {
+        Dialect::Sqlite => "json_object(",
+        Dialect::Postgres => "json_build_object(",
+    }
+}
+
+/// `json_object(<arguments>)` in the dialect.
+pub fn json_object(arguments: &str) -> String {
+    format!("{}{arguments})", json_object_open())
+}
+
+/// `json_array(…)`.
+pub fn json_array(items: &str) -> String {
+    match dialect() {
+        Dialect::Sqlite => format!("json_array({items})"),
+        Dialect::Postgres => format!("json_build_array({items})"),
+    }
 }
 
 /// A quoted SQL identifier.
@@ -159,18 +349,24 @@ pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// A decimal column (stored as exact text) as the number it holds, for comparing, sorting and
-/// aggregating by value.
+/// A decimal column as the number it holds, for comparing, sorting and aggregating by value:
+/// SQLite stores exact text and compares it as REAL; PostgreSQL's NUMERIC is the number itself.
 pub fn decimal_value(expr: &str) -> String {
-    format!("CAST({expr} AS REAL)")
+    match dialect() {
+        Dialect::Sqlite => format!("CAST({expr} AS REAL)"),
+        Dialect::Postgres => expr.to_string(),
+    }
 }
 
 /// A row of one JSON text column, `gqlauto_json`: how aggregates of any shape come back.
 #[derive(Debug, Clone)]
 pub struct JsonRow(pub serde_json::Map<String, serde_json::Value>);
-impl QueryableByName<Sqlite> for JsonRow {
+impl<DB: diesel::backend::Backend> QueryableByName<DB> for JsonRow
+where
+    String: diesel::deserialize::FromSql<Text, DB>,
+{
     fn build<'a>(
-        row: &impl diesel::row::NamedRow<'a, Sqlite>,
+        row: &impl diesel::row::NamedRow<'a, DB>,
     ) -> diesel::deserialize::Result<Self> {
         let text: String = diesel::row::NamedRow::get::<
             Text,
@@ -192,10 +388,30 @@ mod tests {
         a.bind(Bind::Int(1));
         let mut b = Sql::raw("y = ");
         b.bind(Bind::Text("a'b".into()));
-        let joined = Sql::join(&[a, b], " AND ", "1");
+        let joined = Sql::join(&[a, b], " AND ", "TRUE");
         assert_eq!(joined.text(), "(x = ?) AND (y = ?)");
         assert_eq!(joined.binds(), & [Bind::Int(1), Bind::Text("a'b".into())]);
-        assert_eq!(Sql::join(& [], " OR ", "0").text(), "0");
+        assert_eq!(Sql::join(& [], " OR ", "FALSE").text(), "FALSE");
+    }
+
+    #[test]
+    fn postgres_numbers_placeholders_outside_quotes_and_writes_null_in_place() {
+        let mut sql = Sql::raw("SELECT '?' AS \"a?\" WHERE x = ");
+        sql.bind(Bind::Int(1))
+            .push(" AND y IS ")
+            .bind(Bind::Null)
+            .push(" AND z = ")
+            .bind(Bind::Uuid("u".into()));
+        sql.push(" AND d > ").bind(Bind::Numeric("1.5".into()));
+        let (text, binds) = sql.numbered();
+        assert_eq!(
+            text,
+            "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric"
+        );
+        assert_eq!(
+            binds, [& Bind::Int(1), & Bind::Uuid("u".into()), & Bind::Numeric("1.5"
+            .into())]
+        );
     }
 
     #[test]

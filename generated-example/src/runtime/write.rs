@@ -19,7 +19,9 @@ use crate::runtime::db::Conn;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
 use crate::runtime::select::{Key, KeyKind, Link, Loadable, Row};
-use crate::runtime::sql::{ident, Bind, JsonRow, Sql};
+use crate::runtime::sql::{
+    ident, in_keys, json_object, json_object_open, Bind, JsonRow, Sql,
+};
 
 /// What the write engine needs to know about a table.
 #[derive(Debug, Clone, Copy)]
@@ -153,7 +155,10 @@ fn compare(a: &Bind, b: &Bind, decimal: bool) -> Option<std::cmp::Ordering> {
         (Bind::Float(x), Bind::Float(y)) => x.partial_cmp(y),
         (Bind::Int(x), Bind::Float(y)) => (*x as f64).partial_cmp(y),
         (Bind::Float(x), Bind::Int(y)) => x.partial_cmp(&(*y as f64)),
-        (Bind::Text(x), Bind::Text(y)) if decimal => {
+        (
+            Bind::Text(x) | Bind::Decimal(x),
+            Bind::Text(y) | Bind::Decimal(y),
+        ) if decimal => {
             let (x, y) = (
                 x.parse::<rust_decimal::Decimal>().ok()?,
                 y.parse::<rust_decimal::Decimal>().ok()?,
@@ -161,6 +166,7 @@ fn compare(a: &Bind, b: &Bind, decimal: bool) -> Option<std::cmp::Ordering> {
             Some(x.cmp(&y))
         }
 
+        (Bind::Bool(x), Bind::Bool(y)) => Some(x.cmp(y)),
         (Bind::Text(x), Bind::Text(y)) => Some(x.cmp(y)),
         (Bind::Date(x), Bind::Date(y)) => Some(x.cmp(y)),
         (Bind::Time(x), Bind::Time(y)) => Some(x.cmp(y)),
@@ -184,6 +190,7 @@ impl Key {
         match self {
             Key::Int(v) => Bind::Int(*v),
             Key::Text(v) => Bind::Text(v.clone()),
+            Key::Uuid(v) => Bind::Uuid(v.clone()),
         }
     }
 }
@@ -260,8 +267,8 @@ impl Changes {
 
             let mut sql = Sql::raw(
                 format!(
-                    "SELECT {} AS gqlauto_value FROM {} WHERE {} = ", ident(column),
-                    ident(table), ident(key_column)
+                    "SELECT CAST({} AS TEXT) AS gqlauto_value FROM {} WHERE {} = ",
+                    ident(column), ident(table), ident(key_column)
                 ),
             );
             sql.bind(key.bind());
@@ -540,11 +547,11 @@ fn in_the_way(
 ) -> Result<Option<Found>, ApiError> {
     let flag = |c: &Option<Sql>| -> Sql {
         let mut s = Sql::raw("CASE WHEN (");
-        s.append(c.as_ref().unwrap_or(&Sql::raw("1"))).push(") THEN 1 ELSE 0 END");
+        s.append(c.as_ref().unwrap_or(&Sql::raw("TRUE"))).push(") THEN 1 ELSE 0 END");
         s
     };
 
-    let mut sql = Sql::raw("SELECT json_object('read', ");
+    let mut sql = Sql::raw(format!("SELECT {}'read', ", json_object_open()));
     sql.append(&flag(&existing.read))
         .push(", 'update', ")
         .append(&flag(&existing.update));
@@ -589,11 +596,14 @@ fn verify(
 
     let mut sql = Sql::raw(
         format!(
-            "SELECT json_object('count', COUNT(*)) AS gqlauto_json FROM {} AS t0 WHERE t0.{} IN (SELECT value FROM json_each(",
-            ident(t.table), ident(t.key)
+            "SELECT {} AS gqlauto_json FROM {} AS t0 WHERE ",
+            json_object("'count', COUNT(*)"), ident(t.table)
         ),
     );
-    sql.bind(Bind::Text(Key::json_array(keys))).push(")) AND (").append(check).push(")");
+    sql.append(&in_keys(&format!("t0.{}", ident(t.key)), keys))
+        .push(" AND (")
+        .append(check)
+        .push(")");
     let count = sql
         .load::<JsonRow>(conn)?
         .first()
