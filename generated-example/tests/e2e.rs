@@ -14,7 +14,8 @@ struct Server {
     child: Child,
     base: String,
     agent: ureq::Agent,
-    dir: tempfile::TempDir,
+    db: common::Database,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -27,8 +28,9 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let db = common::Database::new(dir.path(), "e2e");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", dir.path().join("e2e.db"))
+            .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
@@ -41,7 +43,7 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build();
-        Server { child, base, agent: config.into(), dir }
+        Server { child, base, agent: config.into(), db, _dir: dir }
     }
 
     /// POSTs a GraphQL request and returns the JSON body.
@@ -193,9 +195,7 @@ fn many_to_many_reads_through_the_join_table() {
     let tag = s.data("mutation { createTag(input: {name: \"rust\"}) { id posts { id } } }", json!({}));
     assert!(tag["createTag"]["posts"].as_array().unwrap().is_empty());
     // Links are written with SQL here: writing them through the API belongs to a later release.
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::sqlite::SqliteConnection::establish(s.dir.path().join("e2e.db").to_str().unwrap()).unwrap();
-    diesel::sql_query(format!("INSERT INTO posts_tags (post_id, tag_id) VALUES ({}, 1)", p.as_str().unwrap())).execute(&mut conn).unwrap();
+    s.db.execute(&format!("INSERT INTO posts_tags (post_id, tag_id) VALUES ({}, 1)", p.as_str().unwrap()));
     let read = s.data("query($id: ID!) { post(id: $id) { tags { name posts { slug } } } }", json!({"id": p}));
     assert_eq!(read["post"]["tags"], json!([{"name": "rust", "posts": [{"slug": "t"}]}]));
 }

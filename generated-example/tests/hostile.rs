@@ -17,6 +17,8 @@ struct Server {
     base: String,
     addr: String,
     agent: ureq::Agent,
+    /// Taken by `restart`, which starts the next server on it.
+    db: Option<common::Database>,
     dir: tempfile::TempDir,
 }
 
@@ -34,7 +36,9 @@ impl Server {
 
     /// Starts the server with extra environment settings.
     fn with(env: &[(&str, &str)]) -> Server {
-        Server::in_dir(tempfile::tempdir().unwrap(), env)
+        let dir = tempfile::tempdir().unwrap();
+        let db = common::Database::new(dir.path(), "hostile");
+        Server::in_dir(dir, db, env)
     }
 
     /// Stops the server and starts it again on the same database, with `env`.
@@ -42,12 +46,13 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        Server::in_dir(dir, env)
+        let db = self.db.take().expect("a server has its database");
+        Server::in_dir(dir, db, env)
     }
 
-    fn in_dir(dir: tempfile::TempDir, env: &[(&str, &str)]) -> Server {
+    fn in_dir(dir: tempfile::TempDir, db: common::Database, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_blog"));
-        command.env("DATABASE_URL", dir.path().join("hostile.db")).env("PORT", "0").env("HOST", "127.0.0.1").env("JWT_SECRET", common::JWT_SECRET);
+        command.env("DATABASE_URL", &db.url).env("PORT", "0").env("HOST", "127.0.0.1").env("JWT_SECRET", common::JWT_SECRET);
         for (key, value) in env {
             command.env(key, value);
         }
@@ -57,7 +62,18 @@ impl Server {
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let addr = base.trim_start_matches("http://").to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build();
-        Server { child, base, addr, agent: config.into(), dir }
+        Server { child, base, addr, agent: config.into(), db: Some(db), dir }
+    }
+
+    /// 20,000 posts of 5,000 characters each: what a case-insensitive search takes seconds over.
+    fn seed_long_texts(&self) {
+        let db = self.db.as_ref().expect("a running server has its database");
+        let text = if db.is_postgres() { "repeat('a', 5000)" } else { "replace(hex(zeroblob(2500)), '0', 'a')" };
+        db.execute(&format!(
+            "INSERT INTO authors (name, email, joined_at) VALUES ('A', 'a@example.com', '2024-01-01 00:00:00+00:00'); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) \
+             INSERT INTO posts (author_id, title, slug, body) SELECT 1, 'post ' || i, 'p' || i, {text} FROM n"
+        ));
     }
 
     fn url(&self) -> String {
@@ -345,17 +361,7 @@ fn production_mode_hides_the_schema() {
 #[test]
 fn a_slow_statement_is_interrupted_at_the_deadline_and_frees_its_connection() {
     let s = Server::with(&[("REQUEST_TIMEOUT_MS", "1000"), ("DB_POOL_SIZE", "1")]);
-    {
-        use diesel::{Connection, RunQueryDsl};
-        let mut conn = diesel::sqlite::SqliteConnection::establish(s.dir.path().join("hostile.db").to_str().unwrap()).unwrap();
-        diesel::sql_query("INSERT INTO authors (name, email, joined_at) VALUES ('A', 'a@example.com', '2024-01-01 00:00:00+00:00')").execute(&mut conn).unwrap();
-        diesel::sql_query(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) \
-             INSERT INTO posts (author_id, title, slug, body) SELECT 1, 'post ' || i, 'p' || i, replace(hex(zeroblob(2500)), '0', 'a') FROM n",
-        )
-        .execute(&mut conn)
-        .unwrap();
-    }
+    s.seed_long_texts();
     // A case-insensitive match of a 200-character pattern in 20,000 texts of 5,000 characters:
     // many seconds of work for SQLite, which the deadline must stop between two rows.
     let slow = "query($p: String) { postsAggregate(where: {body: {icontains: $p}}) { count } }";
@@ -648,17 +654,7 @@ fn normal_traffic_keeps_its_latency_under_hostile_traffic() {
 #[test]
 fn sigterm_lets_requests_in_flight_finish_then_exits() {
     let mut s = Server::with(&[("REQUEST_TIMEOUT_MS", "1500"), ("SHUTDOWN_GRACE_MS", "5000")]);
-    {
-        use diesel::{Connection, RunQueryDsl};
-        let mut conn = diesel::sqlite::SqliteConnection::establish(s.dir.path().join("hostile.db").to_str().unwrap()).unwrap();
-        diesel::sql_query("INSERT INTO authors (name, email, joined_at) VALUES ('A', 'a@example.com', '2024-01-01 00:00:00+00:00')").execute(&mut conn).unwrap();
-        diesel::sql_query(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) \
-             INSERT INTO posts (author_id, title, slug, body) SELECT 1, 'post ' || i, 'p' || i, replace(hex(zeroblob(2500)), '0', 'a') FROM n",
-        )
-        .execute(&mut conn)
-        .unwrap();
-    }
+    s.seed_long_texts();
     let (agent, url) = (s.agent.clone(), s.url());
     let in_flight = std::thread::spawn(move || {
         let body = json!({"query": "query($p: String) { postsAggregate(where: {body: {icontains: $p}}) { count } }", "variables": {"p": format!("{}b", "a".repeat(199))}});

@@ -16,7 +16,7 @@ struct Server {
     child: Child,
     url: String,
     agent: ureq::Agent,
-    db: std::path::PathBuf,
+    db: common::Database,
     _dir: tempfile::TempDir,
 }
 
@@ -41,9 +41,9 @@ enum As {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("permissions.db");
+        let db = common::Database::new(dir.path(), "permissions");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", &db)
+            .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("REPORT_SQL_STATEMENTS", "true")
             .env("PORT", "0")
@@ -93,7 +93,7 @@ impl Server {
 
     /// Runs `blog api-key <args>` on this server's database: its status and output.
     fn api_key(&self, args: &[&str]) -> (bool, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_blog")).arg("api-key").args(args).env("DATABASE_URL", &self.db).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_blog")).arg("api-key").args(args).env("DATABASE_URL", &self.db.url).output().unwrap();
         (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
     }
 

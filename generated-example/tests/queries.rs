@@ -6,8 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, SqliteConnection};
 use serde_json::{json, Value};
 
 mod common;
@@ -16,7 +14,7 @@ struct Server {
     child: Child,
     base: String,
     agent: ureq::Agent,
-    db: std::path::PathBuf,
+    db: common::Database,
     _dir: tempfile::TempDir,
 }
 
@@ -36,9 +34,9 @@ impl Server {
     /// Starts the server (which creates the schema) and seeds it with SQL written around the API.
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("queries.db");
+        let db = common::Database::new(dir.path(), "queries");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", &db)
+            .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
@@ -59,9 +57,7 @@ impl Server {
     }
 
     fn sql(&self, sql: &str) {
-        let mut conn = SqliteConnection::establish(self.db.to_str().unwrap()).unwrap();
-        conn.batch_execute("PRAGMA busy_timeout = 5000;").unwrap();
-        conn.batch_execute(sql).unwrap();
+        self.db.execute(sql);
     }
 
     fn gql(&self, query: &str, variables: Value) -> Value {

@@ -15,6 +15,7 @@ struct Server {
     child: Child,
     base: String,
     agent: ureq::Agent,
+    _db: common::Database,
     _dir: tempfile::TempDir,
 }
 
@@ -28,8 +29,9 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let db = common::Database::new(dir.path(), "writes");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", dir.path().join("writes.db"))
+            .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
@@ -42,7 +44,7 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build();
-        Server { child, base, agent: config.into(), _dir: dir }
+        Server { child, base, agent: config.into(), _db: db, _dir: dir }
     }
 
     /// POSTs a GraphQL request and returns the JSON body.

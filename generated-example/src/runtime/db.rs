@@ -46,16 +46,17 @@ impl Conn {
     }
 
     /// Runs `work` in one transaction: all of it commits, or none of it. SQLite takes the write
-    /// lock at once (`BEGIN IMMEDIATE`), so transactions queue instead of failing on upgrade;
-    /// PostgreSQL's run SERIALIZABLE, so concurrent writers see the effects SQLite's single writer
-    /// gives (a conflict is a serialization failure, reported as such).
+    /// lock at once (`BEGIN IMMEDIATE`), so transactions queue instead of failing on upgrade.
+    /// PostgreSQL's run READ COMMITTED, as its writers expect: increments are computed by the
+    /// database on the locked row (`n = n + 1`), a value read to be rewritten is read `FOR
+    /// UPDATE`, and unique constraints settle races between inserts.
     pub fn transaction<T>(
         &mut self,
         work: impl FnOnce(&mut Conn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let begin = match self {
             Conn::Sqlite(_) => "BEGIN IMMEDIATE",
-            Conn::Postgres(_) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            Conn::Postgres(_) => "BEGIN",
         };
 
         self.batch_execute(begin)?;
@@ -183,8 +184,17 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _: &mut Conn) -> bool {
-        false
+    /// A PostgreSQL connection whose server went away, or whose transaction was left broken, is
+    /// dropped when it comes back to the pool (checking each one out with a `SELECT 1` would cost
+    /// every request a round trip).
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        match conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(c) => {
+                let inner: &mut AsyncPgConnection = c;
+                diesel_async::pooled_connection::PoolableConnection::is_broken(inner)
+            }
+        }
     }
 }
 
@@ -218,6 +228,28 @@ fn migrate(conn: &mut SqliteConnection) -> Result<(), String> {
             )
         }
     }
+}
+
+/// Whether a PostgreSQL database lacks one of this server's migrations, read without writing.
+fn pending_postgres(conn: &mut Conn) -> Result<bool, String> {
+    use diesel::migration::MigrationSource;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+
+    let ours = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+        .map_err(|e| e.to_string())?;
+    let applied: Vec<String> = crate::runtime::sql::Sql::raw(
+            "SELECT version FROM __diesel_schema_migrations",
+        )
+        .load::<Applied>(conn)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|a| a.version)
+        .collect();
+    Ok(ours.iter().any(|m| !applied.contains(&m.name().version().to_string())))
 }
 
 /// A PostgreSQL URL without its password, for messages.
@@ -269,7 +301,7 @@ impl Db {
         let pool = Pool::builder()
             .max_size(storage.pool_size)
             .connection_timeout(std::time::Duration::from_secs(10))
-            .test_on_check_out(dialect == Dialect::Postgres)
+            .test_on_check_out(false)
             .build(Manager {
                 url: url.to_string(),
                 storage,
@@ -285,8 +317,11 @@ impl Db {
 
         if storage.read_only {
             let pending = match &mut *conn {
-                Conn::Sqlite(c) => c.has_pending_migration(migrations),
-                Conn::Postgres(c) => c.as_mut().has_pending_migration(migrations),
+                Conn::Sqlite(c) => {
+                    c.has_pending_migration(migrations).map_err(|e| e.to_string())
+                }
+
+                Conn::Postgres(_) => pending_postgres(&mut conn),
             };
 
             let pending = pending

@@ -418,7 +418,7 @@ impl Conds<'_, '_> {
 /// `NOT` that treats an unknown (null) result as "did not match".
 pub fn negate(cond: &Sql) -> Sql {
     let mut sql = Sql::raw("NOT COALESCE((");
-    sql.append(cond).push("), 0)");
+    sql.append(cond).push("), FALSE)");
     sql
 }
 

@@ -75,6 +75,19 @@ pub fn shared_secret(conn: &mut Conn) -> Result<String, String> {
         value: String,
     }
 
+    let read = |conn: &mut Conn| -> Result<Option<String>, String> {
+        let rows = Sql::raw(
+                "SELECT value FROM gqlauto_settings WHERE name = 'cursor_secret'",
+            )
+            .load::<Value>(conn)
+            .map_err(|e| format!("cannot read the cursor secret: {e}"))?;
+        Ok(rows.into_iter().next().map(|r| r.value))
+    };
+
+    if let Some(secret) = read(conn)? {
+        return Ok(secret);
+    }
+
     let fresh: String = crate::runtime::secret::random()
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -84,15 +97,7 @@ pub fn shared_secret(conn: &mut Conn) -> Result<String, String> {
     );
     insert.bind(Bind::Text(fresh)).push(") ON CONFLICT (name) DO NOTHING");
     insert.execute(conn).map_err(|e| format!("cannot store the cursor secret: {e}"))?;
-    let rows = Sql::raw(
-            "SELECT value FROM gqlauto_settings WHERE name = 'cursor_secret'",
-        )
-        .load::<Value>(conn)
-        .map_err(|e| format!("cannot read the cursor secret: {e}"))?;
-    rows.into_iter()
-        .next()
-        .map(|r| r.value)
-        .ok_or_else(|| "the cursor secret is missing".to_string())
+    read(conn)?.ok_or_else(|| "the cursor secret is missing".to_string())
 }
 
 fn hash(key: &str) -> String {

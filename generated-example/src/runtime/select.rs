@@ -519,7 +519,7 @@ impl Select {
                 .iter()
                 .zip(&cursor.values)
                 .map(|(k, v)| {
-                    let mut s = Sql::raw(format!("{} IS ", k.expr));
+                    let mut s = Sql::raw(format!("{} IS NOT DISTINCT FROM ", k.expr));
                     s.bind(v.clone());
                     s
                 })

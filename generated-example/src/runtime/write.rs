@@ -227,7 +227,8 @@ pub enum Change {
     /// `column = column + value`, computed by the database: concurrent increments never lose one.
     Add(Bind),
     /// An exact decimal increment: read, added and checked in Rust inside the write transaction
-    /// (which holds SQLite's write lock, so no other writer can interleave).
+    /// (which holds SQLite's write lock, or PostgreSQL's lock on the row, so no other writer can
+    /// interleave).
     AddExact { by: rust_decimal::Decimal, digits: check::Digits, field: &'static str },
 }
 
@@ -272,6 +273,10 @@ impl Changes {
                 ),
             );
             sql.bind(key.bind());
+            if let Conn::Postgres(_) = conn {
+                sql.push(" FOR UPDATE");
+            }
+
             let Some(current) = sql.load::<TextValue>(conn)?.into_iter().next() else {
                 continue
             };
