@@ -16,7 +16,9 @@ fn workspace() -> PathBuf {
 fn the_example_suites_pass_on_postgres() {
     let url = match std::env::var("GQLAUTO_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("GQLAUTO_POSTGRES_URL is not set: CI runs the example's suites on PostgreSQL"),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("GQLAUTO_POSTGRES_URL is not set: CI runs the example's suites on PostgreSQL")
+        }
         _ => {
             eprintln!("skipped: set GQLAUTO_POSTGRES_URL (`.ci/postgres start` prints it) to run the example's suites on PostgreSQL");
             return;
@@ -34,9 +36,6 @@ fn the_example_suites_pass_on_postgres() {
         .expect("run cargo");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the example's suites failed on PostgreSQL:\n{stdout}\n{stderr}");
-    let passed: usize = stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("test result: ok. ")?.split(' ').next()?.parse::<usize>().ok())
-        .sum();
+    let passed: usize = stdout.lines().filter_map(|l| l.strip_prefix("test result: ok. ")?.split(' ').next()?.parse::<usize>().ok()).sum();
     assert!(passed >= 40, "expected the suites' tests to run, {passed} passed:\n{stdout}");
 }
