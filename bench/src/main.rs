@@ -3,8 +3,10 @@
 //! concurrent keep-alive HTTP clients, and prints requests/second, latency percentiles and SQL
 //! statements per request as a Markdown table.
 //!
-//! Usage: `gqlauto-bench --server PATH --reference PATH [--authors N] [--seconds S] [--clients C]`
-//! (`bench/queries.sh` builds both in release mode and runs this).
+//! Usage: `gqlauto-bench --server PATH --reference PATH [--authors N] [--seconds S] [--clients C]
+//! [--postgres URL]` (`bench/queries.sh` builds both in release mode and runs this). With
+//! `--postgres`, the generated server runs on a fresh database of that PostgreSQL server, seeded
+//! with the same rows, and the (SQLite) reference is left out.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,8 @@ struct Options {
     comments_per_post: u64,
     seconds: u64,
     clients: usize,
+    /// A PostgreSQL server's URL: benchmark the generated server on it instead of SQLite.
+    postgres: Option<String>,
 }
 
 fn options() -> Options {
@@ -36,6 +40,7 @@ fn options() -> Options {
         comments_per_post: 5,
         seconds: 10,
         clients: 8,
+        postgres: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -47,6 +52,7 @@ fn options() -> Options {
             "--authors" => o.authors = value.parse().expect("--authors N"),
             "--seconds" => o.seconds = value.parse().expect("--seconds S"),
             "--clients" => o.clients = value.parse().expect("--clients C"),
+            "--postgres" => o.postgres = Some(value),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
@@ -76,7 +82,7 @@ fn start(command: &mut Command) -> Server {
     Server { child, base }
 }
 
-fn start_generated(binary: &Path, db: &Path) -> Server {
+fn start_generated(binary: &Path, db: &str) -> Server {
     start(
         Command::new(binary)
             .env("DATABASE_URL", db)
@@ -122,6 +128,40 @@ impl As {
         let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).expect("a key");
         Some(format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("a token")))
     }
+}
+
+/// The same rows as [`seed`], in PostgreSQL's SQL; the key sequences continue after them.
+fn seed_postgres(url: &str, o: &Options) {
+    let posts = o.authors * o.posts_per_author;
+    let comments = posts * o.comments_per_post;
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect to PostgreSQL");
+    let two = |e: &str| format!("lpad(({e})::text, 2, '0')");
+    let sql = format!(
+        "BEGIN;
+         INSERT INTO tags (id, name) SELECT i, 'tag' || i FROM generate_series(1, 50) i;
+         INSERT INTO authors (id, name, email, bio, joined_at)
+           SELECT i, 'Author ' || lpad(i::text, 6, '0'), 'author' || i || '@example.com', 'Writes about things.', '2024-01-01 00:00:00+00:00' FROM generate_series(1, {a}) i;
+         INSERT INTO posts (id, author_id, title, slug, body, status, published_at, view_count)
+           SELECT i, (i - 1) / {ppa} + 1, 'Post number ' || i, 'post-' || i, 'lorem ipsum dolor sit amet ' || (i % 997) || ' consectetur',
+                  CASE (i + i / 13) % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END,
+                  CASE WHEN i % 10 = 0 THEN NULL ELSE ('2024-' || {month} || '-' || {day} || ' 10:00:00+00:00')::timestamptz END,
+                  i % 1000 FROM generate_series(1, {posts}) i;
+         INSERT INTO comments (id, post_id, author_name, body, created_at)
+           SELECT i, (i - 1) / {cpp} + 1, 'reader' || (i % 100), 'Nice post ' || i, ('2024-06-01 00:' || {minute} || ':' || {second} || '+00:00')::timestamptz
+           FROM generate_series(1, {comments}) i;
+         INSERT INTO posts_tags (post_id, tag_id) SELECT id, id % 50 + 1 FROM posts;
+         INSERT INTO posts_tags (post_id, tag_id) SELECT id, (id * 7 + 3) % 50 + 1 FROM posts WHERE (id * 7 + 3) % 50 != id % 50;
+         SELECT setval(pg_get_serial_sequence(t, 'id'), 1000000000) FROM unnest(ARRAY['tags', 'authors', 'posts', 'comments']) t;
+         COMMIT; ANALYZE;",
+        a = o.authors,
+        ppa = o.posts_per_author,
+        cpp = o.comments_per_post,
+        month = two("i % 12 + 1"),
+        day = two("i % 28 + 1"),
+        minute = two("(i / 60) % 60"),
+        second = two("i % 60"),
+    );
+    client.batch_execute(&sql).expect("seed");
 }
 
 /// Fills the (migrated, empty) database with authors, posts, comments and tags.
@@ -347,11 +387,27 @@ fn main() {
     let o = options();
     let dir = std::env::temp_dir().join(format!("gqlauto-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = dir.join("bench.db");
+    let file = dir.join("bench.db");
+    // On PostgreSQL, a database of its own, dropped at the end.
+    let name = format!("gqlauto_bench_{}", std::process::id());
+    let postgres = o.postgres.as_ref().map(|admin| {
+        let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("connect to PostgreSQL");
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop");
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
+        let (server, _) = admin.rsplit_once('/').expect("a URL ending with a database name");
+        (admin.clone(), format!("{server}/{name}"))
+    });
+    let db = match &postgres {
+        Some((_, url)) => url.clone(),
+        None => file.to_string_lossy().into_owned(),
+    };
     // The server applies its migrations on start; then seed around it.
     drop(start_generated(&o.server, &db));
     let t = Instant::now();
-    seed(&db, &o);
+    match &postgres {
+        Some((_, url)) => seed_postgres(url, &o),
+        None => seed(&file, &o),
+    }
     let posts = o.authors * o.posts_per_author;
     eprintln!(
         "seeded {} authors, {posts} posts, {} comments in {:.1} s",
@@ -360,7 +416,8 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    println!("Machine: {}. {} concurrent clients, {} s per query after a 2 s warm-up.", machine(), o.clients, o.seconds);
+    let database = if postgres.is_some() { "PostgreSQL" } else { "SQLite" };
+    println!("Machine: {}. Database: {database}. {} concurrent clients, {} s per query after a 2 s warm-up.", machine(), o.clients, o.seconds);
     println!("Data: {} authors, {posts} posts, {} comments, 50 tags (2 per post).\n", o.authors, posts * o.comments_per_post);
     println!("| query | server | requests/s | p50 ms | p95 ms | p99 ms | SQL statements / request |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
@@ -388,10 +445,17 @@ fn main() {
             row(s.name, "generated", &figures, count);
         }
     }
-    let reference = start(Command::new(&o.reference).arg(&db));
-    let count = statements(&agent, &reference.base, None, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
-    let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
-    row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
-    drop(reference);
+    // The hand-written reference serves SQLite only.
+    if postgres.is_none() {
+        let reference = start(Command::new(&o.reference).arg(&file));
+        let count = statements(&agent, &reference.base, None, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
+        let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
+        row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
+        drop(reference);
+    }
+    if let Some((admin, _)) = &postgres {
+        let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("connect to PostgreSQL");
+        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
