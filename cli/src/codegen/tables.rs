@@ -171,6 +171,19 @@ impl Tables {
     }
 }
 
+/// An index column (`published_at DESC`) as `d` writes it. Lists put nulls last in either
+/// direction; SQLite's indexes hold nulls as the smallest value (its ORDER BY places them as the
+/// index does for `DESC`), while PostgreSQL's must say `NULLS LAST` for an index scan to serve
+/// the ORDER BY, forwards or backwards.
+fn index_column(m: &Model, column: &str, d: Dialect) -> String {
+    let name = column.split(' ').next().unwrap_or(column);
+    let nullable = m.fields.iter().any(|f| f.column == name && f.nullable);
+    match d {
+        Dialect::Postgres if nullable => format!("{column} NULLS LAST"),
+        _ => column.to_string(),
+    }
+}
+
 fn model_table(m: &Model, d: Dialect) -> Table {
     let columns = m
         .fields
@@ -224,7 +237,8 @@ fn model_table(m: &Model, d: Dialect) -> Table {
     let mut unique_indexes = IndexMap::new();
     for i in &m.indexes {
         let unique = if i.unique { "UNIQUE " } else { "" };
-        indexes.insert(i.name.clone(), format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, i.columns.join(", ")));
+        let columns: Vec<String> = i.columns.iter().map(|c| index_column(m, c, d)).collect();
+        indexes.insert(i.name.clone(), format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, columns.join(", ")));
         if i.unique {
             unique_indexes.insert(i.name.clone(), i.columns.clone());
         }

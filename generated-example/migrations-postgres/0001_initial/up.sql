@@ -29,11 +29,11 @@ CREATE TABLE posts (
     CONSTRAINT posts_view_count_check CHECK (view_count BETWEEN 0 AND 2147483647)
 );
 
-CREATE INDEX posts_ordering_idx ON posts (published_at DESC, title, id);
+CREATE INDEX posts_ordering_idx ON posts (published_at DESC NULLS LAST, title, id);
 
-CREATE INDEX posts_author_id_idx ON posts (author_id, published_at DESC, title, id);
+CREATE INDEX posts_author_id_idx ON posts (author_id, published_at DESC NULLS LAST, title, id);
 
-CREATE INDEX posts_status_idx ON posts (status, published_at DESC, title, id);
+CREATE INDEX posts_status_idx ON posts (status, published_at DESC NULLS LAST, title, id);
 
 CREATE INDEX posts_search ON posts USING GIN (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, '')));
 

@@ -310,17 +310,27 @@ pub fn in_keys(expr: &str, keys: &[Key]) -> Sql {
                 Some(Key::Text(_)) | None => "text",
             };
 
-            sql.push(
-                    &format!(
-                        " IN (SELECT value::{element} FROM json_array_elements_text("
-                    ),
-                )
-                .bind(Bind::Text(Key::json_array(keys)))
-                .push("::json))");
+            sql.push(" = ANY(")
+                .bind(Bind::Text(pg_array(keys)))
+                .push(&format!("::{element}[])"));
         }
     }
 
     sql
+}
+
+/// Keys as a PostgreSQL array literal, `{1,2}` or `{"a","b \"c\""}`.
+fn pg_array(keys: &[Key]) -> String {
+    let items: Vec<String> = keys
+        .iter()
+        .map(|k| match k {
+            Key::Int(v) => v.to_string(),
+            Key::Text(v) | Key::Uuid(v) => {
+                format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+        })
+        .collect();
+    ["{", &items.join(","), "}"].concat()
 }
 
 /// The dialect's JSON object constructor, opened: `json_object(` or `json_build_object(`.
@@ -382,6 +392,16 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn keys_become_postgres_array_literals() {
+        assert_eq!(pg_array(& [Key::Int(1), Key::Int(- 2)]), "{1,-2}");
+        assert_eq!(
+            pg_array(& [Key::Text("a\"b".into()), Key::Text("c\\d,{e}".into())]),
+            r#"{"a\"b","c\\d,{e}"}"#
+        );
+        assert_eq!(pg_array(& []), "{}");
+    }
+
     #[test]
     fn binds_follow_placeholders_and_join_parenthesises() {
         let mut a = Sql::raw("x = ");
