@@ -4,7 +4,7 @@
 //! statements per request as a Markdown table.
 //!
 //! Usage: `gqlauto-bench --server PATH --reference PATH [--authors N] [--seconds S] [--clients C]
-//! [--postgres URL] [--only TEXT]` (`bench/queries.sh` builds both in release mode and runs this). With
+//! [--postgres URL] [--only TEXT] [--keep]` (`bench/queries.sh` builds both in release mode and runs this). With
 //! `--postgres`, the generated server runs on a fresh database of that PostgreSQL server, seeded
 //! with the same rows, and the (SQLite) reference is left out.
 
@@ -31,6 +31,8 @@ struct Options {
     postgres: Option<String>,
     /// Run only the queries whose name contains this text.
     only: Option<String>,
+    /// Keep the seeded database afterwards (and print where it is), to look into a query.
+    keep: bool,
 }
 
 fn options() -> Options {
@@ -44,10 +46,16 @@ fn options() -> Options {
         clients: 8,
         postgres: None,
         only: None,
+        keep: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
+        if args[i] == "--keep" {
+            o.keep = true;
+            i += 1;
+            continue;
+        }
         let value = args.get(i + 1).cloned().unwrap_or_else(|| panic!("{} needs a value", args[i]));
         match args[i].as_str() {
             "--server" => o.server = value.into(),
@@ -459,6 +467,10 @@ fn main() {
         let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
         row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
         drop(reference);
+    }
+    if o.keep {
+        eprintln!("kept the database: {db}");
+        return;
     }
     if let Some((admin, _)) = &postgres {
         let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("connect to PostgreSQL");

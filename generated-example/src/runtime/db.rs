@@ -7,7 +7,7 @@
 //! the pure-Rust tokio-postgres driver, driven from those blocking threads.
 
 use std::sync::Arc;
-use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
+use diesel::connection::{CacheSize, Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::sqlite::{ProgressDecision, SqliteConnection};
 use diesel::RunQueryDsl;
@@ -33,7 +33,80 @@ pub type PgConnection = AsyncConnectionWrapper<AsyncPgConnection>;
 pub enum Conn {
     Sqlite(SqliteConnection),
     /// Boxed: a PostgreSQL connection is larger than a SQLite one.
-    Postgres(Box<PgConnection>),
+    Postgres(Box<PgSession>),
+}
+
+/// Distinct statements a PostgreSQL connection keeps prepared.
+const PREPARED_STATEMENTS: usize = 256;
+/// A PostgreSQL connection and the statements it keeps prepared. A read's SQL depends on the
+/// request (its filters, orderings, selections), so the texts a connection sees are counted: past
+/// [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing starts
+/// over, which bounds what hostile query shapes can make the server hold.
+pub struct PgSession {
+    /// Always present; taken only when the session is dropped.
+    conn: Option<PgConnection>,
+    /// Hashes of the statement texts prepared on this connection.
+    prepared: std::collections::HashSet<u64>,
+}
+
+impl PgSession {
+    fn new(conn: PgConnection) -> PgSession {
+        PgSession {
+            conn: Some(conn),
+            prepared: Default::default(),
+        }
+    }
+
+    /// The connection, about to run `text` as a prepared statement it may keep.
+    pub fn preparing(&mut self, text: &str) -> &mut PgConnection {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let key = hasher.finish();
+        if !self.prepared.contains(&key) {
+            if self.prepared.len() >= PREPARED_STATEMENTS {
+                self.set_prepared_statement_cache_size(CacheSize::Disabled);
+                self.set_prepared_statement_cache_size(CacheSize::Unbounded);
+                self.prepared.clear();
+            }
+
+            self.prepared.insert(key);
+        }
+
+        self
+    }
+
+    /// How many distinct statements the connection holds prepared.
+    pub fn prepared_statements(&self) -> usize {
+        self.prepared.len()
+    }
+}
+
+impl std::ops::Deref for PgSession {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        self.conn.as_ref().expect("a connection until dropped")
+    }
+}
+
+impl std::ops::DerefMut for PgSession {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn.as_mut().expect("a connection until dropped")
+    }
+}
+
+/// A connection runs its own small runtime (its driver works only while a statement waits), and
+/// a runtime may not be dropped on an async thread: where the pool lets go of one there (a server
+/// stopping, or giving up at start-up), it is dropped on a thread of its own.
+impl Drop for PgSession {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(_) => drop(std::thread::spawn(move || drop(conn))),
+                Err(_) => drop(conn),
+            }
+        }
+    }
 }
 
 impl Conn {
@@ -172,7 +245,7 @@ impl ManageConnection for Manager {
                     if read_only { "on" } else { "off" }
                 );
                 c.batch_execute(&session).map_err(diesel::r2d2::Error::QueryError)?;
-                Conn::Postgres(Box::new(c))
+                Conn::Postgres(Box::new(PgSession::new(c)))
             }
         };
 
@@ -354,8 +427,8 @@ impl Db {
             }
 
             Conn::Postgres(c) => {
-                c.as_mut()
-                    .run_pending_migrations(migrations)
+                let conn: &mut PgConnection = c;
+                conn.run_pending_migrations(migrations)
                     .map_err(|e| OpenError(
                         format!("migrations failed on `{shown}`: {e}"),
                     ))?;

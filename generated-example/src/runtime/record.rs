@@ -175,13 +175,39 @@ fn pg_value(oid: u32, bytes: &[u8]) -> diesel::deserialize::Result<Stored> {
                 let micros = i64::from_be_bytes(fixed(bytes)?);
                 let at = epoch().and_hms_opt(0, 0, 0).expect("valid time")
                     + chrono::Duration::microseconds(micros);
-                Stored::Text(at.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string())
+                Stored::Text(timestamp_text(at))
             }
 
             17 => Stored::Blob(bytes.to_vec()),
             _ => Stored::Text(text(bytes)?),
         },
     )
+}
+
+/// `2024-01-02 03:04:05.5+00:00`, as `%Y-%m-%d %H:%M:%S%.f+00:00` writes it, without parsing a
+/// format string for every value (a list of rows has many).
+fn timestamp_text(at: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    if !(0..=9999).contains(&at.year()) {
+        return at.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string();
+    }
+
+    let mut out = String::with_capacity(32);
+    let _ = write!(
+        out, "{:04}-{:02}-{:02} {:02}:{:02}:{:02}", at.year(), at.month(), at.day(), at
+        .hour(), at.minute(), at.second()
+    );
+    let nanos = at.nanosecond();
+    let _ = match nanos {
+        0 => Ok(()),
+        n if n % 1_000_000 == 0 => write!(out, ".{:03}", n / 1_000_000),
+        n if n % 1_000 == 0 => write!(out, ".{:06}", n / 1_000),
+        n => write!(out, ".{n:09}"),
+    };
+
+    out.push_str("+00:00");
+    out
 }
 
 /// A NUMERIC in PostgreSQL's binary form (base-10000 digits with a weight and a display scale) as
@@ -555,5 +581,34 @@ impl Loader<ModelKey> for Batcher {
                 Ok(out)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn timestamps_are_written_as_the_format_string_would() {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        for (h, m, sec, nanos) in [
+            (3, 4, 5, 0),
+            (23, 59, 59, 500_000_000),
+            (0, 0, 0, 123_456_000),
+            (12, 30, 1, 7),
+            (1, 2, 3, 1_000),
+        ] {
+            let at = day.and_hms_nano_opt(h, m, sec, nanos).unwrap();
+            assert_eq!(
+                timestamp_text(at), at.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string()
+            );
+        }
+
+        let far = chrono::NaiveDate::from_ymd_opt(12345, 6, 7)
+            .unwrap()
+            .and_hms_opt(8, 9, 10)
+            .unwrap();
+        assert_eq!(
+            timestamp_text(far), far.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string()
+        );
     }
 }

@@ -16,8 +16,8 @@ use crate::runtime::model::Search;
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::secret;
 use crate::runtime::sql::{
-    dialect, ident, in_keys, json_array, json_object, json_object_open, Bind, Dialect,
-    Sql,
+    dialect, ident, in_keys, json_array, key_array, json_object, json_object_open, Bind,
+    Dialect, Sql,
 };
 
 /// A row type the read engine can load: a model's Diesel row, or a [`crate::runtime::record::Record`].
@@ -454,11 +454,11 @@ impl Select {
             "'' AS gqlauto_cursor".to_string()
         };
 
-        let row_id = match dialect() {
-            Dialect::Sqlite => "rowid".to_string(),
-            Dialect::Postgres => ident(self.key),
-        };
+        if dialect() == Dialect::Postgres {
+            return self.batch_lateral(parents, q, &join, &parent, &cursor);
+        }
 
+        let row_id = "rowid";
         let mut sql = Sql::raw(
             format!(
                 "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT t0.{row_id} AS gqlauto_rowid, CAST({parent} AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {}) AS gqlauto_rn",
@@ -475,6 +475,48 @@ impl Select {
             )
             .bind(Bind::Int(skip));
         sql.push(" AND w.gqlauto_rn <= ").bind(Bind::Int(skip.saturating_add(take)));
+        sql
+    }
+
+    /// [`Self::batch`] on PostgreSQL: for each parent key, a lateral subquery reads its first
+    /// `skip + take` rows in order, an index range scan that stops there, where a window over
+    /// every parent's rows numbers all of them first.
+    fn batch_lateral(
+        &self,
+        parents: &[Key],
+        q: &RelatedQuery,
+        join: &str,
+        parent: &str,
+        cursor: &str,
+    ) -> Sql {
+        let (skip, take) = (q.skip, q.take);
+        let key = ident(self.key);
+        let order = self.order_clause(q.reverse);
+        let mut sql = Sql::raw(
+            format!(
+                "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT DISTINCT k FROM unnest(",
+                columns = self.columns
+            ),
+        );
+        sql.append(&key_array(parents)).push(") AS u(k)) AS p CROSS JOIN LATERAL (");
+        sql.push(
+            &format!(
+                "SELECT t0.{key} AS gqlauto_rowid, CAST(p.k AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (ORDER BY {order}) AS gqlauto_rn"
+            ),
+        );
+        sql.append(&self.from())
+            .push(join)
+            .push(&format!(" WHERE {parent} = p.k AND "))
+            .append(&self.with(&q.extra));
+        sql.push(&format!(" ORDER BY {order} LIMIT "))
+            .bind(Bind::Int(skip.saturating_add(take)));
+        sql.push(
+                &format!(
+                    ") AS w JOIN {} AS t0 ON t0.{key} = w.gqlauto_rowid WHERE w.gqlauto_rn > ",
+                    ident(self.table)
+                ),
+            )
+            .bind(Bind::Int(skip));
         sql
     }
 

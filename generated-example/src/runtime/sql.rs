@@ -15,9 +15,10 @@ use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 use diesel::deserialize::QueryableByName;
 use diesel::pg::Pg;
-use diesel::query_builder::BoxedSqlQuery;
+use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId};
 use diesel::sql_types::{
     BigInt, Bool, Date, Double, Nullable, Text, Time, Timestamptz, TimestamptzSqlite,
+    Untyped,
 };
 
 use diesel::sqlite::Sqlite;
@@ -182,7 +183,11 @@ impl Sql {
     pub fn load<R: Loadable>(&self, conn: &mut Conn) -> QueryResult<Vec<R>> {
         match conn {
             Conn::Sqlite(c) => self.sqlite().load(c),
-            Conn::Postgres(c) => self.postgres().load(c.as_mut()),
+            Conn::Postgres(c) => {
+                let statement = self.postgres();
+                let conn = c.preparing(&statement.text);
+                statement.load(conn)
+            }
         }
     }
 
@@ -190,7 +195,11 @@ impl Sql {
     pub fn execute(&self, conn: &mut Conn) -> QueryResult<usize> {
         match conn {
             Conn::Sqlite(c) => self.sqlite().execute(c),
-            Conn::Postgres(c) => self.postgres().execute(c.as_mut()),
+            Conn::Postgres(c) => {
+                let statement = self.postgres();
+                let conn = c.preparing(&statement.text);
+                statement.execute(conn)
+            }
         }
     }
 
@@ -221,32 +230,26 @@ impl Sql {
 
     /// The statement as PostgreSQL takes it: `$n` placeholders, typed where the type is not the
     /// bound value's own (decimals, UUIDs and JSON travel as text), and NULL written in place.
-    fn postgres(&self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
-        let (text, binds) = self.numbered();
-        let mut query = diesel::sql_query(text).into_boxed::<Pg>();
-        for value in binds {
-            query = match value.clone() {
-                Bind::Null => unreachable!("NULL is written into the text"),
-                Bind::Int(v) => query.bind::<BigInt, _>(v),
-                Bind::Bool(v) => query.bind::<Bool, _>(v),
-                Bind::Float(v) => query.bind::<Double, _>(v),
-                Bind::Text(v)
-                | Bind::Decimal(v)
-                | Bind::Numeric(v)
-                | Bind::Uuid(v)
-                | Bind::Json(v) => query.bind::<Text, _>(v),
-                Bind::DateTime(v) => query.bind::<Timestamptz, _>(v),
-                Bind::Date(v) => query.bind::<Date, _>(v),
-                Bind::Time(v) => query.bind::<Time, _>(v),
-            };
+    fn postgres(&self) -> PgStatement {
+        let (pieces, binds) = self.pieces();
+        PgStatement {
+            text: numbered_text(&pieces),
+            pieces,
+            binds,
         }
-
-        query
     }
 
     /// The text with `?` numbered for PostgreSQL (outside quoted strings and identifiers), and
     /// the parameters that remain.
-    pub fn numbered(&self) -> (String, Vec<&Bind>) {
+    pub fn numbered(&self) -> (String, Vec<Bind>) {
+        let (pieces, binds) = self.pieces();
+        (numbered_text(&pieces), binds)
+    }
+
+    /// The text around PostgreSQL's parameters, one more piece than parameters (a parameter's
+    /// cast opens the piece after it), and the parameters: NULL is written into the text.
+    fn pieces(&self) -> (Vec<String>, Vec<Bind>) {
+        let mut pieces = Vec::with_capacity(self.binds.len() + 1);
         let mut out = String::with_capacity(self.text.len() + 8 * self.binds.len());
         let mut binds = Vec::with_capacity(self.binds.len());
         let mut next = self.binds.iter();
@@ -263,9 +266,8 @@ impl Sql {
                         continue;
                     }
 
-                    binds.push(bind);
-                    out.push('$');
-                    out.push_str(&binds.len().to_string());
+                    binds.push(bind.clone());
+                    pieces.push(std::mem::take(&mut out));
                     out.push_str(
                         match bind {
                             Bind::Decimal(_) | Bind::Numeric(_) => "::numeric",
@@ -285,7 +287,71 @@ impl Sql {
             out.push(c);
         }
 
-        (out, binds)
+        pieces.push(out);
+        (pieces, binds)
+    }
+}
+
+/// Pieces of text joined by `$1`, `$2`, …
+fn numbered_text(pieces: &[String]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|p| p.len() + 3).sum());
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            text.push('$');
+            text.push_str(&i.to_string());
+        }
+
+        text.push_str(piece);
+    }
+
+    text
+}
+
+/// A statement as PostgreSQL runs it. Unlike Diesel's `sql_query`, the connection may keep it
+/// prepared, keyed by its text (and its parameters' types): a repeated read is one round trip
+/// with a plan already made, instead of a parse, a plan and two round trips each time.
+struct PgStatement {
+    /// The whole text, as the server sees it.
+    text: String,
+    /// The text around the parameters (Diesel writes each `$n`).
+    pieces: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl QueryId for PgStatement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for PgStatement {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for PgStatement {}
+impl QueryFragment<Pg> for PgStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut pieces = self.pieces.iter();
+        out.push_sql(pieces.next().map_or("", String::as_str));
+        for (value, piece) in self.binds.iter().zip(pieces) {
+            match value {
+                Bind::Null => unreachable!("NULL is written into the text"),
+                Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
+                Bind::Float(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Text(v)
+                | Bind::Decimal(v)
+                | Bind::Numeric(v)
+                | Bind::Uuid(v)
+                | Bind::Json(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::DateTime(v) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,
+                Bind::Time(v) => out.push_bind_param::<Time, _>(v)?,
+            }
+
+            out.push_sql(piece);
+        }
+
+        Ok(())
     }
 }
 
@@ -304,18 +370,23 @@ pub fn in_keys(expr: &str, keys: &[Key]) -> Sql {
         }
 
         Dialect::Postgres => {
-            let element = match keys.first() {
-                Some(Key::Int(_)) => "bigint",
-                Some(Key::Uuid(_)) => "uuid",
-                Some(Key::Text(_)) | None => "text",
-            };
-
-            sql.push(" = ANY(")
-                .bind(Bind::Text(pg_array(keys)))
-                .push(&format!("::{element}[])"));
+            sql.push(" = ANY(").append(&key_array(keys)).push(")");
         }
     }
 
+    sql
+}
+
+/// The keys as one PostgreSQL array parameter of their type (`$1::text::bigint[]`).
+pub fn key_array(keys: &[Key]) -> Sql {
+    let element = match keys.first() {
+        Some(Key::Int(_)) => "bigint",
+        Some(Key::Uuid(_)) => "uuid",
+        Some(Key::Text(_)) | None => "text",
+    };
+
+    let mut sql = Sql::default();
+    sql.bind(Bind::Text(pg_array(keys))).push(&format!("::{element}[]"));
     sql
 }
 
@@ -429,9 +500,11 @@ mod tests {
             "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric"
         );
         assert_eq!(
-            binds, [& Bind::Int(1), & Bind::Uuid("u".into()), & Bind::Numeric("1.5"
-            .into())]
+            binds, [Bind::Int(1), Bind::Uuid("u".into()), Bind::Numeric("1.5".into())]
         );
+        let statement = sql.postgres();
+        let shown = diesel::debug_query::<Pg, _>(&statement).to_string();
+        assert_eq!(shown.split(" -- binds: ").next(), Some(text.as_str()));
     }
 
     #[test]
