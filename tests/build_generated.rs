@@ -28,9 +28,15 @@ fn gqlauto(dir: &Path) -> Command {
 
 /// `cargo <args>` in a generated crate, with the shared target directory and lock file.
 fn cargo(krate: &Path, args: &[&str]) {
+    cargo_with(krate, args, &[]);
+}
+
+/// [`cargo`] with extra environment variables.
+fn cargo_with(krate: &Path, args: &[&str], vars: &[(&str, &str)]) {
     std::fs::copy(workspace().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
     let mut c = Command::new(env!("CARGO"));
     c.args(args).current_dir(krate).env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"));
+    c.envs(vars.iter().copied());
     run(&mut c);
 }
 
@@ -168,6 +174,22 @@ fn every_example_builds_passes_its_tests_and_clippy() {
         cargo(&out, &[&["test", "--quiet"], features].concat());
     }
     cargo(&dir.path().join("everything"), &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
+    // The every-type suites again on PostgreSQL: decimals, uuid keys, JSON, dates and times,
+    // booleans and search in its native types.
+    match std::env::var("GQLAUTO_POSTGRES_URL") {
+        Ok(url) => cargo_with(
+            &dir.path().join("everything"),
+            &["test", "--quiet", "--test", "everything_queries", "--test", "everything_writes"],
+            &[("GQLAUTO_TEST_POSTGRES_URL", &url)],
+        ),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "GQLAUTO_POSTGRES_URL is not set: start a server with `.ci/postgres start`"
+            );
+            eprintln!("skipped the PostgreSQL run: GQLAUTO_POSTGRES_URL is not set");
+        }
+    }
 }
 
 /// Generates `manifest` into `dir/name` and returns the crate's directory.

@@ -21,11 +21,27 @@ fn admin() -> String {
     format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "0", "role": "admin", "exp": exp}), &key).unwrap())
 }
 
+/// A fresh database for one server: a SQLite file in `dir`, or, when `GQLAUTO_TEST_POSTGRES_URL`
+/// names a PostgreSQL server, a new database there (the suite runs on both).
+fn database(dir: &std::path::Path, name: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Ok(admin) = std::env::var("GQLAUTO_TEST_POSTGRES_URL") else {
+        return dir.join(format!("{name}.db")).to_string_lossy().into_owned();
+    };
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let db = format!("{name}_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    let mut conn = diesel_async::async_connection_wrapper::AsyncConnectionWrapper::<diesel_async::AsyncPgConnection>::establish(&admin).unwrap();
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    conn.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    format!("{}/{db}", admin.rsplit_once('/').expect("a URL ending with a database name").0)
+}
+
 struct Server {
     child: Child,
     base: String,
     agent: ureq::Agent,
-    db: std::path::PathBuf,
+    db: String,
     _dir: tempfile::TempDir,
 }
 
@@ -39,7 +55,7 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("everything.db");
+        let db = database(dir.path(), "everything");
         let mut child = Command::new(env!("CARGO_BIN_EXE_everything"))
             .env("DATABASE_URL", &db)
             .env("JWT_SECRET", JWT_SECRET)
@@ -147,8 +163,13 @@ fn uuid_keys_relations_and_search() {
     s.data(&format!("mutation {{ createProfile(input: {{accountId: \"{ada}\", headline: \"Hello\"}}) {{ id }} }}"));
     let group = s.data("mutation { createGroup(input: {name: \"core\"}) { id } }")["createGroup"]["id"].as_str().unwrap().to_string();
     s.data(&format!("mutation {{ createMembership(input: {{groupId: \"{group}\", accountId: \"{bob}\", role: ADMIN}}) {{ id }} }}"));
-    let mut conn = SqliteConnection::establish(s.db.to_str().unwrap()).unwrap();
-    conn.batch_execute(&format!("PRAGMA busy_timeout = 5000; INSERT INTO notes_related (from_note_id, to_note_id) VALUES ({n1}, {n2}), ({n1}, {n3});")).unwrap();
+    let links = format!("INSERT INTO notes_related (from_note_id, to_note_id) VALUES ({n1}, {n2}), ({n1}, {n3});");
+    if s.db.starts_with("postgres://") {
+        use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+        AsyncConnectionWrapper::<diesel_async::AsyncPgConnection>::establish(&s.db).unwrap().batch_execute(&links).unwrap();
+    } else {
+        SqliteConnection::establish(&s.db).unwrap().batch_execute(&format!("PRAGMA busy_timeout = 5000; {links}")).unwrap();
+    }
 
     // Batched relations over uuid keys, both directions, one statement per level.
     let query = "{ accounts(orderBy: [{handle: ASC}]) { handle profile { headline } notes(orderBy: [{id: ASC}]) { body author { handle } related { id } } groups { name } notesConnection(first: 1) { totalCount } } }";

@@ -18,6 +18,22 @@ fn admin() -> String {
     format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "0", "role": "admin", "exp": exp}), &key).unwrap())
 }
 
+/// A fresh database for one server: a SQLite file in `dir`, or, when `GQLAUTO_TEST_POSTGRES_URL`
+/// names a PostgreSQL server, a new database there (the suite runs on both).
+fn database(dir: &std::path::Path, name: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let Ok(admin) = std::env::var("GQLAUTO_TEST_POSTGRES_URL") else {
+        return dir.join(format!("{name}.db")).to_string_lossy().into_owned();
+    };
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let db = format!("{name}_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    let mut conn = diesel_async::async_connection_wrapper::AsyncConnectionWrapper::<diesel_async::AsyncPgConnection>::establish(&admin).unwrap();
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    conn.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    format!("{}/{db}", admin.rsplit_once('/').expect("a URL ending with a database name").0)
+}
+
 struct Server {
     child: Child,
     base: String,
@@ -35,7 +51,7 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("writes.db");
+        let db = database(dir.path(), "writes");
         let mut child = Command::new(env!("CARGO_BIN_EXE_everything"))
             .env("DATABASE_URL", &db)
             .env("JWT_SECRET", JWT_SECRET)
