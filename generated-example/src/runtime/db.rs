@@ -57,9 +57,10 @@ impl PgSession {
         }
     }
 
-    /// The connection, about to run `text` as a prepared statement it may keep.
-    pub fn preparing(&mut self, text: &str) -> &mut PgConnection {
-        use std::hash::{Hash, Hasher};
+    /// The connection, about to run the statement `text` identifies as a prepared statement it
+    /// may keep.
+    pub fn preparing(&mut self, text: &impl std::hash::Hash) -> &mut PgConnection {
+        use std::hash::Hasher;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         text.hash(&mut hasher);
         let key = hasher.finish();

@@ -185,7 +185,7 @@ impl Sql {
             Conn::Sqlite(c) => self.sqlite().load(c),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
-                let conn = c.preparing(&statement.text);
+                let conn = c.preparing(&statement.pieces);
                 statement.load(conn)
             }
         }
@@ -197,7 +197,7 @@ impl Sql {
             Conn::Sqlite(c) => self.sqlite().execute(c),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
-                let conn = c.preparing(&statement.text);
+                let conn = c.preparing(&statement.pieces);
                 statement.execute(conn)
             }
         }
@@ -230,25 +230,21 @@ impl Sql {
 
     /// The statement as PostgreSQL takes it: `$n` placeholders, typed where the type is not the
     /// bound value's own (decimals, UUIDs and JSON travel as text), and NULL written in place.
-    fn postgres(&self) -> PgStatement {
+    fn postgres(&self) -> PgStatement<'_> {
         let (pieces, binds) = self.pieces();
-        PgStatement {
-            text: numbered_text(&pieces),
-            pieces,
-            binds,
-        }
+        PgStatement { pieces, binds }
     }
 
     /// The text with `?` numbered for PostgreSQL (outside quoted strings and identifiers), and
     /// the parameters that remain.
-    pub fn numbered(&self) -> (String, Vec<Bind>) {
+    pub fn numbered(&self) -> (String, Vec<&Bind>) {
         let (pieces, binds) = self.pieces();
         (numbered_text(&pieces), binds)
     }
 
     /// The text around PostgreSQL's parameters, one more piece than parameters (a parameter's
     /// cast opens the piece after it), and the parameters: NULL is written into the text.
-    fn pieces(&self) -> (Vec<String>, Vec<Bind>) {
+    fn pieces(&self) -> (Vec<String>, Vec<&Bind>) {
         let mut pieces = Vec::with_capacity(self.binds.len() + 1);
         let mut out = String::with_capacity(self.text.len() + 8 * self.binds.len());
         let mut binds = Vec::with_capacity(self.binds.len());
@@ -266,7 +262,7 @@ impl Sql {
                         continue;
                     }
 
-                    binds.push(bind.clone());
+                    binds.push(bind);
                     pieces.push(std::mem::take(&mut out));
                     out.push_str(
                         match bind {
@@ -310,30 +306,28 @@ fn numbered_text(pieces: &[String]) -> String {
 /// A statement as PostgreSQL runs it. Unlike Diesel's `sql_query`, the connection may keep it
 /// prepared, keyed by its text (and its parameters' types): a repeated read is one round trip
 /// with a plan already made, instead of a parse, a plan and two round trips each time.
-struct PgStatement {
-    /// The whole text, as the server sees it.
-    text: String,
-    /// The text around the parameters (Diesel writes each `$n`).
+struct PgStatement<'a> {
+    /// The text around the parameters (Diesel writes each `$n`); they identify the statement.
     pieces: Vec<String>,
-    binds: Vec<Bind>,
+    binds: Vec<&'a Bind>,
 }
 
-impl QueryId for PgStatement {
+impl QueryId for PgStatement<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for PgStatement {
+impl Query for PgStatement<'_> {
     type SqlType = Untyped;
 }
 
-impl<C> RunQueryDsl<C> for PgStatement {}
-impl QueryFragment<Pg> for PgStatement {
+impl<C> RunQueryDsl<C> for PgStatement<'_> {}
+impl QueryFragment<Pg> for PgStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let mut pieces = self.pieces.iter();
         out.push_sql(pieces.next().map_or("", String::as_str));
         for (value, piece) in self.binds.iter().zip(pieces) {
-            match value {
+            match *value {
                 Bind::Null => unreachable!("NULL is written into the text"),
                 Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
                 Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
@@ -500,7 +494,8 @@ mod tests {
             "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric"
         );
         assert_eq!(
-            binds, [Bind::Int(1), Bind::Uuid("u".into()), Bind::Numeric("1.5".into())]
+            binds, [& Bind::Int(1), & Bind::Uuid("u".into()), & Bind::Numeric("1.5"
+            .into())]
         );
         let statement = sql.postgres();
         let shown = diesel::debug_query::<Pg, _>(&statement).to_string();
