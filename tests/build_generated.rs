@@ -172,24 +172,21 @@ fn every_example_builds_passes_its_tests_and_clippy() {
         // The multi-tenant example also fetches token keys from a URL (an optional feature).
         let features: &[&str] = if name == "saas" { &["--features", "jwks-url"] } else { &[] };
         cargo(&out, &[&["test", "--quiet"], features].concat());
-    }
-    cargo(&dir.path().join("everything"), &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
-    // The every-type suites again on PostgreSQL: decimals, uuid keys, JSON, dates and times,
-    // booleans and search in its native types.
-    match std::env::var("GQLAUTO_POSTGRES_URL") {
-        Ok(url) => cargo_with(
-            &dir.path().join("everything"),
-            &["test", "--quiet", "--test", "everything_queries", "--test", "everything_writes"],
-            &[("GQLAUTO_TEST_POSTGRES_URL", &url)],
-        ),
-        Err(_) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "GQLAUTO_POSTGRES_URL is not set: start a server with `.ci/postgres start`"
-            );
-            eprintln!("skipped the PostgreSQL run: GQLAUTO_POSTGRES_URL is not set");
+        // Every end-to-end test again on PostgreSQL (the runtime's unit tests need no database):
+        // decimals, uuid keys, JSON, dates and times, booleans and search in its native types,
+        // tenants, upserts, checks and the permission matrix.
+        match std::env::var("GQLAUTO_POSTGRES_URL") {
+            Ok(url) => cargo_with(&out, &[&["test", "--quiet", "--tests"], features].concat(), &[("GQLAUTO_TEST_POSTGRES_URL", &url)]),
+            Err(_) => postgres_missing(),
         }
     }
+    cargo(&dir.path().join("everything"), &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"]);
+}
+
+/// Without a PostgreSQL server the PostgreSQL runs are skipped, except under `CI=true`.
+fn postgres_missing() {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "GQLAUTO_POSTGRES_URL is not set: start a server with `.ci/postgres start`");
+    eprintln!("skipped the PostgreSQL run: GQLAUTO_POSTGRES_URL is not set");
 }
 
 /// Generates `manifest` into `dir/name` and returns the crate's directory.
@@ -207,7 +204,7 @@ fn generate_synthetic(dir: &Path, name: &str, manifest: &str) -> PathBuf {
 /// model created, read, listed, updated and deleted over HTTP, and the committed SDL equal to the
 /// running schema. Its three roles' grants (conditions through relations and claims, column
 /// lists, writes limited by rows) pass the permission matrix: every role's schema as decided, and
-/// every read path agreeing on the rows each role sees.
+/// every read path agreeing on the rows each role sees. Both run on SQLite and on PostgreSQL.
 #[test]
 fn a_200_model_schema_of_every_shape_builds_and_passes_its_smoke_test() {
     let dir = tempfile::tempdir().unwrap();
@@ -216,6 +213,13 @@ fn a_200_model_schema_of_every_shape_builds_and_passes_its_smoke_test() {
     let out = generate_synthetic(dir.path(), "large", &manifest);
     // The runtime's own unit tests run in the other example crates.
     cargo(&out, &["test", "--quiet", "--test", "smoke", "--test", "schema", "--test", "permission_matrix"]);
+    // Every shape again on PostgreSQL: its migrations, keys, relations and grants.
+    match std::env::var("GQLAUTO_POSTGRES_URL") {
+        Ok(url) => {
+            cargo_with(&out, &["test", "--quiet", "--test", "smoke", "--test", "permission_matrix"], &[("GQLAUTO_TEST_POSTGRES_URL", &url)])
+        }
+        Err(_) => postgres_missing(),
+    }
 }
 
 /// Randomized manifests: whatever shapes a seed draws, the crate compiles without a warning.

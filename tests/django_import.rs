@@ -69,31 +69,114 @@ fn gql(server: &Server, query: &str) -> serde_json::Value {
     body["data"].clone()
 }
 
+/// The database the sample project and the generated server share in one run.
+enum Store {
+    Sqlite(PathBuf),
+    /// A fresh database on the PostgreSQL server whose administrative URL is `admin`; dropped after.
+    Postgres {
+        admin: String,
+        url: String,
+        name: String,
+    },
+}
+
+impl Store {
+    fn postgres(admin: &str) -> Store {
+        let name = format!("django_sample_{}", std::process::id());
+        let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap_or_else(|e| panic!("connect to {admin}: {e}"));
+        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (server, _) = admin.rsplit_once('/').unwrap();
+        Store::Postgres { admin: admin.to_string(), url: format!("{server}/{name}"), name }
+    }
+
+    /// The server's `DATABASE_URL`.
+    fn url(&self) -> String {
+        match self {
+            Store::Sqlite(path) => path.to_str().unwrap().to_string(),
+            Store::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// The sample project's setting naming it.
+    fn setting(&self) -> (&'static str, String) {
+        match self {
+            Store::Sqlite(_) => ("SAMPLE_DB", self.url()),
+            Store::Postgres { .. } => ("SAMPLE_POSTGRES", self.url()),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Store::Postgres { admin, name, .. } = self {
+            if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// The body of a committed snapshot.
+fn snapshot(name: &str) -> String {
+    let text = std::fs::read_to_string(workspace().join(format!("tests/snapshots/django_import__{name}.snap"))).unwrap();
+    text.splitn(3, "---\n").nth(2).unwrap().to_string()
+}
+
+/// On SQLite (the imported manifest and its warnings are pinned), then on PostgreSQL, where Django
+/// keeps its native types (uuid, jsonb, numeric, timestamptz, date, time, boolean): the manifest
+/// differs only in saying so.
 #[test]
 fn a_django_project_and_its_generated_server_share_one_database() {
     let Some(python) = python() else { return };
+    round_trip(&python, |d| Store::Sqlite(d.join("shared.sqlite3")));
+    match std::env::var("GQLAUTO_POSTGRES_URL") {
+        Ok(admin) if !admin.is_empty() => round_trip(&python, |_| Store::postgres(&admin)),
+        _ => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "GQLAUTO_POSTGRES_URL is not set: `.ci/postgres start` prints one");
+            eprintln!("skipped the PostgreSQL round trip: GQLAUTO_POSTGRES_URL is not set");
+        }
+    }
+}
+
+fn round_trip(python: &str, store: impl FnOnce(&Path) -> Store) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let project = d.join("project");
     copy_dir(&workspace().join("tests/django/project"), &project);
-    let db = d.join("shared.sqlite3");
+    let store = store(d);
+    let db = store.url();
     let django = |args: &[&str]| {
-        let mut c = Command::new(&python);
-        c.args(args).current_dir(&project).env("SAMPLE_DB", &db).env("PYTHONPATH", &project).env("PYTHONDONTWRITEBYTECODE", "1");
+        let mut c = Command::new(python);
+        let (setting, value) = store.setting();
+        c.args(args).current_dir(&project).env(setting, value).env("PYTHONPATH", &project).env("PYTHONDONTWRITEBYTECODE", "1");
         run(&mut c)
     };
 
     // Import.
+    let (setting, value) = store.setting();
     let out = Command::new(env!("CARGO_BIN_EXE_gqlauto"))
-        .args(["init", "api", "--from-django", "project", "--settings", "sample.settings", "--python", &python])
+        .args(["init", "api", "--from-django", "project", "--settings", "sample.settings", "--python", python])
         .current_dir(d)
+        .env(setting, value)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     let manifest = std::fs::read_to_string(d.join("api/gqlauto.yaml")).unwrap();
-    insta::assert_snapshot!("django_sample_manifest", manifest);
-    insta::assert_snapshot!("django_sample_warnings", stderr);
+    match store {
+        Store::Sqlite(_) => {
+            insta::assert_snapshot!("django_sample_manifest", manifest);
+            insta::assert_snapshot!("django_sample_warnings", stderr);
+        }
+        Store::Postgres { .. } => {
+            let engine = "  engine: postgres # the project's tables are in PostgreSQL, in its native types\n";
+            assert!(manifest.contains(engine), "{manifest}");
+            let uuids = "  uuid_format: simple # Django's char(32) UUIDs\n";
+            assert_eq!(manifest.replace(engine, uuids), snapshot("django_sample_manifest"), "only the database settings differ");
+            assert_eq!(format!("{}\n", stderr.trim_end()), snapshot("django_sample_warnings"));
+        }
+    }
 
     // Django's own migrations create the tables; the ORM writes rows.
     django(&["manage.py", "migrate", "-v0"]);
@@ -112,10 +195,26 @@ fn a_django_project_and_its_generated_server_share_one_database() {
     std::fs::copy(workspace().join("Cargo.lock"), server_dir.join("Cargo.lock")).unwrap();
     // Builds the server and runs the crate's own smoke test, which creates the (unmanaged) tables on
     // a fresh database and exercises every model.
-    run(Command::new(env!("CARGO"))
+    let mut smoke = Command::new(env!("CARGO"));
+    smoke
         .args(["test", "--quiet", "--test", "smoke"])
         .current_dir(&server_dir)
-        .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates")));
+        .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"));
+    if let Store::Postgres { admin, .. } = &store {
+        smoke.env("GQLAUTO_TEST_POSTGRES_URL", admin);
+    }
+    run(&mut smoke);
+    if let Store::Postgres { .. } = &store {
+        // The tables are in PostgreSQL: without DATABASE_URL the server says so instead of serving
+        // an empty SQLite file.
+        let out = Command::new(workspace().join("target/generated-crates/debug/api"))
+            .env_remove("DATABASE_URL")
+            .env("PORT", "0")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains("DATABASE_URL is not set: this API's tables live in PostgreSQL"), "{stderr}");
+    }
     let mut child = Command::new(workspace().join("target/generated-crates/debug/api"))
         .env("DATABASE_URL", &db)
         .env("PORT", "0")

@@ -29,7 +29,7 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = common::Database::new(dir.path(), "e2e");
+        let db = common::Database::new("e2e");
         let (child, base, agent) = Server::spawn(&db.url);
         Server { child, base, agent, db: Some(db), _dir: Some(dir) }
     }

@@ -37,7 +37,7 @@ impl Server {
     /// Starts the server with extra environment settings.
     fn with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = common::Database::new(dir.path(), "hostile");
+        let db = common::Database::new("hostile");
         Server::in_dir(dir, db, env)
     }
 

@@ -7,10 +7,8 @@
 //! rows the role sees, so no path leaks a row another hides.
 //! The rows are one of every model, created by the `admin` role as the smoke test does.
 
+mod gqlauto;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 use serde_json::{json, Value};
 
 /// What each role must see, decided by gqlauto from the manifest's permissions.
@@ -480,94 +478,34 @@ const MATRIX: &str = r#"{
 const MAX_PAGE: u32 = 100;
 /// The key this test's server verifies tokens with.
 const JWT_SECRET: &str = "the permission test's secret, thirty-two bytes or more";
-/// The running server; stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
+/// The server on a fresh database.
+fn start() -> Matrix {
+    let db = gqlauto::TestDatabase::new("permissions");
+    Matrix(
+        gqlauto::Server::start(
+            db,
+            &[("JWT_SECRET", JWT_SECRET), ("MAX_COMPLEXITY", "1000000000")],
+        ),
+    )
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A token for `role` (its user claim is `1`).
-fn token(role: &str) -> String {
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a clock after 1970")
-        .as_secs() + 3600;
-    let claims = json!({ "sub" : "1", "role" : role, "exp" : exp });
-    jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes())
-                .expect("a key"),
-        )
-        .expect("a signed token")
-}
-
-impl Server {
-    fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", dir.path().join("permissions.db"))
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("MAX_COMPLEXITY", "1000000000")
-            .env("HOST", "127.0.0.1")
-            .env("PORT", "0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let address = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected output {line:?}"));
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build();
-        Server {
-            child,
-            url: format!("{address}/graphql"),
-            agent: config.into(),
-            _dir: dir,
-        }
-    }
-
-    /// The status and body of `query`, sent with the token of `role` (none: anonymous).
+/// The running server, asked as a role.
+struct Matrix(gqlauto::Server);
+impl Matrix {
+    /// The status and body of `query`, sent with a token of `role` (none: anonymous).
     fn send(&self, role: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let request = self.agent.post(&self.url);
-        let request = match role {
-            Some(role) => {
-                request.header("authorization", format!("Bearer {}", token(role)))
-            }
-
-            None => request,
-        };
-
-        let mut response = request
-            .send_json(json!({ "query" : query, "variables" : variables }))
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.body_mut().read_json().expect("JSON response"))
+        self.0.send(token(role).as_deref(), query, variables)
     }
 
     /// The `data` of a query that must succeed.
     fn data(&self, role: Option<&str>, query: &str, variables: Value) -> Value {
-        let (status, body) = self.send(role, query, variables);
-        assert_eq!(status, 200, "{query}\n{body}");
-        assert!(body.get("errors").is_none(), "{query}\n{body}");
-        body["data"].clone()
+        self.0.data(token(role).as_deref(), query, variables)
     }
+}
+
+/// A token for `role` (its user claim is `1`).
+fn token(role: Option<&str>) -> Option<String> {
+    role.map(|role| gqlauto::token(JWT_SECRET, json!({ "sub" : "1", "role" : role })))
 }
 
 fn names(list: &Value) -> BTreeSet<String> {
@@ -596,7 +534,7 @@ fn ids(list: &Value) -> Vec<String> {
 
 /// Creates one row of every model it can, as a role that may do everything; their ids by model.
 #[allow(unused_variables, unused_mut)]
-fn seed(server: &Server) -> HashMap<&'static str, String> {
+fn seed(server: &Matrix) -> HashMap<&'static str, String> {
     let mut ids: HashMap<&'static str, String> = HashMap::new();
     let created = server
         .data(
@@ -644,7 +582,7 @@ fn seed(server: &Server) -> HashMap<&'static str, String> {
 #[test]
 fn every_role_sees_its_schema_and_every_read_path_agrees_on_its_rows() {
     let matrix: Value = serde_json::from_str(MATRIX).expect("the matrix is JSON");
-    let server = Server::start();
+    let server = start();
     let seeded = seed(&server);
     if matrix["anonymous_served"] == false {
         let (status, body) = server.send(None, "{ __typename }", json!({}));

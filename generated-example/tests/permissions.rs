@@ -41,7 +41,7 @@ enum As {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = common::Database::new(dir.path(), "permissions");
+        let db = common::Database::new("permissions");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)

@@ -34,7 +34,7 @@ impl Server {
     /// Starts the server (which creates the schema) and seeds it with SQL written around the API.
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = common::Database::new(dir.path(), "queries");
+        let db = common::Database::new("queries");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)

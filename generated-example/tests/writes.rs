@@ -29,7 +29,7 @@ impl Drop for Server {
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let db = common::Database::new(dir.path(), "writes");
+        let db = common::Database::new("writes");
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)

@@ -2,77 +2,32 @@
 //! a property test over every scalar type — random valid values round-trip through create and
 //! read, random invalid values are refused with a validation error and never a server failure.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod gqlauto;
 
 use serde_json::{json, Value};
 
 /// The key the test server verifies tokens with.
 const JWT_SECRET: &str = "the everything test's secret, thirty-two bytes or more";
 
-/// An administrator's `Authorization` header: the tests below exercise the engine, not the roles.
+/// An administrator's token: the tests below exercise the engine, not the roles.
 fn admin() -> String {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
-    format!("Bearer {}", jsonwebtoken::encode(&jsonwebtoken::Header::default(), &serde_json::json!({"sub": "0", "role": "admin", "exp": exp}), &key).unwrap())
+    gqlauto::token(JWT_SECRET, json!({"sub": "0", "role": "admin"}))
 }
 
-/// A fresh database for one server: a SQLite file in `dir`, or, when `GQLAUTO_TEST_POSTGRES_URL`
-/// names a PostgreSQL server, a new database there (the suite runs on both).
-fn database(dir: &std::path::Path, name: &str) -> String {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
-    let Ok(admin) = std::env::var("GQLAUTO_TEST_POSTGRES_URL") else {
-        return dir.join(format!("{name}.db")).to_string_lossy().into_owned();
-    };
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let db = format!("{name}_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-    let mut conn = diesel_async::async_connection_wrapper::AsyncConnectionWrapper::<diesel_async::AsyncPgConnection>::establish(&admin).unwrap();
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
-    conn.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-    format!("{}/{db}", admin.rsplit_once('/').expect("a URL ending with a database name").0)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server on a fresh database (SQLite, or PostgreSQL when `GQLAUTO_TEST_POSTGRES_URL` is set:
+/// the suite runs on both).
+struct Server(gqlauto::Server);
 
 impl Server {
     fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path(), "writes");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_everything"))
-            .env("DATABASE_URL", &db)
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("PORT", "0")
-            .env("HOST", "127.0.0.1")
-            .env("REPORT_SQL_STATEMENTS", "true")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
-        Server { child, base, agent, _dir: dir }
+        let vars = [("JWT_SECRET", JWT_SECRET), ("REPORT_SQL_STATEMENTS", "true")];
+        Server(gqlauto::Server::start(gqlauto::TestDatabase::new("writes"), &vars))
     }
 
     fn gql(&self, query: &str, variables: &Value) -> Value {
-        let mut res = self.agent.post(format!("{}/graphql", self.base)).header("authorization", admin()).send_json(json!({"query": query, "variables": variables})).unwrap();
-        assert_eq!(res.status(), 200, "never a server failure");
-        res.body_mut().read_json().unwrap()
+        let (status, body) = self.0.send(Some(&admin()), query, variables.clone());
+        assert_eq!(status, 200, "never a server failure");
+        body
     }
 
     fn data(&self, query: &str, variables: &Value) -> Value {

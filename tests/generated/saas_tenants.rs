@@ -3,36 +3,15 @@
 //! organisation's rows, unique keys hold per organisation, and upserts neither cross tenants nor
 //! reveal rows a member may not read.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod gqlauto;
 
 use serde_json::{json, Value};
 
 /// The key the test server verifies tokens with.
 const JWT_SECRET: &str = "the tenant test's secret, thirty-two bytes or more";
 
-fn token(claims: &Value) -> String {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    let mut claims = claims.clone();
-    claims["exp"] = json!(exp);
-    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server on a fresh database (SQLite, or PostgreSQL when `GQLAUTO_TEST_POSTGRES_URL` is set).
+struct Server(gqlauto::Server);
 
 /// Who a request acts as.
 #[derive(Clone)]
@@ -48,28 +27,13 @@ fn member(org: &Value, sub: &Value) -> Caller {
 
 impl Server {
     fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_saas-api"))
-            .env("DATABASE_URL", dir.path().join("saas.db"))
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("PORT", "0")
-            .env("HOST", "127.0.0.1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
-        Server { child, base, agent, _dir: dir }
+        Server(gqlauto::Server::start(gqlauto::TestDatabase::new("saas"), &[("JWT_SECRET", JWT_SECRET)]))
     }
 
     fn gql(&self, who: &Caller, query: &str, variables: &Value) -> Value {
-        let request = self.agent.post(format!("{}/graphql", self.base)).header("authorization", format!("Bearer {}", token(&who.0)));
-        let mut res = request.send_json(json!({"query": query, "variables": variables})).unwrap();
-        assert_eq!(res.status(), 200, "never a server failure");
-        res.body_mut().read_json().unwrap()
+        let (status, body) = self.0.send(Some(&gqlauto::token(JWT_SECRET, who.0.clone())), query, variables.clone());
+        assert_eq!(status, 200, "never a server failure");
+        body
     }
 
     fn data(&self, who: &Caller, query: &str, variables: &Value) -> Value {

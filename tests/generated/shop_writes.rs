@@ -2,9 +2,7 @@
 //! model-level checks, decimal and integer bounds, upserts on a composite unique key and protected
 //! deletes, over HTTP against the running server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod gqlauto;
 
 use serde_json::{json, Value};
 
@@ -12,44 +10,16 @@ use serde_json::{json, Value};
 const JWT_SECRET: &str = "the shop test's secret, thirty-two bytes or more";
 
 fn token(role: &str, sub: &str) -> String {
-    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()).unwrap();
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &json!({"sub": sub, "role": role, "exp": exp}), &key).unwrap()
+    gqlauto::token(JWT_SECRET, json!({"sub": sub, "role": role}))
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server on a fresh database (SQLite, or PostgreSQL when `GQLAUTO_TEST_POSTGRES_URL` is set).
+struct Server(gqlauto::Server);
 
 impl Server {
     fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("shop.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shop-api"))
-            .env("DATABASE_URL", &db)
-            .env("JWT_SECRET", JWT_SECRET)
-            .env("PORT", "0")
-            .env("HOST", "127.0.0.1")
-            .env("REPORT_SQL_STATEMENTS", "true")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(20))).build().into();
-        Server { child, base, agent, _dir: dir }
+        let vars = [("JWT_SECRET", JWT_SECRET), ("REPORT_SQL_STATEMENTS", "true")];
+        Server(gqlauto::Server::start(gqlauto::TestDatabase::new("shop"), &vars))
     }
 
     fn gql(&self, query: &str, variables: &Value) -> Value {
@@ -58,10 +28,9 @@ impl Server {
 
     /// A request with a token of `role` for the customer `sub`.
     fn gql_as(&self, role: &str, sub: &str, query: &str, variables: &Value) -> Value {
-        let request = self.agent.post(format!("{}/graphql", self.base)).header("authorization", format!("Bearer {}", token(role, sub)));
-        let mut res = request.send_json(json!({"query": query, "variables": variables})).unwrap();
-        assert_eq!(res.status(), 200, "never a server failure");
-        res.body_mut().read_json().unwrap()
+        let (status, body) = self.0.send(Some(&token(role, sub)), query, variables.clone());
+        assert_eq!(status, 200, "never a server failure");
+        body
     }
 
     /// The single error a request must produce.
@@ -202,9 +171,9 @@ fn customers_see_and_change_only_their_own_orders() {
     );
     let bobs = s.data("mutation($c: ID!) { createOrder(input: {customerId: $c, notes: \"Bob's\"}) { id } }", &json!({"c": bob}))["createOrder"]["id"].clone();
 
-    let anonymous = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { sku } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
+    let anonymous = s.0.send(None, "{ products { sku } }", json!({})).1;
     assert_eq!(anonymous["data"]["products"], json!([{"sku": "HAM"}, {"sku": "SAW"}]));
-    let stock = s.agent.post(format!("{}/graphql", s.base)).send_json(json!({"query": "{ products { stock } }"})).unwrap().body_mut().read_json::<Value>().unwrap();
+    let stock = s.0.send(None, "{ products { stock } }", json!({})).1;
     assert!(stock["errors"][0]["message"].as_str().unwrap().contains("stock"), "{stock}");
 
     let as_ann = |query: &str, vars: &Value| s.gql_as("customer", &ann, query, vars);

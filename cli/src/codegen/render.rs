@@ -111,6 +111,7 @@ const OUTPUTS: &[Output] = &[
     per_model(template!("src/models/table.rs.j2"), "src/models/{model}.rs"),
     out(template!("src/graphql/tables.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
     out(template!("tests/schema.rs.j2"), "tests/schema.rs", Kind::Rust),
+    out(template!("tests/gqlauto/mod.rs.j2"), "tests/gqlauto/mod.rs", Kind::Rust),
     out(template!("tests/smoke.rs.j2"), "tests/smoke.rs", Kind::Rust),
     out(template!("tests/permission_matrix.rs.j2"), "tests/permission_matrix.rs", Kind::Rust),
     out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
@@ -158,6 +159,8 @@ struct TemplateContext<'a> {
     smoke_skipped: &'a [String],
     /// A Rust string literal of the SQL creating unmanaged models' tables, or empty.
     smoke_tables: &'a str,
+    /// [`Self::smoke_tables`] on PostgreSQL.
+    smoke_tables_postgres: &'a str,
     version: &'static str,
     manifest: &'a str,
     manifest_sha256: &'a str,
@@ -178,6 +181,25 @@ fn environment() -> Environment<'static> {
     env
 }
 
+/// What the generated tests run to create the unmanaged models' tables before the server starts.
+/// They are created before the server's own tables, so on PostgreSQL, which checks a reference
+/// when it is declared, their foreign keys to each other are added once they all exist, and those
+/// to the server's tables are left out (the tests only need the tables to hold rows).
+fn unmanaged_tables(ir: &Ir, d: Dialect) -> Vec<String> {
+    let tables = super::tables::Tables::unmanaged(ir, d).0;
+    let mut created = std::collections::BTreeSet::new();
+    let (mut sql, mut later) = (Vec::new(), Vec::new());
+    for t in tables.values() {
+        let (now, after) = t.create_before(|name| created.contains(name));
+        created.insert(t.name.as_str());
+        sql.extend(now);
+        later.extend(after);
+    }
+    let among = |s: &String| tables.values().any(|t| s.contains(&format!(" REFERENCES {} (", t.name)));
+    sql.extend(later.into_iter().filter(among));
+    sql
+}
+
 pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::RenderError> {
     let view = crate_view(ir);
     let sdl = super::roles::full_sdl(ir, &view);
@@ -185,8 +207,15 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         ir.roles.iter().map(|r| (format!("schemas/{}.graphql", r.name), super::roles::role_sdl(ir, &view, &r.name))).collect();
     let role_names: Vec<String> = ir.roles.iter().map(|r| r.name.clone()).collect();
     let (smoke, smoke_skipped) = super::smoke::plan(ir, &view);
-    let unmanaged: Vec<String> = super::tables::Tables::unmanaged(ir, Dialect::Sqlite).0.values().flat_map(|t| t.create_all()).collect();
-    let smoke_tables = if unmanaged.is_empty() { String::new() } else { raw_string(&unmanaged.join("\n\n")) };
+    let unmanaged = |d: Dialect| {
+        let sql = unmanaged_tables(ir, d);
+        if sql.is_empty() {
+            String::new()
+        } else {
+            raw_string(&sql.join("\n\n"))
+        }
+    };
+    let (smoke_tables, smoke_tables_postgres) = (unmanaged(Dialect::Sqlite), unmanaged(Dialect::Postgres));
     let mut planned: Vec<(&Output, Option<&ModelView>, String)> = Vec::new();
     for o in OUTPUTS {
         if o.per_model {
@@ -225,6 +254,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         smoke: &smoke,
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
+        smoke_tables_postgres: &smoke_tables_postgres,
         version: crate::VERSION,
         manifest: &options.manifest_path,
         manifest_sha256: &options.manifest_sha256,

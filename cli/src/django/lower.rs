@@ -48,6 +48,12 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
         let at = w.field.as_ref().map_or(w.model.clone(), |f| format!("{}.{f}", w.model));
         l.warn(&at, &w.message);
     }
+    if let Some(other) = dump.database_vendor.as_deref().filter(|v| !["sqlite", "postgresql"].contains(v)) {
+        l.warn(
+            "DATABASES['default']",
+            &format!("the project's database is {other}: the generated server runs on SQLite and PostgreSQL only, so serve a copy of the data in one of them"),
+        );
+    }
     let kept: Vec<&Model> = dump.models.iter().filter(|m| l.keep(m)).collect();
     l.name_models(&kept);
     let mut yaml = String::new();
@@ -57,8 +63,10 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
     let _ = writeln!(yaml, "version: 1");
     let _ = writeln!(yaml, "name: {}", json(name));
     // Django stores a UUIDField as 32 hex digits everywhere but PostgreSQL (which has a uuid type).
-    if dump.database_vendor.as_deref() != Some("postgresql") {
-        let _ = writeln!(yaml, "database:");
+    let _ = writeln!(yaml, "database:");
+    if dump.database_vendor.as_deref() == Some("postgresql") {
+        let _ = writeln!(yaml, "  engine: postgres # the project's tables are in PostgreSQL, in its native types");
+    } else {
         let _ = writeln!(yaml, "  uuid_format: simple # Django's char(32) UUIDs");
     }
     let _ = writeln!(yaml, "models:");
@@ -681,5 +689,27 @@ mod tests {
         assert_eq!(skipped, ["shop.Dated", "shop.Orphan", "shop.Loop"]);
         let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
         assert!(checked.ir.is_some(), "{}", checked.render(crate::commands::DiagFormat::Short));
+    }
+
+    #[test]
+    fn the_database_vendor_decides_the_engine_and_the_uuid_form() {
+        let dump = |vendor: &str| -> Dump {
+            serde_json::from_value(serde_json::json!({
+                "django": "5.2", "settings": "s", "auth_user_model": null, "database_vendor": vendor,
+                "models": [model("Item", field("key", "AutoField", None))],
+            }))
+            .unwrap()
+        };
+        let storage =
+            |yaml: String| crate::commands::check_source("api.yaml", yaml, crate::manifest::Format::Yaml).ir.expect("valid").storage;
+        let pg = lower(&dump("postgresql"), "api");
+        assert!(pg.yaml.contains("  engine: postgres") && !pg.yaml.contains("uuid_format"), "{}", pg.yaml);
+        assert_eq!(storage(pg.yaml), crate::ir::Storage { uuid_simple: false, postgres: true });
+        let sqlite = lower(&dump("sqlite"), "api");
+        assert!(!sqlite.yaml.contains("engine:") && sqlite.yaml.contains("uuid_format: simple"), "{}", sqlite.yaml);
+        assert_eq!(storage(sqlite.yaml), crate::ir::Storage { uuid_simple: true, postgres: false });
+        assert!(pg.warnings.is_empty() && !lower(&dump("sqlite"), "api").warnings.iter().any(|w| w.at.starts_with("DATABASES")));
+        let mysql = lower(&dump("mysql"), "api");
+        assert!(mysql.warnings.iter().any(|w| w.at == "DATABASES['default']" && w.message.contains("mysql")), "{:?}", mysql.warnings);
     }
 }

@@ -197,7 +197,20 @@ impl Validator<'_> {
                 false
             }
         };
-        Storage { uuid_simple }
+        let postgres = match raw.database.engine.as_deref() {
+            None | Some("sqlite") => false,
+            Some("postgres") => true,
+            Some(other) => {
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["database", "engine"]),
+                    format!("unknown `database.engine` `{other}`"),
+                    "use `sqlite` (the default: a file beside the server) or `postgres` (tables in a PostgreSQL database)",
+                );
+                false
+            }
+        };
+        Storage { uuid_simple, postgres }
     }
 
     // ---- pass 2: model names and tables ------------------------------------------------------

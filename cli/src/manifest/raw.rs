@@ -46,6 +46,9 @@ pub struct RawDatabase {
     /// How UUIDs are stored as text: `hyphenated` (default, `67e55044-10b1-…`) or `simple`
     /// (32 hex digits, as Django stores them outside PostgreSQL).
     pub uuid_format: Option<String>,
+    /// Where the tables live: `sqlite` (default: a file, created when missing) or `postgres` (the
+    /// server then needs `DATABASE_URL` set to a `postgres://` URL; imported PostgreSQL projects).
+    pub engine: Option<String>,
 }
 
 /// Identities: which JWT claims name the user and the role, and the role of callers without a

@@ -1,7 +1,8 @@
 """Settings of the sample project the Django import is tested on.
 
 The database is the SQLite file named by SAMPLE_DB (default: sample.db beside manage.py), so a test
-can migrate a file of its own and point the generated server at the same file.
+can migrate a file of its own and point the generated server at the same file; or, when
+SAMPLE_POSTGRES is set (postgres://user@host:port/name), that PostgreSQL database.
 """
 import os
 from pathlib import Path
@@ -51,6 +52,18 @@ DATABASES = {
         "NAME": os.environ.get("SAMPLE_DB", str(BASE_DIR / "sample.db")),
     }
 }
+if os.environ.get("SAMPLE_POSTGRES"):
+    from urllib.parse import urlsplit
+
+    url = urlsplit(os.environ["SAMPLE_POSTGRES"])
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": url.path.lstrip("/"),
+        "USER": url.username or "",
+        "PASSWORD": url.password or "",
+        "HOST": url.hostname or "",
+        "PORT": str(url.port or ""),
+    }
 
 # Turns on catalog.AuditEntry, a model that exists only by this setting.
 CATALOG_AUDIT = True
