@@ -32,6 +32,8 @@ fn the_example_suites_pass_on_postgres() {
         .current_dir(workspace())
         .env("CARGO_TARGET_DIR", workspace().join("target/generated-crates"))
         .env("GQLAUTO_TEST_POSTGRES_URL", &url)
+        // The authority of the server's TLS certificate (`.ci/postgres ca`), for the TLS test.
+        .env("GQLAUTO_TEST_POSTGRES_CA", std::env::var("GQLAUTO_POSTGRES_CA").unwrap_or_default())
         .output()
         .expect("run cargo");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -99,6 +99,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/runtime/model.rs.j2"), "src/runtime/model.rs", Kind::Rust),
     out(template!("src/runtime/order.rs.j2"), "src/runtime/order.rs", Kind::Rust),
     out(template!("src/runtime/paging.rs.j2"), "src/runtime/paging.rs", Kind::Rust),
+    out(template!("src/runtime/postgres.rs.j2"), "src/runtime/postgres.rs", Kind::Rust),
     out(template!("src/runtime/read.rs.j2"), "src/runtime/read.rs", Kind::Rust),
     out(template!("src/runtime/record.rs.j2"), "src/runtime/record.rs", Kind::Rust),
     out(template!("src/runtime/scalars.rs.j2"), "src/runtime/scalars.rs", Kind::Rust),

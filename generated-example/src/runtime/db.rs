@@ -11,7 +11,6 @@ use diesel::connection::{CacheSize, Connection, InstrumentationEvent, SimpleConn
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::sqlite::{ProgressDecision, SqliteConnection};
 use diesel::RunQueryDsl;
-use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::AsyncPgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::runtime::error::ApiError;
@@ -27,8 +26,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!(
 /// SQLite virtual-machine steps between two checks of the request's budget: a few microseconds
 /// of work, and a handful of rows even when each row costs an expensive function call.
 const PROGRESS_STEPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(250).unwrap();
-/// A PostgreSQL connection as a synchronous Diesel connection.
-pub type PgConnection = AsyncConnectionWrapper<AsyncPgConnection>;
+pub use crate::runtime::postgres::PgConnection;
 /// The connection every data-access function receives.
 pub enum Conn {
     Sqlite(SqliteConnection),
@@ -239,7 +237,7 @@ impl ManageConnection for Manager {
             }
 
             Dialect::Postgres => {
-                let mut c = PgConnection::establish(&self.url)
+                let mut c = crate::runtime::postgres::connect(&self.url)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 let session = format!(
                     "SET TIME ZONE 'UTC'; SET statement_timeout = {statement_timeout_ms}; SET default_transaction_read_only = {};",
@@ -361,9 +359,9 @@ impl std::fmt::Display for OpenError {
 impl std::error::Error for OpenError {}
 impl Db {
     /// Opens the database at `url` and applies pending migrations. SQLite: a path, or
-    /// `sqlite://path`, created if missing and switched to WAL mode. PostgreSQL: `postgres://…`
-    /// (`?sslmode=disable` or a server on this machine; TLS is not built in yet). Read-only, it only
-    /// checks that no migration is pending.
+    /// `sqlite://path`, created if missing and switched to WAL mode. PostgreSQL: `postgres://…`,
+    /// with libpq's TLS options (see `postgres.rs`). Read-only, it only checks that no migration is
+    /// pending.
     pub fn open(url: &str, storage: Storage) -> Result<Db, OpenError> {
         let dialect = dialect_of(url);
         set_dialect(dialect).map_err(OpenError)?;
@@ -371,6 +369,11 @@ impl Db {
             Dialect::Sqlite => file_path(url).to_string(),
             Dialect::Postgres => redacted(url),
         };
+
+        if dialect == Dialect::Postgres {
+            crate::runtime::postgres::check(url)
+                .map_err(|e| OpenError(format!("cannot open database `{shown}`: {e}")))?;
+        }
 
         let pool = Pool::builder()
             .max_size(storage.pool_size)

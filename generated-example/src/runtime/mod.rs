@@ -26,6 +26,7 @@ pub mod model;
 pub mod order;
 pub mod paging;
 pub mod plan;
+pub mod postgres;
 pub mod read;
 pub mod record;
 pub mod scalars;
