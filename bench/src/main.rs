@@ -6,7 +6,10 @@
 //! Usage: `gqlauto-bench --server PATH --reference PATH [--authors N] [--seconds S] [--clients C]
 //! [--postgres URL] [--only TEXT] [--keep]` (`bench/queries.sh` builds both in release mode and runs this). With
 //! `--postgres`, the generated server runs on a fresh database of that PostgreSQL server, seeded
-//! with the same rows, and the (SQLite) reference is left out.
+//! with the same rows, and the (SQLite) reference is left out; `--postgraphile DIR` (with
+//! `--postgres`; DIR is `bench/postgraphile` after `npm ci` there) then runs PostGraphile on the
+//! same database and drives it with the same queries in its schema's spelling. Both connect
+//! without TLS (a server on this machine).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,6 +36,9 @@ struct Options {
     only: Option<String>,
     /// Keep the seeded database afterwards (and print where it is), to look into a query.
     keep: bool,
+    /// Where PostGraphile is installed (`bench/postgraphile`), to measure it beside the generated
+    /// server on the same PostgreSQL database.
+    postgraphile: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -47,6 +53,7 @@ fn options() -> Options {
         postgres: None,
         only: None,
         keep: false,
+        postgraphile: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,11 +72,13 @@ fn options() -> Options {
             "--clients" => o.clients = value.parse().expect("--clients C"),
             "--postgres" => o.postgres = Some(value),
             "--only" => o.only = Some(value),
+            "--postgraphile" => o.postgraphile = Some(PathBuf::from(value).canonicalize().expect("--postgraphile DIR exists")),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
     }
     assert!(o.server.is_file() && o.reference.is_file(), "--server and --reference must name built binaries");
+    assert!(o.postgraphile.is_none() || o.postgres.is_some(), "--postgraphile needs --postgres");
     o
 }
 
@@ -304,6 +313,56 @@ fn permission_scenarios() -> Vec<Scenario> {
     ]
 }
 
+/// The queries PostGraphile answers as the generated server answers (a) and (c): the same rows
+/// in the same orders (PostGraphile reaches tags through the join table's rows, and sorts null
+/// publication dates first where the generated server sorts them last).
+fn postgraphile_scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "(a) lookup by id",
+            query: "query($id: Int!) { postByRowId(rowId: $id) { rowId title body status publishedAt authorByAuthorId { name } } }",
+            variables: |n, posts| json!({"id": n * 7919 % posts + 1}),
+        },
+        Scenario {
+            name: "(c) authors → posts → comments, tags (20 per level)",
+            query: "{ allAuthors(first: 20, orderBy: [NAME_ASC]) { nodes { rowId name postsByAuthorId(first: 20, orderBy: [PUBLISHED_AT_DESC, TITLE_ASC]) { nodes { rowId title publishedAt \
+                    commentsByPostId(first: 20, orderBy: [CREATED_AT_ASC]) { nodes { rowId body createdAt } } \
+                    postsTagsByPostId(first: 20) { nodes { tagByTagId { rowId name } } } } } } } }",
+            variables: no_variables,
+        },
+    ]
+}
+
+/// PostGraphile (`dir` holds its `node_modules`, with the Node.js it needs) on `db`.
+fn start_postgraphile(dir: &Path, db: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let bin = dir.join("node_modules/.bin");
+    let mut child = Command::new(bin.join("node"))
+        .arg(bin.join("postgraphile"))
+        .args(["-P", "postgraphile/presets/amber", "-s", "public", "-n", "127.0.0.1", "-c", db, "-p", &port.to_string()])
+        .current_dir(dir)
+        .env("NODE_ENV", "production")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start PostGraphile (run `npm ci` in bench/postgraphile)");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while !line.contains("Server listening") {
+        line.clear();
+        assert!(out.read_line(&mut line).expect("PostGraphile's output") > 0, "PostGraphile stopped before listening");
+    }
+    // Its further output is drained so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    Server { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// The version of the PostGraphile installed in `dir`.
+fn postgraphile_version(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("node_modules/postgraphile/package.json")).expect("PostGraphile's package.json");
+    serde_json::from_str::<Value>(&text).expect("JSON")["version"].as_str().unwrap_or("?").to_string()
+}
+
 /// The query (c) for the reference server, which has no `publishedAt`-typed scalars of its own.
 const REFERENCE_NESTED: &str =
     "{ authors(limit: 20) { id name posts(limit: 20) { id title publishedAt comments(limit: 20) { id body createdAt } tags(limit: 20) { id name } } } }";
@@ -409,7 +468,7 @@ fn main() {
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop");
         client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
         let (server, _) = admin.rsplit_once('/').expect("a URL ending with a database name");
-        (admin.clone(), format!("{server}/{name}"))
+        (admin.clone(), format!("{server}/{name}?sslmode=disable"))
     });
     let db = match &postgres {
         Some((_, url)) => url.clone(),
@@ -435,8 +494,10 @@ fn main() {
     println!("Data: {} authors, {posts} posts, {} comments, 50 tags (2 per post).\n", o.authors, posts * o.comments_per_post);
     println!("| query | server | requests/s | p50 ms | p95 ms | p99 ms | SQL statements / request |");
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-    let row = |name: &str, server: &str, f: &Figures, statements: u64| {
+    // Statements per request as the server counts them (none: a peer that does not count).
+    let row = |name: &str, server: &str, f: &Figures, statements: Option<u64>| {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let statements = statements.map_or("—".to_string(), |n| n.to_string());
         println!("| {name} | {server} | {:.0} | {:.2} | {:.2} | {:.2} | {statements} |", f.rps, ms(f.p50), ms(f.p95), ms(f.p99));
         eprintln!("  {name} / {server}: {} requests", f.requests);
     };
@@ -451,13 +512,23 @@ fn main() {
                 let header = who.header();
                 let count = statements(&agent, &server.base, header.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
                 let figures = load(&server.base, header, s.query, s.variables, posts, &o);
-                row(s.name, who.label(), &figures, count);
+                row(s.name, who.label(), &figures, Some(count));
             }
         }
         for s in scenarios().into_iter().filter(|s| chosen(s.name)) {
             let count = statements(&agent, &server.base, admin.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
             let figures = load(&server.base, admin.clone(), s.query, s.variables, posts, &o);
-            row(s.name, "generated", &figures, count);
+            row(s.name, "generated", &figures, Some(count));
+        }
+    }
+    if let (Some(dir), Some((_, url))) = (&o.postgraphile, &postgres) {
+        let server = start_postgraphile(dir, url);
+        let label = format!("PostGraphile {}", postgraphile_version(dir));
+        let chosen = |name: &str| o.only.as_ref().is_none_or(|only| name.contains(only.as_str()));
+        for s in postgraphile_scenarios().into_iter().filter(|s| chosen(s.name)) {
+            post(&agent, &server.base, None, s.query, &(s.variables)(1, posts));
+            let figures = load(&server.base, None, s.query, s.variables, posts, &o);
+            row(s.name, &label, &figures, None);
         }
     }
     // The hand-written reference serves SQLite only.
@@ -465,7 +536,7 @@ fn main() {
         let reference = start(Command::new(&o.reference).arg(&file));
         let count = statements(&agent, &reference.base, None, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
         let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
-        row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, count);
+        row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, Some(count));
         drop(reference);
     }
     if o.keep {
