@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gqlauto::codegen::{generate, FileSet, History};
 use gqlauto::commands::{check_source, options_for};
+use gqlauto::diff::change::Level;
 use gqlauto::ir::Ir;
 use gqlauto::manifest::Format;
 use postgres::{Client, NoTls};
@@ -289,4 +290,61 @@ fn each_kind_of_change_migrates_in_place_with_rows() {
     for c in &cases {
         run(&url, c);
     }
+}
+
+/// `gqlauto diff` grades a type change by what each database's migration does to stored rows, and
+/// says both where they differ: checked here against a real server.
+#[test]
+fn the_diff_grades_type_changes_by_what_postgresql_does() {
+    let Some(url) = server() else { return };
+    let grade = |old: &str, new: &str, at: &str| {
+        let changes = gqlauto::diff::data::diff(&ir(old), &ir(new));
+        let c = changes.iter().find(|c| c.coordinate == at).unwrap_or_else(|| panic!("{at}: {changes:#?}"));
+        (c.criticality.level, c.criticality.reason.clone())
+    };
+
+    // Text that does not convert to a number: SQLite's rebuilt table keeps it unconverted;
+    // PostgreSQL's migration fails and leaves the database as it was.
+    let numbers = edit("title: { type: string, max_length: 200 }", "title: { type: big_integer, default: 0 }")
+        .replace("search: [title, body]", "search: [body]");
+    let (level, reason) = grade(BASE, &numbers, "posts.title");
+    assert_eq!(level, Level::Breaking, "{reason}");
+    assert!(
+        reason.contains("SQLite: stored values are kept") && reason.contains("PostgreSQL: each stored value is converted in place"),
+        "{reason}"
+    );
+    run(&url, &case("text becomes a number over words", numbers.clone(), Up::Fails("22P02")));
+    let numeric_titles =
+        SEED.replace("'Notes on the analytical engine'", "'10'").replace("'Second thoughts'", "'20'").replace("'Hello from Brian'", "'30'");
+    run(
+        &url,
+        &Case {
+            seed: numeric_titles,
+            ..case(
+                "text becomes a number over digits",
+                numbers,
+                Up::Keeps("SELECT title::text FROM posts ORDER BY id", &["10", "20", "30"]),
+            )
+        },
+    );
+
+    // Fewer decimal places: PostgreSQL rounds stored values without an error.
+    let priced = BASE.replace(
+        "      score: { type: integer, default: 0 }\n",
+        "      score: { type: integer, default: 0 }\n      price: { type: decimal, max_digits: 8, decimal_places: 2, default: \"0\" }\n",
+    );
+    let rounded = priced.replace("decimal_places: 2", "decimal_places: 1");
+    let (level, reason) = grade(&priced, &rounded, "posts.price");
+    assert_eq!(level, Level::Breaking, "{reason}");
+    assert!(reason.contains("PostgreSQL: stored values are rounded"), "{reason}");
+    run(
+        &url,
+        &Case {
+            old: priced,
+            new: rounded,
+            seed: format!("{SEED}\nUPDATE posts SET price = 1.25 WHERE id = 1;"),
+            up: Up::Keeps("SELECT price::text FROM posts ORDER BY id", &["1.3", "0.0", "0.0"]),
+            name: "decimal places reduced",
+        },
+    );
 }

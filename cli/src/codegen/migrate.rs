@@ -373,15 +373,17 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
     let reindex = from.search.is_some()
         && from.search == to.search
         && to.search.as_ref().is_some_and(|s| s.statements.iter().any(|st| retyped.iter().any(|c| st.contains(&format!("coalesce({c},")))));
+    // A search index that changes goes first too: left in place, PostgreSQL would rebuild it over
+    // a retyped column with the old expression (`coalesce(<bigint>, '')`), failing the migration.
+    let remade = reindex || from.search != to.search;
     let mut out = drops;
-    if reindex {
+    if remade {
         out.extend(from.search.as_ref().map(|s| drop_search(&s.table, from.dialect)).unwrap_or_default());
     }
     out.extend(changes);
     out.extend(adds);
     out.extend(index_changes(from, to));
-    out.extend(search_changes(from, to));
-    if reindex {
+    if remade {
         out.extend(create_search(to));
     }
     out

@@ -39,7 +39,7 @@ pub struct Search {
     pub statements: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Column {
     pub name: String,
     /// The manifest field the column stores (relations: the field of the foreign key).

@@ -135,7 +135,13 @@ fn column(at: &str, o: &Column, n: &Column, renamed: &BTreeMap<&str, &str>, out:
             Level::Dangerous => "the migration fails if a stored value does not fit the new type",
             Level::Breaking => "stored values are kept as they are and may not read back as the new type",
         };
-        out.push(change(kind, at, level, reason).values(Some(describe(o)), Some(describe(n))));
+        // Where PostgreSQL's in-place conversion does something else, both are said, graded by
+        // the worse.
+        let (level, reason) = match postgres_type_change(o, n, level) {
+            Some((pg_level, pg_reason)) => (level.max(pg_level), format!("SQLite: {reason}; PostgreSQL: {pg_reason}")),
+            None => (level, reason.to_string()),
+        };
+        out.push(change(kind, at, level, &reason).values(Some(describe(o)), Some(describe(n))));
     }
     let old_references = follow(&o.references, renamed);
     if old_references != n.references {
@@ -235,6 +241,31 @@ fn type_change(o: &Column, n: &Column) -> Option<(Level, bool)> {
     }
 }
 
+/// How a type change grades on PostgreSQL, where it differs from SQLite's grade `sqlite`.
+/// PostgreSQL converts a column in place (`ALTER COLUMN … TYPE … USING`) inside the migration's
+/// transaction: a value that does not convert fails the migration and leaves the database as it
+/// was (where SQLite's rebuilt table keeps the value as it was stored), but some conversions
+/// succeed by rounding or truncating, which changes stored values without an error.
+fn postgres_type_change(o: &Column, n: &Column, sqlite: Level) -> Option<(Level, &'static str)> {
+    use ScalarKind as S;
+    let (Some(os), Some(ns)) = (o.scalar.as_ref(), n.scalar.as_ref()) else { return None };
+    let (level, reason) = match (os, ns) {
+        (S::Decimal { decimal_places: sa, .. }, S::Decimal { decimal_places: sb, .. }) if sb < sa => {
+            (Level::Breaking, "stored values are rounded to the fewer decimal places, without an error")
+        }
+        (S::Float | S::Decimal { .. }, S::Integer | S::BigInteger) => {
+            (Level::Breaking, "stored fractions are rounded to whole numbers, without an error")
+        }
+        (S::DateTime, S::Date | S::Time) => (Level::Breaking, "stored date-times are cut to their date or time, without an error"),
+        _ if sqlite == Level::Breaking && o.sql_type != n.sql_type && os != ns => (
+            Level::Dangerous,
+            "each stored value is converted in place; one that does not convert fails the migration, which leaves the database as it was",
+        ),
+        _ => return None,
+    };
+    (level != sqlite).then_some((level, reason))
+}
+
 /// A relation field whose cardinality changed keeps its name but not its shape.
 fn relations(old: &Ir, new: &Ir, out: &mut Vec<Change>) {
     for om in &old.models {
@@ -267,5 +298,35 @@ fn relations(old: &Ir, new: &Ir, out: &mut Vec<Change>) {
                     .values(Some(a.into()), Some(b.into())),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(scalar: ScalarKind, sql_type: &str) -> Column {
+        Column { scalar: Some(scalar), sql_type: sql_type.into(), ..Column::default() }
+    }
+
+    #[test]
+    fn postgresql_grades_type_changes_by_what_its_conversion_does() {
+        let decimal = |p, s| column(ScalarKind::Decimal { max_digits: p, decimal_places: s }, "TEXT");
+        // Fewer decimal places: SQLite's check fails on a value that no longer fits; PostgreSQL rounds.
+        let (o, n) = (decimal(10, 2), decimal(10, 1));
+        let sqlite = type_change(&o, &n).unwrap().0;
+        assert_eq!(sqlite, Level::Dangerous);
+        assert_eq!(postgres_type_change(&o, &n, sqlite).map(|g| g.0), Some(Level::Breaking));
+        // Text to a number: kept unconverted by SQLite, converted or refused by PostgreSQL.
+        let (o, n) = (column(ScalarKind::Text, "TEXT"), column(ScalarKind::BigInteger, "BIGINT"));
+        let sqlite = type_change(&o, &n).unwrap().0;
+        assert_eq!(sqlite, Level::Breaking);
+        assert_eq!(postgres_type_change(&o, &n, sqlite).map(|g| g.0), Some(Level::Dangerous));
+        // A float to an integer rounds on PostgreSQL: as breaking as on SQLite, so nothing to add.
+        let (o, n) = (column(ScalarKind::Float, "DOUBLE"), column(ScalarKind::Integer, "INTEGER"));
+        assert_eq!(postgres_type_change(&o, &n, type_change(&o, &n).unwrap().0), None);
+        // Widening is safe on both.
+        let (o, n) = (column(ScalarKind::Integer, "INTEGER"), column(ScalarKind::BigInteger, "BIGINT"));
+        assert_eq!(postgres_type_change(&o, &n, type_change(&o, &n).unwrap().0), None);
     }
 }
