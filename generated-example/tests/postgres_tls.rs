@@ -6,8 +6,7 @@
 //! a certificate for `localhost` from an authority of its own, which `GQLAUTO_TEST_POSTGRES_CA`
 //! names (`.ci/postgres ca` prints it). On SQLite there is nothing to test.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use diesel::{Connection, RunQueryDsl};
 
@@ -16,24 +15,7 @@ mod common;
 /// The server started on `url`: its process once it listens, or what it printed when it refused
 /// to start.
 fn serve(url: &str) -> Result<Child, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-        .env("DATABASE_URL", url)
-        .env("JWT_SECRET", common::JWT_SECRET)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    if line.starts_with("listening on ") {
-        return Ok(child);
-    }
-    let _ = child.wait();
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    Err(err)
+    common::gqlauto::spawn(url, &[("JWT_SECRET", common::JWT_SECRET)]).map(|(child, _)| child)
 }
 
 #[derive(diesel::QueryableByName, Debug, PartialEq)]

@@ -20,7 +20,7 @@ pub fn admin() -> String {
 }
 
 #[path = "../gqlauto/mod.rs"]
-mod gqlauto;
+pub mod gqlauto;
 
 /// The database a test server runs on: a SQLite file, or — when `GQLAUTO_TEST_POSTGRES_URL` names
 /// a PostgreSQL server — a fresh database on it, dropped when the value is (gqlauto's

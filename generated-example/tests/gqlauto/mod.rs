@@ -140,27 +140,10 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts the server on `db` with the environment variables `vars` (`DATABASE_URL`, `HOST` and
-    /// `PORT` are set here).
+    /// Starts the server on `db` with the environment variables `vars` (see [`spawn`]).
     pub fn start(db: TestDatabase, vars: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
-            .env("DATABASE_URL", &db.url)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", "0")
-            .envs(vars.iter().copied())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let Some(base) = line.trim().strip_prefix("listening on ").map(str::to_string)
-        else {
-            let _ = child.kill();
-            panic!("the server did not start: {line:?}");
-        };
-
+        let (child, base) = spawn(&db.url, vars)
+            .unwrap_or_else(|e| panic!("the server did not start: {e}"));
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
@@ -201,6 +184,36 @@ impl Server {
         assert!(body.get("errors").is_none(), "{query}\n{body}");
         body["data"].clone()
     }
+}
+
+/// Starts the server binary on the database `url` with the environment variables `vars`
+/// (`DATABASE_URL`, `HOST` and `PORT` are set here): its process and address once it listens, or
+/// what it printed when it refused to start. What it prints later goes to this test's output.
+pub fn spawn(url: &str, vars: &[(&str, &str)]) -> Result<(Child, String), String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
+        .env("DATABASE_URL", url)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the server's output");
+    let mut stderr = child.stderr.take().expect("stderr");
+    if let Some(base) = line.trim().strip_prefix("listening on ") {
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::stderr()));
+        return Ok((child, base.to_string()));
+    }
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut printed = line;
+    let _ = std::io::Read::read_to_string(&mut stderr, &mut printed);
+    Err(printed)
 }
 
 /// A token signed with `secret` (HS256) carrying `claims`, valid for an hour.
