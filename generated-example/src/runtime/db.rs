@@ -41,8 +41,7 @@ const PREPARED_STATEMENTS: usize = 256;
 /// [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing starts
 /// over, which bounds what hostile query shapes can make the server hold.
 pub struct PgSession {
-    /// Always present; taken only when the session is dropped.
-    conn: Option<PgConnection>,
+    conn: PgConnection,
     /// Hashes of the statement texts prepared on this connection.
     prepared: std::collections::HashSet<u64>,
 }
@@ -50,7 +49,7 @@ pub struct PgSession {
 impl PgSession {
     fn new(conn: PgConnection) -> PgSession {
         PgSession {
-            conn: Some(conn),
+            conn,
             prepared: Default::default(),
         }
     }
@@ -84,27 +83,13 @@ impl PgSession {
 impl std::ops::Deref for PgSession {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
-        self.conn.as_ref().expect("a connection until dropped")
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for PgSession {
     fn deref_mut(&mut self) -> &mut PgConnection {
-        self.conn.as_mut().expect("a connection until dropped")
-    }
-}
-
-/// A connection runs its own small runtime (its driver works only while a statement waits), and
-/// a runtime may not be dropped on an async thread: where the pool lets go of one there (a server
-/// stopping, or giving up at start-up), it is dropped on a thread of its own.
-impl Drop for PgSession {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            match tokio::runtime::Handle::try_current() {
-                Ok(_) => drop(std::thread::spawn(move || drop(conn))),
-                Err(_) => drop(conn),
-            }
-        }
+        &mut self.conn
     }
 }
 

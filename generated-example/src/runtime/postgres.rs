@@ -234,12 +234,7 @@ pub fn check(url: &str) -> Result<(), String> {
             Err(e)
         }
 
-        Ok(conn) => {
-            std::thread::spawn(move || drop(conn));
-            Ok(())
-        }
-
-        Err(_) => Ok(()),
+        _ => Ok(()),
     }
 }
 
@@ -285,16 +280,27 @@ thread_local! {
 /// The runtime a PostgreSQL connection's I/O runs on: a current-thread runtime of its own, driven
 /// whenever the connection is used (as diesel-async's default wrapper does). It is built before
 /// connecting, so a connection made with TLS keeps the runtime its driver was spawned on.
-pub struct PgRuntime(tokio::runtime::Runtime);
+pub struct PgRuntime(Option<tokio::runtime::Runtime>);
 impl BlockOn for PgRuntime {
     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
+        self.0.as_ref().expect("a runtime until dropped").block_on(f)
     }
 
     fn get_runtime() -> PgRuntime {
         match CONNECTED_ON.with(|next| next.borrow_mut().take()) {
-            Some(runtime) => PgRuntime(runtime),
-            None => PgRuntime(current_thread().expect("a current-thread runtime")),
+            Some(runtime) => PgRuntime(Some(runtime)),
+            None => PgRuntime(Some(current_thread().expect("a current-thread runtime"))),
+        }
+    }
+}
+
+/// A runtime may not be dropped the ordinary way on an async thread, where the pool can let go of
+/// a connection (a server stopping, or giving up at start-up): it is shut down without waiting,
+/// which is allowed anywhere (its only task, the connection's driver, has nothing left to do).
+impl Drop for PgRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
         }
     }
 }

@@ -235,13 +235,6 @@ impl Sql {
         PgStatement { pieces, binds }
     }
 
-    /// The text with `?` numbered for PostgreSQL (outside quoted strings and identifiers), and
-    /// the parameters that remain.
-    pub fn numbered(&self) -> (String, Vec<&Bind>) {
-        let (pieces, binds) = self.pieces();
-        (numbered_text(&pieces), binds)
-    }
-
     /// The text around PostgreSQL's parameters, one more piece than parameters (a parameter's
     /// cast opens the piece after it), and the parameters: NULL is written into the text.
     fn pieces(&self) -> (Vec<String>, Vec<&Bind>) {
@@ -286,21 +279,6 @@ impl Sql {
         pieces.push(out);
         (pieces, binds)
     }
-}
-
-/// Pieces of text joined by `$1`, `$2`, …
-fn numbered_text(pieces: &[String]) -> String {
-    let mut text = String::with_capacity(pieces.iter().map(|p| p.len() + 3).sum());
-    for (i, piece) in pieces.iter().enumerate() {
-        if i > 0 {
-            text.push('$');
-            text.push_str(&i.to_string());
-        }
-
-        text.push_str(piece);
-    }
-
-    text
 }
 
 /// A statement as PostgreSQL runs it. Unlike Diesel's `sql_query`, the connection may keep it
@@ -488,18 +466,14 @@ mod tests {
             .push(" AND z = ")
             .bind(Bind::Uuid("u".into()));
         sql.push(" AND d > ").bind(Bind::Numeric("1.5".into()));
-        let (text, binds) = sql.numbered();
-        assert_eq!(
-            text,
-            "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric"
-        );
-        assert_eq!(
-            binds, [& Bind::Int(1), & Bind::Uuid("u".into()), & Bind::Numeric("1.5"
-            .into())]
-        );
         let statement = sql.postgres();
         let shown = diesel::debug_query::<Pg, _>(&statement).to_string();
-        assert_eq!(shown.split(" -- binds: ").next(), Some(text.as_str()));
+        let text = "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric";
+        assert_eq!(shown.split(" -- binds: ").next(), Some(text));
+        assert_eq!(
+            statement.binds, [& Bind::Int(1), & Bind::Uuid("u".into()), &
+            Bind::Numeric("1.5".into())]
+        );
     }
 
     #[test]
