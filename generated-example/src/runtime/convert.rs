@@ -66,6 +66,10 @@ pub fn json_out(stored: &str) -> Result<Json<serde_json::Value>, ApiError> {
 /// Values without an offset (SQLite's `CURRENT_TIMESTAMP`, rows written by other programs) are UTC.
 pub fn stored_datetime(stored: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     let stored = stored.trim();
+    if let Some(at) = canonical_datetime(stored.as_bytes()) {
+        return Ok(at);
+    }
+
     chrono::DateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f%:z")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(stored))
         .map(|dt| dt.with_timezone(&chrono::Utc))
@@ -77,6 +81,59 @@ pub fn stored_datetime(stored: &str) -> Result<chrono::DateTime<chrono::Utc>, Ap
                 .map(|dt| dt.and_utc())
         })
         .map_err(|e| ApiError::internal(format!("stored date-time {stored:?}: {e}")))
+}
+
+/// The form the server itself writes, `YYYY-MM-DD HH:MM:SS[.fraction][+00:00]` in UTC, read
+/// without chrono's format interpreter: a page of rows reads thousands of these. Anything else
+/// (another offset, a `T`, a leap second) is `None` and takes the general path.
+fn canonical_datetime(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter()
+            .try_fold(
+                0u32,
+                |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')),
+            )
+    }
+
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+
+    let mut rest = &b[19..];
+    let mut nanos = 0;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let len = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+
+        nanos = digits(&fraction[..len])? * 10u32.pow(9 - len as u32);
+        rest = &fraction[len..];
+    }
+
+    if !(rest.is_empty() || rest == b"+00:00" || rest == b"Z") {
+        return None;
+    }
+
+    let date = chrono::NaiveDate::from_ymd_opt(
+        digits(&b[0..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )?;
+    let second = digits(&b[17..19])?;
+    if second > 59 {
+        return None;
+    }
+
+    let time = chrono::NaiveTime::from_hms_nano_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        second,
+        nanos,
+    )?;
+    Some(date.and_time(time).and_utc())
 }
 
 #[cfg(test)]
@@ -113,5 +170,38 @@ mod tests {
             "no offset: UTC (SQLite's CURRENT_TIMESTAMP)"
         );
         assert!(stored_datetime("yesterday").is_err());
+        for text in [
+            "2024-05-01 12:00:00+00:00",
+            "2024-05-01 12:00:00.5+00:00",
+            "2024-05-01 12:00:00.123456789+00:00",
+            "0001-01-01 00:00:00.000001",
+            "9999-12-31 23:59:59Z",
+        ] {
+            let general = chrono::NaiveDateTime::parse_from_str(
+                    text.trim_end_matches("+00:00").trim_end_matches('Z'),
+                    "%Y-%m-%d %H:%M:%S%.f",
+                )
+                .unwrap()
+                .and_utc();
+            assert_eq!(canonical_datetime(text.as_bytes()), Some(general), "{text}");
+        }
+
+        for text in [
+            "2024-02-30 12:00:00",
+            "2024-05-01 24:00:00",
+            "2024-05-01 12:00:60",
+            "2024-05-01T12:00:00",
+            "2024-05-01 12:00:00+02:00",
+            "2024-05-01 12:00:00.",
+            "2024-05-01 12:00:00.1234567891",
+            "2024-05-01 1a:00:00",
+        ] {
+            assert_eq!(canonical_datetime(text.as_bytes()), None, "{text}");
+        }
+
+        assert_eq!(
+            stored_datetime("2024-05-01 14:00:00.5+02:00").unwrap(),
+            stored_datetime("2024-05-01 12:00:00.5").unwrap()
+        );
     }
 }

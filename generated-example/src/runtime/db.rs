@@ -218,6 +218,10 @@ impl ManageConnection for Manager {
                     if read_only { "ON" } else { "OFF" }
                 );
                 c.batch_execute(&pragmas).map_err(diesel::r2d2::Error::QueryError)?;
+                if !read_only {
+                    optimize(&mut c).map_err(diesel::r2d2::Error::QueryError)?;
+                }
+
                 Conn::Sqlite(c)
             }
 
@@ -253,6 +257,17 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
+
+/// Refreshes the statistics SQLite's planner reads (`sqlite_stat1`) where they are missing or
+/// stale, as SQLite advises for every long-lived connection it opens (pool connections are renewed
+/// every half hour, so the statistics follow the data). Each index is sampled, not read whole
+/// (`analysis_limit`), so this takes milliseconds on any size of database. Without statistics
+/// SQLite guesses that an equality on any index picks a handful of rows: a lookup by key with a
+/// permission condition (`id IN (…) AND status = ?`) then walked a third of the posts through the
+/// status index instead of fetching one row by key (10× slower in the benchmark).
+fn optimize(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")
 }
 
 /// Applies pending migrations. Changing a SQLite table means rebuilding it (create the new shape,
@@ -413,6 +428,10 @@ impl Db {
                     .map_err(|e| OpenError(
                         format!("migrations failed on `{shown}`: {e}"),
                     ))?;
+                optimize(c)
+                    .map_err(|e| OpenError(
+                        format!("cannot gather the statistics of `{shown}`: {e}"),
+                    ))?;
             }
 
             Conn::Postgres(c) => {
@@ -508,5 +527,38 @@ impl Db {
         let stats = Arc::new(RequestStats::default());
         self.run(&stats, |conn| conn.batch_execute("SELECT 1").map_err(ApiError::from))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    fn plan(conn: &mut SqliteConnection) -> String {
+        let query = "EXPLAIN QUERY PLAN SELECT id FROM posts WHERE id IN (SELECT value FROM json_each('[17]')) AND status = 'published'";
+        let steps: Vec<Step> = diesel::sql_query(query).load(conn).unwrap();
+        steps.into_iter().map(|s| s.detail).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn statistics_let_a_key_lookup_with_a_condition_use_the_key() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY, status TEXT NOT NULL);
+             CREATE INDEX posts_status_idx ON posts (status);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO posts SELECT i, CASE i % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END FROM n;",
+            )
+            .unwrap();
+        assert!(plan(& mut conn).contains("posts_status_idx"), "{}", plan(& mut conn));
+        optimize(&mut conn).unwrap();
+        assert!(
+            plan(& mut conn).contains("INTEGER PRIMARY KEY"), "{}", plan(& mut conn)
+        );
     }
 }

@@ -284,7 +284,11 @@ fn negotiate(headers: &HeaderMap) -> Option<Media> {
 
 /// A JSON answer.
 fn answer(media: Media, status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    with_media((status, body.to_string()).into_response(), media)
+}
+
+/// `response` labelled with the negotiated media type.
+fn with_media(mut response: Response, media: Media) -> Response {
     response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
     response
 }
@@ -572,19 +576,8 @@ async fn handle(
     let rejected = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = match serde_json::to_value(&response) {
-        Ok(body) => body,
-        Err(e) => {
-            return refuse(
-                media,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                &format!("the answer could not be encoded: {e}"),
-            );
-        }
-    };
-
     if rejected {
+        let mut body = serde_json::to_value(&response).unwrap_or_default();
         if let Some(body) = body.as_object_mut() {
             body.remove("data");
         }
@@ -592,7 +585,17 @@ async fn handle(
         return answer(media, media.request_error(), &body);
     }
 
-    answer(media, StatusCode::OK, &body)
+    match serde_json::to_vec(&response) {
+        Ok(body) => with_media((StatusCode::OK, body).into_response(), media),
+        Err(e) => {
+            refuse(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                &format!("the answer could not be encoded: {e}"),
+            )
+        }
+    }
 }
 
 /// What the parser expected, without the excerpt of the document it quotes (which would echo
