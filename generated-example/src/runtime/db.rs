@@ -42,16 +42,38 @@ const PREPARED_STATEMENTS: usize = 256;
 /// over, which bounds what hostile query shapes can make the server hold.
 pub struct PgSession {
     conn: PgConnection,
+    /// The runtime the connection's I/O runs on (also the wrapper's).
+    runtime: crate::runtime::postgres::SharedRuntime,
     /// Hashes of the statement texts prepared on this connection.
     prepared: std::collections::HashSet<u64>,
 }
 
 impl PgSession {
-    fn new(conn: PgConnection) -> PgSession {
+    fn new(
+        (conn, runtime): (PgConnection, crate::runtime::postgres::SharedRuntime),
+    ) -> PgSession {
         PgSession {
             conn,
+            runtime,
             prepared: Default::default(),
         }
+    }
+
+    /// Reads every row of `query` (identified by `text`, see [`PgSession::preparing`]) in one turn
+    /// of the connection's runtime: the synchronous wrapper's cursor enters the runtime once per row.
+    pub fn load<'q, Q, R>(
+        &mut self,
+        text: &impl std::hash::Hash,
+        query: Q,
+    ) -> diesel::QueryResult<Vec<R>>
+    where
+        Q: diesel_async::RunQueryDsl<AsyncPgConnection>
+            + diesel_async::methods::LoadQuery<'q, AsyncPgConnection, R> + 'q,
+        R: Send,
+    {
+        self.preparing(text);
+        let conn: &mut AsyncPgConnection = &mut self.conn;
+        self.runtime.block_on(diesel_async::RunQueryDsl::load(query, conn))
     }
 
     /// The connection, about to run the statement `text` identifies as a prepared statement it
@@ -226,14 +248,14 @@ impl ManageConnection for Manager {
             }
 
             Dialect::Postgres => {
-                let mut c = crate::runtime::postgres::connect(&self.url)
+                let (mut c, runtime) = crate::runtime::postgres::connect(&self.url)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 let session = format!(
                     "SET TIME ZONE 'UTC'; SET statement_timeout = {statement_timeout_ms}; SET default_transaction_read_only = {};",
                     if read_only { "on" } else { "off" }
                 );
                 c.batch_execute(&session).map_err(diesel::r2d2::Error::QueryError)?;
-                Conn::Postgres(Box::new(PgSession::new(c)))
+                Conn::Postgres(Box::new(PgSession::new((c, runtime))))
             }
         };
 

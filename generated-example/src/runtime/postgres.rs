@@ -196,7 +196,7 @@ fn percent_decoded(value: &str) -> Result<String, String> {
 }
 
 /// Opens a connection to `url` (see the module's documentation for its TLS options).
-pub fn connect(url: &str) -> Result<PgConnection, ConnectionError> {
+pub fn connect(url: &str) -> Result<(PgConnection, SharedRuntime), ConnectionError> {
     let target = Target::parse(url).map_err(ConnectionError::BadConnection)?;
     let tls = target.tls().map_err(ConnectionError::BadConnection)?;
     let runtime = current_thread()
@@ -219,8 +219,9 @@ pub fn connect(url: &str) -> Result<PgConnection, ConnectionError> {
                 }
             }
         })?;
-    CONNECTED_ON.with(|next| *next.borrow_mut() = Some(runtime));
-    Ok(PgConnection::from(conn))
+    let runtime = Arc::new(runtime);
+    CONNECTED_ON.with(|next| *next.borrow_mut() = Some(runtime.clone()));
+    Ok((PgConnection::from(conn), SharedRuntime(Some(runtime))))
 }
 
 /// Fails at once for what waiting cannot mend — settings this server cannot honour, a certificate
@@ -273,35 +274,48 @@ fn current_thread() -> std::io::Result<tokio::runtime::Runtime> {
 thread_local! {
     #[doc =
     " The runtime `connect` just set a connection up on, for the wrapper to take."]
-    static CONNECTED_ON : std::cell::RefCell < Option < tokio::runtime::Runtime >> =
-    const { std::cell::RefCell::new(None) };
+    static CONNECTED_ON : std::cell::RefCell < Option < Arc < tokio::runtime::Runtime >>>
+    = const { std::cell::RefCell::new(None) };
+}
+
+/// A connection's runtime, shared by its synchronous wrapper and whoever drives the connection's
+/// futures directly (a whole result read in one `block_on`, not one per row).
+pub struct SharedRuntime(Option<Arc<tokio::runtime::Runtime>>);
+impl SharedRuntime {
+    /// Runs `f` to completion on the connection's runtime.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.0.as_ref().expect("a runtime until dropped").block_on(f)
+    }
+}
+
+/// A runtime may not be dropped the ordinary way on an async thread, where the pool can let go of
+/// a connection (a server stopping, or giving up at start-up): the last holder shuts it down
+/// without waiting, which is allowed anywhere (its only task, the connection's driver, has nothing
+/// left to do).
+impl Drop for SharedRuntime {
+    fn drop(&mut self) {
+        if let Some(Ok(runtime)) = self.0.take().map(Arc::try_unwrap) {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// The runtime a PostgreSQL connection's I/O runs on: a current-thread runtime of its own, driven
 /// whenever the connection is used (as diesel-async's default wrapper does). It is built before
 /// connecting, so a connection made with TLS keeps the runtime its driver was spawned on.
-pub struct PgRuntime(Option<tokio::runtime::Runtime>);
+pub struct PgRuntime(SharedRuntime);
 impl BlockOn for PgRuntime {
     fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.0.as_ref().expect("a runtime until dropped").block_on(f)
+        self.0.block_on(f)
     }
 
     fn get_runtime() -> PgRuntime {
-        match CONNECTED_ON.with(|next| next.borrow_mut().take()) {
-            Some(runtime) => PgRuntime(Some(runtime)),
-            None => PgRuntime(Some(current_thread().expect("a current-thread runtime"))),
-        }
-    }
-}
+        let runtime = match CONNECTED_ON.with(|next| next.borrow_mut().take()) {
+            Some(runtime) => runtime,
+            None => Arc::new(current_thread().expect("a current-thread runtime")),
+        };
 
-/// A runtime may not be dropped the ordinary way on an async thread, where the pool can let go of
-/// a connection (a server stopping, or giving up at start-up): it is shut down without waiting,
-/// which is allowed anywhere (its only task, the connection's driver, has nothing left to do).
-impl Drop for PgRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
+        PgRuntime(SharedRuntime(Some(runtime)))
     }
 }
 

@@ -480,7 +480,8 @@ impl Select {
 
     /// [`Self::batch`] on PostgreSQL: for each parent key, a lateral subquery reads its first
     /// `skip + take` rows in order, an index range scan that stops there, where a window over
-    /// every parent's rows numbers all of them first.
+    /// every parent's rows numbers all of them first. The rows are read whole inside it: joining
+    /// them again by key afterwards cost a third more of the database's time.
     fn batch_lateral(
         &self,
         parents: &[Key],
@@ -490,18 +491,13 @@ impl Select {
         cursor: &str,
     ) -> Sql {
         let (skip, take) = (q.skip, q.take);
-        let key = ident(self.key);
         let order = self.order_clause(q.reverse);
-        let mut sql = Sql::raw(
-            format!(
-                "SELECT {columns}, w.gqlauto_parent, w.gqlauto_rn, {cursor} FROM (SELECT DISTINCT k FROM unnest(",
-                columns = self.columns
-            ),
-        );
+        let mut sql = Sql::raw("SELECT w.* FROM (SELECT DISTINCT k FROM unnest(");
         sql.append(&key_array(parents)).push(") AS u(k)) AS p CROSS JOIN LATERAL (");
         sql.push(
             &format!(
-                "SELECT t0.{key} AS gqlauto_rowid, CAST(p.k AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (ORDER BY {order}) AS gqlauto_rn"
+                "SELECT {columns}, CAST(p.k AS TEXT) AS gqlauto_parent, ROW_NUMBER() OVER (ORDER BY {order}) AS gqlauto_rn, {cursor}",
+                columns = self.columns
             ),
         );
         sql.append(&self.from())
@@ -510,13 +506,7 @@ impl Select {
             .append(&self.with(&q.extra));
         sql.push(&format!(" ORDER BY {order} LIMIT "))
             .bind(Bind::Int(skip.saturating_add(take)));
-        sql.push(
-                &format!(
-                    ") AS w JOIN {} AS t0 ON t0.{key} = w.gqlauto_rowid WHERE w.gqlauto_rn > ",
-                    ident(self.table)
-                ),
-            )
-            .bind(Bind::Int(skip));
+        sql.push(") AS w WHERE w.gqlauto_rn > ").bind(Bind::Int(skip));
         sql
     }
 

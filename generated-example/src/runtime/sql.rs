@@ -185,8 +185,8 @@ impl Sql {
             Conn::Sqlite(c) => self.sqlite().load(c),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
-                let conn = c.preparing(&statement.pieces);
-                statement.load(conn)
+                let text = statement.pieces.clone();
+                c.load(&text, statement)
             }
         }
     }
@@ -300,6 +300,7 @@ impl Query for PgStatement<'_> {
 }
 
 impl<C> RunQueryDsl<C> for PgStatement<'_> {}
+impl<C> diesel_async::RunQueryDsl<C> for PgStatement<'_> {}
 impl QueryFragment<Pg> for PgStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let mut pieces = self.pieces.iter();
@@ -328,8 +329,8 @@ impl QueryFragment<Pg> for PgStatement<'_> {
 }
 
 /// A row type both databases can read.
-pub trait Loadable: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static {}
-impl<T: QueryableByName<Sqlite> + QueryableByName<Pg> + 'static> Loadable for T {}
+pub trait Loadable: QueryableByName<Sqlite> + QueryableByName<Pg> + Send + 'static {}
+impl<T: QueryableByName<Sqlite> + QueryableByName<Pg> + Send + 'static> Loadable for T {}
 /// `expr IN <the keys>`: one parameter however many keys (a JSON array on SQLite, an array on
 /// PostgreSQL), so the statement text, and its cached plan, is the same for any number of them.
 pub fn in_keys(expr: &str, keys: &[Key]) -> Sql {
