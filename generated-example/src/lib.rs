@@ -13,6 +13,7 @@ pub mod runtime;
 /// they cost compile time per table, so they build only with the `diesel-schema` feature).
 #[cfg(feature = "diesel-schema")]
 pub mod schema;
+pub mod settings;
 pub use graphql::{build_role_schema, build_schema, ApiSchema, Schemas};
 pub use runtime::config::Config;
 pub use runtime::server::{router, serve, AppState};

@@ -21,6 +21,9 @@ enum Kind {
     Markdown,
     /// Written as rendered (the stamp file carries its own header).
     Plain,
+    /// The runtime: Rust copied as it is in `templates/`, not rendered, so every generated crate
+    /// holds the same bytes (what varies per manifest is in the rendered `src/settings.rs`).
+    Runtime,
 }
 
 /// One row of the output table: which template renders which file.
@@ -47,6 +50,10 @@ const fn out(template: (&'static str, &'static str), path: &'static str, kind: K
     Output { template, path, per_model: false, per_role: false, kind, owner: Owner::Generator }
 }
 
+const fn runtime(source: (&'static str, &'static str)) -> Output {
+    Output { template: source, path: source.0, per_model: false, per_role: false, kind: Kind::Runtime, owner: Owner::Generator }
+}
+
 const fn per_model(template: (&'static str, &'static str), path: &'static str) -> Output {
     Output { template, path, per_model: true, per_role: false, kind: Kind::Rust, owner: Owner::Generator }
 }
@@ -70,6 +77,7 @@ const OUTPUTS: &[Output] = &[
     out(template!("src/main.rs.j2"), "src/main.rs", Kind::Rust),
     out(template!("src/lib.rs.j2"), "src/lib.rs", Kind::Rust),
     out(template!("src/schema.rs.j2"), "src/schema.rs", Kind::Rust),
+    out(template!("src/settings.rs.j2"), "src/settings.rs", Kind::Rust),
     Output {
         template: template!("src/hooks.rs.j2"),
         path: "src/hooks.rs",
@@ -78,36 +86,36 @@ const OUTPUTS: &[Output] = &[
         kind: Kind::Rust,
         owner: Owner::User,
     },
-    out(template!("src/runtime/access.rs.j2"), "src/runtime/access.rs", Kind::Rust),
-    out(template!("src/runtime/api.rs.j2"), "src/runtime/api.rs", Kind::Rust),
-    out(template!("src/runtime/mod.rs.j2"), "src/runtime/mod.rs", Kind::Rust),
-    out(template!("src/runtime/auth.rs.j2"), "src/runtime/auth.rs", Kind::Rust),
-    out(template!("src/runtime/batch.rs.j2"), "src/runtime/batch.rs", Kind::Rust),
-    out(template!("src/runtime/budget.rs.j2"), "src/runtime/budget.rs", Kind::Rust),
-    out(template!("src/runtime/check.rs.j2"), "src/runtime/check.rs", Kind::Rust),
-    out(template!("src/runtime/config.rs.j2"), "src/runtime/config.rs", Kind::Rust),
-    out(template!("src/runtime/context.rs.j2"), "src/runtime/context.rs", Kind::Rust),
-    out(template!("src/runtime/convert.rs.j2"), "src/runtime/convert.rs", Kind::Rust),
-    out(template!("src/runtime/db.rs.j2"), "src/runtime/db.rs", Kind::Rust),
-    out(template!("src/runtime/error.rs.j2"), "src/runtime/error.rs", Kind::Rust),
-    out(template!("src/runtime/filter.rs.j2"), "src/runtime/filter.rs", Kind::Rust),
-    out(template!("src/runtime/guard.rs.j2"), "src/runtime/guard.rs", Kind::Rust),
-    out(template!("src/runtime/input.rs.j2"), "src/runtime/input.rs", Kind::Rust),
-    out(template!("src/runtime/keys.rs.j2"), "src/runtime/keys.rs", Kind::Rust),
-    out(template!("src/runtime/plan.rs.j2"), "src/runtime/plan.rs", Kind::Rust),
-    out(template!("src/runtime/metrics.rs.j2"), "src/runtime/metrics.rs", Kind::Rust),
-    out(template!("src/runtime/model.rs.j2"), "src/runtime/model.rs", Kind::Rust),
-    out(template!("src/runtime/order.rs.j2"), "src/runtime/order.rs", Kind::Rust),
-    out(template!("src/runtime/paging.rs.j2"), "src/runtime/paging.rs", Kind::Rust),
-    out(template!("src/runtime/postgres.rs.j2"), "src/runtime/postgres.rs", Kind::Rust),
-    out(template!("src/runtime/read.rs.j2"), "src/runtime/read.rs", Kind::Rust),
-    out(template!("src/runtime/record.rs.j2"), "src/runtime/record.rs", Kind::Rust),
-    out(template!("src/runtime/scalars.rs.j2"), "src/runtime/scalars.rs", Kind::Rust),
-    out(template!("src/runtime/secret.rs.j2"), "src/runtime/secret.rs", Kind::Rust),
-    out(template!("src/runtime/select.rs.j2"), "src/runtime/select.rs", Kind::Rust),
-    out(template!("src/runtime/server.rs.j2"), "src/runtime/server.rs", Kind::Rust),
-    out(template!("src/runtime/sql.rs.j2"), "src/runtime/sql.rs", Kind::Rust),
-    out(template!("src/runtime/write.rs.j2"), "src/runtime/write.rs", Kind::Rust),
+    runtime(template!("src/runtime/access.rs")),
+    runtime(template!("src/runtime/api.rs")),
+    runtime(template!("src/runtime/mod.rs")),
+    runtime(template!("src/runtime/auth.rs")),
+    runtime(template!("src/runtime/batch.rs")),
+    runtime(template!("src/runtime/budget.rs")),
+    runtime(template!("src/runtime/check.rs")),
+    runtime(template!("src/runtime/config.rs")),
+    runtime(template!("src/runtime/context.rs")),
+    runtime(template!("src/runtime/convert.rs")),
+    runtime(template!("src/runtime/db.rs")),
+    runtime(template!("src/runtime/error.rs")),
+    runtime(template!("src/runtime/filter.rs")),
+    runtime(template!("src/runtime/guard.rs")),
+    runtime(template!("src/runtime/input.rs")),
+    runtime(template!("src/runtime/keys.rs")),
+    runtime(template!("src/runtime/plan.rs")),
+    runtime(template!("src/runtime/metrics.rs")),
+    runtime(template!("src/runtime/model.rs")),
+    runtime(template!("src/runtime/order.rs")),
+    runtime(template!("src/runtime/paging.rs")),
+    runtime(template!("src/runtime/postgres.rs")),
+    runtime(template!("src/runtime/read.rs")),
+    runtime(template!("src/runtime/record.rs")),
+    runtime(template!("src/runtime/scalars.rs")),
+    runtime(template!("src/runtime/secret.rs")),
+    runtime(template!("src/runtime/select.rs")),
+    runtime(template!("src/runtime/server.rs")),
+    runtime(template!("src/runtime/sql.rs")),
+    runtime(template!("src/runtime/write.rs")),
     out(template!("src/models/mod.rs.j2"), "src/models/mod.rs", Kind::Rust),
     per_model(template!("src/models/table.rs.j2"), "src/models/{model}.rs"),
     out(template!("src/graphql/tables.rs.j2"), "src/graphql/mod.rs", Kind::Rust),
@@ -175,7 +183,7 @@ fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| AutoEscape::None);
     let syntax = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).keep_trailing_newline(true).build();
     env.set_syntax(syntax.expect("the default delimiters are valid"));
-    for o in OUTPUTS {
+    for o in OUTPUTS.iter().filter(|o| o.kind != Kind::Runtime) {
         let (name, source) = o.template;
         env.add_template(name, source).expect("embedded templates are checked by the test suite");
     }
@@ -269,11 +277,15 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
             (None, Some(sdl)) => minijinja::context! { sdl => sdl, ..shared.clone() },
             (None, None) => shared.clone(),
         };
-        let name = o.template.0;
-        let failed = |message: String| RenderError { template: name.into(), message, raw: None };
-        let template = env.get_template(name).map_err(|e| failed(e.to_string()))?;
-        let text = template.render(ctx).map_err(|e| failed(format!("{e:#}")))?;
-        let contents = finish(o, &text, &options.manifest_path)?;
+        let (name, source) = o.template;
+        let contents = if o.kind == Kind::Runtime {
+            finish(o, source, &options.manifest_path)?
+        } else {
+            let failed = |message: String| RenderError { template: name.into(), message, raw: None };
+            let template = env.get_template(name).map_err(|e| failed(e.to_string()))?;
+            let text = template.render(ctx).map_err(|e| failed(format!("{e:#}")))?;
+            finish(o, &text, &options.manifest_path)?
+        };
         files.insert(path, GeneratedFile { contents, owner: o.owner });
     }
     for (path, contents) in migrations {
@@ -376,6 +388,11 @@ fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError>
         Kind::Rust => format_rust(o.template.0, text, o.per_model)?,
         // The stamp carries the manifest verbatim; its template is already tidy.
         Kind::Plain => text.to_string(),
+        Kind::Runtime => {
+            let header = "// @generated by gqlauto: the runtime, the same in every generated crate. Do not edit this\n\
+                          // file: it is written again by every `gqlauto generate`.\n\n";
+            return Ok(format!("{header}{text}"));
+        }
         _ => tidy(text),
     };
     if o.owner == Owner::User {
@@ -391,7 +408,7 @@ fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError>
         Kind::Toml | Kind::Graphql => format!("{}\n{body}", comment("#")),
         Kind::Sql => format!("{}\n{body}", comment("--")),
         Kind::Markdown => format!("<!-- {} {} -->\n\n{body}", notice[0], notice[1]),
-        Kind::Plain => body,
+        Kind::Plain | Kind::Runtime => body,
     })
 }
 
@@ -512,6 +529,41 @@ mod tests {
         let shown = err.to_string();
         assert!(shown.starts_with("template `src/x.rs.j2`: rendered Rust does not parse at line 2"), "{shown}");
         assert!(shown.contains("    2 |   let = ;"), "{shown}");
+    }
+
+    /// The runtime is written as it is in `templates/`: it must be Rust, formatted as `rustfmt`
+    /// formats it with its default settings (the generated crate has no `rustfmt.toml`), so a
+    /// user's `cargo fmt --check` leaves it alone.
+    #[test]
+    fn the_runtime_is_rust_as_rustfmt_writes_it() {
+        let sources: Vec<&Output> = OUTPUTS.iter().filter(|o| o.kind == Kind::Runtime).collect();
+        assert!(sources.len() >= 20);
+        for o in &sources {
+            if let Err(e) = syn::parse_file(o.template.1) {
+                let at = e.span().start();
+                panic!("templates/crate/{}:{}:{}: {e}", o.template.0, at.line, at.column + 1);
+            }
+        }
+        let config = std::env::temp_dir().join(format!("gqlauto-rustfmt-defaults-{}", std::process::id()));
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("rustfmt.toml"), "").unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/crate");
+        let run = std::process::Command::new("rustfmt")
+            .args(["--edition", "2021", "--check", "--config-path"])
+            .arg(config.join("rustfmt.toml"))
+            .args(sources.iter().map(|o| root.join(o.template.0)))
+            .output();
+        let _ = std::fs::remove_dir_all(&config);
+        match run {
+            Ok(out) => assert!(
+                out.status.success(),
+                "the runtime is not as rustfmt writes it; run `rustfmt --edition 2021 --config-path <empty rustfmt.toml> templates/crate/src/runtime/*.rs`:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipped: rustfmt did not run ({e})"),
+            Err(e) => panic!("rustfmt did not run ({e}); CI needs it"),
+        }
     }
 
     #[test]

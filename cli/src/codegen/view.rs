@@ -19,6 +19,8 @@ pub struct CrateView {
     pub description_toml: String,
     pub description_doc: String,
     pub description_inner_doc: String,
+    /// The description as a Rust string literal.
+    pub description_rust: String,
     pub api: crate::ir::ApiSettings,
     pub storage: crate::ir::Storage,
     pub auth: crate::ir::AuthSettings,
@@ -242,6 +244,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         description_toml: toml_string(&description),
         description_doc: doc(Some(&description)),
         description_inner_doc: description.lines().map(|l| format!("//! {l}\n")).collect(),
+        description_rust: format!("{description:?}"),
         description,
         api: ir.api,
         auth: ir.auth.clone(),

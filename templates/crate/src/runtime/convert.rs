@@ -1,0 +1,215 @@
+//! Conversions between GraphQL values and stored values.
+
+use async_graphql::{Json, ID};
+use rust_decimal::Decimal;
+
+use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::select::{Key, KeyKind};
+
+fn invalid_id(field: &str, id: &ID) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidId,
+        format!("`{}` is not a valid id", id.as_str()),
+    )
+    .on_field(field)
+}
+
+pub fn id_i32(field: &str, id: &ID) -> Result<i32, ApiError> {
+    id.parse().map_err(|_| invalid_id(field, id))
+}
+
+pub fn id_i64(field: &str, id: &ID) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| invalid_id(field, id))
+}
+
+pub fn id_uuid(field: &str, id: &ID) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(id.as_str())
+        .map(uuid_text)
+        .map_err(|_| invalid_id(field, id))
+}
+
+/// A client-chosen string key: the id itself.
+pub fn id_text(id: &ID) -> String {
+    id.to_string()
+}
+
+/// A UUID as the database stores it: hyphenated, lowercase, or 32 hex digits when the manifest
+/// says `database.uuid_format: simple` (as Django writes them on SQLite).
+pub fn uuid_text(u: uuid::Uuid) -> String {
+    if crate::settings::UUID_SIMPLE {
+        u.simple().to_string()
+    } else {
+        u.hyphenated().to_string()
+    }
+}
+
+/// An `ID` argument as a key of this kind; `INVALID_ID` on `field` if it cannot be one.
+pub fn key_of(kind: KeyKind, field: &str, id: &ID) -> Result<Key, ApiError> {
+    kind.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
+}
+
+/// A stored decimal at the field's scale. Rows written by other programs may hold it as a number
+/// (`12.5`, `1e-05`) rather than gqlauto's text (`12.50`): the value is the same, shown as declared.
+pub fn decimal_out(stored: &str, places: u32) -> Result<Decimal, ApiError> {
+    let mut d: Decimal = stored
+        .parse()
+        .or_else(|_| Decimal::from_scientific(stored))
+        .map_err(|e| ApiError::internal(format!("stored decimal {stored:?}: {e}")))?;
+    d.rescale(places);
+    Ok(d)
+}
+
+pub fn uuid_out(stored: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(stored)
+        .map_err(|e| ApiError::internal(format!("stored uuid {stored:?}: {e}")))
+}
+
+pub fn json_out(stored: &str) -> Result<Json<serde_json::Value>, ApiError> {
+    serde_json::from_str(stored)
+        .map(Json)
+        .map_err(|e| ApiError::internal(format!("stored json: {e}")))
+}
+
+/// Reads a date-time as Diesel stores it in SQLite (`2024-05-01 12:00:00.5+00:00`).
+/// Values without an offset (SQLite's `CURRENT_TIMESTAMP`, rows written by other programs) are UTC.
+pub fn stored_datetime(stored: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let stored = stored.trim();
+    if let Some(at) = canonical_datetime(stored.as_bytes()) {
+        return Ok(at);
+    }
+    chrono::DateTime::parse_from_str(stored, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(stored))
+        .map(|dt| dt.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(
+                &stored.replacen('T', " ", 1),
+                "%Y-%m-%d %H:%M:%S%.f",
+            )
+            .map(|dt| dt.and_utc())
+        })
+        .map_err(|e| ApiError::internal(format!("stored date-time {stored:?}: {e}")))
+}
+
+/// The form the server itself writes, `YYYY-MM-DD HH:MM:SS[.fraction][+00:00]` in UTC, read
+/// without chrono's format interpreter: a page of rows reads thousands of these. Anything else
+/// (another offset, a `T`, a leap second) is `None` and takes the general path.
+fn canonical_datetime(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    }
+
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let mut rest = &b[19..];
+    let mut nanos = 0;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let len = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > 9 {
+            return None;
+        }
+        nanos = digits(&fraction[..len])? * 10u32.pow(9 - len as u32);
+        rest = &fraction[len..];
+    }
+    if !(rest.is_empty() || rest == b"+00:00" || rest == b"Z") {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(
+        digits(&b[0..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )?;
+    let second = digits(&b[17..19])?;
+    if second > 59 {
+        return None;
+    }
+    let time = chrono::NaiveTime::from_hms_nano_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        second,
+        nanos,
+    )?;
+    Some(date.and_time(time).and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_or_name_the_field() {
+        assert_eq!(id_i32("id", &ID::from("42")), Ok(42));
+        let err = id_i32("authorId", &ID::from("x")).unwrap_err();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (ErrorCode::InvalidId, Some("authorId"))
+        );
+        assert!(id_uuid("id", &ID::from("67E55044-10B1-426F-9247-BB680E5FE0C8")).is_ok());
+    }
+
+    #[test]
+    fn stored_values_read_back() {
+        assert_eq!(
+            decimal_out("12.30", 2).map(|d| d.to_string()),
+            Ok("12.30".to_string())
+        );
+        assert_eq!(
+            decimal_out("12.5", 2).map(|d| d.to_string()),
+            Ok("12.50".to_string())
+        );
+        assert_eq!(
+            decimal_out("1e-05", 5).map(|d| d.to_string()),
+            Ok("0.00001".to_string())
+        );
+        assert!(uuid_out("67e55044-10b1-426f-9247-bb680e5fe0c8").is_ok());
+        assert!(stored_datetime("2024-05-01 12:00:00.5+00:00").is_ok());
+        let utc = stored_datetime("2024-05-01T14:00:00+02:00").unwrap();
+        assert_eq!(
+            stored_datetime("2024-05-01 12:00:00").unwrap(),
+            utc,
+            "no offset: UTC (SQLite's CURRENT_TIMESTAMP)"
+        );
+        assert!(stored_datetime("yesterday").is_err());
+        // The canonical form's own reader agrees with chrono's on every shape it accepts, and
+        // leaves the rest to it.
+        for text in [
+            "2024-05-01 12:00:00+00:00",
+            "2024-05-01 12:00:00.5+00:00",
+            "2024-05-01 12:00:00.123456789+00:00",
+            "0001-01-01 00:00:00.000001",
+            "9999-12-31 23:59:59Z",
+        ] {
+            let general = chrono::NaiveDateTime::parse_from_str(
+                text.trim_end_matches("+00:00").trim_end_matches('Z'),
+                "%Y-%m-%d %H:%M:%S%.f",
+            )
+            .unwrap()
+            .and_utc();
+            assert_eq!(canonical_datetime(text.as_bytes()), Some(general), "{text}");
+        }
+        for text in [
+            "2024-02-30 12:00:00",
+            "2024-05-01 24:00:00",
+            "2024-05-01 12:00:60",
+            "2024-05-01T12:00:00",
+            "2024-05-01 12:00:00+02:00",
+            "2024-05-01 12:00:00.",
+            "2024-05-01 12:00:00.1234567891",
+            "2024-05-01 1a:00:00",
+        ] {
+            assert_eq!(canonical_datetime(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(
+            stored_datetime("2024-05-01 14:00:00.5+02:00").unwrap(),
+            stored_datetime("2024-05-01 12:00:00.5").unwrap()
+        );
+    }
+}

@@ -1,0 +1,578 @@
+//! The database connection pool: SQLite (a file, embedded) or PostgreSQL (a server), chosen by
+//! the database URL. Diesel is synchronous, so every query runs on tokio's blocking pool and the
+//! async runtime never waits on the database; PostgreSQL connections are Diesel connections over
+//! the pure-Rust tokio-postgres driver, driven from those blocking threads.
+
+use std::sync::Arc;
+
+use diesel::connection::{CacheSize, Connection, InstrumentationEvent, SimpleConnection};
+use diesel::r2d2::{ManageConnection, Pool};
+use diesel::sqlite::{ProgressDecision, SqliteConnection};
+use diesel::RunQueryDsl;
+use diesel_async::AsyncPgConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::runtime::error::ApiError;
+use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
+use crate::runtime::sql::{set_dialect, Dialect};
+
+/// The migrations in `migrations/`, compiled into the binary and applied at start-up.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// The same schema for PostgreSQL, from `migrations-postgres/`.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations-postgres");
+
+/// SQLite virtual-machine steps between two checks of the request's budget: a few microseconds
+/// of work, and a handful of rows even when each row costs an expensive function call.
+const PROGRESS_STEPS: std::num::NonZeroU32 = std::num::NonZeroU32::new(250).unwrap();
+
+pub use crate::runtime::postgres::PgConnection;
+
+/// The connection every data-access function receives.
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    /// Boxed: a PostgreSQL connection is larger than a SQLite one.
+    Postgres(Box<PgSession>),
+}
+
+/// Distinct statements a PostgreSQL connection keeps prepared.
+const PREPARED_STATEMENTS: usize = 256;
+
+/// A PostgreSQL connection and the statements it keeps prepared. A read's SQL depends on the
+/// request (its filters, orderings, selections), so the texts a connection sees are counted: past
+/// [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing starts
+/// over, which bounds what hostile query shapes can make the server hold.
+pub struct PgSession {
+    conn: PgConnection,
+    /// The runtime the connection's I/O runs on (also the wrapper's).
+    runtime: crate::runtime::postgres::SharedRuntime,
+    /// Hashes of the statement texts prepared on this connection.
+    prepared: std::collections::HashSet<u64>,
+}
+
+impl PgSession {
+    fn new((conn, runtime): (PgConnection, crate::runtime::postgres::SharedRuntime)) -> PgSession {
+        PgSession {
+            conn,
+            runtime,
+            prepared: Default::default(),
+        }
+    }
+
+    /// Reads every row of `query` (identified by `text`, see [`PgSession::preparing`]) in one turn
+    /// of the connection's runtime: the synchronous wrapper's cursor enters the runtime once per row.
+    pub fn load<'q, Q, R>(
+        &mut self,
+        text: &impl std::hash::Hash,
+        query: Q,
+    ) -> diesel::QueryResult<Vec<R>>
+    where
+        Q: diesel_async::RunQueryDsl<AsyncPgConnection>
+            + diesel_async::methods::LoadQuery<'q, AsyncPgConnection, R>
+            + 'q,
+        R: Send,
+    {
+        self.preparing(text);
+        let conn: &mut AsyncPgConnection = &mut self.conn;
+        self.runtime
+            .block_on(diesel_async::RunQueryDsl::load(query, conn))
+    }
+
+    /// The connection, about to run the statement `text` identifies as a prepared statement it
+    /// may keep.
+    pub fn preparing(&mut self, text: &impl std::hash::Hash) -> &mut PgConnection {
+        use std::hash::Hasher;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let key = hasher.finish();
+        if !self.prepared.contains(&key) {
+            if self.prepared.len() >= PREPARED_STATEMENTS {
+                // A new cache drops the old one, whose statements close on the server.
+                self.set_prepared_statement_cache_size(CacheSize::Disabled);
+                self.set_prepared_statement_cache_size(CacheSize::Unbounded);
+                self.prepared.clear();
+            }
+            self.prepared.insert(key);
+        }
+        self
+    }
+
+    /// How many distinct statements the connection holds prepared.
+    pub fn prepared_statements(&self) -> usize {
+        self.prepared.len()
+    }
+}
+
+impl std::ops::Deref for PgSession {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PgSession {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl Conn {
+    /// Runs statements that return nothing (settings, DDL).
+    pub fn batch_execute(&mut self, sql: &str) -> diesel::QueryResult<()> {
+        match self {
+            Conn::Sqlite(c) => c.batch_execute(sql),
+            Conn::Postgres(c) => c.batch_execute(sql),
+        }
+    }
+
+    /// Runs `work` in one transaction: all of it commits, or none of it. SQLite takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), so transactions queue instead of failing on upgrade.
+    /// PostgreSQL's run READ COMMITTED, as its writers expect: increments are computed by the
+    /// database on the locked row (`n = n + 1`), a value read to be rewritten is read `FOR
+    /// UPDATE`, and unique constraints settle races between inserts.
+    pub fn transaction<T>(
+        &mut self,
+        work: impl FnOnce(&mut Conn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let begin = match self {
+            Conn::Sqlite(_) => "BEGIN IMMEDIATE",
+            Conn::Postgres(_) => "BEGIN",
+        };
+        self.batch_execute(begin)?;
+        match work(self) {
+            Ok(value) => match self.batch_execute("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = self.batch_execute("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                self.batch_execute("ROLLBACK")?;
+                Err(e)
+            }
+        }
+    }
+
+    fn count_statements(&mut self) {
+        let count = |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                METRICS.statement();
+            }
+        };
+        match self {
+            Conn::Sqlite(c) => c.set_instrumentation(count),
+            Conn::Postgres(c) => c.set_instrumentation(count),
+        }
+    }
+}
+
+/// A cheaply clonable handle to the pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+}
+
+/// How the database is opened and tuned; from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storage {
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Bytes of the database file SQLite maps into memory (`PRAGMA mmap_size`): reads of mapped
+    /// pages are memory reads instead of `read()` calls. The pages are the OS's file cache,
+    /// shared by every connection.
+    pub mmap_bytes: u64,
+    /// Page cache of each connection, in KiB (`PRAGMA cache_size`).
+    pub cache_kib: u32,
+    /// Serve a database another program owns (or a replica): no migrations, no writes.
+    pub read_only: bool,
+    /// PostgreSQL stops a statement that runs longer than this (a request's whole time budget).
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for Storage {
+    fn default() -> Storage {
+        Storage {
+            pool_size: 8,
+            mmap_bytes: 256 << 20,
+            cache_kib: 8 << 10,
+            read_only: false,
+            statement_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Which database a URL names: PostgreSQL for `postgres://` and `postgresql://`, else a SQLite
+/// file.
+pub fn dialect_of(url: &str) -> Dialect {
+    match url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        true => Dialect::Postgres,
+        false => Dialect::Sqlite,
+    }
+}
+
+/// Opens the pool's connections, each set up for this server: SQLite's pragmas (foreign keys,
+/// waiting on locks, the storage tuning); PostgreSQL's session (UTC, the statement timeout, read
+/// only when asked); both count their statements for the metrics.
+#[derive(Debug)]
+struct Manager {
+    url: String,
+    storage: Storage,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        let Storage {
+            mmap_bytes,
+            cache_kib,
+            read_only,
+            statement_timeout_ms,
+            ..
+        } = self.storage;
+        let mut conn = match dialect_of(&self.url) {
+            Dialect::Sqlite => {
+                let mut c = SqliteConnection::establish(file_path(&self.url))
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let pragmas = format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+                     PRAGMA mmap_size = {mmap_bytes}; PRAGMA cache_size = -{cache_kib}; PRAGMA query_only = {};",
+                    if read_only { "ON" } else { "OFF" }
+                );
+                c.batch_execute(&pragmas)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                if !read_only {
+                    optimize(&mut c).map_err(diesel::r2d2::Error::QueryError)?;
+                }
+                Conn::Sqlite(c)
+            }
+            Dialect::Postgres => {
+                let (mut c, runtime) = crate::runtime::postgres::connect(&self.url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let session = format!(
+                    "SET TIME ZONE 'UTC'; SET statement_timeout = {statement_timeout_ms}; SET default_transaction_read_only = {};",
+                    if read_only { "on" } else { "off" }
+                );
+                c.batch_execute(&session)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Conn::Postgres(Box::new(PgSession::new((c, runtime))))
+            }
+        };
+        conn.count_statements();
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    /// A PostgreSQL connection whose server went away, or whose transaction was left broken, is
+    /// dropped when it comes back to the pool (checking each one out with a `SELECT 1` would cost
+    /// every request a round trip).
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        match conn {
+            Conn::Sqlite(_) => false,
+            Conn::Postgres(c) => {
+                let inner: &mut AsyncPgConnection = c;
+                diesel_async::pooled_connection::PoolableConnection::is_broken(inner)
+            }
+        }
+    }
+}
+
+/// Refreshes the statistics SQLite's planner reads (`sqlite_stat1`) where they are missing or
+/// stale, as SQLite advises for every long-lived connection it opens (pool connections are renewed
+/// every half hour, so the statistics follow the data). Each index is sampled, not read whole
+/// (`analysis_limit`), so this takes milliseconds on any size of database. Without statistics
+/// SQLite guesses that an equality on any index picks a handful of rows: a lookup by key with a
+/// permission condition (`id IN (…) AND status = ?`) then walked a third of the posts through the
+/// status index instead of fetching one row by key (10× slower in the benchmark).
+fn optimize(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")
+}
+
+/// Applies pending migrations. Changing a SQLite table means rebuilding it (create the new shape,
+/// copy the rows, drop the old table, rename), which needs foreign keys off: dropping the old table
+/// would otherwise cascade into the rows that point at it. Every reference is checked afterwards.
+fn migrate(conn: &mut SqliteConnection) -> Result<(), String> {
+    #[derive(diesel::QueryableByName)]
+    struct Broken {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    conn.batch_execute("PRAGMA foreign_keys = OFF;")
+        .map_err(|e| e.to_string())?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    let broken = diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
+        .get_result::<Broken>(conn)
+        .map_err(|e| e.to_string());
+    conn.batch_execute("PRAGMA foreign_keys = ON;")
+        .map_err(|e| e.to_string())?;
+    applied?;
+    match broken?.n {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} row(s) point at rows that do not exist; see `PRAGMA foreign_key_check`"
+        )),
+    }
+}
+
+/// Whether a PostgreSQL database lacks one of this server's migrations, read without writing.
+fn pending_postgres(conn: &mut Conn) -> Result<bool, String> {
+    use diesel::migration::MigrationSource;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let ours = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+        .map_err(|e| e.to_string())?;
+    let applied: Vec<String> =
+        crate::runtime::sql::Sql::raw("SELECT version FROM __diesel_schema_migrations")
+            .load::<Applied>(conn)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|a| a.version)
+            .collect();
+    Ok(ours
+        .iter()
+        .any(|m| !applied.contains(&m.name().version().to_string())))
+}
+
+/// A PostgreSQL URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) => format!(
+            "{scheme}://{}@{host}",
+            user.split(':').next().unwrap_or(user)
+        ),
+        None => url.to_string(),
+    }
+}
+
+/// The SQLite file of a database URL: a path, `sqlite://path` or `sqlite:path`.
+pub fn file_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Whether the database lives in memory only (and so has no file beside it).
+pub fn in_memory(url: &str) -> bool {
+    let path = file_path(url);
+    path.is_empty() || path == ":memory:" || path.contains("mode=memory")
+}
+
+/// Why the database could not be opened.
+#[derive(Debug)]
+pub struct OpenError(pub String);
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl Db {
+    /// Opens the database at `url` and applies pending migrations. SQLite: a path, or
+    /// `sqlite://path`, created if missing and switched to WAL mode. PostgreSQL: `postgres://…`,
+    /// with libpq's TLS options (see `postgres.rs`). Read-only, it only checks that no migration is
+    /// pending.
+    pub fn open(url: &str, storage: Storage) -> Result<Db, OpenError> {
+        let dialect = dialect_of(url);
+        set_dialect(dialect).map_err(OpenError)?;
+        let shown = match dialect {
+            Dialect::Sqlite => file_path(url).to_string(),
+            Dialect::Postgres => redacted(url),
+        };
+        if dialect == Dialect::Postgres {
+            crate::runtime::postgres::check(url)
+                .map_err(|e| OpenError(format!("cannot open database `{shown}`: {e}")))?;
+        }
+        let pool = Pool::builder()
+            .max_size(storage.pool_size)
+            // Requests wait for a connection only as long as their budget allows (see `run`);
+            // this bounds the wait at start-up for a server that does not answer.
+            .connection_timeout(std::time::Duration::from_secs(10))
+            // A local SQLite connection does not go stale; a broken PostgreSQL one is dropped when
+            // it comes back (`has_broken`).
+            .test_on_check_out(false)
+            .build(Manager {
+                url: url.to_string(),
+                storage,
+            })
+            .map_err(|e| OpenError(format!("cannot open database `{shown}`: {e}")))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| OpenError(format!("cannot connect to `{shown}`: {e}")))?;
+        let migrations = match dialect {
+            Dialect::Sqlite => MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        };
+        if storage.read_only {
+            let pending = match &mut *conn {
+                Conn::Sqlite(c) => c
+                    .has_pending_migration(migrations)
+                    .map_err(|e| e.to_string()),
+                // Diesel's check would create its bookkeeping table, which a read-only session
+                // may not: the applied versions are read instead.
+                Conn::Postgres(_) => pending_postgres(&mut conn),
+            };
+            let pending = pending
+                .map_err(|e| OpenError(format!("cannot read the migrations of `{shown}`: {e}")))?;
+            if pending {
+                return Err(OpenError(format!("`{shown}` lacks migrations this server needs; apply them by starting it once without DATABASE_READ_ONLY")));
+            }
+            return Ok(Db { pool });
+        }
+        match &mut *conn {
+            Conn::Sqlite(c) => {
+                c.batch_execute("PRAGMA journal_mode = WAL;")
+                    .map_err(|e| OpenError(format!("cannot enable WAL on `{shown}`: {e}")))?;
+                migrate(c)
+                    .map_err(|e| OpenError(format!("migrations failed on `{shown}`: {e}")))?;
+                optimize(c).map_err(|e| {
+                    OpenError(format!("cannot gather the statistics of `{shown}`: {e}"))
+                })?;
+            }
+            // Each migration runs in its own transaction: a failing one leaves the database as the
+            // one before it left it.
+            Conn::Postgres(c) => {
+                let conn: &mut PgConnection = c;
+                conn.run_pending_migrations(migrations)
+                    .map_err(|e| OpenError(format!("migrations failed on `{shown}`: {e}")))?;
+            }
+        }
+        crate::runtime::keys::ensure_table(&mut conn).map_err(OpenError)?;
+        Ok(Db { pool })
+    }
+
+    /// Runs `work` on a pooled connection, on this thread (for commands, not requests).
+    pub fn with_conn<T>(&self, work: impl FnOnce(&mut Conn) -> T) -> Result<T, String> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        Ok(work(&mut conn))
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool; its statements are
+    /// charged to `stats`, and stopped when the request's budget is spent. A request runs at most
+    /// its budget's number of tasks at once, however many fields it selects.
+    pub async fn run<T, F>(&self, stats: &Arc<RequestStats>, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _task = stats.budget.task().await?;
+        let wait = stats.budget.remaining()?;
+        let pool = self.pool.clone();
+        let stats = stats.clone();
+        tokio::task::spawn_blocking(move || {
+            charged_to(&stats, || {
+                let mut conn = pool
+                    .get_timeout(wait)
+                    .map_err(|e| match stats.budget.spent() {
+                        true => ApiError::timeout(),
+                        false => ApiError::unavailable(e),
+                    })?;
+                // SQLite checks the budget as it runs; PostgreSQL has its statement timeout.
+                if let Conn::Sqlite(c) = &mut *conn {
+                    let watched = stats.clone();
+                    c.on_progress(PROGRESS_STEPS, move || match watched.budget.spent() {
+                        true => ProgressDecision::Interrupt,
+                        false => ProgressDecision::Continue,
+                    });
+                }
+                let result = work(&mut conn);
+                // The pooled connection must not keep this request alive, nor stop the next one.
+                if let Conn::Sqlite(c) = &mut *conn {
+                    c.remove_progress_handler();
+                }
+                result.map_err(|e| {
+                    if stats.budget.spent() {
+                        ApiError::timeout()
+                    } else {
+                        e
+                    }
+                })
+            })
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs `work` inside one transaction: all of it commits, or none of it.
+    pub async fn transaction<T, F>(&self, stats: &Arc<RequestStats>, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(stats, move |conn| conn.transaction(work)).await
+    }
+
+    /// `SELECT 1`: is the database answering?
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        let stats = Arc::new(RequestStats::default());
+        self.run(&stats, |conn| {
+            conn.batch_execute("SELECT 1").map_err(ApiError::from)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(diesel::QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    fn plan(conn: &mut SqliteConnection) -> String {
+        let query = "EXPLAIN QUERY PLAN SELECT id FROM posts WHERE id IN (SELECT value FROM json_each('[17]')) AND status = 'published'";
+        let steps: Vec<Step> = diesel::sql_query(query).load(conn).unwrap();
+        steps
+            .into_iter()
+            .map(|s| s.detail)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn statistics_let_a_key_lookup_with_a_condition_use_the_key() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, status TEXT NOT NULL);
+             CREATE INDEX posts_status_idx ON posts (status);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO posts SELECT i, CASE i % 3 WHEN 0 THEN 'draft' WHEN 1 THEN 'published' ELSE 'archived' END FROM n;",
+        )
+        .unwrap();
+        // Without statistics the planner takes the status index: a third of the table.
+        assert!(
+            plan(&mut conn).contains("posts_status_idx"),
+            "{}",
+            plan(&mut conn)
+        );
+        optimize(&mut conn).unwrap();
+        assert!(
+            plan(&mut conn).contains("INTEGER PRIMARY KEY"),
+            "{}",
+            plan(&mut conn)
+        );
+    }
+}
