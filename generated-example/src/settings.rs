@@ -12,8 +12,6 @@ pub const DESCRIPTION: &str = "A blog with authors, posts, tags and comments.";
 /// Whether this API's tables live in PostgreSQL (`database.engine: postgres`): then
 /// `DATABASE_URL` is required, and no SQLite file is created by default.
 pub const POSTGRES: bool = false;
-/// The database URL used when none is given: a SQLite file beside the server, or none.
-pub const DEFAULT_DATABASE_URL: &str = "data.db";
 /// Whether UUIDs are stored as 32 hex digits (`database.uuid_format: simple`, as Django writes
 /// them) rather than hyphenated, lowercase.
 pub const UUID_SIMPLE: bool = false;

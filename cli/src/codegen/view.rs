@@ -15,9 +15,8 @@ pub struct CrateView {
     /// The crate name as a Rust path segment (`-` → `_`).
     pub lib_name: String,
     pub description: String,
-    /// The description as a TOML string literal, and as `///` and `//!` doc lines.
+    /// The description as a TOML string literal, and as `//!` doc lines.
     pub description_toml: String,
-    pub description_doc: String,
     pub description_inner_doc: String,
     /// The description as a Rust string literal.
     pub description_rust: String,
@@ -242,7 +241,6 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         name: ir.crate_name.clone(),
         lib_name: ir.crate_name.replace('-', "_"),
         description_toml: toml_string(&description),
-        description_doc: doc(Some(&description)),
         description_inner_doc: description.lines().map(|l| format!("//! {l}\n")).collect(),
         description_rust: format!("{description:?}"),
         description,

@@ -11,6 +11,10 @@ use crate::runtime::db::Storage;
 use crate::runtime::guard::RequestLimits;
 use crate::settings;
 
+/// A SQLite file beside the server, unless the manifest keeps the tables in PostgreSQL (then
+/// `DATABASE_URL` must be given).
+const DEFAULT_DATABASE_URL: &str = if settings::POSTGRES { "" } else { "data.db" };
+
 /// The server's settings, from the environment and the command line.
 #[derive(Debug, Clone, Parser)]
 #[command(name = settings::NAME, about = settings::DESCRIPTION, long_about = None, version)]
@@ -21,7 +25,7 @@ pub struct Config {
     /// Database: a SQLite file path (created if missing) or `sqlite://path`, or a PostgreSQL server
     /// (`postgres://user:password@host:port/database`; required when the manifest keeps the tables
     /// in PostgreSQL).
-    #[arg(long, env = "DATABASE_URL", default_value = settings::DEFAULT_DATABASE_URL)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]

@@ -62,20 +62,17 @@ impl PgSession {
         }
     }
 
-    /// Reads every row of `query` (identified by `text`, see [`PgSession::preparing`]) in one turn
-    /// of the connection's runtime: the synchronous wrapper's cursor enters the runtime once per row.
-    pub fn load<'q, Q, R>(
-        &mut self,
-        text: &impl std::hash::Hash,
-        query: Q,
-    ) -> diesel::QueryResult<Vec<R>>
+    /// Reads every row of `query` (its text identified by `key`, see [`PgSession::key`]) in one
+    /// turn of the connection's runtime: the synchronous wrapper's cursor enters the runtime once
+    /// per row.
+    pub fn load<'q, Q, R>(&mut self, key: u64, query: Q) -> diesel::QueryResult<Vec<R>>
     where
         Q: diesel_async::RunQueryDsl<AsyncPgConnection>
             + diesel_async::methods::LoadQuery<'q, AsyncPgConnection, R>
             + 'q,
         R: Send,
     {
-        self.preparing(text);
+        self.remember(key);
         let conn: &mut AsyncPgConnection = &mut self.conn;
         self.runtime
             .block_on(diesel_async::RunQueryDsl::load(query, conn))
@@ -84,10 +81,21 @@ impl PgSession {
     /// The connection, about to run the statement `text` identifies as a prepared statement it
     /// may keep.
     pub fn preparing(&mut self, text: &impl std::hash::Hash) -> &mut PgConnection {
+        self.remember(Self::key(text));
+        self
+    }
+
+    /// What a statement's text is remembered by among those prepared.
+    pub fn key(text: &impl std::hash::Hash) -> u64 {
         use std::hash::Hasher;
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         text.hash(&mut hasher);
-        let key = hasher.finish();
+        hasher.finish()
+    }
+
+    /// Counts the statement `key` identifies among those prepared, closing them all first when
+    /// the bound is reached.
+    fn remember(&mut self, key: u64) {
         if !self.prepared.contains(&key) {
             if self.prepared.len() >= PREPARED_STATEMENTS {
                 // A new cache drops the old one, whose statements close on the server.
@@ -97,7 +105,6 @@ impl PgSession {
             }
             self.prepared.insert(key);
         }
-        self
     }
 
     /// How many distinct statements the connection holds prepared.

@@ -529,22 +529,30 @@ async fn handle(
         && response.errors.iter().all(|e| e.path.is_empty());
     if rejected {
         // Refused before execution (validation, variable coercion): there is no `data`.
-        let mut body = serde_json::to_value(&response).unwrap_or_default();
-        if let Some(body) = body.as_object_mut() {
+        let mut body = serde_json::to_value(&response);
+        if let Ok(serde_json::Value::Object(body)) = &mut body {
             body.remove("data");
         }
-        return answer(media, media.request_error(), &body);
+        return match body {
+            Ok(body) => answer(media, media.request_error(), &body),
+            Err(e) => unencodable(media, e),
+        };
     }
     // Encoded straight to bytes: an answer of thousands of rows is not built twice.
     match serde_json::to_vec(&response) {
         Ok(body) => with_media((StatusCode::OK, body).into_response(), media),
-        Err(e) => refuse(
-            media,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            &format!("the answer could not be encoded: {e}"),
-        ),
+        Err(e) => unencodable(media, e),
     }
+}
+
+/// An answer that could not be encoded as JSON.
+fn unencodable(media: Media, e: serde_json::Error) -> Response {
+    refuse(
+        media,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        &format!("the answer could not be encoded: {e}"),
+    )
 }
 
 /// What the parser expected, without the excerpt of the document it quotes (which would echo

@@ -20,7 +20,7 @@ use diesel::sql_types::{
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
-use crate::runtime::db::Conn;
+use crate::runtime::db::{Conn, PgSession};
 use crate::runtime::select::Key;
 
 /// The SQL a database speaks, where SQLite and PostgreSQL differ.
@@ -175,8 +175,7 @@ impl Sql {
             Conn::Sqlite(c) => self.sqlite().load(c),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
-                let text = statement.pieces.clone();
-                c.load(&text, statement)
+                c.load(PgSession::key(&statement.pieces), statement)
             }
         }
     }
