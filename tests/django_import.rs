@@ -371,3 +371,32 @@ fn bad_inputs_name_their_cause() {
     assert_eq!(code, 2);
     assert!(err.contains("no installed app is labelled `shop`"), "{err}");
 }
+
+/// The manifest (and so the generated crate) is named after the directory it is written to,
+/// also when `init` creates that directory.
+#[test]
+fn the_manifest_is_named_after_a_new_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = serde_json::json!({
+        "format": "gqlauto-django-dump", "version": 1, "django": "5.2", "settings": "shop.settings",
+        "auth_user_model": null, "database_vendor": "sqlite",
+        "models": [{
+            "app": "shop", "name": "Item", "label": "shop.Item", "db_table": "shop_item", "pk": "id",
+            "fields": [
+                {"name": "id", "column": "id", "class": "django.db.models.fields.BigAutoField", "internal_type": "BigAutoField",
+                 "primary_key": true, "default": {"kind": "none"}},
+                {"name": "title", "column": "title", "class": "django.db.models.fields.CharField", "internal_type": "CharField",
+                 "max_length": 80, "default": {"kind": "none"}}
+            ]
+        }]
+    });
+    std::fs::write(dir.path().join("dump.json"), dump.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gqlauto"))
+        .args(["init", "Shop_API", "--from-django-dump", "dump.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest = std::fs::read_to_string(dir.path().join("Shop_API/gqlauto.yaml")).unwrap();
+    assert!(manifest.contains("\nname: \"shop-api\"\n"), "{manifest}");
+}

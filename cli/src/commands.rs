@@ -234,7 +234,13 @@ pub fn init_from_django(dir: &Path, source: &DjangoSource) -> u8 {
         Ok(d) => d,
         Err(e) => return report_usage(UsageError(e.0)),
     };
-    let name = dir.canonicalize().ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string())).unwrap_or_else(|| "api".into());
+    // Named after the directory, which need not exist yet.
+    let name = dir
+        .canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string()))
+        .unwrap_or_else(|| "api".into());
     let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let lowered = crate::django::lower(&dump, name.trim_matches('-'));
     for w in &lowered.warnings {
