@@ -13,10 +13,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use gqlauto_bench::{agent, load, machine, post, start, Figures, Load, Server};
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
@@ -39,6 +39,12 @@ struct Options {
     /// Where PostGraphile is installed (`bench/postgraphile`), to measure it beside the generated
     /// server on the same PostgreSQL database.
     postgraphile: Option<PathBuf>,
+}
+
+impl Options {
+    fn load(&self) -> Load {
+        Load { seconds: self.seconds, clients: self.clients }
+    }
 }
 
 fn options() -> Options {
@@ -80,27 +86,6 @@ fn options() -> Options {
     assert!(o.server.is_file() && o.reference.is_file(), "--server and --reference must name built binaries");
     assert!(o.postgraphile.is_none() || o.postgres.is_some(), "--postgraphile needs --postgres");
     o
-}
-
-/// A running server process, killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(command: &mut Command) -> Server {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read address");
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
-    Server { child, base }
 }
 
 fn start_generated(binary: &Path, db: &str) -> Server {
@@ -335,7 +320,7 @@ fn postgraphile_scenarios() -> Vec<Scenario> {
 
 /// PostGraphile (`dir` holds its `node_modules`, with the Node.js it needs) on `db`.
 fn start_postgraphile(dir: &Path, db: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let port = gqlauto_bench::free_port();
     let bin = dir.join("node_modules/.bin");
     let mut child = Command::new(bin.join("node"))
         .arg(bin.join("postgraphile"))
@@ -367,71 +352,11 @@ fn postgraphile_version(dir: &Path) -> String {
 const REFERENCE_NESTED: &str =
     "{ authors(limit: 20) { id name posts(limit: 20) { id title publishedAt comments(limit: 20) { id body createdAt } tags(limit: 20) { id name } } } }";
 
-struct Figures {
-    requests: u64,
-    rps: f64,
-    p50: Duration,
-    p95: Duration,
-    p99: Duration,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into()
-}
-
-fn post(agent: &ureq::Agent, base: &str, who: Option<&str>, query: &str, variables: &Value) -> Value {
-    let request = agent.post(format!("{base}/graphql"));
-    let request = match who {
-        Some(header) => request.header("authorization", header),
-        None => request,
-    };
-    let mut res = request.send_json(json!({"query": query, "variables": variables})).expect("request");
-    let body: Value = res.body_mut().read_json().expect("json body");
-    assert!(body.get("errors").is_none(), "query failed: {body}\n{query}");
-    body
-}
-
-/// Drives `query` with `clients` concurrent clients for `seconds` after a short warm-up.
-fn load(base: &str, who: Option<String>, query: &'static str, variables: fn(u64, u64) -> Value, posts: u64, o: &Options) -> Figures {
-    // Request numbers start past the one `statements` probes with, so writes never repeat it.
-    let counter = Arc::new(AtomicU64::new(1_000));
-    let warmup = Instant::now() + Duration::from_secs(2);
-    let deadline = warmup + Duration::from_secs(o.seconds);
-    let workers: Vec<_> = (0..o.clients)
-        .map(|_| {
-            let base = base.to_string();
-            let who = who.clone();
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let agent = agent();
-                let mut latencies = Vec::new();
-                loop {
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    let vars = variables(n, posts);
-                    let started = Instant::now();
-                    if started >= deadline {
-                        break;
-                    }
-                    post(&agent, &base, who.as_deref(), query, &vars);
-                    if started >= warmup {
-                        latencies.push(started.elapsed());
-                    }
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all: Vec<Duration> = workers.into_iter().flat_map(|w| w.join().expect("client thread")).collect();
-    all.sort_unstable();
-    let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Figures { requests: all.len() as u64, rps: all.len() as f64 / o.seconds as f64, p50: at(0.50), p95: at(0.95), p99: at(0.99) }
-}
-
 /// SQL statements one request runs, from the server's own counter read before and after it.
 fn statements(agent: &ureq::Agent, base: &str, who: Option<&str>, counter_url: &str, parse: fn(&str) -> u64, query: &str, variables: &Value) -> u64 {
     let read = || parse(&agent.get(format!("{base}{counter_url}")).call().expect("counter").body_mut().read_to_string().expect("counter text"));
     let before = read();
-    post(agent, base, who, query, variables);
+    post(agent, &format!("{base}/graphql"), who, query, variables);
     read() - before
 }
 
@@ -441,19 +366,6 @@ fn metrics_total(text: &str) -> u64 {
 
 fn plain_number(text: &str) -> u64 {
     text.trim().parse().expect("statement count")
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string())))
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cores} cores ({cpu}), {memory} memory")
 }
 
 fn main() {
@@ -511,13 +423,13 @@ fn main() {
             for who in [As::Admin, As::Author, As::Anonymous] {
                 let header = who.header();
                 let count = statements(&agent, &server.base, header.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
-                let figures = load(&server.base, header, s.query, s.variables, posts, &o);
+                let figures = load(&format!("{}/graphql", server.base), header, s.query, s.variables, posts, &o.load());
                 row(s.name, who.label(), &figures, Some(count));
             }
         }
         for s in scenarios().into_iter().filter(|s| chosen(s.name)) {
             let count = statements(&agent, &server.base, admin.as_deref(), "/metrics", metrics_total, s.query, &(s.variables)(1, posts));
-            let figures = load(&server.base, admin.clone(), s.query, s.variables, posts, &o);
+            let figures = load(&format!("{}/graphql", server.base), admin.clone(), s.query, s.variables, posts, &o.load());
             row(s.name, "generated", &figures, Some(count));
         }
     }
@@ -526,8 +438,9 @@ fn main() {
         let label = format!("PostGraphile {}", postgraphile_version(dir));
         let chosen = |name: &str| o.only.as_ref().is_none_or(|only| name.contains(only.as_str()));
         for s in postgraphile_scenarios().into_iter().filter(|s| chosen(s.name)) {
-            post(&agent, &server.base, None, s.query, &(s.variables)(1, posts));
-            let figures = load(&server.base, None, s.query, s.variables, posts, &o);
+            let url = format!("{}/graphql", server.base);
+            post(&agent, &url, None, s.query, &(s.variables)(1, posts));
+            let figures = load(&url, None, s.query, s.variables, posts, &o.load());
             row(s.name, &label, &figures, None);
         }
     }
@@ -535,7 +448,7 @@ fn main() {
     if postgres.is_none() && o.only.is_none() {
         let reference = start(Command::new(&o.reference).arg(&file));
         let count = statements(&agent, &reference.base, None, "/statements", plain_number, REFERENCE_NESTED, &json!({}));
-        let figures = load(&reference.base, None, REFERENCE_NESTED, no_variables, posts, &o);
+        let figures = load(&format!("{}/graphql", reference.base), None, REFERENCE_NESTED, no_variables, posts, &o.load());
         row("(c) authors → posts → comments, tags (20 per level)", "hand-written reference", &figures, Some(count));
         drop(reference);
     }
