@@ -416,3 +416,48 @@ fn aggregates_and_groups() {
     assert_eq!(counted["commentsGroupBy"], json!([{"key": {"authorName": "critic"}, "aggregate": {"count": 300}}]));
     assert_eq!(s.error_code("{ postsGroupBy(by: []) { aggregate { count } } }", json!({})), "INVALID_ARGUMENT");
 }
+
+/// Lists, connections and relations read only the columns their selection needs (and the key);
+/// every field selected, however it is selected, still answers its stored value.
+#[test]
+fn reads_answer_every_selected_field_whatever_else_is_selected() {
+    let s = Server::start();
+    let whole = s.data(
+        "{ posts(limit: 4, orderBy: [{id: ASC}]) { id title slug body status publishedAt viewCount authorId author { name } } }",
+        json!({}),
+    );
+    // The same fields through aliases, a named fragment and an inline fragment.
+    let parts = s.data(
+        "query { posts(limit: 4, orderBy: [{id: ASC}]) { t: title ...Rest ... on Post { author { name } } } } \
+         fragment Rest on Post { slug body status publishedAt viewCount authorId }",
+        json!({}),
+    );
+    for (w, p) in whole["posts"].as_array().unwrap().iter().zip(parts["posts"].as_array().unwrap()) {
+        assert_eq!(p["t"], w["title"]);
+        for field in ["slug", "body", "status", "publishedAt", "viewCount", "authorId", "author"] {
+            assert_eq!(p[field], w[field], "{field} of {w}");
+        }
+    }
+    // A to-one relation without its foreign key selected; a to-many one without the key selected.
+    let data = s.data("{ posts(limit: 1, orderBy: [{id: ASC}]) { author { name } comments(limit: 1) { body } } }", json!({}));
+    assert_eq!(data["posts"][0]["author"], whole["posts"][0]["author"]);
+    assert_eq!(data["posts"][0]["comments"].as_array().unwrap().len(), 1);
+    // A lookup in the same request as a list that read little of the same row reads it whole.
+    let data = s.data("{ posts(limit: 1, orderBy: [{id: ASC}]) { id } post(id: 1) { body slug author { name } } }", json!({}));
+    assert_eq!(data["post"]["body"], whole["posts"][0]["body"]);
+    assert_eq!(data["post"]["slug"], whole["posts"][0]["slug"]);
+    // Connections (root and relation) and batched relation lists.
+    let data = s.data(
+        "{ postsConnection(first: 1, orderBy: [{id: ASC}]) { edges { node { author { name } body } } } \
+           authors(limit: 1, orderBy: [{name: ASC}]) { name postsConnection(first: 1, orderBy: [{id: ASC}]) { edges { node { title author { name } } } } \
+           posts(limit: 1, orderBy: [{id: ASC}]) { publishedAt author { name } tags { name } } } }",
+        json!({}),
+    );
+    assert_eq!(data["postsConnection"]["edges"][0]["node"]["body"], whole["posts"][0]["body"]);
+    assert_eq!(data["postsConnection"]["edges"][0]["node"]["author"], whole["posts"][0]["author"]);
+    let author = &data["authors"][0];
+    assert_eq!(author["postsConnection"]["edges"][0]["node"]["author"]["name"], author["name"]);
+    assert!(author["postsConnection"]["edges"][0]["node"]["title"].is_string());
+    assert_eq!(author["posts"][0]["author"]["name"], author["name"]);
+    assert!(!author["posts"][0]["tags"].as_array().unwrap().is_empty());
+}

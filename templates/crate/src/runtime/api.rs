@@ -10,7 +10,7 @@ use async_graphql::parser::types::{
     Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::registry::{MetaType, Registry};
-use async_graphql::{InputType, Name, Positioned, Value, Variables, ID};
+use async_graphql::{InputType, Lookahead, Name, Positioned, Value, Variables, ID};
 
 use crate::runtime::access::{self, Op};
 use crate::runtime::auth::Identity;
@@ -476,14 +476,37 @@ fn page_args(ctx: &ResolverContext<'_>) -> Result<PageArgs, ApiError> {
     })
 }
 
-/// The table a read of `model` starts from.
-fn table(model: &'static Model) -> Table {
+/// Where the rows a read returns are selected in the field that asks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// The field's own selection: a list, or one related row.
+    Listed,
+    /// `edges { node { … } }`: a connection.
+    Paged,
+    /// No rows, only what is computed over them: aggregates and group-by.
+    Counted,
+}
+
+/// The table a read of `model` starts from, reading the columns `rows` (the selection of the
+/// rows it returns) needs: the fields selected, the foreign keys of the to-one relations
+/// selected, and the key (which relations and lookups go by).
+fn table(model: &'static Model, rows: Option<&Lookahead<'_>>) -> Table {
+    let columns = match rows {
+        None => model.projection(),
+        Some(rows) => model.projection_of(|f| {
+            rows.field(f.name).exists()
+                || model.relations.iter().any(|r| {
+                    matches!(r.kind, RelationKind::ToOne { column, .. } if column == f.column)
+                        && rows.field(r.name).exists()
+                })
+        }),
+    };
     Table {
         name: model.table,
         key: model.key,
         search: model.search,
         default_order: model.default_order,
-        columns: model.projection(),
+        columns,
     }
 }
 
@@ -495,7 +518,14 @@ fn select(
     ctx: &ResolverContext<'_>,
     identity: &Identity,
     under: Option<&'static str>,
+    rows: Rows,
 ) -> Result<Select, ApiError> {
+    let selection = ctx.look_ahead();
+    let table = match rows {
+        Rows::Listed => table(model, Some(&selection)),
+        Rows::Paged => table(model, Some(&selection.field("edges").field("node"))),
+        Rows::Counted => table(model, None),
+    };
     let filter = ctx
         .args
         .get("where")
@@ -503,7 +533,7 @@ fn select(
         .filter(|v| *v != Value::Null);
     let order = ctx.args.get("orderBy").map(|v| v.as_value().clone());
     let search = arg_string(ctx, "search");
-    Select::build(table(model), search.as_deref(), |scope| {
+    Select::build(table, search.as_deref(), |scope| {
         let asked = filter
             .as_ref()
             .map(|v| input::condition(model, v, scope, Some(identity)))
@@ -546,7 +576,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         .map(FieldValue::owned_any)
                 }
                 Root::List => {
-                    let select = select(model, &ctx, who, None)?;
+                    let select = select(model, &ctx, who, None, Rows::Listed)?;
                     records(
                         read::list::<Record>(
                             &cx,
@@ -558,13 +588,13 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                     )
                 }
                 Root::Connection => {
-                    let select = select(model, &ctx, who, None)?;
+                    let select = select(model, &ctx, who, None, Rows::Paged)?;
                     Some(FieldValue::owned_any(
                         read::connection::<Record>(&cx, select, page_args(&ctx)?).await?,
                     ))
                 }
                 Root::Aggregate => {
-                    let select = select(model, &ctx, who, None)?;
+                    let select = select(model, &ctx, who, None, Rows::Counted)?;
                     let columns =
                         read::aggregate_columns(model.measures, read::selected(&ctx.look_ahead()));
                     Some(FieldValue::owned_any(
@@ -572,7 +602,7 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                     ))
                 }
                 Root::GroupBy => {
-                    let select = select(model, &ctx, who, None)?;
+                    let select = select(model, &ctx, who, None, Rows::Counted)?;
                     let by = group_columns(model, &ctx)?;
                     let having = match ctx
                         .args
@@ -874,7 +904,8 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
                     };
                     let cx = Ctx::of(ctx.ctx)?;
                     let field_id = read::field_id(ctx.ctx);
-                    let build = || select(target, &ctx, &cx.request.identity, under);
+                    let rows = if paged { Rows::Paged } else { Rows::Listed };
+                    let build = || select(target, &ctx, &cx.request.identity, under, rows);
                     if single {
                         let row =
                             read::related_one::<Record>(&cx, field_id, build, link, parent_key)

@@ -245,12 +245,82 @@ impl Model {
             .unwrap_or(0)
     }
 
-    /// The columns every read selects, qualified by `t0`, in field order.
+    /// Every column, qualified by `t0`, in field order: what a read of whole rows selects.
     pub fn projection(&self) -> String {
+        self.projection_of(|_| true)
+    }
+
+    /// The columns of the fields `wanted` picks (and always the key), qualified by `t0`, in
+    /// field order; every other field reads as `NULL` under its column's name. Rows keep their
+    /// shape (a record is positional), and the database neither reads, sorts nor sends the
+    /// columns no one asked for.
+    pub fn projection_of(&self, wanted: impl Fn(&Field) -> bool) -> String {
         self.fields
             .iter()
-            .map(|f| format!("t0.{}", crate::runtime::sql::ident(f.column)))
+            .map(|f| {
+                let column = crate::runtime::sql::ident(f.column);
+                if f.column == self.key || wanted(f) {
+                    format!("t0.{column}")
+                } else {
+                    format!("NULL AS {column}")
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn field(name: &'static str, column: &'static str, value: ValueType) -> Field {
+        Field {
+            name,
+            column,
+            value,
+            nullable: false,
+            write: Write::Auto,
+        }
+    }
+
+    static NOTE: Model = Model {
+        name: "Note",
+        table: "notes",
+        key: "note_id",
+        key_kind: KeyKind::Int,
+        fields: &[
+            field("title", "title", ValueType::Text),
+            field("id", "note_id", ValueType::Key(KeyKind::Int)),
+            field("body", "body", ValueType::Text),
+            field("order", "order", ValueType::Int),
+        ],
+        relations: &[],
+        default_order: &[],
+        search: None,
+        measures: &[],
+        roots: &[],
+        references: &[],
+        unique_keys: &[],
+        rules: &[],
+        columns: "",
+        access: Access::Open,
+    };
+
+    #[test]
+    fn a_projection_reads_the_fields_wanted_and_the_key_in_field_order() {
+        assert_eq!(
+            NOTE.projection(),
+            r#"t0."title", t0."note_id", t0."body", t0."order""#
+        );
+        // What is not wanted stays in its place, as NULL under its column's (quoted) name.
+        assert_eq!(
+            NOTE.projection_of(|f| f.name == "order"),
+            r#"NULL AS "title", t0."note_id", NULL AS "body", t0."order""#
+        );
+        assert_eq!(
+            NOTE.projection_of(|_| false),
+            r#"NULL AS "title", t0."note_id", NULL AS "body", NULL AS "order""#
+        );
     }
 }
