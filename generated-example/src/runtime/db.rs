@@ -177,6 +177,27 @@ impl Conn {
     }
 }
 
+/// Turns off SQLite's count of the memory it allocates, before it first opens a database. The
+/// count is kept under one mutex for the whole process, taken on every allocation of every
+/// connection: with it, two requests that each sort or group rows on their own connections ran
+/// slower together than one alone (group-by over 20,000 rows: 233 requests/s with one client,
+/// 187 with two, 552 with eight once it is off). Nothing here reads the count (no soft heap
+/// limit). Called after SQLite has started, it changes nothing, which is also fine.
+fn without_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` takes this option with one `int`. It must not run beside
+        // other SQLite calls: it runs once, when the server opens its database, before any
+        // connection exists. Once SQLite has initialized it returns SQLITE_MISUSE untouched.
+        unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                std::ffi::c_int::from(0u8),
+            );
+        }
+    });
+}
+
 /// A cheaply clonable handle to the pool.
 #[derive(Clone)]
 pub struct Db {
@@ -402,6 +423,9 @@ impl Db {
     pub fn open(url: &str, storage: Storage) -> Result<Db, OpenError> {
         let dialect = dialect_of(url);
         set_dialect(dialect).map_err(OpenError)?;
+        if dialect == Dialect::Sqlite {
+            without_memory_statistics();
+        }
         let shown = match dialect {
             Dialect::Sqlite => file_path(url).to_string(),
             Dialect::Postgres => redacted(url),
