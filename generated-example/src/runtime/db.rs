@@ -202,6 +202,9 @@ fn without_memory_statistics() {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// One permit per pooled connection: requests wait for a connection here, as tasks, instead
+    /// of each holding a blocking thread (and its allocator's memory) while it waits in the pool.
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the database is opened and tuned; from the configuration.
@@ -468,7 +471,7 @@ impl Db {
             if pending {
                 return Err(OpenError(format!("`{shown}` lacks migrations this server needs; apply them by starting it once without DATABASE_READ_ONLY")));
             }
-            return Ok(Db { pool });
+            return Ok(Db::with(pool));
         }
         match &mut *conn {
             Conn::Sqlite(c) => {
@@ -489,7 +492,14 @@ impl Db {
             }
         }
         crate::runtime::keys::ensure_table(&mut conn).map_err(OpenError)?;
-        Ok(Db { pool })
+        Ok(Db::with(pool))
+    }
+
+    fn with(pool: Pool<Manager>) -> Db {
+        let connections = Arc::new(tokio::sync::Semaphore::new(
+            pool.max_size().try_into().unwrap_or(usize::MAX),
+        ));
+        Db { pool, connections }
     }
 
     /// Runs `work` on a pooled connection, on this thread (for commands, not requests).
@@ -510,10 +520,21 @@ impl Db {
         T: Send + 'static,
     {
         let _task = stats.budget.task().await?;
+        let connection = match tokio::time::timeout(
+            stats.budget.remaining()?,
+            self.connections.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(closed)) => return Err(ApiError::internal(closed)),
+            Err(_) => return Err(ApiError::timeout()),
+        };
         let wait = stats.budget.remaining()?;
         let pool = self.pool.clone();
         let stats = stats.clone();
         tokio::task::spawn_blocking(move || {
+            let _connection = connection;
             charged_to(&stats, || {
                 let mut conn = pool
                     .get_timeout(wait)
@@ -584,6 +605,73 @@ mod tests {
             .map(|s| s.detail)
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    fn threads() -> usize {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Threads:"))
+                    .and_then(|n| n.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Requests queue for a busy connection as tasks, not as blocking threads, and give up when
+    /// their time is spent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_wait_for_a_connection_without_a_thread_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("wait.db").to_string_lossy().into_owned();
+        let storage = Storage {
+            pool_size: 1,
+            ..Storage::default()
+        };
+        let db = tokio::task::spawn_blocking(move || Db::open(&url, storage))
+            .await
+            .unwrap()
+            .unwrap();
+        let (held, release) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let stats = Arc::new(RequestStats::default());
+                db.run(&stats, move |_| {
+                    release.recv().ok();
+                    Ok(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let before = threads();
+        let waiting: Vec<_> = (0..32)
+            .map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let budget = crate::runtime::budget::Budget::new(
+                        std::time::Duration::from_millis(200),
+                        1,
+                    );
+                    let stats = Arc::new(RequestStats::new(budget));
+                    db.run(&stats, |_| Ok(())).await
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let during = threads();
+        for w in waiting {
+            let err = w.await.unwrap().unwrap_err();
+            assert_eq!(err.code, crate::runtime::error::ErrorCode::Timeout);
+        }
+        held.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        assert!(
+            during <= before + 1,
+            "32 waiting requests started {} threads",
+            during - before
+        );
     }
 
     #[test]
