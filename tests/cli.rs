@@ -79,6 +79,26 @@ fn exit_codes() {
          bad.yaml:6:14: E201: unknown field type `strng` (help: did you mean `string`?)\n"
     );
     assert_eq!(code(&gqlauto(&["check", "missing.yaml"], d)), 2);
+    // Query documents: advice is a warning; a document that does not parse fails the check.
+    fs::write(
+        d.join("django.yaml"),
+        "version: 1\nname: x\nmodels:\n  Post:\n    table: blog_post\n    managed: false\n    fields:\n      id: { type: auto }\n      rank: { type: integer }\n",
+    )
+    .unwrap();
+    fs::write(d.join("ops.graphql"), "query Top {\n  posts(orderBy: [{rank: DESC}], limit: 5) { id }\n}\n").unwrap();
+    let advised = gqlauto(&["check", "django.yaml", "--queries", "ops.graphql", "--format", "short"], d);
+    assert_eq!(code(&advised), 0);
+    assert!(
+        text(&advised.stderr)
+            .starts_with("ops.graphql:2:3: warning: W503: `posts` sorts by `rank` on `blog_post`, a table gqlauto does not manage"),
+        "{}",
+        text(&advised.stderr)
+    );
+    fs::write(d.join("broken.graphql"), "{ posts(").unwrap();
+    let broken = gqlauto(&["check", "django.yaml", "--queries", "broken.graphql", "--format", "short"], d);
+    assert_eq!(code(&broken), 1);
+    assert!(text(&broken.stderr).starts_with("broken.graphql:1:"), "{}", text(&broken.stderr));
+    assert_eq!(code(&gqlauto(&["check", "django.yaml", "--queries", "absent.graphql"], d)), 2);
     fs::write(d.join("notes.txt"), "version: 1").unwrap();
     assert_eq!(code(&gqlauto(&["check", "notes.txt"], d)), 2);
     assert_eq!(code(&gqlauto(&["frobnicate"], d)), 2);

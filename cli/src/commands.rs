@@ -42,10 +42,15 @@ pub struct Checked {
 
 impl Checked {
     pub fn render(&self, format: DiagFormat) -> String {
-        match format {
-            DiagFormat::Human => render_report(&self.display, &self.source, &self.diagnostics),
-            DiagFormat::Short => render_short(&self.display, &self.diagnostics),
-        }
+        render_diagnostics(&self.display, &self.source, &self.diagnostics, format)
+    }
+}
+
+/// Diagnostics about the text `source` of `file`, in `format`.
+fn render_diagnostics(file: &str, source: &str, diags: &[Diagnostic], format: DiagFormat) -> String {
+    match format {
+        DiagFormat::Human => render_report(file, source, diags),
+        DiagFormat::Short => render_short(file, diags),
     }
 }
 
@@ -150,20 +155,34 @@ fn report_usage(e: UsageError) -> u8 {
 }
 
 /// `gqlauto check`.
-pub fn check(manifest: &Path, format: DiagFormat) -> u8 {
+pub fn check(manifest: &Path, format: DiagFormat, queries: &[PathBuf]) -> u8 {
     match check_file(manifest) {
         Err(e) => report_usage(e),
         Ok(checked) => {
             if !checked.diagnostics.is_empty() {
                 eprint!("{}", checked.render(format));
             }
-            match &checked.ir {
-                Some(ir) => {
-                    println!("{}: ok ({} models)", checked.display, ir.models.len());
-                    exit::OK
+            let Some(ir) = &checked.ir else { return exit::INVALID };
+            println!("{}: ok ({} models)", checked.display, ir.models.len());
+            let mut code = exit::OK;
+            for path in queries {
+                let text = match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(e) => return report_usage(UsageError(format!("cannot read {}: {e}", path.display()))),
+                };
+                let file = path.display().to_string();
+                let (diags, ok) = match crate::advice::for_queries(ir, &text) {
+                    Ok(diags) => (diags, true),
+                    Err(error) => (vec![error], false),
+                };
+                if !diags.is_empty() {
+                    eprint!("{}", render_diagnostics(&file, &text, &diags, format));
                 }
-                None => exit::INVALID,
+                if !ok {
+                    code = exit::INVALID;
+                }
             }
+            code
         }
     }
 }

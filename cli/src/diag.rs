@@ -60,6 +60,11 @@ pub enum Code {
     ApiSetting,
     /// A declared ordering no index can serve (a warning).
     UnindexedOrdering,
+    /// The default ordering of a table gqlauto does not manage starts with no index (a warning).
+    UnindexedForeignOrdering,
+    /// A client's filter, ordering or grouping on a table gqlauto does not manage that no index
+    /// serves (a warning of `check --queries`).
+    UnindexedRead,
     /// A role or permission that names an unknown role, field, operator or claim, or grants a
     /// write without the read it needs.
     Permission,
@@ -87,6 +92,8 @@ impl Code {
             Code::UnknownField => "E303",
             Code::ApiSetting => "E401",
             Code::UnindexedOrdering => "W501",
+            Code::UnindexedForeignOrdering => "W502",
+            Code::UnindexedRead => "W503",
             Code::Permission => "E601",
         }
     }

@@ -5,6 +5,7 @@
 //! renders the whole crate into memory, and [`writer`] puts it on disk. Only [`commands`] and
 //! [`writer`] touch the file system.
 
+pub mod advice;
 pub mod codegen;
 pub mod commands;
 pub mod diag;

@@ -52,6 +52,11 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value = "human")]
         format: DiagFormat,
+        /// Files of GraphQL operations your clients send: each filter, ordering or grouping on a
+        /// table gqlauto does not manage that no index serves is reported (W503), with the
+        /// index to add. Repeatable.
+        #[arg(long = "queries", value_name = "FILE")]
+        queries: Vec<PathBuf>,
     },
     /// Generate (or update) the server crate for a manifest.
     Generate {
@@ -121,7 +126,7 @@ fn main() -> ExitCode {
             print!("{}", gqlauto::django::EXPORTER);
             commands::exit::OK
         }
-        Command::Check { manifest, format } => commands::check(&manifest, format),
+        Command::Check { manifest, format, queries } => commands::check(&manifest, format, &queries),
         Command::Generate { manifest, out, check, format } => commands::generate(&manifest, &out, check, format),
         Command::Diff { files, base, format, fail_on, allow_deprecated_removal, ignore } => {
             let (old, new) = match (files.as_slice(), &base) {

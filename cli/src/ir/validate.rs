@@ -1469,8 +1469,9 @@ impl Validator<'_> {
                         .then(|| (model.pk, model.pk_field().column.clone())),
                 )
                 .collect();
-            // Lists sort by the default ordering, then the key: one index serves that whole ORDER BY.
-            if model.ordering.iter().any(|&(pos, _)| pos != model.pk) {
+            // Lists sort by the default ordering, then the key: one index serves that whole ORDER BY
+            // (made by gqlauto's migrations, so only on the tables it manages).
+            if model.managed && model.ordering.iter().any(|&(pos, _)| pos != model.pk) {
                 let columns = ordering_columns.iter().map(|(_, c)| c.clone()).collect();
                 model.indexes.push(Index { name: format!("{}_ordering_idx", model.table), columns, unique: false });
             }
@@ -1490,6 +1491,28 @@ impl Validator<'_> {
                         columns.extend(ordering_columns.iter().filter(|(pos, _)| *pos != fpos).map(|(_, c)| c.clone()));
                         model.indexes.push(Index { name: iname, columns, unique: false });
                     }
+                }
+            }
+            // A table gqlauto does not manage has only its owner's indexes (an imported Django
+            // table: the key, unique fields, foreign keys, `db_index` and `Meta.indexes`).
+            if let Some(&(first, desc)) = model.ordering.first() {
+                let column = &model.fields[first].column;
+                if !model.managed && !crate::advice::index_starts_with(model, column) {
+                    let order = if desc { "-" } else { "" };
+                    self.diags.push(
+                        Diagnostic::warning(
+                            Code::UnindexedForeignOrdering,
+                            self.value(&["models", name.as_str(), "ordering", "0"]),
+                            format!(
+                                "lists of `{name}` are ordered by `{order}{}` unless they say otherwise, but no index of `{}` (a table gqlauto does not manage) starts with `{column}`: each such list reads and sorts the whole table",
+                                model.fields[first].name, model.table
+                            ),
+                        )
+                        .with_help(format!(
+                            "add `{}` to the `indexes` of the Django model's `Meta` (or create that index on the table), then import again",
+                            crate::advice::index_line(model, &model.ordering)
+                        )),
+                    );
                 }
             }
         }
