@@ -33,24 +33,97 @@ pub use crate::runtime::postgres::PgConnection;
 
 /// The connection every data-access function receives.
 pub enum Conn {
-    Sqlite(SqliteConnection),
+    Sqlite(SqliteSession),
     /// Boxed: a PostgreSQL connection is larger than a SQLite one.
     Postgres(Box<PgSession>),
 }
 
-/// Distinct statements a PostgreSQL connection keeps prepared.
+/// Distinct statements a connection keeps prepared.
 const PREPARED_STATEMENTS: usize = 256;
 
-/// A PostgreSQL connection and the statements it keeps prepared. A read's SQL depends on the
-/// request (its filters, orderings, selections), so the texts a connection sees are counted: past
-/// [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing starts
-/// over, which bounds what hostile query shapes can make the server hold.
+/// The statements a connection keeps prepared, by a hash of their text. A read's SQL depends on
+/// the request (its filters, orderings, selections), so the texts a connection sees are counted:
+/// past [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing
+/// starts over, which bounds what hostile query shapes can make the server hold.
+#[derive(Default)]
+struct Prepared(std::collections::HashSet<u64>);
+
+impl Prepared {
+    /// Notes the statement `key` identifies; true when the bound is reached and the connection
+    /// must first close every statement it holds.
+    fn note(&mut self, key: u64) -> bool {
+        if self.0.contains(&key) {
+            return false;
+        }
+        let full = self.0.len() >= PREPARED_STATEMENTS;
+        if full {
+            self.0.clear();
+        }
+        self.0.insert(key);
+        full
+    }
+
+    /// What a statement's text is remembered by.
+    fn key(text: &impl std::hash::Hash) -> u64 {
+        use std::hash::Hasher;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
+/// A SQLite connection and the statements it keeps prepared (see [`Prepared`]): a repeated
+/// statement skips SQLite's parser and planner.
+pub struct SqliteSession {
+    conn: SqliteConnection,
+    prepared: Prepared,
+}
+
+impl SqliteSession {
+    fn new(conn: SqliteConnection) -> SqliteSession {
+        SqliteSession {
+            conn,
+            prepared: Prepared::default(),
+        }
+    }
+
+    /// The connection, about to run the statement `text` as a prepared statement it may keep.
+    pub fn preparing(&mut self, text: &str) -> &mut SqliteConnection {
+        if self.prepared.note(Prepared::key(&text)) {
+            // A new cache drops the old one, and its statements are finalized.
+            self.conn
+                .set_prepared_statement_cache_size(CacheSize::Disabled);
+            self.conn
+                .set_prepared_statement_cache_size(CacheSize::Unbounded);
+        }
+        &mut self.conn
+    }
+
+    /// How many distinct statements the connection holds prepared.
+    pub fn prepared_statements(&self) -> usize {
+        self.prepared.0.len()
+    }
+}
+
+impl std::ops::Deref for SqliteSession {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for SqliteSession {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+/// A PostgreSQL connection and the statements it keeps prepared (see [`Prepared`]).
 pub struct PgSession {
     conn: PgConnection,
     /// The runtime the connection's I/O runs on (also the wrapper's).
     runtime: crate::runtime::postgres::SharedRuntime,
-    /// Hashes of the statement texts prepared on this connection.
-    prepared: std::collections::HashSet<u64>,
+    prepared: Prepared,
 }
 
 impl PgSession {
@@ -87,29 +160,22 @@ impl PgSession {
 
     /// What a statement's text is remembered by among those prepared.
     pub fn key(text: &impl std::hash::Hash) -> u64 {
-        use std::hash::Hasher;
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut hasher);
-        hasher.finish()
+        Prepared::key(text)
     }
 
     /// Counts the statement `key` identifies among those prepared, closing them all first when
     /// the bound is reached.
     fn remember(&mut self, key: u64) {
-        if !self.prepared.contains(&key) {
-            if self.prepared.len() >= PREPARED_STATEMENTS {
-                // A new cache drops the old one, whose statements close on the server.
-                self.set_prepared_statement_cache_size(CacheSize::Disabled);
-                self.set_prepared_statement_cache_size(CacheSize::Unbounded);
-                self.prepared.clear();
-            }
-            self.prepared.insert(key);
+        if self.prepared.note(key) {
+            // A new cache drops the old one, whose statements close on the server.
+            self.set_prepared_statement_cache_size(CacheSize::Disabled);
+            self.set_prepared_statement_cache_size(CacheSize::Unbounded);
         }
     }
 
     /// How many distinct statements the connection holds prepared.
     pub fn prepared_statements(&self) -> usize {
-        self.prepared.len()
+        self.prepared.0.len()
     }
 }
 
@@ -287,7 +353,7 @@ impl ManageConnection for Manager {
                 if !read_only {
                     optimize(&mut c).map_err(diesel::r2d2::Error::QueryError)?;
                 }
-                Conn::Sqlite(c)
+                Conn::Sqlite(SqliteSession::new(c))
             }
             Dialect::Postgres => {
                 let (mut c, runtime) = crate::runtime::postgres::connect(&self.url)
@@ -612,6 +678,46 @@ mod tests {
             .map(|s| s.detail)
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    fn json(conn: &mut Conn, sql: &crate::runtime::sql::Sql) -> serde_json::Value {
+        let rows: Vec<crate::runtime::sql::JsonRow> = sql.load(conn).unwrap();
+        serde_json::Value::Object(rows.into_iter().next().unwrap().0)
+    }
+
+    /// SQLite keeps statements prepared by their text, bounded like PostgreSQL's, and a `?` in
+    /// a string is text, not a parameter.
+    #[test]
+    fn sqlite_statements_stay_prepared_up_to_the_bound() {
+        use crate::runtime::sql::{Bind, Sql};
+        let mut conn = Conn::Sqlite(SqliteSession::new(
+            SqliteConnection::establish(":memory:").unwrap(),
+        ));
+        let prepared = |conn: &Conn| match conn {
+            Conn::Sqlite(c) => c.prepared_statements(),
+            Conn::Postgres(c) => c.prepared_statements(),
+        };
+        for n in 0..3 {
+            let mut sql = Sql::raw("SELECT json_object('mark', '?', 'n', ");
+            sql.bind(Bind::Int(n))
+                .push(", 'flag', ")
+                .bind(Bind::Bool(true))
+                .push(", 'null', ")
+                .bind(Bind::Null)
+                .push(", 'number', ")
+                .bind(Bind::Numeric("2.5".into()))
+                .push(") AS gqlauto_json");
+            assert_eq!(
+                json(&mut conn, &sql),
+                serde_json::json!({"mark": "?", "n": n, "flag": 1, "null": null, "number": 2.5})
+            );
+        }
+        assert_eq!(prepared(&conn), 1, "one text, prepared once");
+        for n in 0..PREPARED_STATEMENTS + 10 {
+            let sql = Sql::raw(format!("SELECT json_object('n', {n}) AS gqlauto_json"));
+            assert_eq!(json(&mut conn, &sql), serde_json::json!({ "n": n }));
+        }
+        assert_eq!(prepared(&conn), 11, "the cache started over at the bound");
     }
 
     fn threads() -> usize {

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use diesel::deserialize::QueryableByName;
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{
     BigInt, Bool, Date, Double, Nullable, Text, Time, Timestamptz, TimestamptzSqlite, Untyped,
 };
@@ -172,7 +172,7 @@ impl Sql {
     /// Runs the query and reads every row as `R`.
     pub fn load<R: Loadable>(&self, conn: &mut Conn) -> QueryResult<Vec<R>> {
         match conn {
-            Conn::Sqlite(c) => self.sqlite().load(c),
+            Conn::Sqlite(c) => self.sqlite().load(c.preparing(&self.text)),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
                 c.load(PgSession::key(&statement.pieces), statement)
@@ -183,7 +183,7 @@ impl Sql {
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub fn execute(&self, conn: &mut Conn) -> QueryResult<usize> {
         match conn {
-            Conn::Sqlite(c) => self.sqlite().execute(c),
+            Conn::Sqlite(c) => self.sqlite().execute(c.preparing(&self.text)),
             Conn::Postgres(c) => {
                 let statement = self.postgres();
                 let conn = c.preparing(&statement.pieces);
@@ -192,24 +192,37 @@ impl Sql {
         }
     }
 
-    fn sqlite(&self) -> BoxedSqlQuery<'static, Sqlite, diesel::query_builder::SqlQuery> {
-        let mut query = diesel::sql_query(self.text.clone()).into_boxed::<Sqlite>();
-        for value in &self.binds {
-            query = match value.clone() {
-                Bind::Null => query.bind::<Nullable<BigInt>, _>(None::<i64>),
-                Bind::Int(v) => query.bind::<BigInt, _>(v),
-                Bind::Bool(v) => query.bind::<BigInt, _>(i64::from(v)),
-                Bind::Float(v) => query.bind::<Double, _>(v),
-                Bind::Numeric(v) => query.bind::<Double, _>(v.parse::<f64>().unwrap_or(f64::NAN)),
-                Bind::Text(v) | Bind::Decimal(v) | Bind::Uuid(v) | Bind::Json(v) => {
-                    query.bind::<Text, _>(v)
+    /// The statement as SQLite takes it: the text around its `?` placeholders, and its values.
+    fn sqlite(&self) -> SqliteStatement<'_> {
+        let mut pieces = Vec::with_capacity(self.binds.len() + 1);
+        let mut start = 0;
+        let mut quote: Option<char> = None;
+        for (at, c) in self.text.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '?') => {
+                    pieces.push(&self.text[start..at]);
+                    start = at + 1;
                 }
-                Bind::DateTime(v) => query.bind::<TimestamptzSqlite, _>(v),
-                Bind::Date(v) => query.bind::<Date, _>(v),
-                Bind::Time(v) => query.bind::<Time, _>(v),
-            };
+                _ => {}
+            }
         }
-        query
+        pieces.push(&self.text[start..]);
+        let numbers = self
+            .binds
+            .iter()
+            .filter_map(|b| match b {
+                Bind::Numeric(v) => Some(v.parse::<f64>().unwrap_or(f64::NAN)),
+                _ => None,
+            })
+            .collect();
+        SqliteStatement {
+            pieces,
+            binds: &self.binds,
+            numbers,
+        }
     }
 
     /// The statement as PostgreSQL takes it: `$n` placeholders, typed where the type is not the
@@ -297,6 +310,56 @@ impl QueryFragment<Pg> for PgStatement<'_> {
                 | Bind::Uuid(v)
                 | Bind::Json(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::DateTime(v) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,
+                Bind::Time(v) => out.push_bind_param::<Time, _>(v)?,
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+/// A statement as SQLite runs it. Unlike Diesel's `sql_query`, the connection may keep it
+/// prepared, keyed by its text: a repeated statement is not parsed and planned again.
+struct SqliteStatement<'a> {
+    /// The text around the `?` placeholders, one more piece than values.
+    pieces: Vec<&'a str>,
+    binds: &'a [Bind],
+    /// The `Numeric` values, in order, as the numbers SQLite compares them as.
+    numbers: Vec<f64>,
+}
+
+impl QueryId for SqliteStatement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for SqliteStatement<'_> {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for SqliteStatement<'_> {}
+
+impl QueryFragment<Sqlite> for SqliteStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        const NULL: Option<i64> = None;
+        let mut pieces = self.pieces.iter();
+        let mut numbers = self.numbers.iter();
+        out.push_sql(pieces.next().copied().unwrap_or(""));
+        for (value, piece) in self.binds.iter().zip(pieces) {
+            match value {
+                Bind::Null => out.push_bind_param::<Nullable<BigInt>, _>(&NULL)?,
+                Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
+                Bind::Float(v) => out.push_bind_param::<Double, _>(v)?,
+                Bind::Numeric(_) => {
+                    let number = numbers.next().expect("a number for every Numeric value");
+                    out.push_bind_param::<Double, _>(number)?
+                }
+                Bind::Text(v) | Bind::Decimal(v) | Bind::Uuid(v) | Bind::Json(v) => {
+                    out.push_bind_param::<Text, _>(v)?
+                }
+                Bind::DateTime(v) => out.push_bind_param::<TimestamptzSqlite, _>(v)?,
                 Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,
                 Bind::Time(v) => out.push_bind_param::<Time, _>(v)?,
             }
