@@ -30,8 +30,8 @@ pub use crate::runtime::postgres::PgConnection;
 
 /// The connection every data-access function receives.
 pub enum Conn {
-    Sqlite(SqliteSession),
-    /// Boxed: a PostgreSQL connection is larger than a SQLite one.
+    /// Both boxed: a pooled connection is moved in and out of the pool, and is large.
+    Sqlite(Box<SqliteSession>),
     Postgres(Box<PgSession>),
 }
 
@@ -350,7 +350,7 @@ impl ManageConnection for Manager {
                 if !read_only {
                     optimize(&mut c).map_err(diesel::r2d2::Error::QueryError)?;
                 }
-                Conn::Sqlite(SqliteSession::new(c))
+                Conn::Sqlite(Box::new(SqliteSession::new(c)))
             }
             Dialect::Postgres => {
                 let (mut c, runtime) = crate::runtime::postgres::connect(&self.url)
@@ -687,9 +687,9 @@ mod tests {
     #[test]
     fn sqlite_statements_stay_prepared_up_to_the_bound() {
         use crate::runtime::sql::{Bind, Sql};
-        let mut conn = Conn::Sqlite(SqliteSession::new(
+        let mut conn = Conn::Sqlite(Box::new(SqliteSession::new(
             SqliteConnection::establish(":memory:").unwrap(),
-        ));
+        )));
         let prepared = |conn: &Conn| match conn {
             Conn::Sqlite(c) => c.prepared_statements(),
             Conn::Postgres(c) => c.prepared_statements(),
