@@ -3,7 +3,7 @@
 //! grouping that no index starts with makes every request read the whole table. `gqlauto check
 //! --queries FILE` reads the operations a client sends and names each such root field, with the
 //! Django `Meta.indexes` entry that serves it. The manifest's own default orderings are checked
-//! by the validator (W502) with [`index_line`] for its help.
+//! by the validator (W502); both name the index with [`Model::django_index`].
 //!
 //! Only root fields are read: rows reached through a relation are narrowed by the foreign key,
 //! which Django indexes, before any filter or ordering of theirs applies.
@@ -18,39 +18,6 @@ use crate::codegen::roles::root_fields;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::ir::names::{to_screaming, to_snake};
 use crate::ir::{FieldKind, Ir, Model};
-
-/// Django's limit on an index name.
-const DJANGO_NAME_LIMIT: usize = 30;
-
-/// Whether some index of `model`'s table (its key, a unique column or a declared index) starts
-/// with `column`, so a condition or ordering on it does not read the whole table.
-pub fn index_starts_with(model: &Model, column: &str) -> bool {
-    model.pk_field().column == column
-        || model.fields.iter().any(|f| f.unique && f.column == column)
-        || model.unique_together.iter().any(|u| u.first().is_some_and(|f| model.fields.iter().any(|x| &x.name == f && x.column == column)))
-        || model.indexes.iter().any(|i| i.columns.first().is_some_and(|c| c.split(' ').next() == Some(column)))
-}
-
-/// The Django line that declares an index over `fields` (field positions of `model`, descending
-/// when true), named within Django's 30 characters.
-pub fn index_line(model: &Model, fields: &[(usize, bool)]) -> String {
-    // The key ends every ordering of the server's already; Django's index needs no more.
-    let fields: Vec<(usize, bool)> = match fields.iter().filter(|(pos, _)| *pos != model.pk).copied().collect::<Vec<_>>() {
-        rest if rest.is_empty() => fields.to_vec(),
-        rest => rest,
-    };
-    let names: Vec<String> =
-        fields.iter().map(|&(pos, desc)| format!("\"{}{}\"", if desc { "-" } else { "" }, model.fields[pos].name)).collect();
-    let joined = fields.iter().map(|&(pos, _)| model.fields[pos].name.as_str()).collect::<Vec<_>>().join("_");
-    let mut name = format!("{}_{joined}_idx", model.snake);
-    if name.len() > DJANGO_NAME_LIMIT {
-        // Shortened as Django shortens its own: the beginnings of the names and a hash of the whole.
-        let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-        let short = |s: &str| s.chars().take(8).collect::<String>().trim_end_matches('_').to_string();
-        name = format!("{}_{}_{:06x}_idx", short(&model.snake), short(&model.fields[fields[0].0].name), hash & 0xff_ffff);
-    }
-    format!("models.Index(fields=[{}], name=\"{name}\")", names.join(", "))
-}
 
 /// What a root field reads of its model: equality conditions, range conditions, the ordering
 /// and the grouping, as field positions.
@@ -117,7 +84,7 @@ pub fn for_queries(ir: &Ir, text: &str) -> Result<Vec<Diagnostic>, Diagnostic> {
         let reads = reads(model, part, &field.node);
         let columns = reads.wanted();
         let Some(&(first, _)) = columns.first() else { continue };
-        if index_starts_with(model, &model.fields[first].column) {
+        if model.index_starts_with(&model.fields[first].column) {
             continue;
         }
         match wanted.iter_mut().find(|w| w.model.name == model.name && w.columns == columns) {
@@ -164,7 +131,7 @@ pub fn for_queries(ir: &Ir, text: &str) -> Result<Vec<Diagnostic>, Diagnostic> {
             )
             .with_help(format!(
                 "add `{}` to the `indexes` of the Django model's `Meta`, run makemigrations and migrate, then import again",
-                index_line(model, &columns)
+                model.django_index(&columns)
             )),
         );
     }
@@ -375,8 +342,8 @@ models:
         let (ir, _) = ir(false, "id");
         let post = ir.models.iter().find(|m| m.name == "Post").unwrap();
         let at = |name: &str| post.fields.iter().position(|f| f.name == name).unwrap();
-        let long = index_line(post, &[(at("published_at"), true), (at("view_count"), false), (at("status"), false)]);
-        let other = index_line(post, &[(at("published_at"), true), (at("status"), false)]);
+        let long = post.django_index(&[(at("published_at"), true), (at("view_count"), false), (at("status"), false)]);
+        let other = post.django_index(&[(at("published_at"), true), (at("status"), false)]);
         let name = |line: &str| line.rsplit("name=\"").next().unwrap().trim_end_matches("\")").to_string();
         assert!(name(&long).len() <= 30 && name(&other).len() <= 30, "{long} {other}");
         assert_ne!(name(&long), name(&other));

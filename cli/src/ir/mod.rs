@@ -206,6 +206,41 @@ pub enum CheckOperand {
 }
 
 impl Model {
+    /// Whether some index of the table (its key, a unique column or a declared index) starts
+    /// with `column`, so a condition or ordering on it does not read the whole table.
+    pub fn index_starts_with(&self, column: &str) -> bool {
+        self.pk_field().column == column
+            || self.fields.iter().any(|f| f.unique && f.column == column)
+            || self
+                .unique_together
+                .iter()
+                .any(|u| u.first().is_some_and(|f| self.fields.iter().any(|x| &x.name == f && x.column == column)))
+            || self.indexes.iter().any(|i| i.columns.first().is_some_and(|c| c.split(' ').next() == Some(column)))
+    }
+
+    /// The Django line that declares an index over `fields` (field positions, descending
+    /// when true), named within Django's 30 characters.
+    pub fn django_index(&self, fields: &[(usize, bool)]) -> String {
+        /// Django's limit on an index name.
+        const DJANGO_NAME_LIMIT: usize = 30;
+        // The key ends every ordering of the server's already; Django's index needs no more.
+        let fields: Vec<(usize, bool)> = match fields.iter().filter(|(pos, _)| *pos != self.pk).copied().collect::<Vec<_>>() {
+            rest if rest.is_empty() => fields.to_vec(),
+            rest => rest,
+        };
+        let names: Vec<String> =
+            fields.iter().map(|&(pos, desc)| format!("\"{}{}\"", if desc { "-" } else { "" }, self.fields[pos].name)).collect();
+        let joined = fields.iter().map(|&(pos, _)| self.fields[pos].name.as_str()).collect::<Vec<_>>().join("_");
+        let mut name = format!("{}_{joined}_idx", self.snake);
+        if name.len() > DJANGO_NAME_LIMIT {
+            // Shortened as Django shortens its own: the beginnings of the names and a hash of the whole.
+            let hash = name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+            let short = |s: &str| s.chars().take(8).collect::<String>().trim_end_matches('_').to_string();
+            name = format!("{}_{}_{:06x}_idx", short(&self.snake), short(&self.fields[fields[0].0].name), hash & 0xff_ffff);
+        }
+        format!("models.Index(fields=[{}], name=\"{name}\")", names.join(", "))
+    }
+
     /// The grants of `role`, when roles are declared.
     pub fn permission(&self, role: &str) -> Option<&Permission> {
         self.permissions.iter().find(|p| p.role == role)

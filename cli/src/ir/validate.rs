@@ -1497,7 +1497,7 @@ impl Validator<'_> {
             // table: the key, unique fields, foreign keys, `db_index` and `Meta.indexes`).
             if let Some(&(first, desc)) = model.ordering.first() {
                 let column = &model.fields[first].column;
-                if !model.managed && !crate::advice::index_starts_with(model, column) {
+                if !model.managed && !model.index_starts_with(column) {
                     let order = if desc { "-" } else { "" };
                     self.diags.push(
                         Diagnostic::warning(
@@ -1510,7 +1510,7 @@ impl Validator<'_> {
                         )
                         .with_help(format!(
                             "add `{}` to the `indexes` of the Django model's `Meta` (or create that index on the table), then import again",
-                            crate::advice::index_line(model, &model.ordering)
+                            model.django_index(&model.ordering)
                         )),
                     );
                 }
