@@ -380,6 +380,33 @@ fn a_slow_statement_is_interrupted_at_the_deadline_and_frees_its_connection() {
     assert!(started.elapsed() < Duration::from_secs(2), "the next request waited {:?}", started.elapsed());
 }
 
+/// `MAX_CONCURRENT_REQUESTS` requests execute at once; the next waits for a turn.
+#[test]
+fn requests_beyond_the_concurrency_limit_wait_their_turn() {
+    let slow = "query($p: String) { postsAggregate(where: {body: {icontains: $p}}) { count } }";
+    let pattern = format!("{}b", "a".repeat(199));
+    for (limit, waits) in [("1", true), ("2", false)] {
+        let s = std::sync::Arc::new(Server::with(&[("REQUEST_TIMEOUT_MS", "1500"), ("MAX_CONCURRENT_REQUESTS", limit)]));
+        s.seed_long_texts();
+        let busy = {
+            let (s, pattern) = (s.clone(), pattern.clone());
+            std::thread::spawn(move || s.gql(slow, json!({ "p": pattern })))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let quick = s.gql("{ tags { id } }", json!({}));
+        let took = started.elapsed();
+        assert_eq!(busy.join().unwrap()["errors"][0]["extensions"]["code"], "TIMEOUT");
+        if waits {
+            // It ran once the slow request gave up its turn at its deadline, or timed out waiting.
+            assert!(took >= Duration::from_millis(700), "limit {limit}: answered after {took:?}: {quick}");
+        } else {
+            assert_eq!(quick["data"], json!({"tags": []}), "limit {limit}");
+            assert!(took < Duration::from_millis(700), "limit {limit}: answered after {took:?}");
+        }
+    }
+}
+
 #[test]
 fn graphql_over_http_audit_passes() {
     // graphql-http's own server audits (the npm package's `auditServer`), from tests/oracle.

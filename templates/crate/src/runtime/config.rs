@@ -87,6 +87,11 @@ pub struct Config {
     /// statements are interrupted when it is over.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
+    /// Requests executed at once; the others wait their turn, within their time limit. Each
+    /// holds its rows and its answer while it runs, so this bounds the server's memory under
+    /// load. 0: as many as `DB_POOL_SIZE` (more would mostly wait for a connection).
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 0)]
+    pub max_concurrent_requests: u32,
     /// Database tasks one request may run at once (the others wait their turn).
     #[arg(long, env = "DB_TASKS_PER_REQUEST", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub db_tasks_per_request: u32,

@@ -52,6 +52,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub db_tasks_per_request: usize,
+    /// One permit per request executed at once (`MAX_CONCURRENT_REQUESTS`).
+    pub executing: Arc<Semaphore>,
     /// Serve GraphiQL at `/` (development mode only).
     pub graphiql: bool,
     /// Origins allowed to call the API from a browser.
@@ -73,6 +75,14 @@ impl AppState {
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             request_timeout: Duration::from_millis(config.request_timeout_ms),
             db_tasks_per_request: usize::try_from(config.db_tasks_per_request).unwrap_or(1),
+            executing: Arc::new(Semaphore::new(
+                match config.max_concurrent_requests {
+                    0 => config.pool_size,
+                    n => n,
+                }
+                .try_into()
+                .unwrap_or(usize::MAX),
+            )),
             graphiql: !config.production,
             cors_allowed_origins: config
                 .cors_allowed_origins
@@ -324,7 +334,11 @@ async fn graphql(
     )));
     // The client hanging up drops this future: stop the request's database work with it.
     let _cancel = CancelOnDrop(stats.clone());
-    let work = handle(&state, media, method, uri, headers, body, stats.clone());
+    // Waiting for a turn counts toward the request's time limit.
+    let work = async {
+        let _turn = state.executing.acquire().await;
+        handle(&state, media, method, uri, headers, body, stats.clone()).await
+    };
     match tokio::time::timeout(state.request_timeout, work).await {
         Ok(response) => response,
         Err(_) => {
