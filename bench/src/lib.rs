@@ -141,12 +141,15 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// A memory field of `/proc/<pid>/status` summed over `pid` and its descendants, in MiB.
+fn tree_mib(pid: u32, field: &str) -> f64 {
+    process_tree(pid).iter().map(|p| status_kib(*p, field)).sum::<u64>() as f64 / 1024.0
+}
+
 /// Resident memory of `pid` and its descendants, in MiB: now, and the peak since the last
 /// [`reset_peak_rss`] (summed over the processes).
 pub fn rss_mib(pid: u32) -> (f64, f64) {
-    let tree = process_tree(pid);
-    let sum = |field: &str| tree.iter().map(|p| status_kib(*p, field)).sum::<u64>() as f64 / 1024.0;
-    (sum("VmRSS:"), sum("VmHWM:"))
+    (tree_mib(pid, "VmRSS:"), tree_mib(pid, "VmHWM:"))
 }
 
 /// Watches the anonymous resident memory (the heap: what is not the binary's or the database
@@ -156,8 +159,7 @@ pub fn watch_heap(pid: u32, stop: Arc<std::sync::atomic::AtomicBool>) -> std::th
     std::thread::spawn(move || {
         let mut peak = 0.0f64;
         while !stop.load(Ordering::Relaxed) {
-            let now = process_tree(pid).iter().map(|p| status_kib(*p, "RssAnon:")).sum::<u64>() as f64 / 1024.0;
-            peak = peak.max(now);
+            peak = peak.max(heap_mib(pid));
             std::thread::sleep(Duration::from_millis(20));
         }
         peak
@@ -166,7 +168,7 @@ pub fn watch_heap(pid: u32, stop: Arc<std::sync::atomic::AtomicBool>) -> std::th
 
 /// Anonymous resident memory of `pid` and its descendants now, in MiB.
 pub fn heap_mib(pid: u32) -> f64 {
-    process_tree(pid).iter().map(|p| status_kib(*p, "RssAnon:")).sum::<u64>() as f64 / 1024.0
+    tree_mib(pid, "RssAnon:")
 }
 
 /// Starts the peak resident memory of `pid` and its descendants over from what they hold now.

@@ -49,18 +49,18 @@ const PREPARED_STATEMENTS: usize = 256;
 struct Prepared(std::collections::HashSet<u64>);
 
 impl Prepared {
-    /// Notes the statement `key` identifies; true when the bound is reached and the connection
-    /// must first close every statement it holds.
-    fn note(&mut self, key: u64) -> bool {
+    /// Notes the statement `key` identifies, about to run on `conn`; at the bound, `conn` first
+    /// closes every statement it holds (a new cache drops the old one).
+    fn note(&mut self, key: u64, conn: &mut impl Connection) {
         if self.0.contains(&key) {
-            return false;
+            return;
         }
-        let full = self.0.len() >= PREPARED_STATEMENTS;
-        if full {
+        if self.0.len() >= PREPARED_STATEMENTS {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+            conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
             self.0.clear();
         }
         self.0.insert(key);
-        full
     }
 
     /// What a statement's text is remembered by.
@@ -89,13 +89,7 @@ impl SqliteSession {
 
     /// The connection, about to run the statement `text` as a prepared statement it may keep.
     pub fn preparing(&mut self, text: &str) -> &mut SqliteConnection {
-        if self.prepared.note(Prepared::key(&text)) {
-            // A new cache drops the old one, and its statements are finalized.
-            self.conn
-                .set_prepared_statement_cache_size(CacheSize::Disabled);
-            self.conn
-                .set_prepared_statement_cache_size(CacheSize::Unbounded);
-        }
+        self.prepared.note(Prepared::key(&text), &mut self.conn);
         &mut self.conn
     }
 
@@ -145,7 +139,7 @@ impl PgSession {
             + 'q,
         R: Send,
     {
-        self.remember(key);
+        self.prepared.note(key, &mut self.conn);
         let conn: &mut AsyncPgConnection = &mut self.conn;
         self.runtime
             .block_on(diesel_async::RunQueryDsl::load(query, conn))
@@ -154,23 +148,13 @@ impl PgSession {
     /// The connection, about to run the statement `text` identifies as a prepared statement it
     /// may keep.
     pub fn preparing(&mut self, text: &impl std::hash::Hash) -> &mut PgConnection {
-        self.remember(Self::key(text));
-        self
+        self.prepared.note(Self::key(text), &mut self.conn);
+        &mut self.conn
     }
 
     /// What a statement's text is remembered by among those prepared.
     pub fn key(text: &impl std::hash::Hash) -> u64 {
         Prepared::key(text)
-    }
-
-    /// Counts the statement `key` identifies among those prepared, closing them all first when
-    /// the bound is reached.
-    fn remember(&mut self, key: u64) {
-        if self.prepared.note(key) {
-            // A new cache drops the old one, whose statements close on the server.
-            self.set_prepared_statement_cache_size(CacheSize::Disabled);
-            self.set_prepared_statement_cache_size(CacheSize::Unbounded);
-        }
     }
 
     /// How many distinct statements the connection holds prepared.

@@ -192,8 +192,9 @@ impl Sql {
         }
     }
 
-    /// The statement as SQLite takes it: the text around its `?` placeholders, and its values.
-    fn sqlite(&self) -> SqliteStatement<'_> {
+    /// The text around the `?` placeholders (a `?` inside a quoted string or name is text), one
+    /// more piece than there are values.
+    fn around_placeholders(&self) -> Vec<&str> {
         let mut pieces = Vec::with_capacity(self.binds.len() + 1);
         let mut start = 0;
         let mut quote: Option<char> = None;
@@ -210,6 +211,17 @@ impl Sql {
             }
         }
         pieces.push(&self.text[start..]);
+        debug_assert_eq!(
+            pieces.len(),
+            self.binds.len() + 1,
+            "a value for every placeholder"
+        );
+        pieces
+    }
+
+    /// The statement as SQLite takes it: the text around its `?` placeholders, and its values.
+    fn sqlite(&self) -> SqliteStatement<'_> {
+        let pieces = self.around_placeholders();
         let numbers = self
             .binds
             .iter()
@@ -235,37 +247,26 @@ impl Sql {
     /// The text around PostgreSQL's parameters, one more piece than parameters (a parameter's
     /// cast opens the piece after it), and the parameters: NULL is written into the text.
     fn pieces(&self) -> (Vec<String>, Vec<&Bind>) {
+        let mut around = self.around_placeholders().into_iter();
+        let mut out = around.next().unwrap_or_default().to_string();
         let mut pieces = Vec::with_capacity(self.binds.len() + 1);
-        let mut out = String::with_capacity(self.text.len() + 8 * self.binds.len());
         let mut binds = Vec::with_capacity(self.binds.len());
-        let mut next = self.binds.iter();
-        let mut quote: Option<char> = None;
-        for c in self.text.chars() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '?') => {
-                    let bind = next.next().expect("a parameter for every placeholder");
-                    if *bind == Bind::Null {
-                        out.push_str("NULL");
-                        continue;
-                    }
-                    binds.push(bind);
-                    pieces.push(std::mem::take(&mut out));
-                    out.push_str(match bind {
-                        Bind::Decimal(_) | Bind::Numeric(_) => "::numeric",
-                        Bind::Uuid(_) => "::uuid",
-                        Bind::Json(_) => "::jsonb",
-                        Bind::Text(_) => "::text",
-                        Bind::Int(_) => "::bigint",
-                        _ => "",
-                    });
-                    continue;
-                }
-                _ => {}
+        for (bind, text) in self.binds.iter().zip(around) {
+            if *bind == Bind::Null {
+                out.push_str("NULL");
+            } else {
+                binds.push(bind);
+                pieces.push(std::mem::take(&mut out));
+                out.push_str(match bind {
+                    Bind::Decimal(_) | Bind::Numeric(_) => "::numeric",
+                    Bind::Uuid(_) => "::uuid",
+                    Bind::Json(_) => "::jsonb",
+                    Bind::Text(_) => "::text",
+                    Bind::Int(_) => "::bigint",
+                    _ => "",
+                });
             }
-            out.push(c);
+            out.push_str(text);
         }
         pieces.push(out);
         (pieces, binds)
