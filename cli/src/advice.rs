@@ -54,8 +54,7 @@ impl Reads {
     }
 }
 
-/// The W503 warnings for the operations in `text` (a file of GraphQL documents, named `file`
-/// in messages): one per root field on an unmanaged table that no index serves, the first place
+/// The W503 warnings for the operations in `text` (a file of GraphQL documents): one per root field on an unmanaged table that no index serves, the first place
 /// each distinct index is wanted. A document that does not parse is an error.
 pub fn for_queries(ir: &Ir, text: &str) -> Result<Vec<Diagnostic>, Diagnostic> {
     let doc = async_graphql_parser::parse_query(text).map_err(|e| {
@@ -164,6 +163,15 @@ fn root_selection<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, out: &
     }
 }
 
+/// The items of list argument `name`, which GraphQL lets a client give as one item alone.
+fn listed<'a>(field: &'a Field, name: &str) -> Vec<&'a Value> {
+    match field.get_argument(name).map(|v| &v.node) {
+        Some(Value::List(items)) => items.iter().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    }
+}
+
 /// What the arguments of root field `field` (a `part` of `model`) read; values given by
 /// variables are unknown and left out.
 fn reads(model: &Model, part: &str, field: &Field) -> Reads {
@@ -185,12 +193,7 @@ fn reads(model: &Model, part: &str, field: &Field) -> Reads {
             }
         }
     }
-    let orderings = match field.get_argument("orderBy").map(|v| &v.node) {
-        Some(Value::List(items)) => items.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    for item in orderings {
+    for item in listed(field, "orderBy") {
         if let Value::Object(keys) = item {
             for (name, dir) in keys {
                 if let (Some(pos), Value::Enum(dir)) = (by_graphql(name.as_str()), dir) {
@@ -203,12 +206,7 @@ fn reads(model: &Model, part: &str, field: &Field) -> Reads {
         r.default_order = model.ordering.clone();
     }
     if part == "GroupBy" {
-        let by = match field.get_argument("by").map(|v| &v.node) {
-            Some(Value::List(items)) => items.iter().collect(),
-            Some(one) => vec![one],
-            None => Vec::new(),
-        };
-        for item in by {
+        for item in listed(field, "by") {
             if let Value::Enum(name) = item {
                 if let Some(pos) = model.fields.iter().position(|f| to_screaming(&to_snake(&f.graphql_name)) == name.as_str()) {
                     r.group.push(pos);
