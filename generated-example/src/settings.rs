@@ -15,6 +15,11 @@ pub const POSTGRES: bool = false;
 /// Whether UUIDs are stored as 32 hex digits (`database.uuid_format: simple`, as Django writes
 /// them) rather than hyphenated, lowercase.
 pub const UUID_SIMPLE: bool = false;
+/// Whether date-times and times are stored in SQLite as Django writes them
+/// (`database.datetime_format: django`): UTC without an offset, with six fractional digits when
+/// there is a fraction (`2024-05-01 12:00:00.500000`), so Django's own lookups find the rows the
+/// server writes. PostgreSQL stores them in its native types either way.
+pub const DJANGO_DATETIMES: bool = false;
 /// The token claim naming the user (`auth.user_claim`).
 pub const USER_CLAIM: &str = "sub";
 /// The token claim naming the user's role (`auth.role_claim`).

@@ -142,6 +142,10 @@ pub struct Relation {
     /// `CASCADE`, `PROTECT`, `RESTRICT`, `SET_NULL`, `SET_DEFAULT`, `DO_NOTHING`, `SET`.
     pub on_delete: Option<String>,
     pub related_name: Option<String>,
+    /// The reverse side's name on the target model, as Django names it when `related_name` is not
+    /// given (`product_set`); absent when there is none, and in dumps of older exporters.
+    #[serde(default)]
+    pub accessor: Option<String>,
     #[serde(default)]
     pub one_to_one: bool,
     #[serde(default)]
@@ -155,6 +159,9 @@ pub struct ManyToMany {
     pub class: Option<String>,
     pub to: String,
     pub related_name: Option<String>,
+    /// As [`Relation::accessor`].
+    #[serde(default)]
+    pub accessor: Option<String>,
     /// `app.Model` of the join model (Django's automatic one is `app.Model_field`).
     pub through: String,
     #[serde(default)]

@@ -134,6 +134,19 @@ def safe_json(value):
         return repr(value)
 
 
+def accessor_of(remote):
+    """The name Django gives the reverse side on the target model (`product_set`), or None when
+    there is none (`related_name='+'`, a symmetrical relation to its own model)."""
+    try:
+        # `hidden` since Django 5.1, `is_hidden()` before.
+        hidden = remote.hidden if hasattr(remote, "hidden") else remote.is_hidden()
+        if hidden:
+            return None
+        return text(remote.get_accessor_name())
+    except Exception:
+        return None
+
+
 def relation_of(field):
     remote = field.remote_field
     if remote is None:
@@ -153,6 +166,7 @@ def relation_of(field):
         "to_field": to_field,
         "on_delete": getattr(on_delete, "__name__", None),
         "related_name": text(related_name),
+        "accessor": accessor_of(remote),
         "one_to_one": bool(getattr(field, "one_to_one", False)),
         "parent_link": bool(getattr(remote, "parent_link", False)),
     }
@@ -204,6 +218,7 @@ def many_to_many_of(field):
         "class": dotted(type(field)),
         "to": remote.model if isinstance(remote.model, str) else remote.model._meta.label,
         "related_name": text(remote.related_name),
+        "accessor": accessor_of(remote),
         "through": through if isinstance(through, str) else through._meta.label,
         "auto_created": bool(through_meta and through_meta.auto_created),
         "db_table": through_meta.db_table if through_meta else None,

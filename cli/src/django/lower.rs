@@ -26,6 +26,17 @@ pub struct Lowered {
     pub warnings: Vec<Warning>,
     pub models: usize,
     pub fields: usize,
+    /// Where each entry begins in `yaml` (a byte offset), and what it is: `app.Model`,
+    /// `app.Model.field` or `app.Model:option`, in the order written.
+    origins: Vec<(usize, String)>,
+}
+
+impl Lowered {
+    /// The entry the 1-based `line` of the YAML belongs to: the last one that begins at or before it.
+    fn origin_of(&self, line: usize) -> Option<&str> {
+        let offset: usize = self.yaml.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+        self.origins.iter().take_while(|(at, _)| *at <= offset).last().map(|(_, key)| key.as_str())
+    }
 }
 
 /// A field as one manifest entry, or the reason it stays a comment.
@@ -39,11 +50,45 @@ struct Lowering<'a> {
     /// `app.Model` → manifest model name, for every model that gets one.
     names: BTreeMap<String, String>,
     warnings: Vec<Warning>,
+    /// Entries left out because the manifest would not validate with them, and why.
+    excluded: &'a BTreeMap<String, String>,
+    /// `app.Model` → why it is not imported.
+    skipped: BTreeMap<String, String>,
+    origins: Vec<(usize, String)>,
 }
 
-/// Lowers a dump; `name` is the manifest's `name`.
+/// Lowers a dump; `name` is the manifest's `name`. The manifest always validates: an entry the
+/// validator refuses (a model, a field, an ordering or constraint list) is left out as a comment
+/// with the validator's reason and a warning, and the rest lowered again, until nothing is refused.
+/// What depends on a model left out (relations to it) goes with it, and nothing else does.
 pub fn lower(dump: &Dump, name: &str) -> Lowered {
-    let mut l = Lowering { dump, names: BTreeMap::new(), warnings: Vec::new() };
+    let mut excluded = BTreeMap::new();
+    loop {
+        let lowered = lower_excluding(dump, name, &excluded);
+        let loaded = crate::manifest::load_str(&lowered.yaml, crate::manifest::Format::Yaml);
+        let mut diagnostics = loaded.diagnostics;
+        if let Some(raw) = &loaded.raw {
+            diagnostics.extend(crate::ir::validate(raw, &loaded.spans).1);
+        }
+        let mut progressed = false;
+        for d in diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error) {
+            let Some(key) = d.span.and_then(|s| lowered.origin_of(s.line)) else { continue };
+            if !excluded.contains_key(key) {
+                let why = format!("the manifest would not validate with it ({}: {})", d.code.as_str(), d.message);
+                excluded.insert(key.to_string(), why);
+                progressed = true;
+            }
+        }
+        // Refusals outside any entry, or of entries already left out, are the importer's own
+        // defects: the caller validates once more and reports them.
+        if !progressed {
+            return lowered;
+        }
+    }
+}
+
+fn lower_excluding(dump: &Dump, name: &str, excluded: &BTreeMap<String, String>) -> Lowered {
+    let mut l = Lowering { dump, names: BTreeMap::new(), warnings: Vec::new(), excluded, skipped: BTreeMap::new(), origins: Vec::new() };
     for w in &dump.warnings {
         let at = w.field.as_ref().map_or(w.model.clone(), |f| format!("{}.{f}", w.model));
         l.warn(&at, &w.message);
@@ -68,13 +113,23 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
         let _ = writeln!(yaml, "  engine: postgres # the project's tables are in PostgreSQL, in its native types");
     } else {
         let _ = writeln!(yaml, "  uuid_format: simple # Django's char(32) UUIDs");
+        let _ = writeln!(yaml, "  datetime_format: django # Django's date-times: UTC, no offset");
     }
     let _ = writeln!(yaml, "models:");
     let mut fields = 0;
-    for m in &kept {
-        fields += l.model(m, &mut yaml);
+    for m in &dump.models {
+        if kept.iter().any(|k| k.label == m.label) {
+            fields += l.model(m, &mut yaml);
+        } else if let Some(why) = l.skipped.get(&m.label) {
+            let _ = writeln!(yaml, "\n  # {} (table {}): skipped: {}", m.label, m.db_table, one_line(why));
+        }
     }
-    Lowered { yaml, warnings: l.warnings, models: kept.len(), fields }
+    Lowered { yaml, warnings: l.warnings, models: kept.len(), fields, origins: l.origins }
+}
+
+/// A reason as one comment line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A YAML scalar: JSON's quoting is valid YAML.
@@ -89,8 +144,9 @@ impl Lowering<'_> {
 
     /// Models with a table of their own and a key gqlauto can serve.
     fn keep(&mut self, m: &Model) -> bool {
-        if let Some(why) = skip_reason(self.dump, m, 0) {
+        if let Some(why) = skip_reason(self.dump, self.excluded, m, 0) {
             self.warn(&m.label, &format!("skipped: {why}"));
+            self.skipped.insert(m.label.clone(), why);
             return false;
         }
         if let Some((pk, r)) = key_link(m).filter(|(_, r)| r.parent_link) {
@@ -103,19 +159,29 @@ impl Lowering<'_> {
         true
     }
 
-    /// Class names, prefixed with the app's name where two apps share one or it is reserved.
+    /// Class names, prefixed with the app's name where two apps share one, it is reserved, or it is
+    /// the name of a type the API defines for another model (`AttributeOptionGroup` beside the
+    /// group-by type of `AttributeOption`).
     fn name_models(&mut self, kept: &[&Model]) {
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut derived: BTreeMap<String, &str> = BTreeMap::new();
         for m in kept {
             *count.entry(m.name.as_str()).or_default() += 1;
+            for ty in names::model_types(&m.name).skip(1) {
+                derived.insert(ty, &m.name);
+            }
         }
         for m in kept {
             let plain = m.name.clone();
-            let clash = count[m.name.as_str()] > 1;
-            let reserved = names::reserved_type_name(&plain).is_some();
-            let name = if clash || reserved { format!("{}{plain}", pascal(&m.app)) } else { plain.clone() };
-            if name != plain {
-                let why = if clash { "another app has a model of the same name" } else { "the name is reserved in the generated API" };
+            let why = if count[m.name.as_str()] > 1 {
+                Some("another app has a model of the same name".to_string())
+            } else if names::reserved_type_name(&plain).is_some() {
+                Some("the name is reserved in the generated API".to_string())
+            } else {
+                derived.get(&plain).map(|owner| format!("the API names a type of model `{owner}` `{plain}`"))
+            };
+            let name = if why.is_some() { format!("{}{plain}", pascal(&m.app)) } else { plain.clone() };
+            if let Some(why) = why {
                 self.warn(&m.label, &format!("named `{name}`: {why}"));
             }
             self.names.insert(m.label.clone(), name);
@@ -125,6 +191,7 @@ impl Lowering<'_> {
     /// Writes one model; returns how many fields it maps.
     fn model(&mut self, m: &Model, yaml: &mut String) -> usize {
         let name = self.names[&m.label].clone();
+        self.origins.push((yaml.len(), m.label.clone()));
         let _ = writeln!(yaml, "\n  # {} (table {})", m.label, m.db_table);
         let _ = writeln!(yaml, "  {name}:");
         let _ = writeln!(yaml, "    table: {}", json(&m.db_table));
@@ -140,6 +207,7 @@ impl Lowering<'_> {
         let mut mapped = BTreeMap::new();
         let mut count = 0;
         for f in &m.fields {
+            self.origins.push((yaml.len(), format!("{}.{}", m.label, f.name)));
             match self.field(m, f) {
                 Entry::Field { name, options } => {
                     let body = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
@@ -155,6 +223,12 @@ impl Lowering<'_> {
         }
         for r in &m.many_to_many {
             let at = format!("{}.{}", m.label, r.name);
+            self.origins.push((yaml.len(), at.clone()));
+            if let Some(why) = self.excluded.get(&at) {
+                let _ = writeln!(yaml, "      # {}: skipped: {}", r.name, one_line(why));
+                self.warn(&at, &format!("skipped: {why}"));
+                continue;
+            }
             let Some(target) = self.names.get(&r.to).cloned() else {
                 let _ = writeln!(yaml, "      # {}: skipped: many-to-many to {}, which is not imported", r.name, r.to);
                 self.warn(&at, &format!("skipped: its target {} is not imported", r.to));
@@ -183,7 +257,7 @@ impl Lowering<'_> {
                     _ => self.warn(&at, "the dump does not name its join table: gqlauto's default names are used"),
                 }
             }
-            if let Some(rn) = r.related_name.as_ref().filter(|rn| !rn.ends_with('+')) {
+            if let Some(rn) = reverse_name(&r.related_name, &r.accessor) {
                 options.push(("related_name".into(), json(rn)));
             }
             if let Some(help) = &r.help_text {
@@ -229,7 +303,7 @@ impl Lowering<'_> {
                 _ => self.warn(&at, "not translated; the database still enforces it"),
             }
         }
-        if !unique.is_empty() {
+        if !unique.is_empty() && self.option(m, "unique_together", yaml) {
             let _ = writeln!(yaml, "    unique_together:");
             for g in unique {
                 let _ = writeln!(yaml, "      - [{}]", g.join(", "));
@@ -245,7 +319,7 @@ impl Lowering<'_> {
                 ),
             }
         }
-        if !indexes.is_empty() {
+        if !indexes.is_empty() && self.option(m, "indexes", yaml) {
             let _ = writeln!(yaml, "    indexes:");
             for (fs, name) in indexes {
                 let name = name.map(|n| format!(", name: {}", json(&n))).unwrap_or_default();
@@ -260,16 +334,38 @@ impl Lowering<'_> {
                 None => self.warn(&m.label, &format!("ordering `{o}` is not a field of the model: left out")),
             }
         }
-        if !ordering.is_empty() {
+        if !ordering.is_empty() && self.option(m, "ordering", yaml) {
             let _ = writeln!(yaml, "    ordering: [{}]", ordering.iter().map(json).collect::<Vec<_>>().join(", "));
         }
     }
 
+    /// Marks where a model option begins; false (with a comment and a warning) if it is left out.
+    fn option(&mut self, m: &Model, option: &str, yaml: &mut String) -> bool {
+        let key = format!("{}:{option}", m.label);
+        self.origins.push((yaml.len(), key.clone()));
+        let Some(why) = self.excluded.get(&key) else { return true };
+        let _ = writeln!(yaml, "    # {option}: left out: {}", one_line(why));
+        self.warn(&m.label, &format!("{option} left out: {why}"));
+        false
+    }
+
     fn field(&mut self, m: &Model, f: &Field) -> Entry {
         let at = format!("{}.{}", m.label, f.name);
-        let name = field_name(&f.name);
+        let mut name = field_name(&f.name);
+        if name == "id" && !f.primary_key {
+            // The API exposes the primary key as `id`.
+            name = "own_id".into();
+        }
+        if let Some(why) = self.excluded.get(&at) {
+            return Entry::Skipped { name, why: one_line(why) };
+        }
         if name != f.name {
-            self.warn(&at, &format!("named `{name}`: `{}` is reserved or not a valid name in the API", f.name));
+            let why = if f.name == "id" {
+                "`id` is the primary key in the API; the column is kept".to_string()
+            } else {
+                format!("`{}` is reserved or not a valid name in the API", f.name)
+            };
+            self.warn(&at, &format!("named `{name}`: {why}"));
         }
         let mut o: Vec<(String, String)> = Vec::new();
         if f.primary_key && f.relation.is_none() {
@@ -289,17 +385,32 @@ impl Lowering<'_> {
             return Entry::Field { name, options: o };
         }
         if let Some(r) = &f.relation {
-            let Some(target) = self.names.get(&r.to).cloned() else {
-                return Entry::Skipped { name, why: format!("a relation to {}, which is not imported", r.to) };
-            };
             let target_model = self.dump.models.iter().find(|t| t.label == r.to);
             let target_pk = target_model.and_then(|t| t.pk.clone());
-            if r.to_field.is_some() && r.to_field != target_pk {
-                return Entry::Skipped {
-                    name,
-                    why: format!("a foreign key to {}.{}, which is not its primary key", r.to, r.to_field.as_deref().unwrap_or("?")),
+            let unmapped = match self.names.get(&r.to) {
+                None => Some(format!("a relation to {}, which is not imported", r.to)),
+                Some(_) if r.to_field.is_some() && r.to_field != target_pk => {
+                    Some(format!("a foreign key to {}.{}, which is not its primary key", r.to, r.to_field.as_deref().unwrap_or("?")))
+                }
+                Some(_) => None,
+            };
+            if let Some(why) = unmapped {
+                let to_field = r.to_field.clone().or(target_pk);
+                let stored = target_model.and_then(|t| t.fields.iter().find(|tf| Some(&tf.name) == to_field.as_ref()));
+                return match stored.map(|s| self.stored_key(f, s, &at)) {
+                    Some(Ok(mut options)) => {
+                        let name = field_name(&f.column);
+                        if f.column != name {
+                            options.push(("column".into(), json(&f.column)));
+                        }
+                        self.common(f, &mut options, &at, true);
+                        self.warn(&at, &format!("{why}: imported as `{name}`, the value it stores, without the relation"));
+                        Entry::Field { name, options }
+                    }
+                    _ => Entry::Skipped { name, why },
                 };
             }
+            let target = self.names[&r.to].clone();
             if !f.class.starts_with("django.") {
                 let kind = if r.one_to_one { "one-to-one" } else { "foreign key" };
                 let what = format!("{} is not a Django field class: mapped as the {kind} it is", f.class);
@@ -324,7 +435,7 @@ impl Lowering<'_> {
                 }
             };
             o.push(("on_delete".into(), on_delete.into()));
-            if let Some(rn) = r.related_name.as_ref().filter(|rn| !rn.ends_with('+')) {
+            if let Some(rn) = reverse_name(&r.related_name, &r.accessor) {
                 o.push(("related_name".into(), json(rn)));
             }
             if f.column != format!("{name}_id") {
@@ -347,6 +458,32 @@ impl Lowering<'_> {
             self.warn(&at, "holds a secret (a password hash, token or key): imported `hidden: true`, never readable through the API");
         }
         Entry::Field { name, options: o }
+    }
+
+    /// The type of a relation's column when the relation cannot be mapped: the type of the target
+    /// field it stores (an auto key stores an integer).
+    fn stored_key(&mut self, f: &Field, target: &Field, at: &str) -> Result<Vec<(String, String)>, String> {
+        let internal_type = match target.internal_type.as_str() {
+            "AutoField" | "SmallAutoField" => "IntegerField",
+            "BigAutoField" => "BigIntegerField",
+            other => other,
+        };
+        let stored = Field {
+            internal_type: internal_type.to_string(),
+            class: format!("django.db.models.{internal_type}"),
+            relation: None,
+            choices: None,
+            validators: Vec::new(),
+            ..target.clone()
+        };
+        let mut options = self.scalar(&stored, at)?;
+        if f.unique {
+            options.push(("unique".into(), "true".into()));
+        } else if f.db_index {
+            // Django indexes a foreign key's column.
+            options.push(("indexed".into(), "true".into()));
+        }
+        Ok(options)
     }
 
     /// `type` and its type options for a column-backed scalar.
@@ -379,8 +516,9 @@ impl Lowering<'_> {
             | "IPAddressField" => {
                 // Django's EmailField and URLField store as CharField: the class says what they hold.
                 let class = f.class.rsplit('.').next().unwrap_or_default();
+                // A Django slug may hold capitals (and, with `allow_unicode`, any letter): a string
+                // checked by the slug's own pattern, which comes with its validators.
                 let ty = match (it, class) {
-                    ("SlugField", _) | (_, "SlugField") => "slug",
                     (_, "EmailField" | "URLField") if f.blank && !f.null => {
                         self.warn(at, "blank=True stores '' in a formatted field: imported as a string, its format unchecked");
                         "string"
@@ -544,7 +682,10 @@ impl Lowering<'_> {
 /// Why a model cannot be imported, if it cannot. A key that links to another model's row (multi-table
 /// inheritance, `OneToOneField(primary_key=True)`) is served only if that model is, through chains
 /// of such links; `depth` stops a cycle of them.
-fn skip_reason(dump: &Dump, m: &Model, depth: usize) -> Option<String> {
+fn skip_reason(dump: &Dump, excluded: &BTreeMap<String, String>, m: &Model, depth: usize) -> Option<String> {
+    if let Some(why) = excluded.get(&m.label) {
+        return Some(why.clone());
+    }
     if let Some(to) = &m.swapped {
         return Some(format!("swapped for {to} (AUTH_USER_MODEL)"));
     }
@@ -565,7 +706,7 @@ fn skip_reason(dump: &Dump, m: &Model, depth: usize) -> Option<String> {
         ));
     };
     let target = dump.models.iter().find(|t| t.label == r.to);
-    let target_kept = depth < dump.models.len() && target.is_some_and(|t| skip_reason(dump, t, depth + 1).is_none());
+    let target_kept = depth < dump.models.len() && target.is_some_and(|t| skip_reason(dump, excluded, t, depth + 1).is_none());
     (!target_kept).then(|| format!("its key `{}` links to {}, which is not imported", pk.name, r.to))
 }
 
@@ -583,6 +724,16 @@ fn pk_type(f: &Field) -> Option<&'static str> {
         "UUIDField" if f.relation.is_none() => Some("uuid"),
         "CharField" | "SlugField" if f.relation.is_none() => Some("string"),
         _ => None,
+    }
+}
+
+/// The reverse side's name: the one the project gives, else the one Django derives (`product_set`);
+/// none for a hidden one (`+`).
+fn reverse_name<'a>(related_name: &'a Option<String>, accessor: &'a Option<String>) -> Option<&'a String> {
+    match related_name {
+        Some(rn) if rn.ends_with('+') => None,
+        Some(rn) => Some(rn),
+        None => accessor.as_ref().filter(|a| !a.ends_with('+')),
     }
 }
 
@@ -703,13 +854,97 @@ mod tests {
         let storage =
             |yaml: String| crate::commands::check_source("api.yaml", yaml, crate::manifest::Format::Yaml).ir.expect("valid").storage;
         let pg = lower(&dump("postgresql"), "api");
-        assert!(pg.yaml.contains("  engine: postgres") && !pg.yaml.contains("uuid_format"), "{}", pg.yaml);
-        assert_eq!(storage(pg.yaml), crate::ir::Storage { uuid_simple: false, postgres: true });
+        assert!(
+            pg.yaml.contains("  engine: postgres") && !pg.yaml.contains("uuid_format") && !pg.yaml.contains("datetime_format"),
+            "{}",
+            pg.yaml
+        );
+        assert_eq!(storage(pg.yaml), crate::ir::Storage { uuid_simple: false, django_datetimes: false, postgres: true });
         let sqlite = lower(&dump("sqlite"), "api");
         assert!(!sqlite.yaml.contains("engine:") && sqlite.yaml.contains("uuid_format: simple"), "{}", sqlite.yaml);
-        assert_eq!(storage(sqlite.yaml), crate::ir::Storage { uuid_simple: true, postgres: false });
+        assert_eq!(storage(sqlite.yaml), crate::ir::Storage { uuid_simple: true, django_datetimes: true, postgres: false });
         assert!(pg.warnings.is_empty() && !lower(&dump("sqlite"), "api").warnings.iter().any(|w| w.at.starts_with("DATABASES")));
         let mysql = lower(&dump("mysql"), "api");
         assert!(mysql.warnings.iter().any(|w| w.at == "DATABASES['default']" && w.message.contains("mysql")), "{:?}", mysql.warnings);
+    }
+
+    fn sqlite_dump(models: serde_json::Value) -> Dump {
+        serde_json::from_value(serde_json::json!({
+            "django": "5.2", "settings": "s", "auth_user_model": null, "database_vendor": "sqlite", "models": models,
+        }))
+        .unwrap()
+    }
+
+    fn valid(lowered: &Lowered) -> crate::ir::Ir {
+        let checked = crate::commands::check_source("api.yaml", lowered.yaml.clone(), crate::manifest::Format::Yaml);
+        let rendered = checked.render(crate::commands::DiagFormat::Short);
+        checked.ir.unwrap_or_else(|| panic!("{rendered}\n{}", lowered.yaml))
+    }
+
+    #[test]
+    fn what_the_validator_refuses_is_left_out_with_its_reason_and_the_rest_is_kept() {
+        let fk = |to: &str| Some(serde_json::json!({"to": to, "on_delete": "CASCADE"}));
+        let mut keyed_only = model("Admin", field("key", "AutoField", None));
+        keyed_only["fields"].as_array_mut().unwrap().truncate(1);
+        let mut tagged = model("Photo", field("key", "AutoField", None));
+        tagged["many_to_many"] = serde_json::json!([{"name": "tags", "to": "shop.Tag", "through": "shop.TaggedItem"}]);
+        let mut tagged_item = model("TaggedItem", field("key", "AutoField", None));
+        tagged_item["fields"].as_array_mut().unwrap().push(field("tag", "ForeignKey", fk("shop.Tag")));
+        let mut note = model("Note", field("key", "AutoField", None));
+        note["fields"].as_array_mut().unwrap().push(field("admin", "ForeignKey", fk("shop.Admin")));
+        let dump = sqlite_dump(serde_json::json!([keyed_only, tagged, tagged_item, model("Tag", field("key", "AutoField", None)), note]));
+        let lowered = lower(&dump, "api");
+        let ir = valid(&lowered);
+        let names: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["Photo", "TaggedItem", "Tag", "Note"], "{}", lowered.yaml);
+        let warned = |at: &str, code: &str| lowered.warnings.iter().any(|w| w.at == at && w.message.contains(code));
+        assert!(warned("shop.Admin", "E203") && warned("shop.Photo.tags", "E302"), "{:?}", lowered.warnings);
+        assert!(lowered.yaml.contains("# shop.Admin (table shop_admin): skipped: the manifest would not validate"), "{}", lowered.yaml);
+        assert!(lowered.yaml.contains("      # tags: skipped: the manifest would not validate"), "{}", lowered.yaml);
+        // A relation to the model left out keeps its column, as the value it stores.
+        let admin = ir.models[3].fields.iter().find(|f| f.column == "admin_id").expect("the column stays");
+        assert_eq!(admin.name, "admin_id");
+        assert!(warned("shop.Note.admin", "imported as `admin_id`, the value it stores"), "{:?}", lowered.warnings);
+    }
+
+    #[test]
+    fn names_that_would_clash_in_the_api_are_resolved() {
+        let fk_to_field = serde_json::json!({"to": "shop.Account", "to_field": "id", "on_delete": "CASCADE"});
+        let mut account = model("Account", field("key", "AutoField", None));
+        account["fields"].as_array_mut().unwrap().push(serde_json::json!({
+            "name": "id", "column": "id", "class": "django.db.models.CharField", "internal_type": "CharField",
+            "unique": true, "max_length": 255, "default": {"kind": "none"},
+        }));
+        let mut charge = model("Charge", field("key", "AutoField", None));
+        charge["fields"].as_array_mut().unwrap().push(field("account", "ForeignKey", Some(fk_to_field)));
+        let options = model("AttributeOption", field("key", "AutoField", None));
+        let group = model("AttributeOptionGroup", field("key", "AutoField", None));
+        let lowered = lower(&sqlite_dump(serde_json::json!([account, charge, options, group])), "api");
+        let ir = valid(&lowered);
+        let names: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["Account", "Charge", "AttributeOption", "ShopAttributeOptionGroup"]);
+        let own_id = ir.models[0].fields.iter().find(|f| f.column == "id").expect("the `id` column");
+        assert_eq!(own_id.name, "own_id");
+        // A foreign key to a unique field other than the key: its stored value, typed as that field.
+        let account_id = ir.models[1].fields.iter().find(|f| f.column == "account_id").expect("the column stays");
+        assert!(matches!(account_id.kind, crate::ir::FieldKind::Scalar(crate::ir::ScalarKind::String { .. })), "{:?}", account_id.kind);
+        assert!(lowered.warnings.iter().any(|w| w.at == "shop.AttributeOptionGroup" && w.message.contains("`ShopAttributeOptionGroup`")));
+    }
+
+    #[test]
+    fn reverse_sides_are_named_as_django_names_them() {
+        let rel = |related_name: Option<&str>, accessor: Option<&str>| {
+            Some(serde_json::json!({"to": "shop.Tag", "on_delete": "CASCADE", "related_name": related_name, "accessor": accessor}))
+        };
+        let mut item = model("Item", field("key", "AutoField", None));
+        let fields = item["fields"].as_array_mut().unwrap();
+        fields.push(field("tag", "ForeignKey", rel(None, Some("item_set"))));
+        fields.push(field("main_tag", "ForeignKey", rel(Some("main_items"), Some("main_items"))));
+        fields.push(field("hidden_tag", "ForeignKey", rel(Some("+"), None)));
+        fields.push(field("old_tag", "ForeignKey", rel(None, None)));
+        let lowered = lower(&sqlite_dump(serde_json::json!([item, model("Tag", field("key", "AutoField", None))])), "api");
+        let ir = valid(&lowered);
+        let reverses: Vec<&str> = ir.models[1].reverse.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(reverses, ["item_set", "main_items"], "{}", lowered.yaml);
     }
 }

@@ -41,6 +41,9 @@ impl Ir {
 pub struct Storage {
     /// UUIDs as 32 hex digits instead of the hyphenated form.
     pub uuid_simple: bool,
+    /// Date-times and times in Django's SQLite forms: UTC without an offset, six fractional
+    /// digits when there is a fraction (`database.datetime_format: django`).
+    pub django_datetimes: bool,
     /// The tables live in PostgreSQL (`database.engine: postgres`): the server has no SQLite file
     /// to fall back on when `DATABASE_URL` is not set.
     pub postgres: bool,

@@ -131,6 +131,37 @@ const CRATE_NAMES: &[&str] = &[
 const DIESEL_TABLE_ITEMS: &[&str] = &["table", "star", "all_columns", "columns", "dsl", "BoxedQuery", "SqlType"];
 
 /// Why a table name cannot be used, if it cannot: it becomes a Rust module.
+/// The types the generated crate defines for a model `{}`, besides the model's own.
+pub const MODEL_TYPES: [&str; 22] = [
+    "Create{}Input",
+    "Update{}Input",
+    "{}Query",
+    "{}Mutation",
+    "{}ToMany",
+    "Update{}ById",
+    "{}BulkResult",
+    "{}OnConflict",
+    "{}Field",
+    "{}Where",
+    "{}OrderBy",
+    "{}ListFilter",
+    "{}Connection",
+    "{}Edge",
+    "{}Aggregate",
+    "{}AggregateNumbers",
+    "{}AggregateBounds",
+    "{}AggregateFilter",
+    "{}Group",
+    "{}GroupKey",
+    "{}GroupField",
+    "{}Having",
+];
+
+/// Every type name the generated crate defines for the model `model`: its own and [`MODEL_TYPES`].
+pub fn model_types(model: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(model.to_string()).chain(MODEL_TYPES.iter().map(move |p| p.replace("{}", model)))
+}
+
 pub fn reserved_table_name(name: &str) -> Option<String> {
     if is_rust_keyword(name) {
         Some(format!("table `{name}` would be a Rust module named by a keyword"))

@@ -197,6 +197,19 @@ impl Validator<'_> {
                 false
             }
         };
+        let django_datetimes = match raw.database.datetime_format.as_deref() {
+            None | Some("offset") => false,
+            Some("django") => true,
+            Some(other) => {
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["database", "datetime_format"]),
+                    format!("unknown `database.datetime_format` `{other}`"),
+                    "use `offset` (the default: `2024-05-01 12:00:00.5+00:00`) or `django` (`2024-05-01 12:00:00.500000`, as Django stores date-times in SQLite)",
+                );
+                false
+            }
+        };
         let postgres = match raw.database.engine.as_deref() {
             None | Some("sqlite") => false,
             Some("postgres") => true,
@@ -210,7 +223,7 @@ impl Validator<'_> {
                 false
             }
         };
-        Storage { uuid_simple, postgres }
+        Storage { uuid_simple, django_datetimes, postgres }
     }
 
     // ---- pass 2: model names and tables ------------------------------------------------------
@@ -972,37 +985,8 @@ impl Validator<'_> {
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for m in models {
             let n = &m.name;
-            let mut defined: Vec<(String, String, Vec<&str>)> = [
-                "",
-                "Create{}Input",
-                "Update{}Input",
-                "{}Query",
-                "{}Mutation",
-                "{}ToMany",
-                "Update{}ById",
-                "{}BulkResult",
-                "{}OnConflict",
-                "{}Field",
-                "{}Where",
-                "{}OrderBy",
-                "{}ListFilter",
-                "{}Connection",
-                "{}Edge",
-                "{}Aggregate",
-                "{}AggregateNumbers",
-                "{}AggregateBounds",
-                "{}AggregateFilter",
-                "{}Group",
-                "{}GroupKey",
-                "{}GroupField",
-                "{}Having",
-            ]
-            .iter()
-            .map(|pattern| {
-                let ty = if pattern.is_empty() { n.clone() } else { pattern.replace("{}", n) };
-                (ty, format!("model `{n}`"), vec!["models", n.as_str()])
-            })
-            .collect();
+            let mut defined: Vec<(String, String, Vec<&str>)> =
+                names::model_types(n).map(|ty| (ty, format!("model `{n}`"), vec!["models", n.as_str()])).collect();
             // Root fields live in one namespace too: `posts` lists `Post`, so no model may be `Posts`.
             for field in [
                 m.snake.clone(),

@@ -46,6 +46,10 @@ pub struct RawDatabase {
     /// How UUIDs are stored as text: `hyphenated` (default, `67e55044-10b1-…`) or `simple`
     /// (32 hex digits, as Django stores them outside PostgreSQL).
     pub uuid_format: Option<String>,
+    /// How date-times and times are stored in SQLite: `offset` (default,
+    /// `2024-05-01 12:00:00.5+00:00`) or `django` (UTC without an offset, microseconds when there
+    /// are any: `2024-05-01 12:00:00.500000`, as Django writes them outside PostgreSQL).
+    pub datetime_format: Option<String>,
     /// Where the tables live: `sqlite` (default: a file, created when missing) or `postgres` (the
     /// server then needs `DATABASE_URL` set to a `postgres://` URL; imported PostgreSQL projects).
     pub engine: Option<String>,

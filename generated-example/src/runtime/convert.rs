@@ -46,6 +46,29 @@ pub fn uuid_text(u: uuid::Uuid) -> String {
     }
 }
 
+/// A date-time as Django stores it in SQLite: UTC without an offset, with six fractional digits
+/// when there is a fraction (`2024-05-01 12:00:00`, `2024-05-01 12:00:00.500000`).
+pub fn django_datetime(at: &chrono::DateTime<chrono::Utc>) -> String {
+    let naive = at.naive_utc();
+    format!(
+        "{} {}",
+        naive.date().format("%Y-%m-%d"),
+        django_time(&naive.time())
+    )
+}
+
+/// A time as Django stores it in SQLite: `12:00:00`, or `12:00:00.500000` with a fraction.
+pub fn django_time(t: &chrono::NaiveTime) -> String {
+    use chrono::Timelike;
+    let micros = t.nanosecond() % 1_000_000_000 / 1_000;
+    let whole = t.format("%H:%M:%S");
+    if micros == 0 {
+        whole.to_string()
+    } else {
+        format!("{whole}.{micros:06}")
+    }
+}
+
 /// An `ID` argument as a key of this kind; `INVALID_ID` on `field` if it cannot be one.
 pub fn key_of(kind: KeyKind, field: &str, id: &ID) -> Result<Key, ApiError> {
     kind.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
@@ -146,6 +169,32 @@ fn canonical_datetime(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_times_are_written_as_django_writes_them() {
+        use chrono::TimeZone;
+        let at = |nanos| {
+            chrono::Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap()
+                + chrono::Duration::nanoseconds(nanos)
+        };
+        // Python's `str(datetime)`: no fraction when it is zero, else six digits; nanoseconds are
+        // below what Django keeps.
+        assert_eq!(django_datetime(&at(0)), "2030-01-02 03:04:05");
+        assert_eq!(
+            django_datetime(&at(120_000_000)),
+            "2030-01-02 03:04:05.120000"
+        );
+        assert_eq!(django_datetime(&at(1_000)), "2030-01-02 03:04:05.000001");
+        assert_eq!(django_datetime(&at(999)), "2030-01-02 03:04:05");
+        let time = |h, m, s, micro| chrono::NaiveTime::from_hms_micro_opt(h, m, s, micro).unwrap();
+        assert_eq!(django_time(&time(9, 30, 0, 0)), "09:30:00");
+        assert_eq!(django_time(&time(23, 59, 59, 500_000)), "23:59:59.500000");
+        // What the server writes, it reads back.
+        assert_eq!(
+            stored_datetime("2030-01-02 03:04:05.120000").ok(),
+            Some(at(120_000_000))
+        );
+    }
 
     #[test]
     fn ids_parse_or_name_the_field() {

@@ -20,6 +20,7 @@ use diesel::sql_types::{
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
+use crate::runtime::convert;
 use crate::runtime::db::{Conn, PgSession};
 use crate::runtime::select::Key;
 
@@ -230,10 +231,23 @@ impl Sql {
                 _ => None,
             })
             .collect();
+        let django_texts = if crate::settings::DJANGO_DATETIMES {
+            self.binds
+                .iter()
+                .filter_map(|b| match b {
+                    Bind::DateTime(v) => Some(convert::django_datetime(v)),
+                    Bind::Time(v) => Some(convert::django_time(v)),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         SqliteStatement {
             pieces,
             binds: &self.binds,
             numbers,
+            django_texts,
         }
     }
 
@@ -328,6 +342,9 @@ struct SqliteStatement<'a> {
     binds: &'a [Bind],
     /// The `Numeric` values, in order, as the numbers SQLite compares them as.
     numbers: Vec<f64>,
+    /// With `settings::DJANGO_DATETIMES`, the `DateTime` and `Time` values, in order, as the text
+    /// Django stores them as.
+    django_texts: Vec<String>,
 }
 
 impl QueryId for SqliteStatement<'_> {
@@ -346,6 +363,7 @@ impl QueryFragment<Sqlite> for SqliteStatement<'_> {
         const NULL: Option<i64> = None;
         let mut pieces = self.pieces.iter();
         let mut numbers = self.numbers.iter();
+        let mut django_texts = self.django_texts.iter();
         out.push_sql(pieces.next().copied().unwrap_or(""));
         for (value, piece) in self.binds.iter().zip(pieces) {
             match value {
@@ -359,6 +377,12 @@ impl QueryFragment<Sqlite> for SqliteStatement<'_> {
                 }
                 Bind::Text(v) | Bind::Decimal(v) | Bind::Uuid(v) | Bind::Json(v) => {
                     out.push_bind_param::<Text, _>(v)?
+                }
+                Bind::DateTime(_) | Bind::Time(_) if crate::settings::DJANGO_DATETIMES => {
+                    let text = django_texts
+                        .next()
+                        .expect("a text for every date-time and time");
+                    out.push_bind_param::<Text, _>(text)?
                 }
                 Bind::DateTime(v) => out.push_bind_param::<TimestamptzSqlite, _>(v)?,
                 Bind::Date(v) => out.push_bind_param::<Date, _>(v)?,

@@ -1,0 +1,225 @@
+"""The corpus round trip, on Django's side. Run from the corpus project with its database set:
+
+    python corpus_roundtrip.py seed PLAN OUT   rows made by the ORM for every table in PLAN
+    python corpus_roundtrip.py find WRITTEN OUT  rows written over GraphQL, looked up by the ORM
+
+PLAN is a JSON list of table names. `seed` makes two rows per model with model_bakery, every field
+filled: row `a` stays (the API must read it as Django wrote it); row `b` is recorded and deleted,
+so its values can be written again through the API. Values are written as JSON by column:
+date-times in UTC ISO form, decimals and UUIDs as strings, durations in microseconds.
+
+WRITTEN maps a table to `{"pk": ..., "values": {column: json}}`: the key the API gave the row it
+created from `b`'s values. `find` looks the row up by its key and by each value with Django's own
+lookups (exact, and `gte`/`lte` for ordered types) and reports every lookup that finds nothing.
+"""
+import datetime
+import decimal
+import json
+import os
+import sys
+import uuid
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "corpus.settings")
+import django  # noqa: E402
+
+django.setup()
+
+from django.apps import apps  # noqa: E402
+from django.db import models, transaction  # noqa: E402
+from model_bakery import baker, generators  # noqa: E402
+
+ORDERED = (
+    models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField, models.FloatField,
+    models.DecimalField, models.DateField, models.DateTimeField, models.TimeField, models.CharField, models.TextField,
+)
+
+
+def by_table(tables):
+    found = {m._meta.db_table: m for m in apps.get_models() if not m._meta.proxy}
+    return {t: found[t] for t in tables if t in found}
+
+
+def as_json(value):
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc)
+        return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value // datetime.timedelta(microseconds=1)
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return None
+    return str(value)
+
+
+def columns(obj):
+    fresh = type(obj)._base_manager.get(pk=obj.pk)
+    return {f.column: as_json(getattr(fresh, f.attname)) for f in type(obj)._meta.concrete_fields}
+
+
+def teach_baker(all_models):
+    """Third-party field classes (an app's own SlugField, a ParentalKey) get the generator of the
+    nearest Django class they extend, as they store what it stores."""
+    known = generators.get_type_mapping()
+    for model in all_models:
+        for field in model._meta.get_fields():
+            cls = type(field)
+            if cls in known or generators.get(cls):
+                continue
+            base = next((b for b in cls.__mro__[1:] if b in known), None)
+            if base is not None:
+                generators.user_mapping[cls] = known[base]
+
+
+def is_tree(model):
+    """A materialized-path tree (treebeard's MP_Node: wagtail's pages, Oscar's categories): rows are
+    added through the tree's own API, which computes their path and depth."""
+    return any(b.__name__ == "MP_Node" for b in model.__mro__)
+
+
+def fixed_values(model):
+    """Values no random generator gets right, given the way the app's own code would: an email in
+    a text column that validates as one, the content type of a polymorphic row, an existing node
+    for a foreign key into a tree."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.validators import EmailValidator
+
+    values = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.auto_created:
+            continue
+        validates_email = any(isinstance(v, EmailValidator) for v in field.validators) or field.name.endswith("email")
+        if validates_email and isinstance(field, models.CharField) and not isinstance(field, models.EmailField):
+            values[field.name] = f"user{uuid.uuid4().hex[:8]}@example.com"
+        elif field.name == "polymorphic_ctype" or (field.name == "content_type" and is_tree(model)):
+            values[field.name] = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        elif field.is_relation and field.related_model is not None and is_tree(field.related_model) and field.related_model is not model:
+            values[field.name] = make(field.related_model)[0]
+    return values
+
+
+def bake(model, fill):
+    values = fixed_values(model)
+    if not is_tree(model):
+        return baker.make(model, _fill_optional=fill, **values)
+    node = baker.prepare(model, _fill_optional=fill, _save_related=True, **values)
+    node.path, node.depth, node.numchild = None, None, 0
+    root = model.get_first_root_node()
+    if root is None or type(root) is not model and not issubclass(model, type(root)):
+        return model.add_root(instance=node)
+    return root.add_child(instance=node)
+
+
+def make(model):
+    """A row with every field filled, or, where a field's value cannot be made, the required ones."""
+    try:
+        return bake(model, True), None
+    except Exception as full:
+        try:
+            return bake(model, False), f"optional fields left empty: {type(full).__name__}: {full}"
+        except Exception as e:
+            raise RuntimeError(f"{type(e).__name__}: {e}") from e
+
+
+def remove(row):
+    """Deletes a `b` row. A child of multi-table inheritance loses only its own table's row: the
+    row it extends stays, for the API to create the child under it again."""
+    from django.db import connection
+
+    meta = type(row)._meta
+    with transaction.atomic():
+        if meta.parents:
+            with connection.cursor() as c:
+                c.execute(
+                    f"DELETE FROM {connection.ops.quote_name(meta.db_table)} WHERE {connection.ops.quote_name(meta.pk.column)} = %s",
+                    [meta.pk.get_db_prep_value(row.pk, connection)],
+                )
+        else:
+            type(row)._base_manager.filter(pk=row.pk).delete()
+
+
+def seed(plan, out):
+    tables = json.load(open(plan))
+    teach_baker(apps.get_models())
+    result = {}
+    from django.db import connection
+
+    existing = set(connection.introspection.table_names())
+    chosen = sorted((t, m) for t, m in by_table(tables).items())
+    # Every `a` first, then every `b`, and `b` rows deleted last: a row made later (a node of a
+    # tree) never takes a place a deleted `b` frees, so `b` can be written again as it was.
+    for table, model in chosen:
+        if table not in existing:
+            result[table] = {"no_table": "Django's migrations do not create it (an unmanaged model)"}
+            continue
+        try:
+            a, note = make(model)
+            result[table] = {"pk": as_json(a.pk), "a": columns(a), "note": note}
+        except Exception as e:
+            result[table] = {"error": f"{type(e).__name__}: {e}"}
+    made = []
+    for table, model in chosen:
+        if "a" not in result.get(table, {}):
+            continue
+        try:
+            b, _ = make(model)
+            result[table]["b"] = columns(b)
+            made.append((table, b))
+        except Exception as e:
+            result[table]["b_error"] = f"{type(e).__name__}: {e}"
+    for table, b in reversed(made):
+        try:
+            remove(b)
+        except Exception as e:
+            del result[table]["b"]
+            result[table]["b_error"] = f"it could not be deleted to be written again: {type(e).__name__}: {e}"
+    missing = sorted(set(tables) - set(result))
+    json.dump({"rows": result, "missing": missing}, open(out, "w"), indent=1, sort_keys=True)
+
+
+def find(written, out):
+    rows = json.load(open(written))
+    models_by_table = by_table(rows)
+    report = {}
+    for table, row in sorted(rows.items()):
+        model = models_by_table[table]
+        meta = model._meta
+        failures = []
+        pk = meta.pk.to_python(row["pk"])
+        base = model._base_manager.filter(pk=pk)
+        if not base.exists():
+            report[table] = [f"no row with key {row['pk']!r}"]
+            continue
+        for field in meta.concrete_fields:
+            if field.column not in row["values"] or field.primary_key:
+                continue
+            given = row["values"][field.column]
+            if given is None:
+                lookups = {f"{field.attname}__isnull": True}
+            else:
+                target = field.target_field if field.is_relation else field
+                value = target.to_python(given)
+                if isinstance(field, models.DurationField):
+                    value = datetime.timedelta(microseconds=given)
+                lookups = {field.attname: value}
+                if isinstance(target, ORDERED) and not field.is_relation and not getattr(field, "choices", None):
+                    lookups.update({f"{field.attname}__gte": value, f"{field.attname}__lte": value})
+            for lookup, value in lookups.items():
+                try:
+                    found = base.filter(**{lookup: value}).exists()
+                except Exception as e:
+                    found = False
+                    lookup = f"{lookup} ({type(e).__name__}: {e})"
+                if not found:
+                    stored = as_json(base.values_list(field.attname, flat=True).first())
+                    failures.append(f"{field.name}: filter({lookup}={given!r}) finds nothing; Django reads {stored!r}")
+        report[table] = failures
+    json.dump(report, open(out, "w"), indent=1, sort_keys=True)
+
+
+{"seed": seed, "find": find}[sys.argv[1]](*sys.argv[2:])
