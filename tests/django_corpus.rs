@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 const LEFT_OUT: &[(&str, &str)] =
     &[("wagtailadmin.Admin", "E203"), ("django_celery_beat.PeriodicTasks", "its primary key `ident` is a SmallIntegerField")];
 
-/// The share of models that must round-trip both ways: a floor that only rises (the goal is 95 %).
-const REQUIRED_SHARE: f64 = 0.84;
+/// The share of models that must round-trip both ways.
+const REQUIRED_SHARE: f64 = 0.95;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
@@ -176,7 +176,8 @@ fn input_of(m: &Model, seeded: &Value) -> Value {
     for (i, f) in m.fields.iter().enumerate() {
         let v = &seeded["b"][&f.column];
         if i == m.pk {
-            if matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated()) {
+            // A generated key is left out, unless it is the link to the row this one extends.
+            if matches!(f.kind, FieldKind::PrimaryKey(k) if k.is_generated()) && m.parent.is_none() {
                 continue;
             }
             input.insert("id".into(), v.as_str().map_or(v.clone(), |s| Value::String(s.into())));

@@ -20,6 +20,10 @@ pub const UUID_SIMPLE: bool = false;
 /// there is a fraction (`2024-05-01 12:00:00.500000`), so Django's own lookups find the rows the
 /// server writes. PostgreSQL stores them in its native types either way.
 pub const DJANGO_DATETIMES: bool = false;
+/// Whether JSON is stored in SQLite as Python's `json.dumps` writes it
+/// (`database.json_format: django`): `{"a": [1, 2]}`, non-ASCII characters escaped, as Django
+/// stores a JSONField, whose exact lookups compare that text.
+pub const DJANGO_JSON: bool = false;
 /// The token claim naming the user (`auth.user_claim`).
 pub const USER_CLAIM: &str = "sub";
 /// The token claim naming the user's role (`auth.role_claim`).

@@ -16,6 +16,7 @@ import datetime
 import decimal
 import json
 import os
+import random
 import sys
 import uuid
 
@@ -57,9 +58,81 @@ def as_json(value):
     return str(value)
 
 
+def reads_its_own_way(field):
+    """A third-party field that turns what the column holds into something else when Django reads
+    it (an empty string for NULL, a list for comma-separated text): the column is compared."""
+    owner = next((c for c in type(field).__mro__ if "from_db_value" in c.__dict__), None)
+    return owner is not None and not owner.__module__.startswith("django.")
+
+
 def columns(obj):
-    fresh = type(obj)._base_manager.get(pk=obj.pk)
-    return {f.column: as_json(getattr(fresh, f.attname)) for f in type(obj)._meta.concrete_fields}
+    """The row's values by column, as Django reads them (or as stored, see `reads_its_own_way`)."""
+    from django.db import connection
+
+    model = type(obj)
+    fresh = model._base_manager.get(pk=obj.pk)
+    out = {f.column: as_json(getattr(fresh, f.attname)) for f in model._meta.concrete_fields}
+    own_way = [f for f in model._meta.concrete_fields if reads_its_own_way(f)]
+    if own_way:
+        q = connection.ops.quote_name
+        with connection.cursor() as c:
+            c.execute(
+                f"SELECT {', '.join(q(f.column) for f in own_way)} FROM {q(model._meta.db_table)} WHERE {q(model._meta.pk.column)} = %s",
+                [model._meta.pk.get_db_prep_value(obj.pk, connection)],
+            )
+            out.update({f.column: as_json(v) for f, v in zip(own_way, c.fetchone())})
+    return out
+
+
+def matching(regex, max_length):
+    """A string the regex matches, of at most `max_length` characters, that UTF-8 can encode."""
+    import rstr
+
+    generator = rstr.Rstr(random.Random(len(regex.pattern)))
+    for _ in range(20):
+        value = generator.xeger(regex)[: max_length or None]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        if regex.search(value):
+            return value
+    return value
+
+
+def within_validators(row):
+    """Puts back within the field's own validators a value the ORM saved without running them (a
+    random number below a minimum, a string a model's save() made longer than its max_length, an
+    empty choice): the API checks them on every write. Values no simple repair fits stay as made."""
+    from django.core import validators as v
+    from django.core.exceptions import ValidationError
+
+    fixed = {}
+    for field in type(row)._meta.concrete_fields:
+        if field.is_relation or field.primary_key:
+            continue
+        value = getattr(row, field.attname)
+        try:
+            field.clean(value, row)
+            continue
+        except ValidationError:
+            pass
+        except Exception:
+            continue
+        if field.choices:
+            value = next(c for c, _ in field.flatchoices if c not in ("", None))
+        for validator in field.validators:
+            if isinstance(validator, v.RegexValidator) and not validator.inverse_match and isinstance(value, str):
+                value = matching(validator.regex, field.max_length)
+            if isinstance(validator, v.MaxLengthValidator) and isinstance(value, str):
+                value = value[: validator.limit_value]
+            elif isinstance(validator, v.MinValueValidator) and value is not None and value < validator.limit_value:
+                value = validator.limit_value
+            elif isinstance(validator, v.MaxValueValidator) and value is not None and value > validator.limit_value:
+                value = validator.limit_value
+        fixed[field.attname] = value
+    if fixed:
+        type(row)._base_manager.filter(pk=row.pk).update(**fixed)
 
 
 def teach_baker(all_models):
@@ -82,29 +155,64 @@ def is_tree(model):
     return any(b.__name__ == "MP_Node" for b in model.__mro__)
 
 
-def fixed_values(model):
+def validates_email(field):
+    from django.core.validators import EmailValidator
+
+    by_validator = any(isinstance(v, EmailValidator) for v in field.validators) or field.name.endswith("email")
+    return by_validator and isinstance(field, models.CharField) and not isinstance(field, models.EmailField)
+
+
+def needs_care(model, depth=0):
+    """Whether a row of `model` must be made by `make` rather than by model_bakery's own recursion:
+    it is a tree node, needs a value `fixed_values` gives, or points at such a row."""
+    if is_tree(model) or depth > 3:
+        return is_tree(model)
+    for field in model._meta.concrete_fields:
+        if validates_email(field) or field.name == "polymorphic_ctype":
+            return True
+        target = field.related_model if field.is_relation else None
+        if target is not None and target is not model and not field.null and needs_care(target, depth + 1):
+            return True
+    return False
+
+
+def fixed_values(model, depth=0):
     """Values no random generator gets right, given the way the app's own code would: an email in
     a text column that validates as one, the content type of a polymorphic row, an existing node
     for a foreign key into a tree."""
     from django.contrib.contenttypes.models import ContentType
-    from django.core.validators import EmailValidator
 
     values = {}
+    for generic in model._meta.private_fields:
+        # A generic foreign key points at a row that exists: a group made for it.
+        if type(generic).__name__ == "GenericForeignKey":
+            from django.contrib.auth.models import Group
+
+            group = Group.objects.create(name=f"group {uuid.uuid4().hex}")
+            values[generic.ct_field] = ContentType.objects.get_for_model(Group)
+            values[generic.fk_field] = str(group.pk)
+            # An object permission (django-guardian) is one of that object's own permissions.
+            if any(f.name == "permission" for f in model._meta.concrete_fields):
+                from django.contrib.auth.models import Permission
+
+                values["permission"] = Permission.objects.filter(content_type=values[generic.ct_field]).first()
     for field in model._meta.concrete_fields:
-        if field.primary_key or field.auto_created:
+        if (field.primary_key and not field.is_relation) or field.auto_created or field.name in values:
             continue
-        validates_email = any(isinstance(v, EmailValidator) for v in field.validators) or field.name.endswith("email")
-        if validates_email and isinstance(field, models.CharField) and not isinstance(field, models.EmailField):
+        if field.name == "action" and model._meta.app_label.startswith("wagtail"):
+            # Wagtail logs only actions registered with it.
+            values[field.name] = "wagtail.create"
+        elif validates_email(field):
             values[field.name] = f"user{uuid.uuid4().hex[:8]}@example.com"
         elif field.name == "polymorphic_ctype" or (field.name == "content_type" and is_tree(model)):
             values[field.name] = ContentType.objects.get_for_model(model, for_concrete_model=False)
-        elif field.is_relation and field.related_model is not None and is_tree(field.related_model) and field.related_model is not model:
-            values[field.name] = make(field.related_model)[0]
+        elif field.is_relation and not field.null and depth < 3 and field.related_model not in (None, model) and needs_care(field.related_model):
+            values[field.name] = make(field.related_model, depth + 1)[0]
     return values
 
 
-def bake(model, fill):
-    values = fixed_values(model)
+def bake(model, fill, depth=0):
+    values = fixed_values(model, depth)
     if not is_tree(model):
         return baker.make(model, _fill_optional=fill, **values)
     node = baker.prepare(model, _fill_optional=fill, _save_related=True, **values)
@@ -115,13 +223,13 @@ def bake(model, fill):
     return root.add_child(instance=node)
 
 
-def make(model):
+def make(model, depth=0):
     """A row with every field filled, or, where a field's value cannot be made, the required ones."""
     try:
-        return bake(model, True), None
+        return bake(model, True, depth), None
     except Exception as full:
         try:
-            return bake(model, False), f"optional fields left empty: {type(full).__name__}: {full}"
+            return bake(model, False, depth), f"optional fields left empty: {type(full).__name__}: {full}"
         except Exception as e:
             raise RuntimeError(f"{type(e).__name__}: {e}") from e
 
@@ -145,12 +253,15 @@ def remove(row):
 
 def seed(plan, out):
     tables = json.load(open(plan))
+    # The same values every run (model_bakery draws from `random`).
+    random.seed(0)
     teach_baker(apps.get_models())
     result = {}
     from django.db import connection
 
     existing = set(connection.introspection.table_names())
     chosen = sorted((t, m) for t, m in by_table(tables).items())
+    kept = []
     # Every `a` first, then every `b`, and `b` rows deleted last: a row made later (a node of a
     # tree) never takes a place a deleted `b` frees, so `b` can be written again as it was.
     for table, model in chosen:
@@ -159,15 +270,17 @@ def seed(plan, out):
             continue
         try:
             a, note = make(model)
-            result[table] = {"pk": as_json(a.pk), "a": columns(a), "note": note}
+            result[table] = {"pk": as_json(a.pk), "note": note}
+            kept.append((table, a))
         except Exception as e:
             result[table] = {"error": f"{type(e).__name__}: {e}"}
     made = []
     for table, model in chosen:
-        if "a" not in result.get(table, {}):
+        if "pk" not in result.get(table, {}):
             continue
         try:
             b, _ = make(model)
+            within_validators(b)
             result[table]["b"] = columns(b)
             made.append((table, b))
         except Exception as e:
@@ -178,6 +291,13 @@ def seed(plan, out):
         except Exception as e:
             del result[table]["b"]
             result[table]["b_error"] = f"it could not be deleted to be written again: {type(e).__name__}: {e}"
+    # `a` as it is once everything is made: rows made later may change it (a tree's child count,
+    # a search index entry its app refreshes).
+    for table, a in kept:
+        try:
+            result[table]["a"] = columns(a)
+        except Exception as e:
+            result[table] = {"error": f"it is gone after the other rows were made: {type(e).__name__}: {e}"}
     missing = sorted(set(tables) - set(result))
     json.dump({"rows": result, "missing": missing}, open(out, "w"), indent=1, sort_keys=True)
 

@@ -92,7 +92,12 @@ def choices_of(field):
         try:
             out.append([json_value(value), text(label)])
         except TypeError:
-            out.append([repr(value), text(label)])
+            # A value of the field's own Python type (a ZoneInfo of a time-zone field): what the
+            # column stores for it.
+            try:
+                out.append([json_value(field.get_prep_value(value)), text(label)])
+            except Exception:
+                out.append([repr(value), text(label)])
     return out or None
 
 

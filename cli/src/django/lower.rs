@@ -114,6 +114,7 @@ fn lower_excluding(dump: &Dump, name: &str, excluded: &BTreeMap<String, String>)
     } else {
         let _ = writeln!(yaml, "  uuid_format: simple # Django's char(32) UUIDs");
         let _ = writeln!(yaml, "  datetime_format: django # Django's date-times: UTC, no offset");
+        let _ = writeln!(yaml, "  json_format: django # Django's JSON text, as json.dumps writes it");
     }
     let _ = writeln!(yaml, "models:");
     let mut fields = 0;
@@ -165,15 +166,22 @@ impl Lowering<'_> {
     fn name_models(&mut self, kept: &[&Model]) {
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
         let mut derived: BTreeMap<String, &str> = BTreeMap::new();
+        // A class name that is not PascalCase (django-simple-history's `HistoricalFlatPage_sites`)
+        // in the form the API names types, the table kept.
+        let plains: BTreeMap<&str, String> = kept.iter().map(|m| (m.label.as_str(), pascal_name(&m.name))).collect();
         for m in kept {
-            *count.entry(m.name.as_str()).or_default() += 1;
-            for ty in names::model_types(&m.name).skip(1) {
-                derived.insert(ty, &m.name);
+            let plain = &plains[m.label.as_str()];
+            *count.entry(plain.as_str()).or_default() += 1;
+            for ty in names::model_types(plain).skip(1) {
+                derived.insert(ty, plain.as_str());
             }
         }
         for m in kept {
-            let plain = m.name.clone();
-            let why = if count[m.name.as_str()] > 1 {
+            let plain = plains[m.label.as_str()].clone();
+            if plain != m.name {
+                self.warn(&m.label, &format!("named `{plain}`: `{}` is not PascalCase; the table is kept", m.name));
+            }
+            let why = if count[plain.as_str()] > 1 {
                 Some("another app has a model of the same name".to_string())
             } else if names::reserved_type_name(&plain).is_some() {
                 Some("the name is reserved in the generated API".to_string())
@@ -581,7 +589,7 @@ impl Lowering<'_> {
     fn choices(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
         let Some(choices) = &f.choices else { return };
         let strings: Option<Vec<&str>> = choices.iter().map(|(v, _)| v.as_str()).collect();
-        let Some(values) = strings else {
+        let Some(mut values) = strings else {
             let numbers: Vec<i64> = choices.iter().filter_map(|(v, _)| v.as_i64()).collect();
             if let (Some(min), Some(max)) = (numbers.iter().min(), numbers.iter().max()) {
                 o.push(("min".into(), min.to_string()));
@@ -592,6 +600,11 @@ impl Lowering<'_> {
             }
             return;
         };
+        // Django accepts '' in a `blank=True` field whatever its choices.
+        let blank = f.blank && !values.contains(&"");
+        if blank {
+            values.push("");
+        }
         let enum_like =
             values.iter().all(|v| is_enum_value(v)) && values.iter().collect::<BTreeSet<_>>().len() == values.len() && values.len() <= 200;
         if enum_like {
@@ -600,7 +613,11 @@ impl Lowering<'_> {
             o.push(("values".into(), format!("[{}]", values.join(", "))));
         } else {
             o.push(("choices".into(), format!("[{}]", values.iter().map(json).collect::<Vec<_>>().join(", "))));
-            self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
+            if blank {
+                self.warn(at, "blank=True also allows '': a string checked against the choices and ''");
+            } else {
+                self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
+            }
         }
     }
 
@@ -753,6 +770,20 @@ fn is_enum_value(v: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A class name in PascalCase: parts after underscores capitalized and joined
+/// (`HistoricalFlatPage_sites` -> `HistoricalFlatPageSites`).
+fn pascal_name(name: &str) -> String {
+    if names::is_pascal_ident(name) {
+        return name.to_string();
+    }
+    let joined = pascal(name);
+    if names::is_pascal_ident(&joined) {
+        joined
+    } else {
+        name.to_string()
+    }
+}
+
 fn pascal(s: &str) -> String {
     s.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
 }
@@ -859,10 +890,16 @@ mod tests {
             "{}",
             pg.yaml
         );
-        assert_eq!(storage(pg.yaml), crate::ir::Storage { uuid_simple: false, django_datetimes: false, postgres: true });
+        assert_eq!(
+            storage(pg.yaml),
+            crate::ir::Storage { uuid_simple: false, django_datetimes: false, django_json: false, postgres: true }
+        );
         let sqlite = lower(&dump("sqlite"), "api");
         assert!(!sqlite.yaml.contains("engine:") && sqlite.yaml.contains("uuid_format: simple"), "{}", sqlite.yaml);
-        assert_eq!(storage(sqlite.yaml), crate::ir::Storage { uuid_simple: true, django_datetimes: true, postgres: false });
+        assert_eq!(
+            storage(sqlite.yaml),
+            crate::ir::Storage { uuid_simple: true, django_datetimes: true, django_json: true, postgres: false }
+        );
         assert!(pg.warnings.is_empty() && !lower(&dump("sqlite"), "api").warnings.iter().any(|w| w.at.starts_with("DATABASES")));
         let mysql = lower(&dump("mysql"), "api");
         assert!(mysql.warnings.iter().any(|w| w.at == "DATABASES['default']" && w.message.contains("mysql")), "{:?}", mysql.warnings);
@@ -919,16 +956,39 @@ mod tests {
         charge["fields"].as_array_mut().unwrap().push(field("account", "ForeignKey", Some(fk_to_field)));
         let options = model("AttributeOption", field("key", "AutoField", None));
         let group = model("AttributeOptionGroup", field("key", "AutoField", None));
-        let lowered = lower(&sqlite_dump(serde_json::json!([account, charge, options, group])), "api");
+        let history = model("HistoricalPage_sites", field("key", "AutoField", None));
+        let lowered = lower(&sqlite_dump(serde_json::json!([account, charge, options, group, history])), "api");
         let ir = valid(&lowered);
         let names: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["Account", "Charge", "AttributeOption", "ShopAttributeOptionGroup"]);
+        assert_eq!(names, ["Account", "Charge", "AttributeOption", "ShopAttributeOptionGroup", "HistoricalPageSites"]);
+        assert_eq!(ir.models[4].table, "shop_historicalpage_sites", "the table is kept");
         let own_id = ir.models[0].fields.iter().find(|f| f.column == "id").expect("the `id` column");
         assert_eq!(own_id.name, "own_id");
         // A foreign key to a unique field other than the key: its stored value, typed as that field.
         let account_id = ir.models[1].fields.iter().find(|f| f.column == "account_id").expect("the column stays");
         assert!(matches!(account_id.kind, crate::ir::FieldKind::Scalar(crate::ir::ScalarKind::String { .. })), "{:?}", account_id.kind);
         assert!(lowered.warnings.iter().any(|w| w.at == "shop.AttributeOptionGroup" && w.message.contains("`ShopAttributeOptionGroup`")));
+    }
+
+    #[test]
+    fn a_blank_choice_field_also_takes_the_empty_string() {
+        let choice = |name: &str, blank: bool| {
+            serde_json::json!({
+                "name": name, "column": name, "class": "django.db.models.CharField", "internal_type": "CharField",
+                "max_length": 10, "blank": blank, "default": {"kind": "none"}, "choices": [["plain", "Plain"], ["s256", "S256"]],
+            })
+        };
+        let mut grant = model("Grant", field("key", "AutoField", None));
+        grant["fields"].as_array_mut().unwrap().extend([choice("method", true), choice("kind", false)]);
+        let lowered = lower(&sqlite_dump(serde_json::json!([grant])), "api");
+        valid(&lowered);
+        assert!(
+            lowered.yaml.contains(r#"method: { type: string, max_length: 10, choices: ["plain", "s256", ""], default: "" }"#),
+            "{}",
+            lowered.yaml
+        );
+        assert!(lowered.yaml.contains("kind: { type: enum, values: [plain, s256] }"), "{}", lowered.yaml);
+        assert!(lowered.warnings.iter().any(|w| w.at == "shop.Grant.method" && w.message.contains("also allows ''")));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Storage {
     /// Date-times and times in Django's SQLite forms: UTC without an offset, six fractional
     /// digits when there is a fraction (`database.datetime_format: django`).
     pub django_datetimes: bool,
+    /// JSON in SQLite as Python's `json.dumps` writes it (`database.json_format: django`).
+    pub django_json: bool,
     /// The tables live in PostgreSQL (`database.engine: postgres`): the server has no SQLite file
     /// to fall back on when `DATABASE_URL` is not set.
     pub postgres: bool,

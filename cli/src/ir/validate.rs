@@ -210,6 +210,19 @@ impl Validator<'_> {
                 false
             }
         };
+        let django_json = match raw.database.json_format.as_deref() {
+            None | Some("compact") => false,
+            Some("django") => true,
+            Some(other) => {
+                self.error(
+                    Code::ApiSetting,
+                    self.value(&["database", "json_format"]),
+                    format!("unknown `database.json_format` `{other}`"),
+                    "use `compact` (the default) or `django` (as Python's `json.dumps` writes it, as Django stores JSON in SQLite)",
+                );
+                false
+            }
+        };
         let postgres = match raw.database.engine.as_deref() {
             None | Some("sqlite") => false,
             Some("postgres") => true,
@@ -223,7 +236,7 @@ impl Validator<'_> {
                 false
             }
         };
-        Storage { uuid_simple, django_datetimes, postgres }
+        Storage { uuid_simple, django_datetimes, django_json, postgres }
     }
 
     // ---- pass 2: model names and tables ------------------------------------------------------

@@ -50,6 +50,9 @@ pub struct RawDatabase {
     /// `2024-05-01 12:00:00.5+00:00`) or `django` (UTC without an offset, microseconds when there
     /// are any: `2024-05-01 12:00:00.500000`, as Django writes them outside PostgreSQL).
     pub datetime_format: Option<String>,
+    /// How JSON is written in SQLite: `compact` (default, `{"a":[1,2]}`) or `django` (as Python's
+    /// `json.dumps` writes it, `{"a": [1, 2]}` with non-ASCII escaped, as Django stores JSONField).
+    pub json_format: Option<String>,
     /// Where the tables live: `sqlite` (default: a file, created when missing) or `postgres` (the
     /// server then needs `DATABASE_URL` set to a `postgres://` URL; imported PostgreSQL projects).
     pub engine: Option<String>,

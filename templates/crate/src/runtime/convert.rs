@@ -66,6 +66,76 @@ pub fn django_time(t: &chrono::NaiveTime) -> String {
     }
 }
 
+/// JSON as the database stores it: compact, or, with `settings::DJANGO_JSON`, as Python's
+/// `json.dumps` writes it (`{"a": [1, 2]}`, every character outside ASCII escaped), which is the
+/// text Django's exact lookups on a JSONField compare in SQLite. Keys keep the client's order.
+pub fn json_text(value: &serde_json::Value) -> String {
+    if !crate::settings::DJANGO_JSON {
+        return value.to_string();
+    }
+    let mut out = String::new();
+    python_json(value, &mut out);
+    out
+}
+
+/// Writes `value` in the layout of Python's `json.dumps` with its defaults.
+fn python_json(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => python_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                python_string(key, out);
+                out.push_str(": ");
+                python_json(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string as Python escapes it: printable ASCII as itself, the usual short escapes, and
+/// everything else as `\uXXXX` UTF-16 units.
+fn python_string(s: &str, out: &mut String) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
 /// An `ID` argument as a key of this kind; `INVALID_ID` on `field` if it cannot be one.
 pub fn key_of(kind: KeyKind, field: &str, id: &ID) -> Result<Key, ApiError> {
     kind.parse(id.as_str()).ok_or_else(|| invalid_id(field, id))
@@ -73,11 +143,17 @@ pub fn key_of(kind: KeyKind, field: &str, id: &ID) -> Result<Key, ApiError> {
 
 /// A stored decimal at the field's scale. Rows written by other programs may hold it as a number
 /// (`12.5`, `1e-05`) rather than gqlauto's text (`12.50`): the value is the same, shown as declared.
+/// SQLite keeps a decimal column's values as REALs, of which only the first 15 significant digits
+/// are meaningful (SQLite's own documentation; Django reads them so too): the digits after those
+/// are binary noise (`2111641508354496` for a stored `2111641508354500`) and are rounded away.
 pub fn decimal_out(stored: &str, places: u32) -> Result<Decimal, ApiError> {
     let mut d: Decimal = stored
         .parse()
         .or_else(|_| Decimal::from_scientific(stored))
         .map_err(|e| ApiError::internal(format!("stored decimal {stored:?}: {e}")))?;
+    if crate::runtime::sql::dialect() == crate::runtime::sql::Dialect::Sqlite {
+        d = d.round_sf(15).unwrap_or(d);
+    }
     d.rescale(places);
     Ok(d)
 }
@@ -168,6 +244,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_is_written_as_python_writes_it() {
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{"z": [1, 2.5, null, true], "a": {"é": "naïve 😀\n\u007f"}}"#)
+                .unwrap();
+        let mut out = String::new();
+        python_json(&value, &mut out);
+        // `json.dumps({"z": [1, 2.5, None, True], "a": {"é": "naïve 😀\n\x7f"}})`, keys in order.
+        assert_eq!(
+            out,
+            r#"{"z": [1, 2.5, null, true], "a": {"\u00e9": "na\u00efve \ud83d\ude00\n\u007f"}}"#
+        );
+    }
+
+    #[test]
     fn date_times_are_written_as_django_writes_them() {
         use chrono::TimeZone;
         let at = |nanos| {
@@ -217,6 +307,23 @@ mod tests {
         assert_eq!(
             decimal_out("1e-05", 5).map(|d| d.to_string()),
             Ok("0.00001".to_string())
+        );
+        // A REAL's first 15 significant digits, as Django reads them on SQLite.
+        assert_eq!(
+            decimal_out(&format!("{:.14e}", 1978632384361209.5f64), 3).map(|d| d.to_string()),
+            Ok("1978632384361210.000".to_string())
+        );
+        assert_eq!(
+            decimal_out("2111641508354496.0", 3).map(|d| d.to_string()),
+            Ok("2111641508354500.000".to_string())
+        );
+        assert_eq!(
+            decimal_out(&format!("{:.14e}", 12.5f64), 2).map(|d| d.to_string()),
+            Ok("12.50".to_string())
+        );
+        assert_eq!(
+            decimal_out(&format!("{:.14e}", 0.1f64 + 0.2), 2).map(|d| d.to_string()),
+            Ok("0.30".to_string())
         );
         assert!(uuid_out("67e55044-10b1-426f-9247-bb680e5fe0c8").is_ok());
         assert!(stored_datetime("2024-05-01 12:00:00.5+00:00").is_ok());

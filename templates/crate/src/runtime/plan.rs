@@ -144,7 +144,7 @@ fn value(p: &mut Problems, here: &str, field: &Field, rule: Check, value: &Value
             Err(_) => invalid(p, here, "a UUID"),
         },
         (ValueType::Json, v) => match v.clone().into_json() {
-            Ok(json) => Bind::Json(json.to_string()),
+            Ok(json) => Bind::Json(convert::json_text(&json)),
             Err(_) => invalid(p, here, "JSON"),
         },
         (ValueType::Enum(values), Value::Enum(_) | Value::String(_)) => {

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "post_office",
     # audit and history
     "simple_history",
+    "history",
     "reversion",
     "auditlog",
     # trees, files, translations, settings, flags
