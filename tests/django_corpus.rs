@@ -5,9 +5,11 @@
 //! every model's row written by the ORM read over GraphQL -> a row written over GraphQL for every
 //! model found by the ORM with equality and range lookups on every field.
 //!
-//! The packages are pinned in `tests/django/corpus/requirements.txt`; `GQLAUTO_DJANGO_CORPUS_PYTHON`
-//! names an interpreter that has them (`.ci/run` makes the virtualenv). Without one the test is
-//! skipped, except under `CI=true`, where it fails.
+//! It runs on Django 5.2 and on the 4.2 LTS, each with the apps' releases pip chose for it, pinned
+//! in `tests/django/corpus/requirements.txt` and `requirements-django4.2.txt`;
+//! `GQLAUTO_DJANGO_CORPUS_PYTHON` and `GQLAUTO_DJANGO_CORPUS_42_PYTHON` name interpreters that
+//! have them (`.ci/run` makes the virtualenvs). Without one the test is skipped, except under
+//! `CI=true`, where it fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
@@ -28,15 +30,12 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
 }
 
-fn python() -> Option<String> {
-    match std::env::var("GQLAUTO_DJANGO_CORPUS_PYTHON") {
+fn python(variable: &str, requirements: &str) -> Option<String> {
+    match std::env::var(variable) {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "GQLAUTO_DJANGO_CORPUS_PYTHON is not set: .ci/run installs the corpus into a virtualenv"
-            );
-            eprintln!("skipped: set GQLAUTO_DJANGO_CORPUS_PYTHON to a Python with tests/django/corpus/requirements.txt installed");
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{variable} is not set: .ci/run installs the corpus into a virtualenv");
+            eprintln!("skipped: set {variable} to a Python with tests/django/corpus/{requirements} installed");
             None
         }
     }
@@ -217,14 +216,28 @@ fn ir_of(manifest: &str) -> Ir {
 }
 
 #[test]
-fn real_django_apps_import_build_and_round_trip() {
-    let Some(python) = python() else { return };
+fn real_django_apps_import_build_and_round_trip_on_django_5_2() {
+    if let Some(python) = python("GQLAUTO_DJANGO_CORPUS_PYTHON", "requirements.txt") {
+        corpus(&python, "corpus-api");
+    }
+}
+
+#[test]
+fn real_django_apps_import_build_and_round_trip_on_django_4_2_lts() {
+    if let Some(python) = python("GQLAUTO_DJANGO_CORPUS_42_PYTHON", "requirements-django4.2.txt") {
+        corpus(&python, "corpus-api-42");
+    }
+}
+
+/// The whole path with the project's apps installed for `python`; the generated crate is named
+/// `name` (one name per variant, as they share a target directory).
+fn corpus(python: &str, name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let project = workspace().join("tests/django/corpus");
     let db = d.join("corpus.sqlite3");
     let django = |args: &[&str]| {
-        let mut c = Command::new(&python);
+        let mut c = Command::new(python);
         c.args(args)
             .current_dir(&project)
             .env("CORPUS_DB", &db)
@@ -236,11 +249,12 @@ fn real_django_apps_import_build_and_round_trip() {
 
     // Import: every model with a table, in a manifest that validates.
     let (stdout, stderr) = run(Command::new(env!("CARGO_BIN_EXE_gqlauto"))
-        .args(["init", "corpus-api", "--from-django"])
+        .args(["init", name, "--from-django"])
         .arg(&project)
-        .args(["--settings", "corpus.settings", "--python", &python])
+        .args(["--settings", "corpus.settings", "--python", python])
         .current_dir(d));
-    let manifest = std::fs::read_to_string(d.join("corpus-api/gqlauto.yaml")).unwrap();
+    let api = d.join(name);
+    let manifest = std::fs::read_to_string(api.join("gqlauto.yaml")).unwrap();
     let ir = ir_of(&manifest);
     let labels = labels(&manifest);
     let left_out: BTreeSet<&str> = stderr
@@ -260,11 +274,9 @@ fn real_django_apps_import_build_and_round_trip() {
     eprintln!("{}", stdout.trim());
 
     // Check, generate and build.
-    run(Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(["check", "gqlauto.yaml"]).current_dir(d.join("corpus-api")));
-    run(Command::new(env!("CARGO_BIN_EXE_gqlauto"))
-        .args(["generate", "gqlauto.yaml", "--out", "server"])
-        .current_dir(d.join("corpus-api")));
-    let server_dir = d.join("corpus-api/server");
+    run(Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(["check", "gqlauto.yaml"]).current_dir(&api));
+    run(Command::new(env!("CARGO_BIN_EXE_gqlauto")).args(["generate", "gqlauto.yaml", "--out", "server"]).current_dir(&api));
+    let server_dir = api.join("server");
     std::fs::copy(workspace().join("Cargo.lock"), server_dir.join("Cargo.lock")).unwrap();
     let target = workspace().join("target/generated-crates");
     run(Command::new(env!("CARGO")).args(["build", "--quiet"]).current_dir(&server_dir).env("CARGO_TARGET_DIR", &target));
@@ -278,7 +290,7 @@ fn real_django_apps_import_build_and_round_trip() {
     django(&[script.to_str().unwrap(), "seed", plan.to_str().unwrap(), seeded_path.to_str().unwrap()]);
     let seeded: Value = serde_json::from_str(&std::fs::read_to_string(&seeded_path).unwrap()).unwrap();
 
-    let mut child = Command::new(target.join("debug/corpus-api"))
+    let mut child = Command::new(target.join("debug").join(name))
         .env("DATABASE_URL", &db)
         .env("PORT", "0")
         .env("MAX_COMPLEXITY", "100000")
@@ -351,6 +363,6 @@ fn real_django_apps_import_build_and_round_trip() {
         no_table.join(", ")
     );
     eprintln!("{report}");
-    let _ = std::fs::write(workspace().join("target/django-corpus-report.txt"), &report);
+    let _ = std::fs::write(workspace().join(format!("target/{name}-report.txt")), &report);
     assert!(share >= REQUIRED_SHARE, "{report}");
 }

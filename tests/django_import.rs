@@ -172,8 +172,12 @@ fn round_trip(python: &str, store: impl FnOnce(&Path) -> Store) {
         Store::Postgres { .. } => {
             let engine = "  engine: postgres # the project's tables are in PostgreSQL, in its native types\n";
             assert!(manifest.contains(engine), "{manifest}");
-            let uuids = "  uuid_format: simple # Django's char(32) UUIDs\n";
-            assert_eq!(manifest.replace(engine, uuids), snapshot("django_sample_manifest"), "only the database settings differ");
+            let sqlite_storage = concat!(
+                "  uuid_format: simple # Django's char(32) UUIDs\n",
+                "  datetime_format: django # Django's date-times: UTC, no offset\n",
+                "  json_format: django # Django's JSON text, as json.dumps writes it\n",
+            );
+            assert_eq!(manifest.replace(engine, sqlite_storage), snapshot("django_sample_manifest"), "only the database settings differ");
             assert_eq!(format!("{}\n", stderr.trim_end()), snapshot("django_sample_warnings"));
         }
     }

@@ -73,9 +73,10 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
         let mut progressed = false;
         for d in diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error) {
             let Some(key) = d.span.and_then(|s| lowered.origin_of(s.line)) else { continue };
-            if !excluded.contains_key(key) {
-                let why = format!("the manifest would not validate with it ({}: {})", d.code.as_str(), d.message);
-                excluded.insert(key.to_string(), why);
+            // A default the validator refuses goes alone: the field stays, required.
+            let key = if d.code == crate::diag::Code::BadDefault { format!("{key}:default") } else { key.to_string() };
+            if let std::collections::btree_map::Entry::Vacant(entry) = excluded.entry(key) {
+                entry.insert(format!("the manifest would not validate with it ({}: {})", d.code.as_str(), d.message));
                 progressed = true;
             }
         }
@@ -600,10 +601,18 @@ impl Lowering<'_> {
             }
             return;
         };
-        // Django accepts '' in a `blank=True` field whatever its choices.
-        let blank = f.blank && !values.contains(&"");
-        if blank {
+        // Django accepts '' in a `blank=True` field whatever its choices, and stores a default
+        // that is not among them.
+        let mut extra = Vec::new();
+        if f.blank && !values.contains(&"") {
+            extra.push("''".to_string());
             values.push("");
+        }
+        if let DjangoDefault::Value { value: serde_json::Value::String(d), .. } = &f.default {
+            if !values.contains(&d.as_str()) {
+                extra.push(format!("its default {d:?}"));
+                values.push(d);
+            }
         }
         let enum_like =
             values.iter().all(|v| is_enum_value(v)) && values.iter().collect::<BTreeSet<_>>().len() == values.len() && values.len() <= 200;
@@ -613,8 +622,9 @@ impl Lowering<'_> {
             o.push(("values".into(), format!("[{}]", values.join(", "))));
         } else {
             o.push(("choices".into(), format!("[{}]", values.iter().map(json).collect::<Vec<_>>().join(", "))));
-            if blank {
-                self.warn(at, "blank=True also allows '': a string checked against the choices and ''");
+            if !extra.is_empty() {
+                let what = extra.join(" and ");
+                self.warn(at, &format!("Django also stores {what}: a string checked against the choices and {what}"));
             } else {
                 self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
             }
@@ -622,6 +632,10 @@ impl Lowering<'_> {
     }
 
     fn default(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
+        if let Some(why) = self.excluded.get(&format!("{at}:default")) {
+            self.warn(at, &format!("default left out: {why}"));
+            return;
+        }
         if f.auto_now || f.auto_now_add {
             o.push(("default".into(), "now".into()));
             if f.auto_now {
@@ -929,6 +943,9 @@ mod tests {
         tagged_item["fields"].as_array_mut().unwrap().push(field("tag", "ForeignKey", fk("shop.Tag")));
         let mut note = model("Note", field("key", "AutoField", None));
         note["fields"].as_array_mut().unwrap().push(field("admin", "ForeignKey", fk("shop.Admin")));
+        let mut rank = field("rank", "IntegerField", None);
+        rank["default"] = serde_json::json!({"kind": "value", "value": "first"});
+        note["fields"].as_array_mut().unwrap().push(rank);
         let dump = sqlite_dump(serde_json::json!([keyed_only, tagged, tagged_item, model("Tag", field("key", "AutoField", None)), note]));
         let lowered = lower(&dump, "api");
         let ir = valid(&lowered);
@@ -942,6 +959,9 @@ mod tests {
         let admin = ir.models[3].fields.iter().find(|f| f.column == "admin_id").expect("the column stays");
         assert_eq!(admin.name, "admin_id");
         assert!(warned("shop.Note.admin", "imported as `admin_id`, the value it stores"), "{:?}", lowered.warnings);
+        // A default the validator refuses goes alone; the field stays, required.
+        assert!(lowered.yaml.contains("      rank: { type: integer }\n"), "{}", lowered.yaml);
+        assert!(warned("shop.Note.rank", "default left out: the manifest would not validate with it (E204"), "{:?}", lowered.warnings);
     }
 
     #[test]
@@ -988,7 +1008,7 @@ mod tests {
             lowered.yaml
         );
         assert!(lowered.yaml.contains("kind: { type: enum, values: [plain, s256] }"), "{}", lowered.yaml);
-        assert!(lowered.warnings.iter().any(|w| w.at == "shop.Grant.method" && w.message.contains("also allows ''")));
+        assert!(lowered.warnings.iter().any(|w| w.at == "shop.Grant.method" && w.message.contains("also stores ''")));
     }
 
     #[test]

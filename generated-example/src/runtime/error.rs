@@ -262,10 +262,31 @@ impl From<DbError> for ApiError {
                         ErrorCode::Conflict,
                         "the row is still referenced by other rows".to_string(),
                     ),
-                    DatabaseErrorKind::NotNullViolation => (
-                        ErrorCode::ValidationFailed,
-                        "a required value is missing".to_string(),
-                    ),
+                    // A column the database keeps NOT NULL that the manifest lets the API leave
+                    // empty (a table another program owns): named, so the client knows what to give.
+                    DatabaseErrorKind::NotNullViolation => {
+                        let field = match postgres {
+                            false => constraint_fields(message).into_iter().next(),
+                            true => info
+                                .table_name()
+                                .zip(info.column_name())
+                                .and_then(|(t, c)| crate::models::graphql_field(t, c))
+                                .map(str::to_string),
+                        };
+                        return match field {
+                            Some(field) => ApiError::rejected(vec![Problem {
+                                message: format!(
+                                    "`{field}` is required: the database refuses an empty value"
+                                ),
+                                field,
+                                code: "REQUIRED",
+                            }]),
+                            None => ApiError::new(
+                                ErrorCode::ValidationFailed,
+                                "a required value is missing",
+                            ),
+                        };
+                    }
                     DatabaseErrorKind::CheckViolation => {
                         let name = match postgres {
                             false => message.split_once("failed: ").map_or("", |(_, name)| name),

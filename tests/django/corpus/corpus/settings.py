@@ -161,6 +161,8 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 SIMPLE_HISTORY_REGISTRY = True
 STATIC_URL = "/static/"
+# easy-thumbnails and sorl-thumbnail both name a template library `thumbnail` (an error on Django 4.2).
+SILENCED_SYSTEM_CHECKS = ["templates.E003", "templates.W003"]
 MEDIA_ROOT = str(BASE_DIR / "media")
 
 from oscar.defaults import *  # noqa: E402,F401,F403 (Oscar's settings, as its docs say)
