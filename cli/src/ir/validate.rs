@@ -184,59 +184,46 @@ impl Validator<'_> {
     }
 
     fn storage(&mut self, raw: &RawManifest) -> Storage {
-        let uuid_simple = match raw.database.uuid_format.as_deref() {
-            None | Some("hyphenated") => false,
-            Some("simple") => true,
-            Some(other) => {
-                self.error(
-                    Code::ApiSetting,
-                    self.value(&["database", "uuid_format"]),
-                    format!("unknown `database.uuid_format` `{other}`"),
-                    "use `hyphenated` (the default) or `simple` (32 hex digits, as Django stores UUIDs in SQLite)",
-                );
+        let d = &raw.database;
+        Storage {
+            uuid_simple: self.two_way(
+                "uuid_format",
+                d.uuid_format.as_deref(),
+                ["hyphenated", "simple"],
+                "use `hyphenated` (the default) or `simple` (32 hex digits, as Django stores UUIDs in SQLite)",
+            ),
+            django_datetimes: self.two_way(
+                "datetime_format",
+                d.datetime_format.as_deref(),
+                ["offset", "django"],
+                "use `offset` (the default: `2024-05-01 12:00:00.5+00:00`) or `django` (`2024-05-01 12:00:00.500000`, as Django stores date-times in SQLite)",
+            ),
+            django_json: self.two_way(
+                "json_format",
+                d.json_format.as_deref(),
+                ["compact", "django"],
+                "use `compact` (the default) or `django` (as Python's `json.dumps` writes it, as Django stores JSON in SQLite)",
+            ),
+            postgres: self.two_way(
+                "engine",
+                d.engine.as_deref(),
+                ["sqlite", "postgres"],
+                "use `sqlite` (the default: a file beside the server) or `postgres` (tables in a PostgreSQL database)",
+            ),
+        }
+    }
+
+    /// A `database` setting with a default and one alternative: whether the alternative is chosen.
+    fn two_way(&mut self, key: &str, value: Option<&str>, [default, other]: [&str; 2], help: &str) -> bool {
+        match value {
+            None => false,
+            Some(v) if v == default => false,
+            Some(v) if v == other => true,
+            Some(v) => {
+                self.error(Code::ApiSetting, self.value(&["database", key]), format!("unknown `database.{key}` `{v}`"), help);
                 false
             }
-        };
-        let django_datetimes = match raw.database.datetime_format.as_deref() {
-            None | Some("offset") => false,
-            Some("django") => true,
-            Some(other) => {
-                self.error(
-                    Code::ApiSetting,
-                    self.value(&["database", "datetime_format"]),
-                    format!("unknown `database.datetime_format` `{other}`"),
-                    "use `offset` (the default: `2024-05-01 12:00:00.5+00:00`) or `django` (`2024-05-01 12:00:00.500000`, as Django stores date-times in SQLite)",
-                );
-                false
-            }
-        };
-        let django_json = match raw.database.json_format.as_deref() {
-            None | Some("compact") => false,
-            Some("django") => true,
-            Some(other) => {
-                self.error(
-                    Code::ApiSetting,
-                    self.value(&["database", "json_format"]),
-                    format!("unknown `database.json_format` `{other}`"),
-                    "use `compact` (the default) or `django` (as Python's `json.dumps` writes it, as Django stores JSON in SQLite)",
-                );
-                false
-            }
-        };
-        let postgres = match raw.database.engine.as_deref() {
-            None | Some("sqlite") => false,
-            Some("postgres") => true,
-            Some(other) => {
-                self.error(
-                    Code::ApiSetting,
-                    self.value(&["database", "engine"]),
-                    format!("unknown `database.engine` `{other}`"),
-                    "use `sqlite` (the default: a file beside the server) or `postgres` (tables in a PostgreSQL database)",
-                );
-                false
-            }
-        };
-        Storage { uuid_simple, django_datetimes, django_json, postgres }
+        }
     }
 
     // ---- pass 2: model names and tables ------------------------------------------------------
