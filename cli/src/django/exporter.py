@@ -248,6 +248,10 @@ def model_of(model, connection, warnings):
         return {"app": meta.app_label, "name": meta.object_name, "label": label, "swapped": meta.swapped, "db_table": meta.db_table, "managed": False, "proxy": False, "fields": [], "many_to_many": []}
     fields, many = [], []
     generic = []
+    try:
+        from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+    except Exception:  # contenttypes not importable: no generic relations either
+        GenericForeignKey = GenericRelation = ()
     for field in meta.get_fields(include_hidden=False):
         if field.auto_created and not field.concrete:
             continue  # reverse relations: the other side declares them
@@ -255,14 +259,17 @@ def model_of(model, connection, warnings):
             continue  # inherited from a multi-table parent: stored in the parent's table
         kind = dotted(type(field))
         try:
-            if kind.endswith("GenericForeignKey"):
+            # By class, so that subclasses under other names count too.
+            if isinstance(field, GenericForeignKey) or kind.endswith("GenericForeignKey"):
                 generic.append({"name": field.name, "ct_field": field.ct_field, "fk_field": field.fk_field})
-            elif getattr(field, "many_to_many", False) and not kind.endswith("GenericRelation"):
-                many.append(many_to_many_of(field))
-            elif kind.endswith("GenericRelation"):
+            elif isinstance(field, GenericRelation) or kind.endswith("GenericRelation"):
                 generic.append({"name": field.name, "relation": True, "to": field.related_model._meta.label})
+            elif getattr(field, "many_to_many", False):
+                many.append(many_to_many_of(field))
             elif field.concrete:
                 fields.append(field_of(field, connection))
+            else:
+                warnings.append({"model": label, "field": field.name, "message": f"{kind} has no column of its own: not exported"})
         except Exception as e:  # one field must not stop the export
             warnings.append({"model": label, "field": getattr(field, "name", None), "message": f"not exported: {type(e).__name__}: {e}"})
     constraints = []

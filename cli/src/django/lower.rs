@@ -444,6 +444,10 @@ impl Lowering<'_> {
                 }
             };
             o.push(("on_delete".into(), on_delete.into()));
+            if let DjangoDefault::Callable { name } = &f.default {
+                let required = if f.null { "" } else { ": the API requires it on create" };
+                self.warn(&at, &format!("default {name}() is computed by Python: dropped{required}"));
+            }
             if let Some(rn) = reverse_name(&r.related_name, &r.accessor) {
                 o.push(("related_name".into(), json(rn)));
             }
@@ -1021,8 +1025,16 @@ mod tests {
         fields.push(field("tag", "ForeignKey", rel(None, Some("item_set"))));
         fields.push(field("main_tag", "ForeignKey", rel(Some("main_items"), Some("main_items"))));
         fields.push(field("hidden_tag", "ForeignKey", rel(Some("+"), None)));
-        fields.push(field("old_tag", "ForeignKey", rel(None, None)));
+        let mut computed = field("old_tag", "ForeignKey", rel(None, None));
+        computed["default"] = serde_json::json!({"kind": "callable", "name": "shop.models.root_tag_id"});
+        fields.push(computed);
         let lowered = lower(&sqlite_dump(serde_json::json!([item, model("Tag", field("key", "AutoField", None))])), "api");
+        // A default Python computes cannot be the API's: said, with what it means for creates.
+        assert!(
+            lowered.warnings.iter().any(|w| w.at == "shop.Item.old_tag" && w.message.ends_with("dropped: the API requires it on create")),
+            "{:?}",
+            lowered.warnings
+        );
         let ir = valid(&lowered);
         let reverses: Vec<&str> = ir.models[1].reverse.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(reverses, ["item_set", "main_items"], "{}", lowered.yaml);
