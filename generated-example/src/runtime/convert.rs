@@ -87,7 +87,10 @@ fn python_json(value: &serde_json::Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => match n.as_f64().filter(|_| n.is_f64()) {
+            Some(f) => python_float(f, out),
+            None => out.push_str(&n.to_string()),
+        },
         Value::String(s) => python_string(s, out),
         Value::Array(items) => {
             out.push('[');
@@ -111,6 +114,44 @@ fn python_json(value: &serde_json::Value, out: &mut String) {
             }
             out.push('}');
         }
+    }
+}
+
+/// A float as Python's `repr` writes it: the shortest digits that read back the same, positional
+/// between 1e-4 and 1e16 (`0.0001`, `1.0`, `1000000000000000.0`), otherwise with a signed exponent of
+/// at least two digits (`1e-05`, `1.5e+16`).
+fn python_float(f: f64, out: &mut String) {
+    // Rust's `{:e}` gives the same shortest digits: `d[.ddd]e<exp>`.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if f.is_sign_negative() {
+        out.push('-');
+    }
+    let point = exp + 1;
+    if -4 < point && point <= 16 {
+        if point <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-point) as usize));
+            out.push_str(&digits);
+        } else if point as usize >= digits.len() {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..point as usize]);
+            out.push('.');
+            out.push_str(&digits[point as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if exp < 0 { '-' } else { '+' };
+        out.push_str(&format!("e{sign}{:02}", exp.abs()));
     }
 }
 
@@ -245,6 +286,31 @@ fn canonical_datetime(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        // `repr(x)` in Python for each.
+        for (f, python) in [
+            (1e-5, "1e-05"),
+            (-2.5e-5, "-2.5e-05"),
+            (0.0001, "0.0001"),
+            (0.1, "0.1"),
+            (1.0, "1.0"),
+            (-0.0, "-0.0"),
+            (123.456, "123.456"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1e22, "1e+22"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+        ] {
+            let mut out = String::new();
+            python_float(f, &mut out);
+            assert_eq!(out, python, "{f:e}");
+        }
+    }
 
     #[test]
     fn json_is_written_as_python_writes_it() {
