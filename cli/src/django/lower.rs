@@ -119,11 +119,13 @@ fn lower_excluding(dump: &Dump, name: &str, excluded: &BTreeMap<String, String>)
     }
     let _ = writeln!(yaml, "models:");
     let mut fields = 0;
+    // Every model is kept or skipped (`keep` says which), in the dump's order.
     for m in &dump.models {
-        if kept.iter().any(|k| k.label == m.label) {
-            fields += l.model(m, &mut yaml);
-        } else if let Some(why) = l.skipped.get(&m.label) {
-            let _ = writeln!(yaml, "\n  # {} (table {}): skipped: {}", m.label, m.db_table, one_line(why));
+        match l.skipped.get(&m.label) {
+            Some(why) => {
+                let _ = writeln!(yaml, "\n  # {} (table {}): skipped: {}", m.label, m.db_table, one_line(why));
+            }
+            None => fields += l.model(m, &mut yaml),
         }
     }
     Lowered { yaml, warnings: l.warnings, models: kept.len(), fields, origins: l.origins }
@@ -791,9 +793,6 @@ fn is_enum_value(v: &str) -> bool {
 /// A class name in PascalCase: parts after underscores capitalized and joined
 /// (`HistoricalFlatPage_sites` -> `HistoricalFlatPageSites`).
 fn pascal_name(name: &str) -> String {
-    if names::is_pascal_ident(name) {
-        return name.to_string();
-    }
     let joined = pascal(name);
     if names::is_pascal_ident(&joined) {
         joined

@@ -153,7 +153,7 @@ fn python_float(f: f64, out: &mut String) {
 }
 
 /// A JSON string as Python escapes it: printable ASCII as itself, the usual short escapes, and
-/// everything else as `\uXXXX` UTF-16 units.
+/// everything else as its UTF-16 units, each `\u` and four hex digits (`é` is `\u00e9`).
 fn python_string(s: &str, out: &mut String) {
     use std::fmt::Write;
     out.push('"');
