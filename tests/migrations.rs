@@ -67,7 +67,7 @@ fn shape(db: &Connection) -> Vec<String> {
                 .unwrap();
             let described = cols.query_map([], |r| {
                 Ok(format!(
-                    "  {} {} notnull={} default={:?} pk={}",
+                    "  {name}.{} {} notnull={} default={:?} pk={}",
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
@@ -80,7 +80,7 @@ fn shape(db: &Connection) -> Vec<String> {
                 db.prepare(&format!("SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{name}')")).unwrap();
             let fks = fks.query_map([], |r| {
                 Ok(format!(
-                    "  fk {} -> {}({}) {}",
+                    "  fk {name}.{} -> {}({}) {}",
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(2)?,
@@ -98,6 +98,8 @@ struct Db {
     conn: Connection,
     migrations: BTreeMap<String, String>,
     base_shape: Vec<String>,
+    /// The shape a fresh database created by the new manifest has, columns in any order.
+    new_shape: Vec<String>,
 }
 
 impl Db {
@@ -106,7 +108,9 @@ impl Db {
         let conn = Connection::open_in_memory().unwrap();
         // As the generated server runs them: foreign keys off, each migration in a transaction.
         conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-        let db = Db { conn, migrations, base_shape: Vec::new() };
+        let fresh = Connection::open_in_memory().unwrap();
+        fresh.execute_batch(&files(new, None)["migrations/0001_initial/up.sql"].contents).unwrap();
+        let db = Db { conn, migrations, base_shape: Vec::new(), new_shape: unordered(shape(&fresh)) };
         db.apply("migrations/0001_initial/up.sql").unwrap();
         db.conn.execute_batch(seed).unwrap();
         Db { base_shape: shape(&db.conn), ..db }
@@ -134,8 +138,12 @@ impl Db {
         }
     }
 
+    /// Runs the up step; when it succeeds, the database has the shape a fresh one created by the
+    /// new manifest has.
     fn up(&self) -> Result<(), String> {
-        self.apply(&self.second("up.sql"))
+        self.apply(&self.second("up.sql"))?;
+        assert_eq!(unordered(shape(&self.conn)), self.new_shape, "migrated as created anew:\n{}", self.migrations[&self.second("up.sql")]);
+        Ok(())
     }
 
     fn down(&self) -> Result<(), String> {
@@ -169,6 +177,13 @@ impl Db {
         assert_eq!(shape(&self.conn), self.base_shape);
         self.seed_intact();
     }
+}
+
+/// A shape without the order of columns: `ADD COLUMN` appends, where the manifest (and so a fresh
+/// database) may have the column anywhere.
+fn unordered(mut shape: Vec<String>) -> Vec<String> {
+    shape.sort();
+    shape
 }
 
 fn edit(from: &str, to: &str) -> String {
@@ -474,6 +489,22 @@ fn index_added_and_removed() {
     db.up().unwrap();
     db.seed_intact();
     db.down_restores();
+}
+
+#[test]
+fn names_that_are_keywords_are_quoted_in_every_step() {
+    let old = include_str!("fixtures/migrations/reserved.yaml");
+    let new = include_str!("fixtures/migrations/reserved_next.yaml");
+    let db = Db::new(old, new, include_str!("fixtures/migrations/reserved_seed.sql"));
+    let up = &db.migrations[&db.second("up.sql")];
+    assert!(up.contains("__rebuild"), "the changes rebuild tables:\n{up}");
+    db.up().unwrap();
+    assert_eq!(db.strings("SELECT \"user\" || ' ' || coalesce(\"where\", '-') FROM \"order\" ORDER BY id"), ["ada one", "brian -"]);
+    assert_eq!((db.count("\"grant\""), db.count("order_tags")), (2, 3));
+    assert_eq!(db.strings("SELECT CAST(rowid AS TEXT) FROM order_fts WHERE order_fts MATCH 'brian'"), ["2"]);
+    assert_eq!(db.count("pragma_foreign_key_check"), 0);
+    db.down_restores();
+    assert_eq!(db.strings("SELECT \"select\" FROM \"order\" WHERE id = 1"), ["one"]);
 }
 
 #[test]

@@ -86,6 +86,7 @@ impl Database {
              WHERE connamespace = 'public'::regnamespace ORDER BY 1",
         ));
         out.extend(self.strings("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"));
+        out.extend(self.strings("SELECT 'sequence ' || sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"));
         out
     }
 }
@@ -183,10 +184,25 @@ fn run(url: &str, c: &Case) {
             if !query.is_empty() {
                 assert_eq!(db.strings(query), *expected, "{}: {query}", c.name);
             }
+            assert_eq!(unordered(db.shape()), unordered(fresh_shape(url, &c.new)), "{}: migrated as created anew\nup:\n{up}", c.name);
         }
     }
     db.apply(&down).unwrap_or_else(|e| panic!("{}: down: {e}\n{down}", c.name));
     assert_eq!(db.shape(), base, "{}: down restores the shape\nup:\n{up}\ndown:\n{down}", c.name);
+}
+
+/// The shape of a fresh database created by `source`'s initial migration.
+fn fresh_shape(url: &str, source: &str) -> Vec<String> {
+    let mut db = Database::create(url);
+    db.apply(&files(source, None)[&format!("{DIR}0001_initial/up.sql")].contents).unwrap_or_else(|e| panic!("initial migration: {e}"));
+    db.shape()
+}
+
+/// A shape without the order of columns: a migration adds columns at the end of a table, where
+/// the manifest (and so a fresh database) may have them anywhere.
+fn unordered(mut shape: Vec<String>) -> Vec<String> {
+    shape.sort();
+    shape
 }
 
 #[test]
@@ -289,6 +305,54 @@ fn each_kind_of_change_migrates_in_place_with_rows() {
     ];
     for c in &cases {
         run(&url, c);
+    }
+}
+
+#[test]
+fn names_that_are_keywords_are_quoted_in_every_step() {
+    let Some(url) = server() else { return };
+    let old = include_str!("fixtures/migrations/reserved.yaml");
+    let new = include_str!("fixtures/migrations/reserved_next.yaml");
+    let (initial, later) = migrations(old, new);
+    let (up, down) = later.expect("the change writes a migration");
+    let mut db = Database::create(&url);
+    db.apply(&initial).unwrap_or_else(|e| panic!("initial: {e}\n{initial}"));
+    db.apply(include_str!("fixtures/migrations/reserved_seed.sql")).unwrap();
+    let base = db.shape();
+    db.apply(&up).unwrap_or_else(|e| panic!("up: {e}\n{up}"));
+    assert_eq!(unordered(db.shape()), unordered(fresh_shape(&url, new)), "migrated as created anew\nup:\n{up}");
+    assert_eq!(db.strings("SELECT \"user\" || ' ' || coalesce(\"where\", '-') FROM \"order\" ORDER BY id"), ["ada one", "brian -"]);
+    let found = "SELECT id::text FROM \"order\" WHERE to_tsvector('simple', coalesce(\"user\", '') || ' ' || coalesce(\"desc\", '')) @@ to_tsquery('simple', 'brian')";
+    assert_eq!(db.strings(found), ["2"]);
+    db.apply(&down).unwrap_or_else(|e| panic!("down: {e}\n{down}"));
+    assert_eq!(db.shape(), base, "down restores the shape\ndown:\n{down}");
+}
+
+/// Every PostgreSQL keyword that is not unreserved is quoted, and so is every word SQLite refuses
+/// as a bare table or column name (tried on a real SQLite, against PostgreSQL's whole vocabulary).
+#[test]
+fn every_keyword_either_database_reserves_is_quoted() {
+    use gqlauto::codegen::dialect::ident;
+    let Some(url) = server() else { return };
+    let mut db = Database::create(&url);
+    let reserved = db.strings("SELECT word FROM pg_get_keywords() WHERE catcode <> 'U' ORDER BY 1");
+    assert!(reserved.len() > 100, "{reserved:?}");
+    let bare: Vec<&String> = reserved.iter().filter(|w| !ident(w).starts_with('"')).collect();
+    assert!(bare.is_empty(), "PostgreSQL keywords written bare: {bare:?}");
+    let sqlite = rusqlite::Connection::open_in_memory().unwrap();
+    let mut refused = Vec::new();
+    for word in db.strings("SELECT word FROM pg_get_keywords() ORDER BY 1") {
+        let (w, x) = (ident(&word), ident(&format!("{word}_x")));
+        let sql = format!("CREATE TABLE {w} ({w} INTEGER, {x} INTEGER CHECK ({w} > 0)); CREATE INDEX {x} ON {w} ({w}); DROP TABLE {w};");
+        if let Err(e) = sqlite.execute_batch(&sql) {
+            refused.push(format!("{word}: {e}"));
+        }
+    }
+    assert!(refused.is_empty(), "SQLite refuses: {refused:#?}");
+    // And a quoted keyword works on PostgreSQL in the same statements.
+    for word in &reserved {
+        let sql = format!("CREATE TABLE {w} ({w} INTEGER CHECK ({w} > 0)); CREATE INDEX ON {w} ({w}); DROP TABLE {w};", w = ident(word));
+        db.apply(&sql).unwrap_or_else(|e| panic!("{word}: {e}"));
     }
 }
 

@@ -8,8 +8,8 @@
 //! under a new unique constraint) aborts the migration and leaves the database as it was. The server
 //! applies migrations with foreign keys off, as the procedure requires, and checks them afterwards.
 
-use super::dialect::{self, Dialect};
-use super::tables::{Column, Table, Tables};
+use super::dialect::{self, ident, Dialect};
+use super::tables::{idents, Column, Table, Tables};
 
 /// One migration directory's contents.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +72,19 @@ fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
     for f in from.0.values().filter(|f| !pairs.iter().any(|(_, s)| *s == Some(*f))) {
         out.extend(f.drop_all());
     }
+    // Renamed tables take their new names first, so every later step (a reference added by
+    // another table's change, on PostgreSQL checked at once) finds them under those names.
+    for (t, f) in pairs.iter().filter_map(|(t, s)| Some((*t, (*s)?))).filter(|(t, f)| f.name != t.name) {
+        // The search index is named after the table: it goes before the rename and comes back
+        // with the new name. SQLite rewrites other tables' references to the table.
+        if let Some(s) = &f.search {
+            out.extend(drop_search(&s.table, f.dialect));
+        }
+        out.push(format!("ALTER TABLE {} RENAME TO {};", ident(&f.name), ident(&t.name)));
+        if f.dialect == Dialect::Postgres {
+            out.extend(rename_constraints(f, &t.name));
+        }
+    }
     for (i, (t, source)) in pairs.iter().enumerate() {
         let (t, source) = (*t, *source);
         match source {
@@ -85,15 +98,6 @@ fn steps(from: &Tables, to: &Tables, dir: Direction) -> Vec<String> {
                 later.extend(after);
             }
             Some(f) if f.name != t.name => {
-                // The search index is named after the table: it goes before the rename and comes
-                // back with the new name. SQLite rewrites other tables' references to the table.
-                if let Some(s) = &f.search {
-                    out.extend(drop_search(&s.table, f.dialect));
-                }
-                out.push(format!("ALTER TABLE {} RENAME TO {};", f.name, t.name));
-                if f.dialect == Dialect::Postgres {
-                    out.extend(rename_constraints(f, &t.name));
-                }
                 let renamed = Table { name: t.name.clone(), search: None, ..f.clone() };
                 out.extend(alter(&renamed, t, dir));
             }
@@ -129,7 +133,7 @@ fn alter(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
     if !in_place {
         return rebuild(from, to, &sources, dir);
     }
-    let mut out: Vec<String> = added.iter().map(|c| format!("ALTER TABLE {} ADD COLUMN {};", to.name, c.definition)).collect();
+    let mut out: Vec<String> = added.iter().map(|c| format!("ALTER TABLE {} ADD COLUMN {};", ident(&to.name), c.definition)).collect();
     out.extend(index_changes(from, to));
     out.extend(search_changes(from, to));
     out
@@ -143,8 +147,12 @@ fn addable(c: &Column) -> bool {
 }
 
 fn index_changes(from: &Table, to: &Table) -> Vec<String> {
-    let mut out: Vec<String> =
-        from.indexes.iter().filter(|(n, sql)| to.indexes.get(*n) != Some(sql)).map(|(n, _)| format!("DROP INDEX IF EXISTS {n};")).collect();
+    let mut out: Vec<String> = from
+        .indexes
+        .iter()
+        .filter(|(n, sql)| to.indexes.get(*n) != Some(sql))
+        .map(|(n, _)| format!("DROP INDEX IF EXISTS {};", ident(n)))
+        .collect();
     out.extend(to.indexes.iter().filter(|(n, sql)| from.indexes.get(*n) != Some(sql)).map(|(_, sql)| sql.clone()));
     out
 }
@@ -163,10 +171,11 @@ fn search_changes(from: &Table, to: &Table) -> Vec<String> {
 
 fn drop_search(fts: &str, d: Dialect) -> Vec<String> {
     if d == Dialect::Postgres {
-        return vec![format!("DROP INDEX IF EXISTS {fts};")];
+        return vec![format!("DROP INDEX IF EXISTS {};", ident(fts))];
     }
-    let mut out: Vec<String> = ["insert", "delete", "update"].iter().map(|t| format!("DROP TRIGGER IF EXISTS {fts}_{t};")).collect();
-    out.push(format!("DROP TABLE IF EXISTS {fts};"));
+    let mut out: Vec<String> =
+        ["insert", "delete", "update"].iter().map(|t| format!("DROP TRIGGER IF EXISTS {};", ident(&format!("{fts}_{t}")))).collect();
+    out.push(format!("DROP TABLE IF EXISTS {};", ident(fts)));
     out
 }
 
@@ -178,24 +187,25 @@ fn create_search(t: &Table) -> Vec<String> {
     if t.dialect == Dialect::Postgres {
         return out;
     }
-    out.push(format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild');", fts = s.table));
+    out.push(format!("INSERT INTO {fts} ({fts}) VALUES ('rebuild');", fts = ident(&s.table)));
     out
 }
 
 fn rebuild(from: &Table, to: &Table, sources: &[(&Column, Option<&Column>)], dir: Direction) -> Vec<String> {
-    let temp = format!("{}__rebuild", to.name);
+    let temp_name = format!("{}__rebuild", to.name);
+    let temp = ident(&temp_name);
     let mut out = Vec::new();
     if let Some(s) = &from.search {
         out.extend(drop_search(&s.table, from.dialect));
     }
-    out.push(to.create_as(&temp));
+    out.push(to.create_as(&temp_name));
     let mut columns = Vec::new();
     let mut values = Vec::new();
     for (c, s) in sources {
         let value = match (s, &c.default) {
             // NULLs stored before the column became NOT NULL take its default.
-            (Some(s), Some(d)) if s.nullable && !c.nullable => format!("COALESCE({}, {d})", s.name),
-            (Some(s), _) => s.name.clone(),
+            (Some(s), Some(d)) if s.nullable && !c.nullable => format!("COALESCE({}, {d})", ident(&s.name)),
+            (Some(s), _) => ident(&s.name),
             // Going down restores the old shape even where the newer side had no such column: rows
             // get a placeholder of the column's type, as nothing else is left to give them.
             (None, None) if dir == Direction::Down && !c.nullable && !c.primary_key => {
@@ -206,9 +216,9 @@ fn rebuild(from: &Table, to: &Table, sources: &[(&Column, Option<&Column>)], dir
         columns.push(c.name.clone());
         values.push(value);
     }
-    out.push(format!("INSERT INTO {temp} ({}) SELECT {} FROM {};", columns.join(", "), values.join(", "), from.name));
-    out.push(format!("DROP TABLE {};", from.name));
-    out.push(format!("ALTER TABLE {temp} RENAME TO {};", to.name));
+    out.push(format!("INSERT INTO {temp} ({}) SELECT {} FROM {};", idents(&columns), values.join(", "), ident(&from.name)));
+    out.push(format!("DROP TABLE {};", ident(&from.name)));
+    out.push(format!("ALTER TABLE {temp} RENAME TO {};", ident(&to.name)));
     out.extend(to.indexes.values().cloned());
     out.extend(create_search(to));
     out
@@ -235,11 +245,21 @@ fn placeholder(sql_type: &str, d: Dialect) -> &'static str {
     }
 }
 
-/// PostgreSQL names the constraints a table declares after the table (`posts_slug_key`): a renamed
-/// table's constraints take its new name, so later migrations find them.
+/// PostgreSQL names the constraints a table declares after the table (`posts_slug_key`), and its
+/// key's identity sequence too: a renamed table's take its new name, as a table created under
+/// that name has them, so later migrations find them.
 fn rename_constraints(from: &Table, new_name: &str) -> Vec<String> {
-    let mut names: Vec<(String, String)> = Vec::new();
+    let mut names: Vec<(String, String)> = vec![(format!("{}_pkey", from.name), format!("{new_name}_pkey"))];
+    let mut out = Vec::new();
     for c in from.columns.values() {
+        // An identity column's sequence is named after the table too.
+        if c.primary_key && c.definition.contains(" GENERATED BY DEFAULT AS IDENTITY") {
+            out.push(format!(
+                "ALTER SEQUENCE {} RENAME TO {};",
+                ident(&format!("{}_{}_seq", from.name, c.name)),
+                ident(&format!("{new_name}_{}_seq", c.name))
+            ));
+        }
         if c.unique && !c.primary_key {
             let one = std::slice::from_ref(&c.name);
             names.push((dialect::unique_constraint(&from.name, one), dialect::unique_constraint(new_name, one)));
@@ -254,7 +274,12 @@ fn rename_constraints(from: &Table, new_name: &str) -> Vec<String> {
     for g in &from.unique_groups {
         names.push((dialect::unique_constraint(&from.name, g), dialect::unique_constraint(new_name, g)));
     }
-    names.into_iter().map(|(old, new)| format!("ALTER TABLE {new_name} RENAME CONSTRAINT {old} TO {new};")).collect()
+    out.extend(
+        names
+            .into_iter()
+            .map(|(old, new)| format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {};", ident(new_name), ident(&old), ident(&new))),
+    );
+    out
 }
 
 /// PostgreSQL changes a table in place: `ALTER TABLE` drops, renames, retypes and adds columns and
@@ -262,16 +287,17 @@ fn rename_constraints(from: &Table, new_name: &str) -> Vec<String> {
 /// constraint (or a value that does not convert) aborts it and leaves the database as it was.
 /// Constraints that change are dropped first and added last, around the column changes.
 fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
-    let t = &to.name;
+    let t = &ident(&to.name);
+    let table = &to.name;
     let sources: Vec<(&Column, Option<&Column>)> = to.columns.values().map(|c| (c, source(from, to, c, dir))).collect();
     let mut drops = Vec::new();
     let mut changes = Vec::new();
     let mut adds = Vec::new();
-    let constraint = |name: String, body: String| format!("ALTER TABLE {t} ADD CONSTRAINT {name} {body};");
-    let drop_constraint = |name: String| format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {name};");
+    let constraint = |name: String, body: String| format!("ALTER TABLE {t} ADD CONSTRAINT {} {body};", ident(&name));
+    let drop_constraint = |name: String| format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name));
     // Columns that go, with whatever constraints and indexes they carry.
     for old in from.columns.values().filter(|o| !sources.iter().any(|(_, s)| *s == Some(*o))) {
-        changes.push(format!("ALTER TABLE {t} DROP COLUMN {};", old.name));
+        changes.push(format!("ALTER TABLE {t} DROP COLUMN {};", ident(&old.name)));
     }
     for (c, s) in &sources {
         let Some(s) = s else {
@@ -283,17 +309,17 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
                     c.definition,
                     placeholder(&c.sql_type, Dialect::Postgres)
                 ));
-                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {} DROP DEFAULT;", c.name));
+                changes.push(format!("ALTER TABLE {t} ALTER COLUMN {} DROP DEFAULT;", ident(&c.name)));
             } else {
                 changes.push(format!("ALTER TABLE {t} ADD COLUMN {};", c.definition));
             }
             continue;
         };
-        let name = &c.name;
+        let name = &ident(&c.name);
         // Constraint names carry the column's name: a renamed column's are renamed with it.
-        let old_unique = dialect::unique_constraint(t, std::slice::from_ref(&s.name));
-        let old_fkey = dialect::foreign_key_constraint(t, &s.name);
-        let old_allowed = dialect::allowed_constraint(t, &s.name);
+        let old_unique = dialect::unique_constraint(table, std::slice::from_ref(&s.name));
+        let old_fkey = dialect::foreign_key_constraint(table, &s.name);
+        let old_allowed = dialect::allowed_constraint(table, &s.name);
         let is_enum = |c: &Column| !c.allowed.is_empty() && matches!(c.scalar, Some(crate::ir::ScalarKind::Enum { .. }));
         if s.unique && !s.primary_key && !(c.unique && s.name == c.name) {
             drops.push(drop_constraint(old_unique));
@@ -305,7 +331,7 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
             drops.push(drop_constraint(old_allowed));
         }
         if s.name != c.name {
-            changes.push(format!("ALTER TABLE {t} RENAME COLUMN {} TO {name};", s.name));
+            changes.push(format!("ALTER TABLE {t} RENAME COLUMN {} TO {name};", ident(&s.name)));
         }
         let retyped = s.sql_type != c.sql_type;
         if retyped {
@@ -339,26 +365,26 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
             }
         }
         if c.unique && !c.primary_key && !(s.unique && s.name == c.name) {
-            adds.push(constraint(dialect::unique_constraint(t, std::slice::from_ref(name)), format!("UNIQUE ({name})")));
+            adds.push(constraint(dialect::unique_constraint(table, std::slice::from_ref(&c.name)), format!("UNIQUE ({name})")));
         }
         if let (Some(r), Some(action)) = (&c.references, &c.on_delete) {
             if s.references != c.references || s.on_delete != c.on_delete || s.name != c.name {
                 adds.push(constraint(
-                    dialect::foreign_key_constraint(t, name),
-                    format!("FOREIGN KEY ({name}) REFERENCES {r} ON DELETE {action}"),
+                    dialect::foreign_key_constraint(table, &c.name),
+                    format!("FOREIGN KEY ({name}) REFERENCES {} ON DELETE {action}", r.sql()),
                 ));
             }
         }
         if is_enum(c) && (s.allowed != c.allowed || s.name != c.name) {
             let list = c.allowed.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
-            adds.push(constraint(dialect::allowed_constraint(t, name), format!("CHECK ({name} IN ({list}))")));
+            adds.push(constraint(dialect::allowed_constraint(table, &c.name), format!("CHECK ({name} IN ({list}))")));
         }
     }
     for g in from.unique_groups.iter().filter(|g| !to.unique_groups.contains(g)) {
-        drops.push(drop_constraint(dialect::unique_constraint(t, g)));
+        drops.push(drop_constraint(dialect::unique_constraint(table, g)));
     }
     for g in to.unique_groups.iter().filter(|g| !from.unique_groups.contains(g)) {
-        adds.push(constraint(dialect::unique_constraint(t, g), format!("UNIQUE ({})", g.join(", "))));
+        adds.push(constraint(dialect::unique_constraint(table, g), format!("UNIQUE ({})", idents(g))));
     }
     for (name, _) in from.checks.iter().filter(|c| !to.checks.contains(c)) {
         drops.push(drop_constraint(name.clone()));
@@ -372,7 +398,10 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
         sources.iter().filter(|(c, s)| s.is_some_and(|s| s.sql_type != c.sql_type)).map(|(c, _)| c.name.as_str()).collect();
     let reindex = from.search.is_some()
         && from.search == to.search
-        && to.search.as_ref().is_some_and(|s| s.statements.iter().any(|st| retyped.iter().any(|c| st.contains(&format!("coalesce({c},")))));
+        && to
+            .search
+            .as_ref()
+            .is_some_and(|s| s.statements.iter().any(|st| retyped.iter().any(|c| st.contains(&format!("coalesce({},", ident(c))))));
     // A search index that changes goes first too: left in place, PostgreSQL would rebuild it over
     // a retyped column with the old expression (`coalesce(<bigint>, '')`), failing the migration.
     let remade = reindex || from.search != to.search;

@@ -204,7 +204,7 @@ fn unmanaged_tables(ir: &Ir, d: Dialect) -> Vec<String> {
         sql.extend(now);
         later.extend(after);
     }
-    let among = |s: &String| tables.values().any(|t| s.contains(&format!(" REFERENCES {} (", t.name)));
+    let among = |s: &String| tables.values().any(|t| s.contains(&format!(" REFERENCES {} (", super::dialect::ident(&t.name))));
     sql.extend(later.into_iter().filter(among));
     sql
 }

@@ -1,6 +1,6 @@
 //! The initial migration: CREATE TABLE statements in each dialect, and their reversal.
 
-use super::dialect::{self, Dialect};
+use super::dialect::{self, ident, Dialect};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ModelCheck, PkKind, ScalarKind, TextFormat};
 
 /// `(up.sql statements, down.sql statements)`.
@@ -32,8 +32,8 @@ pub fn fts_table(m: &Model, d: Dialect) -> String {
 /// when given. The runtime matches against the same expression, so the index serves it.
 pub fn search_document(columns: &[&str], alias: Option<&str>) -> String {
     let column = |c: &str| match alias {
-        Some(a) => format!("{a}.{c}"),
-        None => c.to_string(),
+        Some(a) => format!("{a}.{}", ident(c)),
+        None => ident(c),
     };
     let parts: Vec<String> = columns.iter().map(|c| format!("coalesce({}, '')", column(c))).collect();
     format!("to_tsvector('simple', {})", parts.join(" || ' ' || "))
@@ -42,21 +42,30 @@ pub fn search_document(columns: &[&str], alias: Option<&str>) -> String {
 /// An FTS5 index over the table's own rows (external content, keyed by the integer primary key,
 /// which is the rowid) and the triggers that keep it in step with every write.
 pub(super) fn search_index(m: &Model, d: Dialect) -> Vec<String> {
-    let fts = fts_table(m, d);
-    let pk = &m.pk_field().column;
+    let name = fts_table(m, d);
+    let fts = ident(&name);
+    let table = ident(&m.table);
+    let pk = ident(&m.pk_field().column);
     let cols: Vec<&str> = m.search.iter().map(|&i| m.fields[i].column.as_str()).collect();
     if d == Dialect::Postgres {
-        return vec![format!("CREATE INDEX {fts} ON {} USING GIN ({});", m.table, search_document(&cols, None))];
+        return vec![format!("CREATE INDEX {fts} ON {table} USING GIN ({});", search_document(&cols, None))];
     }
-    let list = cols.join(", ");
-    let values = |row: &str| cols.iter().map(|c| format!("{row}.{c}")).collect::<Vec<_>>().join(", ");
+    let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+    let values = |row: &str| cols.iter().map(|c| format!("{row}.{}", ident(c))).collect::<Vec<_>>().join(", ");
     let insert = format!("INSERT INTO {fts} (rowid, {list}) VALUES (new.{pk}, {});", values("new"));
     let delete = format!("INSERT INTO {fts} ({fts}, rowid, {list}) VALUES ('delete', old.{pk}, {});", values("old"));
+    // FTS5 reads its options' values as names, so they are quoted as SQL strings.
+    let option = |v: &str| sql_string(v);
+    let trigger = |event: &str| ident(&format!("{name}_{event}"));
     vec![
-        format!("CREATE VIRTUAL TABLE {fts} USING fts5({list}, content='{}', content_rowid='{pk}');", m.table),
-        format!("CREATE TRIGGER {fts}_insert AFTER INSERT ON {} BEGIN\n    {insert}\nEND;", m.table),
-        format!("CREATE TRIGGER {fts}_delete AFTER DELETE ON {} BEGIN\n    {delete}\nEND;", m.table),
-        format!("CREATE TRIGGER {fts}_update AFTER UPDATE ON {} BEGIN\n    {delete}\n    {insert}\nEND;", m.table),
+        format!(
+            "CREATE VIRTUAL TABLE {fts} USING fts5({list}, content={}, content_rowid={});",
+            option(&m.table),
+            option(&m.pk_field().column)
+        ),
+        format!("CREATE TRIGGER {} AFTER INSERT ON {table} BEGIN\n    {insert}\nEND;", trigger("insert")),
+        format!("CREATE TRIGGER {} AFTER DELETE ON {table} BEGIN\n    {delete}\nEND;", trigger("delete")),
+        format!("CREATE TRIGGER {} AFTER UPDATE ON {table} BEGIN\n    {delete}\n    {insert}\nEND;", trigger("update")),
     ]
 }
 
@@ -65,12 +74,13 @@ pub(super) fn column(f: &Field, table: &str, d: Dialect) -> String {
     if d == Dialect::Postgres {
         return pg_column(f, table);
     }
-    let mut parts = vec![f.column.clone()];
+    let c = ident(&f.column);
+    let mut parts = vec![c.clone()];
     match &f.kind {
         // INTEGER PRIMARY KEY makes the column SQLite's rowid, which AUTOINCREMENT keeps from reusing.
         FieldKind::PrimaryKey(crate::ir::PkKind::Uuid) => parts.push("TEXT PRIMARY KEY NOT NULL".into()),
         FieldKind::PrimaryKey(crate::ir::PkKind::Text { max_length }) => {
-            parts.push(format!("VARCHAR({max_length}) PRIMARY KEY NOT NULL CHECK (length({}) BETWEEN 1 AND {max_length})", f.column))
+            parts.push(format!("VARCHAR({max_length}) PRIMARY KEY NOT NULL CHECK (length({c}) BETWEEN 1 AND {max_length})"))
         }
         FieldKind::PrimaryKey(_) => parts.push("INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL".into()),
         _ => {
@@ -88,13 +98,13 @@ pub(super) fn column(f: &Field, table: &str, d: Dialect) -> String {
     }
     match &f.kind {
         FieldKind::ForeignKey { target_table, target_column, on_delete, .. } => {
-            parts.push(format!("REFERENCES {target_table} ({target_column}) ON DELETE {}", on_delete.sql()));
+            parts.push(format!("REFERENCES {} ({}) ON DELETE {}", ident(target_table), ident(target_column), on_delete.sql()));
         }
         FieldKind::Scalar(ScalarKind::Enum { values, .. }) => {
-            let list = values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ");
-            parts.push(format!("CHECK ({} IN ({list}))", f.column));
+            let list = values.iter().map(|v| sql_string(v)).collect::<Vec<_>>().join(", ");
+            parts.push(format!("CHECK ({c} IN ({list}))"));
         }
-        FieldKind::Scalar(ScalarKind::Json) => parts.push(format!("CHECK (json_valid({}))", f.column)),
+        FieldKind::Scalar(ScalarKind::Json) => parts.push(format!("CHECK (json_valid({c}))")),
         _ => {}
     }
     parts.join(" ")
@@ -103,7 +113,7 @@ pub(super) fn column(f: &Field, table: &str, d: Dialect) -> String {
 /// A column's line in PostgreSQL's `CREATE TABLE`, its constraints named so later migrations can
 /// drop them.
 fn pg_column(f: &Field, table: &str) -> String {
-    let c = &f.column;
+    let c = &ident(&f.column);
     let ty = Dialect::Postgres.column_type(&f.kind);
     let mut parts = vec![c.clone(), ty.clone()];
     match &f.kind {
@@ -122,17 +132,19 @@ fn pg_column(f: &Field, table: &str) -> String {
         parts.push(format!("DEFAULT {sql}"));
     }
     if f.unique && !matches!(f.kind, FieldKind::PrimaryKey(_)) {
-        parts.push(format!("CONSTRAINT {} UNIQUE", dialect::unique_constraint(table, std::slice::from_ref(c))));
+        parts.push(format!("CONSTRAINT {} UNIQUE", ident(&dialect::unique_constraint(table, std::slice::from_ref(&f.column)))));
     }
     match &f.kind {
         FieldKind::ForeignKey { target_table, target_column, on_delete, .. } => parts.push(format!(
-            "CONSTRAINT {} REFERENCES {target_table} ({target_column}) ON DELETE {}",
-            dialect::foreign_key_constraint(table, c),
+            "CONSTRAINT {} REFERENCES {} ({}) ON DELETE {}",
+            ident(&dialect::foreign_key_constraint(table, &f.column)),
+            ident(target_table),
+            ident(target_column),
             on_delete.sql()
         )),
         FieldKind::Scalar(ScalarKind::Enum { values, .. }) => {
             let list = values.iter().map(|v| sql_string(v)).collect::<Vec<_>>().join(", ");
-            parts.push(format!("CONSTRAINT {} CHECK ({c} IN ({list}))", dialect::allowed_constraint(table, c)));
+            parts.push(format!("CONSTRAINT {} CHECK ({c} IN ({list}))", ident(&dialect::allowed_constraint(table, &f.column))));
         }
         _ => {}
     }
@@ -165,7 +177,7 @@ pub fn checks(m: &Model, d: Dialect) -> Vec<Check> {
     let mut out = Vec::new();
     for f in &m.fields {
         let FieldKind::Scalar(s) = &f.kind else { continue };
-        let c = &f.column;
+        let c = &ident(&f.column);
         let r = &f.rules;
         let mut conds: Vec<String> = Vec::new();
         let mut says: Vec<String> = Vec::new();
@@ -228,7 +240,7 @@ pub fn checks(m: &Model, d: Dialect) -> Vec<Check> {
         }
         let field = f.graphql_name.clone();
         out.push(Check {
-            name: format!("{}_{}_check", m.table, c),
+            name: format!("{}_{}_check", m.table, f.column),
             sql: conds.join(" AND "),
             message: format!("`{field}` must be {}", says.join(", ")),
             field,
@@ -236,8 +248,8 @@ pub fn checks(m: &Model, d: Dialect) -> Vec<Check> {
     }
     for check in &m.checks {
         let side = |f: &Field| match f.kind {
-            FieldKind::Scalar(ScalarKind::Decimal { .. }) => d.decimal_value(&f.column),
-            _ => f.column.clone(),
+            FieldKind::Scalar(ScalarKind::Decimal { .. }) => d.decimal_value(&ident(&f.column)),
+            _ => ident(&f.column),
         };
         let left = &m.fields[check.left];
         let right = match &check.right {

@@ -3,7 +3,7 @@
 
 use indexmap::IndexMap;
 
-use super::dialect::{self, Dialect};
+use super::dialect::{self, ident, Dialect};
 use super::sql;
 use crate::ir::{FieldKind, Ir, Model, ParentLink, ScalarKind};
 
@@ -54,14 +54,34 @@ pub struct Column {
     pub unique: bool,
     /// The SQL default expression.
     pub default: Option<String>,
-    /// `table (column)` of a foreign key.
-    pub references: Option<String>,
+    /// The row a foreign key points at.
+    pub references: Option<Reference>,
     /// The foreign key's `ON DELETE` action.
     pub on_delete: Option<String>,
     /// The closed set of values the column accepts (enum values or `choices`), if any.
     pub allowed: Vec<String>,
     /// The field's former name (`renamed_from`), so migrations rename instead of drop + add.
     pub renamed_from: Option<String>,
+}
+
+/// The table and column a foreign key references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub table: String,
+    pub column: String,
+}
+
+impl Reference {
+    /// `table (column)` as DDL writes it after `REFERENCES`.
+    pub fn sql(&self) -> String {
+        format!("{} ({})", ident(&self.table), ident(&self.column))
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.table, self.column)
+    }
 }
 
 impl Tables {
@@ -91,9 +111,11 @@ impl Tables {
                 let sql_type = d.column_type(&pk.kind);
                 let constraint = match d {
                     Dialect::Sqlite => String::new(),
-                    Dialect::Postgres => format!("CONSTRAINT {} ", dialect::foreign_key_constraint(&j.table, name)),
+                    Dialect::Postgres => format!("CONSTRAINT {} ", ident(&dialect::foreign_key_constraint(&j.table, name))),
                 };
-                let definition = format!("{name} {sql_type} NOT NULL {constraint}REFERENCES {} ({}) ON DELETE CASCADE", m.table, pk.column);
+                let references = Reference { table: m.table.clone(), column: pk.column.clone() };
+                let definition =
+                    format!("{} {sql_type} NOT NULL {constraint}REFERENCES {} ON DELETE CASCADE", ident(name), references.sql());
                 Column {
                     name: name.to_string(),
                     field: name.to_string(),
@@ -104,7 +126,7 @@ impl Tables {
                     nullable: false,
                     unique: false,
                     default: None,
-                    references: Some(format!("{} ({})", m.table, pk.column)),
+                    references: Some(references),
                     on_delete: Some("CASCADE".into()),
                     allowed: Vec::new(),
                     renamed_from: None,
@@ -116,7 +138,7 @@ impl Tables {
             ]);
             // The primary key serves lookups by the source column; the reverse direction needs its own index.
             let index = format!("{}_{}_idx", j.table, j.target_column);
-            let create_index = format!("CREATE INDEX {index} ON {} ({});", j.table, j.target_column);
+            let create_index = format!("CREATE INDEX {} ON {} ({});", ident(&index), ident(&j.table), ident(&j.target_column));
             tables.insert(
                 j.table.clone(),
                 Table {
@@ -139,22 +161,35 @@ impl Tables {
 
 impl Tables {
     /// The tables of two generations, the newer marked with the renames its manifest declares: a
-    /// model `renamed_from` an old model takes over that model's table, and each of its many-to-many
-    /// join tables takes over the old one of the same field (its two columns in order).
+    /// model `renamed_from` an old model takes over that model's table, and each many-to-many
+    /// join table takes over the old one of the same field when both ends continue the old ends
+    /// (its two columns in order, renamed with a renamed end).
     pub fn pair(old: &Ir, new: &Ir, d: Dialect) -> (Tables, Tables) {
         let (before, mut after) = (Tables::of(old, d), Tables::of(new, d));
+        // The old model a new one continues: the one it was renamed from, else the one of its name.
+        let was = |name: &str| {
+            let m = new.model(name)?;
+            m.renamed_from.as_deref().map_or_else(|| old.model(&m.name), |r| old.model(r))
+        };
         for m in &new.models {
-            let Some(was) = m.renamed_from.as_deref().and_then(|r| old.model(r)) else { continue };
-            if let Some(t) = after.0.get_mut(&m.table) {
-                t.renamed_from = Some(was.table.clone());
+            let Some(was_model) = was(&m.name) else { continue };
+            if m.renamed_from.is_some() {
+                if let Some(t) = after.0.get_mut(&m.table) {
+                    t.renamed_from = Some(was_model.table.clone());
+                }
             }
+            // A join table continues the old one of the same field while both its ends continue
+            // the old ends; a renamed end renames its column.
             for r in &m.many_to_many {
-                let Some(old_join) = was.many_to_many.iter().find(|o| o.name == r.name).map(|o| o.join_table.clone()) else { continue };
-                let (Some(t), Some(o)) = (after.0.get_mut(&r.join_table), before.0.get(&old_join)) else { continue };
-                if t.name == o.name {
+                let Some(o) = was_model.many_to_many.iter().find(|o| o.name == r.name) else { continue };
+                if was(&r.target).map(|t| t.name.as_str()) != Some(o.target.as_str()) {
                     continue;
                 }
-                t.renamed_from = Some(o.name.clone());
+                let old_join = o.join_table.clone();
+                let (Some(t), Some(o)) = (after.0.get_mut(&r.join_table), before.0.get(&old_join)) else { continue };
+                if t.name != o.name {
+                    t.renamed_from = Some(o.name.clone());
+                }
                 for (new_col, old_col) in t.columns.values_mut().zip(o.columns.values()) {
                     if new_col.name != old_col.name {
                         new_col.renamed_from = Some(old_col.field.clone());
@@ -176,11 +211,15 @@ impl Tables {
 /// index does for `DESC`), while PostgreSQL's must say `NULLS LAST` for an index scan to serve
 /// the ORDER BY, forwards or backwards.
 fn index_column(m: &Model, column: &str, d: Dialect) -> String {
-    let name = column.split(' ').next().unwrap_or(column);
+    let (name, direction) = column.split_once(' ').map_or((column, ""), |(n, rest)| (n, rest));
     let nullable = m.fields.iter().any(|f| f.column == name && f.nullable);
+    let mut out = ident(name);
+    if !direction.is_empty() {
+        out = format!("{out} {direction}");
+    }
     match d {
-        Dialect::Postgres if nullable => format!("{column} NULLS LAST"),
-        _ => column.to_string(),
+        Dialect::Postgres if nullable => format!("{out} NULLS LAST"),
+        _ => out,
     }
 }
 
@@ -196,7 +235,7 @@ fn model_table(m: &Model, d: Dialect) -> Table {
             let (references, on_delete) = match (&f.kind, &m.parent) {
                 (FieldKind::ForeignKey { target_table, target_column, on_delete, .. }, _)
                 | (FieldKind::PrimaryKey(_), Some(ParentLink { target_table, target_column, on_delete, .. })) => {
-                    (Some(format!("{target_table} ({target_column})")), Some(on_delete.sql().to_string()))
+                    (Some(Reference { table: target_table.clone(), column: target_column.clone() }), Some(on_delete.sql().to_string()))
                 }
                 _ => (None, None),
             };
@@ -206,9 +245,9 @@ fn model_table(m: &Model, d: Dialect) -> Table {
                 (FieldKind::PrimaryKey(_), Some(r), Some(action)) => {
                     let constraint = match d {
                         Dialect::Sqlite => String::new(),
-                        Dialect::Postgres => format!("CONSTRAINT {} ", dialect::foreign_key_constraint(&m.table, &f.column)),
+                        Dialect::Postgres => format!("CONSTRAINT {} ", ident(&dialect::foreign_key_constraint(&m.table, &f.column))),
                     };
-                    format!("{} {sql_type} PRIMARY KEY NOT NULL {constraint}REFERENCES {r} ON DELETE {action}", f.column)
+                    format!("{} {sql_type} PRIMARY KEY NOT NULL {constraint}REFERENCES {} ON DELETE {action}", ident(&f.column), r.sql())
                 }
                 _ => sql::column(f, &m.table, d),
             };
@@ -238,7 +277,7 @@ fn model_table(m: &Model, d: Dialect) -> Table {
     for i in &m.indexes {
         let unique = if i.unique { "UNIQUE " } else { "" };
         let columns: Vec<String> = i.columns.iter().map(|c| index_column(m, c, d)).collect();
-        indexes.insert(i.name.clone(), format!("CREATE {unique}INDEX {} ON {} ({});", i.name, m.table, columns.join(", ")));
+        indexes.insert(i.name.clone(), format!("CREATE {unique}INDEX {} ON {} ({});", ident(&i.name), ident(&m.table), columns.join(", ")));
         if i.unique {
             unique_indexes.insert(i.name.clone(), i.columns.clone());
         }
@@ -274,18 +313,18 @@ impl Table {
         let pk: Vec<&str> = self.columns.values().filter(|c| c.primary_key).map(|c| c.name.as_str()).collect();
         // A single primary key is declared on its column; a join table's pair is a table constraint.
         if pk.len() > 1 {
-            lines.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+            lines.push(format!("PRIMARY KEY ({})", idents(&pk)));
         }
         for group in &self.unique_groups {
             lines.push(match self.dialect {
-                Dialect::Sqlite => format!("UNIQUE ({})", group.join(", ")),
-                Dialect::Postgres => format!("CONSTRAINT {} UNIQUE ({})", dialect::unique_constraint(name, group), group.join(", ")),
+                Dialect::Sqlite => format!("UNIQUE ({})", idents(group)),
+                Dialect::Postgres => format!("CONSTRAINT {} UNIQUE ({})", ident(&dialect::unique_constraint(name, group)), idents(group)),
             });
         }
         for (name, sql) in &self.checks {
-            lines.push(format!("CONSTRAINT {name} CHECK ({sql})"));
+            lines.push(format!("CONSTRAINT {} CHECK ({sql})", ident(name)));
         }
-        format!("CREATE TABLE {name} (\n    {}\n);", lines.join(",\n    "))
+        format!("CREATE TABLE {} (\n    {}\n);", ident(name), lines.join(",\n    "))
     }
 
     /// Everything that creates the table: itself, its indexes, its search index.
@@ -303,16 +342,17 @@ impl Table {
         if self.dialect == Dialect::Postgres {
             for c in table.columns.values_mut() {
                 let (Some(r), Some(action)) = (&c.references, &c.on_delete) else { continue };
-                let target = r.split(" (").next().unwrap_or(r);
-                if target == self.name || exists(target) {
+                if r.table == self.name || exists(&r.table) {
                     continue;
                 }
-                let name = dialect::foreign_key_constraint(&self.name, &c.name);
-                let clause = format!(" CONSTRAINT {name} REFERENCES {r} ON DELETE {action}");
+                let name = ident(&dialect::foreign_key_constraint(&self.name, &c.name));
+                let clause = format!(" CONSTRAINT {name} REFERENCES {} ON DELETE {action}", r.sql());
                 c.definition = c.definition.replacen(&clause, "", 1);
                 later.push(format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {r} ON DELETE {action};",
-                    self.name, c.name
+                    "ALTER TABLE {} ADD CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {} ON DELETE {action};",
+                    ident(&self.name),
+                    ident(&c.name),
+                    r.sql()
                 ));
             }
         }
@@ -329,13 +369,18 @@ impl Table {
         let mut out = Vec::new();
         // PostgreSQL's search index goes with its table.
         if let (Some(s), Dialect::Sqlite) = (&self.search, self.dialect) {
-            out.push(format!("DROP TABLE IF EXISTS {};", s.table));
+            out.push(format!("DROP TABLE IF EXISTS {};", ident(&s.table)));
         }
         out.push(match self.dialect {
-            Dialect::Sqlite => format!("DROP TABLE IF EXISTS {};", self.name),
+            Dialect::Sqlite => format!("DROP TABLE IF EXISTS {};", ident(&self.name)),
             // Foreign keys of tables dropped later (or changed by the same migration) go with it.
-            Dialect::Postgres => format!("DROP TABLE IF EXISTS {} CASCADE;", self.name),
+            Dialect::Postgres => format!("DROP TABLE IF EXISTS {} CASCADE;", ident(&self.name)),
         });
         out
     }
+}
+
+/// Identifiers as a comma-separated DDL list.
+pub fn idents<S: AsRef<str>>(names: &[S]) -> String {
+    names.iter().map(|n| ident(n.as_ref())).collect::<Vec<_>>().join(", ")
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::change::{Change, ChangeKind as K, Level, Scope};
-use crate::codegen::tables::{Column, Table, Tables};
+use crate::codegen::tables::{Column, Reference, Table, Tables};
 use crate::ir::{FieldKind, Ir, ScalarKind, TextFormat};
 
 /// Every database change from `old` to `new`.
@@ -119,12 +119,11 @@ fn table(o: &Table, n: &Table, renamed: &BTreeMap<&str, &str>, out: &mut Vec<Cha
     }
 }
 
-/// `table (column)` with the table's new name if it was renamed.
-fn follow(reference: &Option<String>, renamed: &BTreeMap<&str, &str>) -> Option<String> {
-    reference.as_ref().map(|r| match r.split_once(' ') {
-        Some((table, rest)) => format!("{} {rest}", renamed.get(table).copied().unwrap_or(table)),
-        None => r.clone(),
-    })
+/// The reference with the table's new name if it was renamed.
+fn follow(reference: &Option<Reference>, renamed: &BTreeMap<&str, &str>) -> Option<Reference> {
+    reference
+        .as_ref()
+        .map(|r| Reference { table: renamed.get(r.table.as_str()).map_or_else(|| r.table.clone(), |t| t.to_string()), ..r.clone() })
 }
 
 fn column(at: &str, o: &Column, n: &Column, renamed: &BTreeMap<&str, &str>, out: &mut Vec<Change>) {
