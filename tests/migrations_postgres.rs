@@ -302,6 +302,16 @@ fn each_kind_of_change_migrates_in_place_with_rows() {
             Up::Keeps("SELECT score::text FROM posts ORDER BY id", &["5", "0", "2"]),
         ),
         case("index added", edit("default: draft }", "default: draft, indexed: true }"), Up::Keeps("", &[])),
+        case("key widened", edit("  Tag:\n    fields:\n      id: auto\n", "  Tag:\n    fields:\n      id: big_auto\n"), Up::Keeps("SELECT count(*)::text FROM posts_tags", &["3"])),
+        case("enum becomes text", edit("status: { type: enum, values: [draft, published, archived], default: draft }", "status: { type: string, max_length: 20, default: draft }"), Up::Keeps("", &[])),
+        case("text becomes json", edit("      body: text\n", "      body: text\n      meta: { type: json, nullable: true }\n"), Up::Keeps("", &[])),
+        case("unique together added", edit("    search: [title, body]\n", "    search: [title, body]\n    unique_together: [[author, title]]\n"), Up::Keeps("", &[])),
+        Case {
+            old: BASE.replace("  Tag:\n    fields:\n      id: auto\n", "  Tag:\n    fields:\n      id: { type: string, max_length: 8, primary_key: true }\n"),
+            new: BASE.replace("  Tag:\n    fields:\n      id: auto\n", "  Tag:\n    fields:\n      id: { type: string, max_length: 16, primary_key: true }\n"),
+            seed: SEED.replace("VALUES (1, 'math'), (2, 'history')", "VALUES ('1', 'math'), ('2', 'history')"),
+            ..case("text key widened", String::new(), Up::Keeps("", &[]))
+        },
     ];
     for c in &cases {
         run(&url, c);
