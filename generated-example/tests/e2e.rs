@@ -268,3 +268,52 @@ fn two_servers_on_one_database_serve_the_same_data() {
     let read = a.data("query($id: ID!) { post(id: $id) { viewCount } }", json!({"id": post}));
     assert_eq!(read["post"]["viewCount"], 40, "no increment lost between the servers");
 }
+
+/// PostgreSQL: a write whose transaction waits on another's row lock while that one waits on its
+/// own (a deadlock, which PostgreSQL breaks by aborting one of them) is not an error for the
+/// client: the server rolls its transaction back and runs it again, and both writes count.
+#[test]
+fn a_write_aborted_by_a_deadlock_runs_again() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
+    let s = Server::start();
+    let db = s.db.as_ref().expect("the server's database");
+    if !db.is_postgres() {
+        // SQLite runs one write transaction at a time (BEGIN IMMEDIATE): no lock cycle can form.
+        return;
+    }
+    let author = s.data(CREATE_AUTHOR, json!({"input": {"name": "Ada", "email": "ada@example.com"}}))["createAuthor"]["id"].clone();
+    let ids: Vec<i64> = (1..=2)
+        .map(|i| {
+            let post = s.data(CREATE_POST, json!({"input": {"authorId": author, "title": format!("Post {i}"), "slug": format!("p-{i}"), "body": "text"}}));
+            post["createPost"]["id"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    let (first, second) = (ids[0], ids[1]);
+    let mut other = PgWrapper::establish(&db.url).expect("a second connection");
+    // This session looks for deadlocks only after 20 s, the server's after PostgreSQL's default
+    // 1 s: PostgreSQL aborts the server's transaction, not this one.
+    other
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL deadlock_timeout = '20s'; UPDATE posts SET view_count = view_count + 100 WHERE id = {second}"
+        ))
+        .unwrap();
+    let bulk = "mutation($ids: [ID!]) { updatePosts(where: {id: {in: $ids}}, set: {viewCount: {increment: 1}}) { count } }";
+    std::thread::scope(|scope| {
+        // The server's update locks the first post, then waits for the second.
+        let write = scope.spawn(|| s.gql(bulk, json!({"ids": [first.to_string(), second.to_string()]})));
+        std::thread::sleep(Duration::from_millis(500));
+        // Now this session waits for the first post: a cycle, which PostgreSQL breaks after 1 s.
+        other.batch_execute(&format!("UPDATE posts SET view_count = view_count + 100 WHERE id = {first}; COMMIT")).unwrap();
+        let answer = write.join().unwrap();
+        assert!(answer.get("errors").is_none(), "the deadlocked write ran again: {answer}");
+        assert_eq!(answer["data"]["updatePosts"]["count"], 2);
+    });
+    let counts = s.data("{ posts(orderBy: [{id: ASC}]) { viewCount } }", json!({}));
+    assert_eq!(counts["posts"], json!([{"viewCount": 101}, {"viewCount": 101}]), "both writes count once");
+    let mut res = s.agent.get(format!("{}/metrics", s.base)).call().unwrap();
+    let metrics = res.body_mut().read_to_string().unwrap();
+    let retries: u64 = metrics.lines().find_map(|l| l.strip_prefix("gqlauto_transaction_retries_total ")).unwrap().parse().unwrap();
+    assert!(retries >= 1, "{metrics}");
+}

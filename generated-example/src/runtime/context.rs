@@ -113,10 +113,11 @@ impl<'a> Ctx<'a> {
         self.db.run(&self.request.stats, work).await
     }
 
-    /// Runs `work` in one transaction, charging its statements to this request.
+    /// Runs `work` in one transaction, charging its statements to this request; `work` runs
+    /// again if the transaction meets a concurrent one it cannot be ordered with.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        F: FnMut(&mut Conn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         self.db.transaction(&self.request.stats, work).await

@@ -66,6 +66,7 @@ const BUCKETS: [f64; 12] = [
 /// Process-wide counters.
 pub struct Metrics {
     statements: AtomicU64,
+    transaction_retries: AtomicU64,
     requests: AtomicU64,
     failed_requests: AtomicU64,
     duration_micros: AtomicU64,
@@ -78,6 +79,7 @@ impl Metrics {
     const fn new() -> Metrics {
         Metrics {
             statements: AtomicU64::new(0),
+            transaction_retries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             failed_requests: AtomicU64::new(0),
             duration_micros: AtomicU64::new(0),
@@ -93,6 +95,11 @@ impl Metrics {
                 stats.statements.fetch_add(1, Ordering::Relaxed);
             }
         });
+    }
+
+    /// A transaction met a concurrent one and runs again.
+    pub fn transaction_retried(&self) {
+        self.transaction_retries.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A GraphQL request finished.
@@ -126,6 +133,16 @@ impl Metrics {
             out,
             "gqlauto_sql_statements_total {}",
             get(&self.statements)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gqlauto_transaction_retries_total Transactions run again after a deadlock or serialization failure."
+        );
+        let _ = writeln!(out, "# TYPE gqlauto_transaction_retries_total counter");
+        let _ = writeln!(
+            out,
+            "gqlauto_transaction_retries_total {}",
+            get(&self.transaction_retries)
         );
         let _ = writeln!(
             out,

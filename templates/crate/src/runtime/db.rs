@@ -186,10 +186,31 @@ impl Conn {
     /// lock at once (`BEGIN IMMEDIATE`), so transactions queue instead of failing on upgrade.
     /// PostgreSQL's run READ COMMITTED, as its writers expect: increments are computed by the
     /// database on the locked row (`n = n + 1`), a value read to be rewritten is read `FOR
-    /// UPDATE`, and unique constraints settle races between inserts.
+    /// UPDATE`, and unique constraints settle races between inserts. Two transactions can still
+    /// wait on each other's row locks (PostgreSQL then aborts one: a deadlock, 40P01) or fail to
+    /// serialize (40001): such a transaction is rolled back and run again, up to
+    /// [`TRANSACTION_ATTEMPTS`] times in all, after a short random pause, so concurrent writers
+    /// both succeed instead of one getting an error.
     pub fn transaction<T>(
         &mut self,
-        work: impl FnOnce(&mut Conn) -> Result<T, ApiError>,
+        mut work: impl FnMut(&mut Conn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut attempt = 1;
+        loop {
+            match self.transaction_once(&mut work) {
+                Err(e) if e.is_concurrent() && attempt < TRANSACTION_ATTEMPTS => {
+                    METRICS.transaction_retried();
+                    std::thread::sleep(retry_pause(attempt));
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    fn transaction_once<T>(
+        &mut self,
+        work: &mut impl FnMut(&mut Conn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let begin = match self {
             Conn::Sqlite(_) => "BEGIN IMMEDIATE",
@@ -222,6 +243,18 @@ impl Conn {
             Conn::Postgres(c) => c.set_instrumentation(count),
         }
     }
+}
+
+/// How many times a transaction that met a concurrent one (a deadlock or serialization failure)
+/// is run before its error reaches the client.
+pub const TRANSACTION_ATTEMPTS: u32 = 4;
+
+/// The pause before attempt `attempt + 1`: random, so the transactions that collided do not
+/// collide again in step, and longer after each failure (up to 2, 4, 8 ms, then up to 16).
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    let ceiling = 1u64 << attempt.min(4);
+    let random = uuid::Uuid::new_v4().as_u128() as u64;
+    std::time::Duration::from_micros(500 + random % (ceiling * 1000))
 }
 
 /// Sets SQLite up, before it first opens a database, for a server whose connections are each used
@@ -622,10 +655,11 @@ impl Db {
         .map_err(ApiError::internal)?
     }
 
-    /// Runs `work` inside one transaction: all of it commits, or none of it.
+    /// Runs `work` inside one transaction: all of it commits, or none of it (see
+    /// [`Conn::transaction`]: `work` may run more than once).
     pub async fn transaction<T, F>(&self, stats: &Arc<RequestStats>, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut Conn) -> Result<T, ApiError> + Send + 'static,
+        F: FnMut(&mut Conn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         self.run(stats, move |conn| conn.transaction(work)).await
@@ -664,6 +698,18 @@ mod tests {
     fn json(conn: &mut Conn, sql: &crate::runtime::sql::Sql) -> serde_json::Value {
         let rows: Vec<crate::runtime::sql::JsonRow> = sql.load(conn).unwrap();
         serde_json::Value::Object(rows.into_iter().next().unwrap().0)
+    }
+
+    #[test]
+    fn retry_pauses_are_short_random_and_grow() {
+        for attempt in 1..8 {
+            let ceiling = std::time::Duration::from_micros(500 + (1000 << attempt.min(4)));
+            let pauses: Vec<_> = (0..50).map(|_| retry_pause(attempt)).collect();
+            assert!(pauses
+                .iter()
+                .all(|p| *p >= std::time::Duration::from_micros(500) && *p < ceiling));
+            assert!(pauses.windows(2).any(|w| w[0] != w[1]), "random");
+        }
     }
 
     /// SQLite keeps statements prepared by their text, bounded like PostgreSQL's, and a `?` in

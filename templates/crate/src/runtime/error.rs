@@ -155,6 +155,17 @@ impl ApiError {
         ApiError::new(ErrorCode::Internal, "internal server error")
     }
 
+    /// The transaction met a concurrent one it could not be ordered with (a serialization
+    /// failure or a deadlock): running it again will most likely succeed.
+    pub fn concurrent() -> ApiError {
+        ApiError::new(ErrorCode::Unavailable, CONCURRENT)
+    }
+
+    /// Whether this is [`ApiError::concurrent`]: the transaction may be run again.
+    pub fn is_concurrent(&self) -> bool {
+        self.code == ErrorCode::Unavailable && self.message == CONCURRENT
+    }
+
     pub fn unavailable(cause: impl std::fmt::Debug) -> ApiError {
         eprintln!("database unavailable: {cause:?}");
         ApiError::new(
@@ -163,6 +174,8 @@ impl ApiError {
         )
     }
 }
+
+const CONCURRENT: &str = "the write met a concurrent one; try again";
 
 /// `input` + `title` = `input.title`; `inputs` + `[2]` = `inputs[2]`.
 pub fn join_path(base: &str, rest: &str) -> String {
@@ -301,12 +314,12 @@ impl From<DbError> for ApiError {
                             ),
                         };
                     }
-                    // PostgreSQL: another transaction wrote what this one read; trying again succeeds.
-                    DatabaseErrorKind::SerializationFailure => {
-                        return ApiError::new(
-                            ErrorCode::Unavailable,
-                            "the write met a concurrent one; try again",
-                        )
+                    // PostgreSQL: another transaction wrote what this one read, or the two waited
+                    // on each other's locks (SQLSTATE 40001, 40P01); the server runs the
+                    // transaction again (see `Conn::transaction`), and says this if it keeps failing.
+                    DatabaseErrorKind::SerializationFailure => return ApiError::concurrent(),
+                    _ if info.sqlstate() == Some(diesel::pg::sql_state::T_R_DEADLOCK_DETECTED) => {
+                        return ApiError::concurrent()
                     }
                     DatabaseErrorKind::ReadOnlyTransaction => {
                         return ApiError::new(

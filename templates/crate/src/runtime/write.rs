@@ -312,11 +312,27 @@ impl Changes {
 /// A row created first so its key can fill a foreign key (`author: {...}` inside a post).
 pub trait Insert: Send {
     fn insert_key(self: Box<Self>, conn: &mut Conn) -> Result<Key, ApiError>;
+    /// A copy, for a transaction run again (see `Conn::transaction`).
+    fn boxed_clone(&self) -> Box<dyn Insert>;
+}
+
+impl Clone for Box<dyn Insert> {
+    fn clone(&self) -> Self {
+        self.boxed_clone()
+    }
 }
 
 /// Relation writes applied to a row once it exists.
 pub trait Nested: Send {
     fn apply(self: Box<Self>, conn: &mut Conn, parent: &Key) -> Result<(), ApiError>;
+    /// A copy, for a transaction run again (see `Conn::transaction`).
+    fn boxed_clone(&self) -> Box<dyn Nested>;
+}
+
+impl Clone for Box<dyn Nested> {
+    fn clone(&self) -> Self {
+        self.boxed_clone()
+    }
 }
 
 /// A planned insert of one `R` row, with the rows it depends on and the relation writes after it.
@@ -340,6 +356,7 @@ pub struct Create<R> {
 }
 
 /// The rows an upsert may find in its way, as conditions over `t0`.
+#[derive(Clone)]
 pub struct Existing {
     /// Rows the caller may read; any other row with the key is as unknown to it as to a create.
     pub read: Option<Sql>,
@@ -619,6 +636,60 @@ impl<R: Written> Insert for Create<R> {
     fn insert_key(self: Box<Self>, conn: &mut Conn) -> Result<Key, ApiError> {
         let target = self.target;
         Ok(self.insert(conn, None)?.written_key(&target))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Insert> {
+        Box::new(self.clone())
+    }
+}
+
+// Plans are cloned field by field: the row type `R` itself need not be `Clone`.
+impl<R> Clone for Create<R> {
+    fn clone(&self) -> Self {
+        Create {
+            at: self.at.clone(),
+            values: self.values.clone(),
+            parents: self.parents.clone(),
+            children: self.children.clone(),
+            check: self.check.clone(),
+            seen: self.seen.clone(),
+            existing: self.existing.clone(),
+            target: self.target,
+            row: PhantomData,
+        }
+    }
+}
+
+impl<R> Clone for Update<R> {
+    fn clone(&self) -> Self {
+        Update {
+            at: self.at.clone(),
+            changes: self.changes.clone(),
+            parents: self.parents.clone(),
+            children: self.children.clone(),
+            only: self.only.clone(),
+            check: self.check.clone(),
+            seen: self.seen.clone(),
+            target: self.target,
+            row: PhantomData,
+        }
+    }
+}
+
+impl<R> Clone for ToMany<R> {
+    fn clone(&self) -> Self {
+        ToMany {
+            at: self.at.clone(),
+            target: self.target,
+            link: self.link,
+            nullable: self.nullable,
+            create: self.create.clone(),
+            connect: self.connect.clone(),
+            disconnect: self.disconnect.clone(),
+            set: self.set.clone(),
+            update: self.update.clone(),
+            delete: self.delete.clone(),
+        }
     }
 }
 
@@ -1059,6 +1130,10 @@ impl<R: Written> ToMany<R> {
 }
 
 impl<R: Written> Nested for ToMany<R> {
+    fn boxed_clone(&self) -> Box<dyn Nested> {
+        Box::new(self.clone())
+    }
+
     fn apply(self: Box<Self>, conn: &mut Conn, parent: &Key) -> Result<(), ApiError> {
         if let Some(set) = &self.set {
             let keep: Vec<&Key> = set.iter().map(|(_, k)| k).collect();
@@ -1266,7 +1341,8 @@ pub async fn create<R: Written>(
     p.rows(1);
     let plan = plan(&mut p);
     p.finish()?;
-    cx.transaction(move |conn| plan.insert(conn, None)).await
+    cx.transaction(move |conn| plan.clone().insert(conn, None))
+        .await
 }
 
 /// Inserts `count` planned rows: all of them, or none if any fails.
@@ -1282,8 +1358,8 @@ pub async fn create_all<R: Written>(
     p.finish()?;
     cx.transaction(move |conn| {
         plans
-            .into_iter()
-            .map(|plan| plan.insert(conn, None))
+            .iter()
+            .map(|plan| plan.clone().insert(conn, None))
             .collect()
     })
     .await
@@ -1301,7 +1377,8 @@ pub async fn update<R: Written>(
     let plan = plan(&mut p);
     p.finish()?;
     cx.transaction(move |conn| {
-        plan.apply(conn, &key)?
+        plan.clone()
+            .apply(conn, &key)?
             .ok_or_else(|| ApiError::not_found(t.model).on_field("id"))
     })
     .await
@@ -1328,7 +1405,7 @@ pub async fn update_all<R: Written>(
     }
     p.finish()?;
     let keys = keys_where(&t, &filter);
-    cx.transaction(move |conn| plan.apply_all(conn, &keys))
+    cx.transaction(move |conn| plan.clone().apply_all(conn, &keys))
         .await
 }
 
@@ -1366,7 +1443,7 @@ pub async fn upsert<R: Written>(
     let mut p = Problems::default();
     let plan = plan(&mut p);
     p.finish()?;
-    cx.transaction(move |conn| plan.upsert(conn, &conflict, update))
+    cx.transaction(move |conn| plan.clone().upsert(conn, &conflict, update.clone()))
         .await
 }
 
