@@ -507,6 +507,37 @@ fn names_that_are_keywords_are_quoted_in_every_step() {
     assert_eq!(db.strings("SELECT \"select\" FROM \"order\" WHERE id = 1"), ["one"]);
 }
 
+/// Changes of keys, types and table constraints: each migrated database has the shape a fresh one
+/// created from the new manifest has (`Db::up` checks it), and keeps its rows.
+#[test]
+fn key_type_and_constraint_changes_migrate_to_the_fresh_shape() {
+    let tag = "  Tag:\n    fields:\n      id: auto\n";
+    // SQLite's INTEGER keys are 64-bit already: a wider key changes nothing there.
+    let wider = edit(tag, "  Tag:\n    fields:\n      id: big_auto\n");
+    assert_eq!(migrations(BASE, &wider).len(), 2, "only the initial migration");
+    let cases = [
+        edit(
+            "status: { type: enum, values: [draft, published, archived], default: draft }",
+            "status: { type: string, max_length: 20, default: draft }",
+        ),
+        edit("      body: text\n", "      body: text\n      meta: { type: json, nullable: true }\n"),
+        edit("    search: [title, body]\n", "    search: [title, body]\n    unique_together: [[author, title]]\n"),
+    ];
+    for new in &cases {
+        let db = Db::new(BASE, new, SEED);
+        db.up().unwrap();
+        db.seed_intact();
+        db.down_restores();
+    }
+    let text_key =
+        |n: u32| BASE.replace(tag, &format!("  Tag:\n    fields:\n      id: {{ type: string, max_length: {n}, primary_key: true }}\n"));
+    let seed = SEED.replace("VALUES (1, 'math'), (2, 'history')", "VALUES ('1', 'math'), ('2', 'history')");
+    let db = Db::new(&text_key(8), &text_key(16), &seed);
+    db.up().unwrap();
+    db.conn.execute_batch("INSERT INTO tags (id, name) VALUES ('twelve chars', 'x')").unwrap();
+    assert!(db.conn.execute_batch("INSERT INTO tags (id, name) VALUES ('', 'empty')").is_err(), "an empty key is still refused");
+}
+
 #[test]
 fn generate_writes_the_next_migration_and_keeps_earlier_ones() {
     let dir = tempfile::tempdir().unwrap();
