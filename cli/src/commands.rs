@@ -106,13 +106,13 @@ pub fn generate_files(manifest: &Path, out: &Path, format: DiagFormat) -> Result
 /// What an earlier generation left in `out`: the manifest it recorded and the migrations it wrote.
 /// `None` for a first generation, or a stamp from before snapshots were recorded.
 fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError> {
-    let stamp_path = out.join(writer::STAMP);
+    let stamp_path = out.join(crate::stamp::FILE);
     let stamp = match std::fs::read_to_string(&stamp_path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(UsageError(format!("cannot read {}: {e}", stamp_path.display()))),
     };
-    let Some(snapshot) = writer::read_snapshot(&stamp) else { return Ok(None) };
+    let Some(snapshot) = crate::stamp::manifest_source(&stamp) else { return Ok(None) };
     let display = format!("{} (manifest_snapshot)", stamp_path.display());
     // The snapshot is the source as written, YAML or JSON; a JSON manifest is an object.
     let source_format = if snapshot.trim_start().starts_with('{') { Format::Json } else { Format::Yaml };
@@ -126,7 +126,7 @@ fn history(out: &Path, format: DiagFormat) -> Result<Option<History>, UsageError
     };
     let mut migrations = std::collections::BTreeMap::new();
     let dirs = crate::codegen::dialect::Dialect::ALL.map(|d| d.migrations_dir());
-    for path in writer::previously_owned(&stamp).into_iter().filter(|p| dirs.iter().any(|d| p.starts_with(&format!("{d}/")))) {
+    for path in crate::stamp::owned_files(&stamp).into_iter().filter(|p| dirs.iter().any(|d| p.starts_with(&format!("{d}/")))) {
         match std::fs::read_to_string(out.join(&path)) {
             Ok(text) => {
                 migrations.insert(path, text);

@@ -14,6 +14,7 @@ pub mod django;
 pub mod formats;
 pub mod ir;
 pub mod manifest;
+pub mod stamp;
 pub mod synth;
 pub mod writer;
 

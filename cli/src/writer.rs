@@ -5,15 +5,13 @@
 //! when all are staged renames them into place: an interrupted or failed run leaves the previous
 //! crate as it was. Unchanged files are not rewritten.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::codegen::{FileSet, Owner};
 
-/// The stamp file: lists the files the generator owns.
-pub const STAMP: &str = "gqlauto.stamp";
+use crate::stamp::{owned_files, FILE as STAMP};
 
 /// One planned change, by crate-relative path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,50 +99,10 @@ fn read_existing(path: &Path) -> Result<Option<String>, WriteError> {
     }
 }
 
-/// The files the previous generation listed in its stamp (the `files = [ … ]` block).
-pub fn previously_owned(stamp: &str) -> BTreeSet<String> {
-    stamp
-        .lines()
-        .skip_while(|l| !l.starts_with("files = ["))
-        .take_while(|l| !l.starts_with(']'))
-        .map(str::trim)
-        .filter_map(|l| l.strip_prefix('"').and_then(|l| l.strip_suffix("\",")))
-        .map(str::to_string)
-        .collect()
-}
-
-const SNAPSHOT_START: &str = "manifest_snapshot = \"\"\"\n";
-
-/// The manifest source as the body of the stamp's TOML multi-line string: `\\`, `"` and carriage
-/// returns escaped, so the text holds no `\"\"\"` and no line of it can be mistaken for a stamp key.
-pub fn snapshot_body(source: &str) -> String {
-    source.replace('\\', "\\\\").replace('"', "\\\"").replace('\r', "\\r")
-}
-
-/// The manifest source an earlier generation recorded in its stamp, if it recorded one.
-pub fn read_snapshot(stamp: &str) -> Option<String> {
-    let start = stamp.find(SNAPSHOT_START)? + SNAPSHOT_START.len();
-    let body = &stamp[start..];
-    let body = &body[..body.find("\"\"\"")?];
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars();
-    while let Some(c) = chars.next() {
-        match (c, c == '\\') {
-            (_, true) => match chars.next() {
-                Some('r') => out.push('\r'),
-                Some(other) => out.push(other),
-                None => {}
-            },
-            (c, false) => out.push(c),
-        }
-    }
-    Some(out)
-}
-
 /// Compares `files` with the directory `out`.
 pub fn plan(out: &Path, files: &FileSet) -> Result<Plan, WriteError> {
     let stamp = read_existing(&out.join(STAMP))?;
-    let mut owned_before = stamp.as_deref().map(previously_owned).unwrap_or_default();
+    let mut owned_before = stamp.as_deref().map(owned_files).unwrap_or_default();
     if stamp.is_some() {
         owned_before.insert(STAMP.to_string());
     }
@@ -259,15 +217,6 @@ pub fn relative_path(target: &Path, base: &Path) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn snapshots_round_trip_through_the_stamp() {
-        for source in ["version: 1\n", "a: \"\"\"x\"\"\"\r\nb: '\\\\'\n  \"q\",\n", "no newline at end"] {
-            let stamp = format!("x = 1\nfiles = [\n    \"a\",\n]\n{SNAPSHOT_START}{}\"\"\"\n", snapshot_body(source));
-            assert_eq!(read_snapshot(&stamp).as_deref(), Some(source));
-            assert_eq!(previously_owned(&stamp).into_iter().collect::<Vec<_>>(), ["a"]);
-        }
-        assert_eq!(read_snapshot("files = [\n]\n"), None);
-    }
     use crate::codegen::GeneratedFile;
 
     fn set(files: &[(&str, &str, Owner)]) -> FileSet {

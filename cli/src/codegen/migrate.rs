@@ -11,6 +11,23 @@
 use super::dialect::{self, ident, Dialect};
 use super::tables::{idents, Column, Table, Tables};
 
+/// The first migration, `(up.sql statements, down.sql statements)`: every table `ir` describes,
+/// created, and dropped again.
+pub fn initial(ir: &crate::ir::Ir, d: Dialect) -> (Vec<String>, Vec<String>) {
+    let tables = Tables::of(ir, d);
+    let mut up = Vec::new();
+    let mut later = Vec::new();
+    for (i, t) in tables.0.values().enumerate() {
+        let (now, after) = t.create_before(|name| tables.0.get_index_of(name).is_some_and(|j| j < i));
+        up.extend(now);
+        later.extend(after);
+    }
+    up.extend(later);
+    // Drop dependants first: join tables, then models in reverse declaration order.
+    let down = tables.0.values().rev().flat_map(|t| t.drop_all()).collect();
+    (up, down)
+}
+
 /// One migration directory's contents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Migration {

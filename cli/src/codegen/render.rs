@@ -7,8 +7,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::dialect::Dialect;
+use super::output::{FileSet, GeneratedFile, Options, Owner};
 use super::view::{crate_view, CrateView, ModelView};
-use super::{FileSet, GeneratedFile, Options, Owner};
 use crate::ir::Ir;
 
 /// How a file's text is finished after rendering: formatting and the do-not-edit header.
@@ -19,8 +19,6 @@ enum Kind {
     Sql,
     Graphql,
     Markdown,
-    /// Written as rendered (the stamp file carries its own header).
-    Plain,
     /// The runtime: Rust copied as it is in `templates/`, not rendered, so every generated crate
     /// holds the same bytes (what varies per manifest is in the rendered `src/settings.rs`).
     Runtime,
@@ -58,7 +56,8 @@ const fn per_model(template: (&'static str, &'static str), path: &'static str) -
     Output { template, path, per_model: true, per_role: false, kind: Kind::Rust, owner: Owner::Generator }
 }
 
-/// Every file of a generated crate, in rendering order. The stamp comes last: it lists the others.
+/// Every file of a generated crate but the stamp, in rendering order (the stamp, which lists the
+/// others, is added last).
 const OUTPUTS: &[Output] = &[
     out(template!("Cargo.toml.j2"), "Cargo.toml", Kind::Toml),
     out(template!("README.md.j2"), "README.md", Kind::Markdown),
@@ -123,7 +122,6 @@ const OUTPUTS: &[Output] = &[
     out(template!("tests/gqlauto/mod.rs.j2"), "tests/gqlauto/mod.rs", Kind::Rust),
     out(template!("tests/smoke.rs.j2"), "tests/smoke.rs", Kind::Rust),
     out(template!("tests/permission_matrix.rs.j2"), "tests/permission_matrix.rs", Kind::Rust),
-    out(template!("gqlauto.stamp.j2"), "gqlauto.stamp", Kind::Plain),
 ];
 
 /// A template failed to render, or rendered Rust that does not parse.
@@ -170,11 +168,8 @@ struct TemplateContext<'a> {
     smoke_tables: &'a str,
     /// [`Self::smoke_tables`] on PostgreSQL.
     smoke_tables_postgres: &'a str,
-    version: &'static str,
+    /// The manifest's path relative to the crate.
     manifest: &'a str,
-    manifest_sha256: &'a str,
-    manifest_snapshot: &'a str,
-    owned_files: &'a [String],
 }
 
 fn environment() -> Environment<'static> {
@@ -209,7 +204,7 @@ fn unmanaged_tables(ir: &Ir, d: Dialect) -> Vec<String> {
     sql
 }
 
-pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::RenderError> {
+pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, RenderError> {
     let view = crate_view(ir);
     let sdl = super::roles::full_sdl(ir, &view);
     let role_sdls: BTreeMap<String, String> =
@@ -250,7 +245,6 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     let mut paths: Vec<&String> = migrations.keys().collect();
     paths.sort_by_key(|p| (p.rsplit_once('/').map(|(dir, _)| dir.to_string()), !p.ends_with("/up.sql")));
     owned.splice(at..at, paths.into_iter().cloned());
-    let snapshot = crate::writer::snapshot_body(&options.manifest_source);
     // Converted to a template value once: serializing the whole crate view per file made
     // rendering quadratic in the number of models.
     let shared = minijinja::Value::from(minijinja::value::Serde(TemplateContext {
@@ -264,11 +258,7 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
         smoke_skipped: &smoke_skipped,
         smoke_tables: &smoke_tables,
         smoke_tables_postgres: &smoke_tables_postgres,
-        version: crate::VERSION,
         manifest: &options.manifest_path,
-        manifest_sha256: &options.manifest_sha256,
-        manifest_snapshot: &snapshot,
-        owned_files: &owned,
     }));
     let mut files = FileSet::new();
     for (o, m, path) in planned {
@@ -291,6 +281,15 @@ pub fn render_crate(ir: &Ir, options: &Options) -> Result<FileSet, super::Render
     for (path, contents) in migrations {
         files.insert(path, GeneratedFile { contents, owner: Owner::Generator });
     }
+    owned.push(crate::stamp::FILE.to_string());
+    let stamp = crate::stamp::Stamp {
+        version: crate::VERSION,
+        manifest: &options.manifest_path,
+        manifest_sha256: &options.manifest_sha256,
+        files: &owned,
+        manifest_source: &options.manifest_source,
+    };
+    files.insert(crate::stamp::FILE.to_string(), GeneratedFile { contents: stamp.render(), owner: Owner::Generator });
     Ok(files)
 }
 
@@ -342,7 +341,7 @@ fn permission_rows(ir: &Ir) -> Vec<String> {
 fn migrations_of(
     env: &Environment,
     ir: &Ir,
-    history: Option<&super::History>,
+    history: Option<&super::output::History>,
     d: Dialect,
     manifest: &str,
 ) -> Result<BTreeMap<String, String>, RenderError> {
@@ -367,7 +366,7 @@ fn migrations_of(
         .map(|h| h.migrations.iter().filter(|(p, _)| p.starts_with(&prefix)).map(|(p, t)| (p.clone(), t.clone())).collect())
         .unwrap_or_default();
     let Some(history) = history.filter(|_| !written.is_empty()) else {
-        let (up, down) = super::sql::initial_migration(ir, d);
+        let (up, down) = super::migrate::initial(ir, d);
         return render(&format!("{root}/0001_initial"), &up, &down);
     };
     let mut files = written;
@@ -386,8 +385,7 @@ fn migrations_of(
 fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError> {
     let body = match o.kind {
         Kind::Rust => format_rust(o.template.0, text, o.per_model)?,
-        // The stamp carries the manifest verbatim; its template is already tidy.
-        Kind::Plain | Kind::Runtime => text.to_string(),
+        Kind::Runtime => text.to_string(),
         _ => tidy(text),
     };
     if o.owner == Owner::User {
@@ -408,7 +406,6 @@ fn finish(o: &Output, text: &str, manifest: &str) -> Result<String, RenderError>
             "// @generated by gqlauto: the runtime, the same in every generated crate. Do not edit this\n\
              // file: it is written again by every `gqlauto generate`.\n\n{body}"
         ),
-        Kind::Plain => body,
     })
 }
 

@@ -1,23 +1,8 @@
-//! The initial migration: CREATE TABLE statements in each dialect, and their reversal.
+//! The SQL of a table's parts in each dialect: column definitions, defaults, `CHECK` constraints
+//! and the full-text index.
 
 use super::dialect::{self, ident, Dialect};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, ModelCheck, PkKind, ScalarKind, TextFormat};
-
-/// `(up.sql statements, down.sql statements)`.
-pub fn initial_migration(ir: &Ir, d: Dialect) -> (Vec<String>, Vec<String>) {
-    let tables = super::tables::Tables::of(ir, d);
-    let mut up = Vec::new();
-    let mut later = Vec::new();
-    for (i, t) in tables.0.values().enumerate() {
-        let (now, after) = t.create_before(|name| tables.0.get_index_of(name).is_some_and(|j| j < i));
-        up.extend(now);
-        later.extend(after);
-    }
-    up.extend(later);
-    // Drop dependants first: join tables, then models in reverse declaration order.
-    let down = tables.0.values().rev().flat_map(|t| t.drop_all()).collect();
-    (up, down)
-}
 
 /// The full-text index of a model's `search` fields: an FTS5 table on SQLite, a GIN index on
 /// PostgreSQL.
