@@ -194,6 +194,11 @@ pub fn column_ident(column: &str) -> String {
     }
 }
 
+/// Whether `name` can name a claim or a role (as in `auth`, `roles`, `preset` and `{claim: ...}`).
+pub fn claim_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
+}
+
 /// Field names the generated structs use for their own purposes.
 const RESERVED_FIELD_NAMES: &[&str] = &["id_value", "ctx"];
 

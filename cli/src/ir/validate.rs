@@ -6,8 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::model::*;
 use super::names::{self, to_camel, to_pascal, to_snake};
-use super::*;
+use super::types::*;
 use crate::diag::{did_you_mean, Code, Diagnostic, Span};
 use crate::manifest::raw::{Deprecated, RawCheck, RawFieldSpec, RawManifest, RawModel};
 use crate::manifest::spans::SpanIndex;
@@ -166,7 +167,7 @@ impl Validator<'_> {
         let a = &raw.auth;
         let mut setting = |key: &str, value: &Option<String>, default: &str| -> String {
             let value = value.clone().unwrap_or_else(|| default.to_string());
-            if !permissions::claim_name_ok(&value) {
+            if !names::claim_name_ok(&value) {
                 self.error(
                     Code::ApiSetting,
                     self.value(&["auth", key]),

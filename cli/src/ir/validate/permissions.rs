@@ -28,11 +28,6 @@ enum Path<'m> {
     Many(&'m str, String),
 }
 
-/// Whether `name` can name a claim or a role (as in `auth`, `roles`, `preset` and `{claim: ...}`).
-pub(super) fn claim_name_ok(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
-}
-
 fn grants_write(p: &Permission) -> bool {
     p.create.is_some() || p.update.is_some() || p.delete.is_some()
 }
@@ -67,7 +62,7 @@ impl Validator<'_> {
     pub(super) fn roles(&mut self, raw: &RawManifest, _auth: &AuthSettings) -> Vec<Role> {
         let mut roles = Vec::new();
         for (name, role) in &raw.roles {
-            if !claim_name_ok(name) {
+            if !names::claim_name_ok(name) {
                 self.error(
                     Code::Permission,
                     self.key(&["roles", name]),
@@ -200,7 +195,7 @@ impl Validator<'_> {
             );
             return;
         }
-        if !claim_name_ok(&tenant.claim) {
+        if !names::claim_name_ok(&tenant.claim) {
             self.error(
                 Code::Permission,
                 self.value(&["tenant", "claim"]),
@@ -344,7 +339,7 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            if !claim_name_ok(claim) {
+            if !names::claim_name_ok(claim) {
                 self.error(
                     Code::Permission,
                     self.value_of(&item),
@@ -568,7 +563,7 @@ impl Validator<'_> {
         if let Value::Object(entries) = value {
             let claim = entries.get("claim").and_then(Value::as_str);
             return match claim {
-                Some(name) if entries.len() == 1 && claim_name_ok(name) => Some(value.clone()),
+                Some(name) if entries.len() == 1 && names::claim_name_ok(name) => Some(value.clone()),
                 _ => {
                     self.bad(
                         at,
