@@ -14,8 +14,8 @@ use async_graphql_parser::types::{ExecutableDocument, Field, OperationType, Sele
 use async_graphql_parser::{Pos, Positioned};
 use async_graphql_value::Value;
 
-use crate::codegen::roles::root_fields;
 use crate::diag::{Code, Diagnostic, Span};
+use crate::ir::names::root_fields;
 use crate::ir::names::{to_screaming, to_snake};
 use crate::ir::{FieldKind, Ir, Model};
 

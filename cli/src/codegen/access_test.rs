@@ -7,9 +7,10 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::roles::{root_fields, RoleView};
+use super::roles::RoleView;
 use super::sdl::Visible;
 use super::view::CrateView;
+use crate::ir::names::root_fields;
 use crate::ir::Ir;
 
 /// One role's expectations.
@@ -48,8 +49,7 @@ pub fn matrix(ir: &Ir, view: &CrateView) -> String {
                 }
             }
             let Some(list) = root("List").filter(|l| query.contains(l)) else { continue };
-            let fields: Vec<&crate::codegen::view::Resolver> =
-                mv.resolvers.iter().filter(|r| visible.field(&m.name, &r.sdl.name)).collect();
+            let fields: Vec<&super::common::Resolver> = mv.resolvers.iter().filter(|r| visible.field(&m.name, &r.sdl.name)).collect();
             // Relation fields the role may follow: their target and whether they are lists.
             let relations: Vec<Value> = fields
                 .iter()

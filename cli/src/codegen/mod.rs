@@ -4,6 +4,8 @@
 //! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
 mod access_test;
+mod common;
+pub mod crate_view;
 pub mod dialect;
 mod imports;
 pub mod migrate;

@@ -1,7 +1,8 @@
 //! The model tables of the data-driven engine: each model as one static `Model` value (see the
 //! generated `runtime::model`), written as Rust source here so the template only places it.
 
-use super::view::{input_name, ModelView};
+use super::common::input_name;
+use super::view::ModelView;
 use super::write_view::{float_lit, range, text_rules};
 use crate::ir::names::to_screaming;
 use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
@@ -174,7 +175,7 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         };
         relations.push(relation(&r.graphql_name, connection, path(ir, &r.source_model), kind));
     }
-    let candidates = super::roles::root_fields(m);
+    let candidates = crate::ir::names::root_fields(m);
     let roots: Vec<String> = view
         .query_resolvers
         .iter()

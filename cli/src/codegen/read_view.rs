@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::view::{doc, model, resolver, rust_field, variant, Resolver, SdlField};
+use super::common::{doc, model, resolver, rust_field, variant, Resolver, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
@@ -82,7 +82,7 @@ pub struct ReadView {
 
 /// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
 pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
-    let rename = if super::view::renamed(name.trim_start_matches("r#"), gql_name) {
+    let rename = if super::common::renamed(name.trim_start_matches("r#"), gql_name) {
         format!("#[graphql(name = \"{gql_name}\")]\n")
     } else {
         String::new()
@@ -196,7 +196,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let mut order_body = vec!["p.nulls(self.nulls);".to_string()];
     for f in &m.fields {
         let rust = rust_field(f);
-        let api = super::view::input_name(f);
+        let api = super::common::input_name(f);
         if let FieldKind::ForeignKey { target, .. } = &f.kind {
             let t = model(ir, target);
             where_fields.push(field(
@@ -593,7 +593,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             let f = &m.fields[*i];
             format!(
                 "DefaultSort {{ name: \"{}\", column: \"{}\", desc: {desc}, nullable: {}, sort_as: SortAs::{} }}",
-                super::view::input_name(f),
+                super::common::input_name(f),
                 f.column,
                 f.nullable,
                 sort_as(f).unwrap_or("Plain")
@@ -651,7 +651,7 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
         FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
         FieldKind::Scalar(s) => match s {
             ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
-            ScalarKind::String { .. } => match super::view::api_scalar(s) {
+            ScalarKind::String { .. } => match super::common::api_scalar(s) {
                 Some(wrapper) => (format!("Option<{wrapper}>"), format!("self.0.text({key}).map({wrapper})")),
                 None => ("Option<String>".into(), format!("self.0.text({key})")),
             },

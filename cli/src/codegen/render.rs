@@ -6,9 +6,10 @@ use std::fmt;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use super::crate_view::crate_view;
 use super::dialect::Dialect;
 use super::output::{FileSet, GeneratedFile, Options, Owner};
-use super::view::{crate_view, CrateView, ModelView};
+use super::view::{CrateView, ModelView};
 use crate::ir::Ir;
 
 /// How a file's text is finished after rendering: formatting and the do-not-edit header.

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
+use super::common::{input_name, rust_field};
 use super::sdl::{print_visible, Visible};
 use super::view::CrateView;
-use super::view::{input_name, rust_field};
-use crate::ir::names::{to_camel, to_screaming};
+use crate::ir::names::{self, to_screaming};
 use crate::ir::{FieldKind, Grant, Ir, Model, Permission};
 
 /// Which part of a model a type of the schema shows.
@@ -46,26 +46,6 @@ pub struct RoleView<'a> {
     roots: HashMap<String, (&'a Model, &'static str)>,
 }
 
-/// A model's root fields of `Query` and `Mutation` with the operation each needs: `read`,
-/// `create`, `update`, `delete` or `upsert`.
-pub fn root_fields(m: &Model) -> Vec<(String, &'static str, &'static str)> {
-    let plural = &m.plural_snake;
-    vec![
-        (to_camel(&m.snake), "One", "read"),
-        (to_camel(plural), "List", "read"),
-        (to_camel(&format!("{plural}_connection")), "Connection", "read"),
-        (to_camel(&format!("{plural}_aggregate")), "Aggregate", "read"),
-        (to_camel(&format!("{plural}_group_by")), "GroupBy", "read"),
-        (to_camel(&format!("create_{}", m.snake)), "Create", "create"),
-        (to_camel(&format!("create_{plural}")), "CreateMany", "create"),
-        (to_camel(&format!("update_{}", m.snake)), "Update", "update"),
-        (to_camel(&format!("update_{plural}")), "UpdateMany", "update"),
-        (to_camel(&format!("delete_{}", m.snake)), "Delete", "delete"),
-        (to_camel(&format!("delete_{plural}")), "DeleteMany", "delete"),
-        (to_camel(&format!("upsert_{}", m.snake)), "Upsert", "upsert"),
-    ]
-}
-
 impl<'a> RoleView<'a> {
     pub fn new(ir: &'a Ir, role: Option<&'a str>) -> RoleView<'a> {
         let mut types = HashMap::new();
@@ -87,7 +67,7 @@ impl<'a> RoleView<'a> {
             ] {
                 types.insert(name, (m, part));
             }
-            for (name, _, op) in root_fields(m) {
+            for (name, _, op) in names::root_fields(m) {
                 roots.insert(name, (m, op));
             }
         }

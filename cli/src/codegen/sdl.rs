@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::view::{CrateView, SdlField};
+use super::common::SdlField;
+use super::view::CrateView;
 
 /// Scalar types the schema may use, with the descriptions printed for them: async-graphql's
 /// built-ins (`Decimal`, `JSON`, `UUID`) and the generated `runtime/scalars.rs` (doc comments).

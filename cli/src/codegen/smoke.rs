@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::view::{input_name, CrateView, ModelView};
+use super::common::input_name;
+use super::view::{CrateView, ModelView};
 use crate::ir::{Field, FieldKind, Ir, ScalarKind, TextFormat};
 
 /// One model's part of the smoke test.
@@ -52,8 +53,7 @@ fn required_targets(m: &crate::ir::Model) -> impl Iterator<Item = &String> {
 fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let models: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
     // Hidden and write-only fields are in no output type.
-    let hidden: Vec<String> =
-        m.fields.iter().filter(|f| !f.readable()).flat_map(|f| [f.graphql_name.clone(), super::view::input_name(f)]).collect();
+    let hidden: Vec<String> = m.fields.iter().filter(|f| !f.readable()).flat_map(|f| [f.graphql_name.clone(), input_name(f)]).collect();
     let selection = mv
         .resolvers
         .iter()

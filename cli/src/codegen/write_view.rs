@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
+use super::common::{api_scalar, doc, gql, model, resolver, rust_field, Resolver, SdlField};
 use super::read_view::{field as input_field, input as input_def, InputDef, PlainEnum};
-use super::view::{api_scalar, doc, gql, model, resolver, rust_field, Resolver, SdlField};
 use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
@@ -567,7 +567,7 @@ fn field_enum(m: &Model) -> PlainEnum {
         description,
         variants: fields
             .iter()
-            .map(|f| super::view::variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f))))
+            .map(|f| super::common::variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f))))
             .collect(),
         graphql_values: fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
     }

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 pub use change::{Change, ChangeKind, Level, Scope};
 pub use schema::{parse as parse_sdl, Schema, SdlError};
 
-use crate::codegen::view::crate_view;
+use crate::codegen::crate_view::crate_view;
 use crate::ir::Ir;
 
 /// One side of a comparison.

@@ -4,8 +4,8 @@
 //! callers of that role.
 
 use super::change::{Change, ChangeKind, Level, Scope};
+use crate::codegen::crate_view::crate_view;
 use crate::codegen::roles::role_sdl;
-use crate::codegen::view::crate_view;
 use crate::ir::rules::{conjuncts, disjuncts};
 use crate::ir::{Grant, Ir, Permission};
 use serde_json::Value;

@@ -861,7 +861,7 @@ mod tests {
         assert!(lowered.warnings.iter().any(|w| w.at == "auth.User.password" && w.message.contains("hidden")), "{:?}", lowered.warnings);
         let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
         let ir = checked.ir.expect("valid");
-        let sdl = crate::codegen::roles::full_sdl(&ir, &crate::codegen::view::crate_view(&ir));
+        let sdl = crate::codegen::roles::full_sdl(&ir, &crate::codegen::crate_view::crate_view(&ir));
         let block = |start: &str| sdl.split(start).nth(1).and_then(|rest| rest.split("\n}").next()).unwrap_or_default().to_string();
         assert!(!block("type User {").contains("password") && !block("input UserWhere {").contains("password"), "{sdl}");
         assert!(block("input CreateUserInput {").contains("password: String!"), "still written: {sdl}");

@@ -194,6 +194,26 @@ pub fn column_ident(column: &str) -> String {
     }
 }
 
+/// A model's root fields of `Query` and `Mutation` with the operation each needs: `read`,
+/// `create`, `update`, `delete` or `upsert`.
+pub fn root_fields(m: &super::model::Model) -> Vec<(String, &'static str, &'static str)> {
+    let plural = &m.plural_snake;
+    vec![
+        (to_camel(&m.snake), "One", "read"),
+        (to_camel(plural), "List", "read"),
+        (to_camel(&format!("{plural}_connection")), "Connection", "read"),
+        (to_camel(&format!("{plural}_aggregate")), "Aggregate", "read"),
+        (to_camel(&format!("{plural}_group_by")), "GroupBy", "read"),
+        (to_camel(&format!("create_{}", m.snake)), "Create", "create"),
+        (to_camel(&format!("create_{plural}")), "CreateMany", "create"),
+        (to_camel(&format!("update_{}", m.snake)), "Update", "update"),
+        (to_camel(&format!("update_{plural}")), "UpdateMany", "update"),
+        (to_camel(&format!("delete_{}", m.snake)), "Delete", "delete"),
+        (to_camel(&format!("delete_{plural}")), "DeleteMany", "delete"),
+        (to_camel(&format!("upsert_{}", m.snake)), "Upsert", "upsert"),
+    ]
+}
+
 /// Whether `name` can name a claim or a role (as in `auth`, `roles`, `preset` and `{claim: ...}`).
 pub fn claim_name_ok(name: &str) -> bool {
     !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))

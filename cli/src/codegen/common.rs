@@ -1,0 +1,172 @@
+//! What every view builder shares: resolvers and their SDL, and the small conversions from IR
+//! facts to Rust and GraphQL spellings (types, names, doc comments).
+
+use serde::Serialize;
+
+use crate::ir::names::to_camel;
+use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind, TextFormat};
+
+/// One resolver method of a GraphQL object.
+#[derive(Debug, Serialize)]
+pub struct Resolver {
+    pub doc: String,
+    /// `#[graphql(...)]` attribute line, or empty.
+    pub attr: String,
+    pub name: String,
+    pub params: String,
+    pub ret: String,
+    pub body: String,
+    /// How the field reads in the SDL.
+    #[serde(skip)]
+    pub sdl: SdlField,
+}
+
+/// A field (or input field) as the SDL prints it.
+#[derive(Debug, Clone, Default)]
+pub struct SdlField {
+    pub name: String,
+    /// `(name, type)` of each argument.
+    pub args: Vec<(String, String)>,
+    pub ty: String,
+    pub description: Option<String>,
+    pub deprecation: Option<String>,
+}
+
+/// A resolver from its GraphQL facts; `doc` and `attr` are derived so SDL and Rust agree.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn resolver(
+    name: &str,
+    description: Option<String>,
+    deprecation: Option<String>,
+    list: bool,
+    params: String,
+    args: Vec<(String, String)>,
+    ret: String,
+    gql_ty: String,
+    body: String,
+) -> Resolver {
+    let complexity = list.then_some("limit");
+    let attr = graphql_attr(name, deprecation.as_deref(), complexity);
+    Resolver {
+        doc: doc(description.as_deref()),
+        attr,
+        name: name.to_string(),
+        params,
+        ret,
+        body,
+        sdl: SdlField { name: to_camel(name), args, ty: gql_ty, description, deprecation },
+    }
+}
+
+/// The `#[graphql(...)]` line of a resolver named `name`, or nothing: its API name when
+/// async-graphql would spell it otherwise, its deprecation, and for lists the complexity of
+/// `page` rows (`limit`, or `first.or(last)` for connections).
+pub(super) fn graphql_attr(name: &str, deprecation: Option<&str>, page: Option<&str>) -> String {
+    let mut attrs = Vec::new();
+    let api = to_camel(name);
+    if renamed(name, &api) {
+        attrs.push(format!("name = {api:?}"));
+    }
+    if let Some(reason) = deprecation {
+        attrs.push(format!("deprecation = {reason:?}"));
+    }
+    if let Some(page) = page {
+        attrs.push(format!("complexity = \"crate::runtime::paging::list_complexity({page}, child_complexity)\""));
+    }
+    if attrs.is_empty() {
+        String::new()
+    } else {
+        format!("#[graphql({})]\n", attrs.join(", "))
+    }
+}
+
+/// Whether a Rust field or method `rust` needs `#[graphql(name = ..)]` to be called `api`:
+/// async-graphql camel-cases names itself, and splits digits into words of their own
+/// (`create_item2s` would be `createItem2S`, the API says `createItem2s`).
+pub(super) fn renamed(rust: &str, api: &str) -> bool {
+    to_camel(rust) != api || has_digit(api)
+}
+
+/// Names with digits are the ones async-graphql's case conversion re-splits.
+pub(super) fn has_digit(api: &str) -> bool {
+    api.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// An enum variant: its Rust name, its stored value, and a `#[graphql(name = ..)]` attribute when
+/// async-graphql's own upper-casing of the Rust name could differ from the API name (it splits
+/// digits into words of their own: `Line2` would be `LINE_2`, the API says `LINE2`).
+pub(super) fn variant(rust: String, stored: &str, api: &str) -> (String, String, String) {
+    let attr = if has_digit(api) { format!("#[graphql(name = {api:?})]\n") } else { String::new() };
+    (rust, stored.to_string(), attr)
+}
+
+pub(super) fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
+    ir.model(name).expect("relation targets are resolved by validation")
+}
+
+/// `///` lines for an optional description.
+pub(super) fn doc(text: Option<&str>) -> String {
+    text.map(|t| t.lines().map(|l| format!("/// {l}\n")).collect()).unwrap_or_default()
+}
+
+pub(super) fn nullable(ty: &str, nullable: bool) -> String {
+    if nullable {
+        format!("Option<{ty}>")
+    } else {
+        ty.to_string()
+    }
+}
+
+/// GraphQL type with `!` unless nullable.
+pub(super) fn gql(ty: &str, nullable: bool) -> String {
+    if nullable {
+        ty.to_string()
+    } else {
+        format!("{ty}!")
+    }
+}
+
+/// The API's own scalar wrapping a stored value (`scalars::Date` around `chrono::NaiveDate`), for
+/// the types GraphQL shows under a name of ours.
+pub(super) fn api_scalar(s: &ScalarKind) -> Option<&'static str> {
+    Some(match s {
+        ScalarKind::Date => "crate::runtime::scalars::Date",
+        ScalarKind::Time => "crate::runtime::scalars::Time",
+        ScalarKind::DateTime => "crate::runtime::scalars::DateTime",
+        ScalarKind::BigInteger => "crate::runtime::scalars::BigInt",
+        ScalarKind::String { format: TextFormat::Email, .. } => "crate::runtime::scalars::Email",
+        ScalarKind::String { format: TextFormat::Url, .. } => "crate::runtime::scalars::Url",
+        ScalarKind::String { format: TextFormat::Slug, .. } => "crate::runtime::scalars::Slug",
+        _ => return None,
+    })
+}
+
+/// The API name of a written field: relations are written through their `...Id` field.
+pub(super) fn input_name(f: &Field) -> String {
+    if matches!(f.kind, FieldKind::ForeignKey { .. }) {
+        format!("{}Id", f.graphql_name)
+    } else {
+        f.graphql_name.clone()
+    }
+}
+
+/// Rust field name in the row, insert, changeset and input structs: a relation `author` is held
+/// as `author_id` (async-graphql camelCases that into the input's `authorId`).
+pub(super) fn rust_field(f: &Field) -> String {
+    if matches!(f.kind, FieldKind::ForeignKey { .. }) {
+        format!("{}_id", f.name)
+    } else {
+        f.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_lines_cover_every_line() {
+        assert_eq!(doc(Some("one\ntwo")), "/// one\n/// two\n");
+        assert_eq!(doc(None), "");
+    }
+}
