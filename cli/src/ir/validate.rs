@@ -13,6 +13,7 @@ use crate::diag::{did_you_mean, Code, Diagnostic, Span};
 use crate::manifest::raw::{Deprecated, RawCheck, RawFieldSpec, RawManifest, RawModel};
 use crate::manifest::spans::SpanIndex;
 
+mod conditions;
 mod constraints;
 mod fields;
 mod model_names;
