@@ -32,29 +32,95 @@ pub struct SdlField {
     pub deprecation: Option<String>,
 }
 
-/// A resolver from its GraphQL facts; `doc` and `attr` are derived so SDL and Rust agree.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn resolver(
-    name: &str,
-    description: Option<String>,
-    deprecation: Option<String>,
-    list: bool,
-    params: String,
-    args: Vec<(String, String)>,
+/// A resolver being described: its name, Rust return type, GraphQL type and body, then whatever
+/// else it has. [`ResolverSpec::build`] derives its doc comment and `#[graphql]` attribute from
+/// the same facts its SDL shows, so the two agree.
+pub(super) struct ResolverSpec {
+    name: String,
     ret: String,
     gql_ty: String,
     body: String,
-) -> Resolver {
-    let complexity = list.then_some("limit");
-    let attr = graphql_attr(name, deprecation.as_deref(), complexity);
-    Resolver {
-        doc: doc(description.as_deref()),
-        attr,
-        name: name.to_string(),
-        params,
-        ret,
-        body,
-        sdl: SdlField { name: to_camel(name), args, ty: gql_ty, description, deprecation },
+    description: Option<String>,
+    deprecation: Option<String>,
+    /// A list: its complexity counts the page size (`limit`).
+    list: bool,
+    /// Parameters after `&self` (`, ctx: &Context<'_>, limit: Option<i32>`).
+    params: String,
+    /// The GraphQL arguments, `(name, type)`.
+    args: Vec<(String, String)>,
+}
+
+impl ResolverSpec {
+    pub(super) fn new(name: &str, ret: impl Into<String>, gql_ty: impl Into<String>) -> ResolverSpec {
+        ResolverSpec {
+            name: name.to_string(),
+            ret: ret.into(),
+            gql_ty: gql_ty.into(),
+            body: String::new(),
+            description: None,
+            deprecation: None,
+            list: false,
+            params: String::new(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(super) fn body(mut self, body: impl Into<String>) -> ResolverSpec {
+        self.body = body.into();
+        self
+    }
+
+    pub(super) fn doc(self, text: impl Into<String>) -> ResolverSpec {
+        self.description(Some(text.into()))
+    }
+
+    pub(super) fn description(mut self, description: Option<String>) -> ResolverSpec {
+        self.description = description;
+        self
+    }
+
+    pub(super) fn deprecation(mut self, reason: Option<String>) -> ResolverSpec {
+        self.deprecation = reason;
+        self
+    }
+
+    pub(super) fn list(self) -> ResolverSpec {
+        self.list_if(true)
+    }
+
+    pub(super) fn list_if(mut self, list: bool) -> ResolverSpec {
+        self.list = list;
+        self
+    }
+
+    pub(super) fn params(mut self, params: impl Into<String>) -> ResolverSpec {
+        self.params = params.into();
+        self
+    }
+
+    pub(super) fn args(mut self, args: Vec<(String, String)>) -> ResolverSpec {
+        self.args = args;
+        self
+    }
+
+    pub(super) fn build(self) -> Resolver {
+        let complexity = self.list.then_some("limit");
+        let attr = graphql_attr(&self.name, self.deprecation.as_deref(), complexity);
+        Resolver {
+            doc: doc(self.description.as_deref()),
+            attr,
+            sdl: SdlField {
+                name: to_camel(&self.name),
+                args: self.args,
+                ty: self.gql_ty,
+                description: self.description,
+                deprecation: self.deprecation,
+            },
+            name: self.name,
+            params: self.params,
+            ret: self.ret,
+            body: self.body,
+        }
     }
 }
 

@@ -119,21 +119,11 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     for r in &m.reverse {
         let source = model(ir, &r.source_model);
         match &r.kind {
-            ReverseKind::OneToOne { column } => resolvers.push(resolver(
-                &r.name,
-                Some(format!("The `{}` that points to this one, if any.", source.name)),
-                None,
-                false,
-                ", ctx: &Context<'_>".into(),
-                Vec::new(),
-                format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name),
-                source.name.clone(),
-                format!(
+            ReverseKind::OneToOne { column } => resolvers.push(ResolverSpec::new(&r.name, format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name), source.name.clone()).body(format!(
                     "let cx = Ctx::of(ctx)?;\nlet select = || Select::new::<crate::models::{s}::{n}, crate::graphql::{s}::{n}Where, crate::graphql::{s}::{n}OrderBy>(None, None, None);\nOk(read::related_one(&cx, read::field_id(ctx), select, Link::Column(\"{column}\"), {key}).await?)",
                     s = source.snake,
                     n = source.name
-                ),
-            )),
+                )).doc(format!("The `{}` that points to this one, if any.", source.name)).params(", ctx: &Context<'_>").build()),
             ReverseKind::ForeignKey { column } => resolvers.extend(relation_lists(
                 Some(format!("`{}` rows that point to this one.", source.name)),
                 &r.name,
@@ -160,17 +150,12 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let id_arg = vec![("id".to_string(), "ID!".to_string())];
     let cx = "let cx = Ctx::of(ctx)?;\n";
     let query_resolvers = vec![
-        resolver(
-            &m.snake,
-            Some(format!("One `{}` by id, or null if there is none.", m.name)),
-            None,
-            false,
-            ", ctx: &Context<'_>, id: ID".into(),
-            id_arg.clone(),
-            format!("Result<Option<{}>>", m.name),
-            m.name.clone(),
-            format!("{cx}Ok(store::find(&cx, {pk_parse}).await?)"),
-        ),
+        ResolverSpec::new(&m.snake, format!("Result<Option<{}>>", m.name), m.name.clone())
+            .body(format!("{cx}Ok(store::find(&cx, {pk_parse}).await?)"))
+            .doc(format!("One `{}` by id, or null if there is none.", m.name))
+            .params(", ctx: &Context<'_>, id: ID")
+            .args(id_arg.clone())
+            .build(),
         list_field(
             &m.plural_snake,
             Some(format!("A page of `{}` rows; ordered by `orderBy`, else by search rank, else by the default ordering.", m.name)),
@@ -293,33 +278,28 @@ fn select_expr(target: &Model, search: bool, module: &str) -> String {
 /// A list field with `where`, `orderBy`, `limit`, `offset`.
 fn list_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
     let (params, args) = list_args(target, search, OFFSET_PAGING);
-    resolver(
-        name,
-        description,
-        None,
-        true,
-        params,
-        args,
-        format!("Result<Vec<crate::models::{}::{}>>", target.snake, target.name),
-        format!("[{}!]!", target.name),
-        body.to_string(),
-    )
+    ResolverSpec::new(name, format!("Result<Vec<crate::models::{}::{}>>", target.snake, target.name), format!("[{}!]!", target.name))
+        .body(body.to_string())
+        .description(description)
+        .list()
+        .params(params)
+        .args(args)
+        .build()
 }
 
 /// A connection field with `where`, `orderBy`, `first`, `after`, `last`, `before`.
 fn connection_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
     let (params, args) = list_args(target, search, CURSOR_PAGING);
-    let mut r = resolver(
+    let mut r = ResolverSpec::new(
         name,
-        description,
-        None,
-        false,
-        params,
-        args,
         format!("Result<crate::graphql::{}::{}Connection>", target.snake, target.name),
         format!("{}Connection!", target.name),
-        body.to_string(),
-    );
+    )
+    .body(body.to_string())
+    .description(description)
+    .params(params)
+    .args(args)
+    .build();
     r.attr = graphql_attr(name, None, Some("first.or(last)"));
     r
 }
@@ -355,45 +335,25 @@ fn aggregate_field(m: &Model) -> Resolver {
         args.push(("search".into(), "String".into()));
     }
     let search_arg = if search { "search.as_deref()" } else { "None" };
-    resolver(
-        &format!("{}_aggregate", m.plural_snake),
-        Some(format!("Count, sums, averages, minimums and maximums over the `{}` rows the filter matches.", m.name)),
-        None,
-        false,
-        params,
-        args,
-        format!("Result<{}Aggregate>", m.name),
-        format!("{}Aggregate!", m.name),
-        format!(
+    ResolverSpec::new(&format!("{}_aggregate", m.plural_snake), format!("Result<{}Aggregate>", m.name), format!("{}Aggregate!", m.name)).body(format!(
             "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, {search_arg})?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead()));\nOk({n}Aggregate(read::aggregate(&cx, select, measures).await?))",
             n = m.name
-        ),
-    )
+        )).doc(format!("Count, sums, averages, minimums and maximums over the `{}` rows the filter matches.", m.name)).params(params).args(args).build()
 }
 
 /// `<models>GroupBy(by, where, having, limit, offset)`, when the model has groupable fields.
 fn group_by_field(m: &Model, read: &ReadView) -> Option<Resolver> {
     read.group_enum.as_ref()?;
     let n = &m.name;
-    Some(resolver(
-        &format!("{}_group_by", m.plural_snake),
-        Some(format!("`{n}` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.")),
-        None,
-        true,
-        format!(", ctx: &Context<'_>, by: Vec<{n}GroupField>, #[graphql(name = \"where\")] filter: Option<{n}Where>, having: Option<{n}Having>, limit: Option<i32>, offset: Option<i32>"),
-        vec![
+    Some(ResolverSpec::new(&format!("{}_group_by", m.plural_snake), format!("Result<Vec<{n}Group>>"), format!("[{n}Group!]!")).body(format!(
+            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead().field(\"aggregate\")));\nlet groups = read::group_by(&cx, select, &columns, having, measures, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
+        )).doc(format!("`{n}` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.")).list().params(format!(", ctx: &Context<'_>, by: Vec<{n}GroupField>, #[graphql(name = \"where\")] filter: Option<{n}Where>, having: Option<{n}Having>, limit: Option<i32>, offset: Option<i32>")).args(vec![
             ("by".into(), format!("[{n}GroupField!]!")),
             ("where".into(), format!("{n}Where")),
             ("having".into(), format!("{n}Having")),
             ("limit".into(), "Int".into()),
             ("offset".into(), "Int".into()),
-        ],
-        format!("Result<Vec<{n}Group>>"),
-        format!("[{n}Group!]!"),
-        format!(
-            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead().field(\"aggregate\")));\nlet groups = read::group_by(&cx, select, &columns, having, measures, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
-        ),
-    ))
+        ]).build())
 }
 
 /// The resolver of the `target` row a key expression names: `null` when a nullable key is, and
@@ -421,7 +381,12 @@ fn to_one_resolver(
             ),
         )
     };
-    resolver(name, description, deprecated, false, ", ctx: &Context<'_>".into(), Vec::new(), ret, gql(&target.name, nullable), body)
+    ResolverSpec::new(name, ret, gql(&target.name, nullable))
+        .body(body)
+        .description(description)
+        .deprecation(deprecated)
+        .params(", ctx: &Context<'_>")
+        .build()
 }
 
 /// Resolvers for one column-backed field: the value, and for a relation also the related object.
@@ -429,31 +394,17 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
     let this = format!("self.{}", rust_field(f));
     let n = f.nullable;
     match &f.kind {
-        FieldKind::PrimaryKey(_) => vec![resolver(
-            "id",
-            Some("The primary key.".into()),
-            None,
-            false,
-            String::new(),
-            Vec::new(),
-            "ID".into(),
-            "ID!".into(),
-            format!("ID::from(&{this})"),
-        )],
+        FieldKind::PrimaryKey(_) => {
+            vec![ResolverSpec::new("id", "ID", "ID!").body(format!("ID::from(&{this})")).doc("The primary key.").build()]
+        }
         FieldKind::ForeignKey { target, .. } => {
             let t = model(ir, target);
             let id_body = if n { format!("{this}.as_ref().map(ID::from)") } else { format!("ID::from(&{this})") };
-            let id = resolver(
-                &format!("{}_id", f.name),
-                Some(format!("Primary key of the related `{}`.", t.name)),
-                f.deprecated.clone(),
-                false,
-                String::new(),
-                Vec::new(),
-                nullable("ID", n),
-                gql("ID", n),
-                id_body,
-            );
+            let id = ResolverSpec::new(&format!("{}_id", f.name), nullable("ID", n), gql("ID", n))
+                .body(id_body)
+                .doc(format!("Primary key of the related `{}`.", t.name))
+                .deprecation(f.deprecated.clone())
+                .build();
             let object = to_one_resolver(t, &f.name, f.description.clone(), f.deprecated.clone(), &key_of(&this, f), n);
             vec![object, id]
         }
@@ -497,17 +448,11 @@ fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
                     }
                 }
             };
-            vec![resolver(
-                &f.name,
-                f.description.clone(),
-                f.deprecated.clone(),
-                false,
-                String::new(),
-                Vec::new(),
-                ret,
-                gql(&f.types.graphql, n),
-                body,
-            )]
+            vec![ResolverSpec::new(&f.name, ret, gql(&f.types.graphql, n))
+                .body(body)
+                .description(f.description.clone())
+                .deprecation(f.deprecated.clone())
+                .build()]
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::common::{doc, model, resolver, rust_field, variant, Resolver, SdlField};
+use super::common::{doc, model, rust_field, variant, Resolver, ResolverSpec, SdlField};
 use crate::ir::names::{to_camel, to_pascal, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
@@ -302,47 +302,24 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         })
         .collect();
     let mut objects = Vec::new();
-    let mut aggregate_resolvers = vec![resolver(
-        "count",
-        Some("Number of rows.".into()),
-        None,
-        false,
-        String::new(),
-        Vec::new(),
-        "i64".into(),
-        "Int!".into(),
-        "self.0.count()".into(),
-    )];
+    let mut aggregate_resolvers = vec![ResolverSpec::new("count", "i64", "Int!").body("self.0.count()").doc("Number of rows.").build()];
     let numbers: Vec<&(&Field, bool, Option<u32>)> = measured.iter().filter(|m| m.1).collect();
     if !numbers.is_empty() {
         let type_name = format!("{name}AggregateNumbers");
         for (function, text) in [("sum", "Sums"), ("avg", "Averages")] {
-            aggregate_resolvers.push(resolver(
-                function,
-                Some(format!("{text} of the numeric fields (null when there are no rows).")),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                type_name.clone(),
-                format!("{type_name}!"),
-                format!("{type_name}(self.0.clone(), \"{function}\")"),
-            ));
+            aggregate_resolvers.push(
+                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
+                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                    .doc(format!("{text} of the numeric fields (null when there are no rows)."))
+                    .build(),
+            );
         }
         let resolvers = numbers
             .iter()
             .map(|(f, _, _)| {
-                resolver(
-                    &f.name,
-                    None,
-                    None,
-                    false,
-                    String::new(),
-                    Vec::new(),
-                    "Option<f64>".into(),
-                    "Float".into(),
-                    format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column),
-                )
+                ResolverSpec::new(&f.name, "Option<f64>", "Float")
+                    .body(format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column))
+                    .build()
             })
             .collect();
         objects.push(ObjectDef {
@@ -356,24 +333,19 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     if !measured.is_empty() {
         let type_name = format!("{name}AggregateBounds");
         for (function, text) in [("min", "Smallest"), ("max", "Largest")] {
-            aggregate_resolvers.push(resolver(
-                function,
-                Some(format!("{text} values of the numeric and date fields (null when there are no rows).")),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                type_name.clone(),
-                format!("{type_name}!"),
-                format!("{type_name}(self.0.clone(), \"{function}\")"),
-            ));
+            aggregate_resolvers.push(
+                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
+                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                    .doc(format!("{text} values of the numeric and date fields (null when there are no rows)."))
+                    .build(),
+            );
         }
         let resolvers = measured
             .iter()
             .map(|(f, _, places)| {
                 let key = format!("&format!(\"{{}}.{}\", self.1)", f.column);
                 let (ret, body) = typed_read(f, &key, *places);
-                resolver(&f.name, None, None, false, String::new(), Vec::new(), ret, f.types.graphql.clone(), body)
+                ResolverSpec::new(&f.name, ret, f.types.graphql.clone()).body(body).build()
             })
             .collect();
         objects.push(ObjectDef {
@@ -411,7 +383,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
                 let key = format!("\"key.{}\"", f.column);
                 let (ret, body) = group_key_read(f, &key);
                 let gql_ty = if matches!(f.kind, FieldKind::ForeignKey { .. }) { "ID".to_string() } else { f.types.graphql.clone() };
-                resolver(&rust_field(f), None, None, false, String::new(), Vec::new(), ret, gql_ty, body)
+                ResolverSpec::new(&rust_field(f), ret, gql_ty).body(body).build()
             })
             .collect();
         objects.push(ObjectDef {
@@ -427,28 +399,14 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             description: format!("One group of `{name}` rows."),
             decl: format!("pub struct {name}Group(pub AggregateRow);"),
             resolvers: vec![
-                resolver(
-                    "key",
-                    Some("The values the rows of this group share.".into()),
-                    None,
-                    false,
-                    String::new(),
-                    Vec::new(),
-                    format!("{name}GroupKey"),
-                    format!("{name}GroupKey!"),
-                    format!("{name}GroupKey(self.0.clone())"),
-                ),
-                resolver(
-                    "aggregate",
-                    Some("Aggregates over the rows of this group.".into()),
-                    None,
-                    false,
-                    String::new(),
-                    Vec::new(),
-                    format!("{name}Aggregate"),
-                    format!("{name}Aggregate!"),
-                    format!("{name}Aggregate(self.0.clone())"),
-                ),
+                ResolverSpec::new("key", format!("{name}GroupKey"), format!("{name}GroupKey!"))
+                    .body(format!("{name}GroupKey(self.0.clone())"))
+                    .doc("The values the rows of this group share.")
+                    .build(),
+                ResolverSpec::new("aggregate", format!("{name}Aggregate"), format!("{name}Aggregate!"))
+                    .body(format!("{name}Aggregate(self.0.clone())"))
+                    .doc("Aggregates over the rows of this group.")
+                    .build(),
             ],
         });
         let mut having_fields = vec![
@@ -520,39 +478,16 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         description: format!("A page of `{name}` rows with cursors."),
         decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
         resolvers: vec![
-            resolver(
-                "edges",
-                Some("The rows of this page, each with its cursor.".into()),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                format!("Vec<{name}Edge>"),
-                format!("[{name}Edge!]!"),
-                format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"),
-            ),
-            resolver(
-                "page_info",
-                Some("Where this page lies.".into()),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                "&PageInfo".into(),
-                "PageInfo!".into(),
-                "&self.0.page_info".into(),
-            ),
-            resolver(
-                "total_count",
-                Some("The number of rows the filter matches, ignoring paging (counted only when selected).".into()),
-                None,
-                false,
-                ", ctx: &Context<'_>".into(),
-                Vec::new(),
-                "Result<i64>".into(),
-                "Int!".into(),
-                "let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)".into(),
-            ),
+            ResolverSpec::new("edges", format!("Vec<{name}Edge>"), format!("[{name}Edge!]!"))
+                .body(format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"))
+                .doc("The rows of this page, each with its cursor.")
+                .build(),
+            ResolverSpec::new("page_info", "&PageInfo", "PageInfo!").body("&self.0.page_info").doc("Where this page lies.").build(),
+            ResolverSpec::new("total_count", "Result<i64>", "Int!")
+                .body("let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)")
+                .doc("The number of rows the filter matches, ignoring paging (counted only when selected).")
+                .params(", ctx: &Context<'_>")
+                .build(),
         ],
     });
     objects.push(ObjectDef {
@@ -561,28 +496,11 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         description: format!("A `{name}` and its cursor."),
         decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
         resolvers: vec![
-            resolver(
-                "cursor",
-                Some("Opaque position of this row, for `after` / `before`.".into()),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                "&str".into(),
-                "String!".into(),
-                "&self.cursor".into(),
-            ),
-            resolver(
-                "node",
-                Some("The row.".into()),
-                None,
-                false,
-                String::new(),
-                Vec::new(),
-                format!("&{name}"),
-                format!("{name}!"),
-                "&self.node".into(),
-            ),
+            ResolverSpec::new("cursor", "&str", "String!")
+                .body("&self.cursor")
+                .doc("Opaque position of this row, for `after` / `before`.")
+                .build(),
+            ResolverSpec::new("node", format!("&{name}"), format!("{name}!")).body("&self.node").doc("The row.").build(),
         ],
     });
 
