@@ -226,6 +226,73 @@ pub(super) fn rust_field(f: &Field) -> String {
     }
 }
 
+/// An input object type.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDef {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    pub fields: Vec<InputField>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputField {
+    pub name: String,
+    pub ty: String,
+    /// `#[graphql(name = ...)]` when the Rust name cannot be the API name, and the doc lines.
+    pub attrs: String,
+    #[serde(skip)]
+    pub sdl: SdlField,
+}
+
+/// An output object type backed by a small wrapper struct.
+#[derive(Debug, Serialize)]
+pub struct ObjectDef {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    /// The struct declaration.
+    pub decl: String,
+    pub resolvers: Vec<Resolver>,
+}
+
+/// A plain GraphQL enum with no stored form (`PostGroupField`).
+#[derive(Debug, Serialize)]
+pub struct PlainEnum {
+    pub name: String,
+    pub doc: String,
+    #[serde(skip)]
+    pub description: String,
+    /// `(Variant, column, attribute)`: see `view::variant`.
+    pub variants: Vec<(String, String, String)>,
+    #[serde(skip)]
+    pub graphql_values: Vec<String>,
+}
+
+/// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
+pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
+    let rename =
+        if renamed(name.trim_start_matches("r#"), gql_name) { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
+    InputField {
+        name: name.to_string(),
+        ty: ty.to_string(),
+        attrs: format!("{}{rename}", doc(description)),
+        sdl: SdlField {
+            name: gql_name.to_string(),
+            args: Vec::new(),
+            ty: gql_ty.to_string(),
+            description: description.map(str::to_string),
+            deprecation: None,
+        },
+    }
+}
+
+pub(super) fn input(name: String, description: String, fields: Vec<InputField>) -> InputDef {
+    InputDef { doc: doc(Some(&description)), name, description, fields }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

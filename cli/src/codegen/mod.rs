@@ -4,6 +4,7 @@
 //! run and machine. Writing, `--check` and the snapshot tests all consume the [`FileSet`] it returns.
 
 mod access_test;
+mod aggregate_view;
 mod common;
 pub mod crate_view;
 pub mod dialect;

@@ -4,54 +4,9 @@
 
 use serde::Serialize;
 
-use super::common::{doc, model, rust_field, variant, Resolver, ResolverSpec, SdlField};
-use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use super::aggregate_view::{aggregates, Aggregates};
+use super::common::{doc, field, input, model, rust_field, InputDef, ObjectDef, PlainEnum, ResolverSpec};
 use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
-
-/// An input object type.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputDef {
-    pub name: String,
-    pub doc: String,
-    #[serde(skip)]
-    pub description: String,
-    pub fields: Vec<InputField>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InputField {
-    pub name: String,
-    pub ty: String,
-    /// `#[graphql(name = ...)]` when the Rust name cannot be the API name, and the doc lines.
-    pub attrs: String,
-    #[serde(skip)]
-    pub sdl: SdlField,
-}
-
-/// An output object type backed by a small wrapper struct.
-#[derive(Debug, Serialize)]
-pub struct ObjectDef {
-    pub name: String,
-    pub doc: String,
-    #[serde(skip)]
-    pub description: String,
-    /// The struct declaration.
-    pub decl: String,
-    pub resolvers: Vec<Resolver>,
-}
-
-/// A plain GraphQL enum with no stored form (`PostGroupField`).
-#[derive(Debug, Serialize)]
-pub struct PlainEnum {
-    pub name: String,
-    pub doc: String,
-    #[serde(skip)]
-    pub description: String,
-    /// `(Variant, column, attribute)`: see `view::variant`.
-    pub variants: Vec<(String, String, String)>,
-    #[serde(skip)]
-    pub graphql_values: Vec<String>,
-}
 
 /// Everything the model's GraphQL module needs for reads.
 #[derive(Debug, Serialize)]
@@ -78,31 +33,6 @@ pub struct ReadView {
     /// Shared filter types this model's inputs use (`IntFilter`, ...), for the SDL.
     #[serde(skip)]
     pub filter_types: Vec<String>,
-}
-
-/// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
-pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
-    let rename = if super::common::renamed(name.trim_start_matches("r#"), gql_name) {
-        format!("#[graphql(name = \"{gql_name}\")]\n")
-    } else {
-        String::new()
-    };
-    InputField {
-        name: name.to_string(),
-        ty: ty.to_string(),
-        attrs: format!("{}{rename}", doc(description)),
-        sdl: SdlField {
-            name: gql_name.to_string(),
-            args: Vec::new(),
-            ty: gql_ty.to_string(),
-            description: description.map(str::to_string),
-            deprecation: None,
-        },
-    }
-}
-
-pub(super) fn input(name: String, description: String, fields: Vec<InputField>) -> InputDef {
-    InputDef { doc: doc(Some(&description)), name, description, fields }
 }
 
 /// The shared filter input a scalar compares with: `(Rust type, GraphQL name)`.
@@ -135,21 +65,6 @@ fn sort_as(f: &Field) -> Option<&'static str> {
         FieldKind::Scalar(ScalarKind::Float) => Some("Float"),
         FieldKind::Scalar(ScalarKind::Decimal { .. }) => Some("Decimal"),
         _ => Some("Plain"),
-    }
-}
-
-/// Whether a field can be a `groupBy` key.
-fn groupable(f: &Field) -> bool {
-    !matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::Scalar(ScalarKind::Text | ScalarKind::Json))
-}
-
-/// `(numeric, decimal places)` for fields aggregates cover.
-fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
-    match &f.kind {
-        FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float) => Some((true, None)),
-        FieldKind::Scalar(ScalarKind::Decimal { decimal_places, .. }) => Some((true, Some(*decimal_places))),
-        FieldKind::Scalar(ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time) => Some((false, None)),
-        _ => None,
     }
 }
 
@@ -288,222 +203,9 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         ));
     }
 
-    // Aggregates.
-    let measured: Vec<(&Field, bool, Option<u32>)> = m.fields.iter().filter_map(|f| measure(f).map(|(n, d)| (f, n, d))).collect();
-    let measures = measured
-        .iter()
-        .map(|(f, numeric, places)| {
-            format!(
-                "Measure {{ field: \"{}\", column: \"{}\", numeric: {numeric}, decimal: {} }}",
-                to_camel(&f.name),
-                f.column,
-                places.is_some()
-            )
-        })
-        .collect();
-    let mut objects = Vec::new();
-    let mut aggregate_resolvers = vec![ResolverSpec::new("count", "i64", "Int!").body("self.0.count()").doc("Number of rows.").build()];
-    let numbers: Vec<&(&Field, bool, Option<u32>)> = measured.iter().filter(|m| m.1).collect();
-    if !numbers.is_empty() {
-        let type_name = format!("{name}AggregateNumbers");
-        for (function, text) in [("sum", "Sums"), ("avg", "Averages")] {
-            aggregate_resolvers.push(
-                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
-                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
-                    .doc(format!("{text} of the numeric fields (null when there are no rows)."))
-                    .build(),
-            );
-        }
-        let resolvers = numbers
-            .iter()
-            .map(|(f, _, _)| {
-                ResolverSpec::new(&f.name, "Option<f64>", "Float")
-                    .body(format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column))
-                    .build()
-            })
-            .collect();
-        objects.push(ObjectDef {
-            doc: doc(Some(&format!("Sums or averages of `{name}`'s numeric fields."))),
-            description: format!("Sums or averages of `{name}`'s numeric fields."),
-            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
-            name: type_name,
-            resolvers,
-        });
-    }
-    if !measured.is_empty() {
-        let type_name = format!("{name}AggregateBounds");
-        for (function, text) in [("min", "Smallest"), ("max", "Largest")] {
-            aggregate_resolvers.push(
-                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
-                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
-                    .doc(format!("{text} values of the numeric and date fields (null when there are no rows)."))
-                    .build(),
-            );
-        }
-        let resolvers = measured
-            .iter()
-            .map(|(f, _, places)| {
-                let key = format!("&format!(\"{{}}.{}\", self.1)", f.column);
-                let (ret, body) = typed_read(f, &key, *places);
-                ResolverSpec::new(&f.name, ret, f.types.graphql.clone()).body(body).build()
-            })
-            .collect();
-        objects.push(ObjectDef {
-            doc: doc(Some(&format!("Smallest or largest values of `{name}`'s fields."))),
-            description: format!("Smallest or largest values of `{name}`'s fields."),
-            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
-            name: type_name,
-            resolvers,
-        });
-    }
-    objects.push(ObjectDef {
-        name: format!("{name}Aggregate"),
-        doc: doc(Some(&format!("Aggregates over the `{name}` rows a filter matches."))),
-        description: format!("Aggregates over the `{name}` rows a filter matches."),
-        decl: format!("pub struct {name}Aggregate(pub AggregateRow);"),
-        resolvers: aggregate_resolvers,
-    });
-
-    // Group by.
-    let group_fields: Vec<&Field> = m.fields.iter().filter(|f| groupable(f)).collect();
-    let group_enum = (!group_fields.is_empty()).then(|| {
-        let description = format!("Fields `{name}` rows can be grouped by.");
-        PlainEnum {
-            name: format!("{name}GroupField"),
-            doc: doc(Some(&description)),
-            description,
-            variants: group_fields.iter().map(|f| variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f)))).collect(),
-            graphql_values: group_fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
-        }
-    });
-    if group_enum.is_some() {
-        let key_resolvers = group_fields
-            .iter()
-            .map(|f| {
-                let key = format!("\"key.{}\"", f.column);
-                let (ret, body) = group_key_read(f, &key);
-                let gql_ty = if matches!(f.kind, FieldKind::ForeignKey { .. }) { "ID".to_string() } else { f.types.graphql.clone() };
-                ResolverSpec::new(&rust_field(f), ret, gql_ty).body(body).build()
-            })
-            .collect();
-        objects.push(ObjectDef {
-            name: format!("{name}GroupKey"),
-            doc: doc(Some("The values a group shares; fields not grouped by are null.")),
-            description: "The values a group shares; fields not grouped by are null.".into(),
-            decl: format!("pub struct {name}GroupKey(AggregateRow);"),
-            resolvers: key_resolvers,
-        });
-        objects.push(ObjectDef {
-            name: format!("{name}Group"),
-            doc: doc(Some(&format!("One group of `{name}` rows."))),
-            description: format!("One group of `{name}` rows."),
-            decl: format!("pub struct {name}Group(pub AggregateRow);"),
-            resolvers: vec![
-                ResolverSpec::new("key", format!("{name}GroupKey"), format!("{name}GroupKey!"))
-                    .body(format!("{name}GroupKey(self.0.clone())"))
-                    .doc("The values the rows of this group share.")
-                    .build(),
-                ResolverSpec::new("aggregate", format!("{name}Aggregate"), format!("{name}Aggregate!"))
-                    .body(format!("{name}Aggregate(self.0.clone())"))
-                    .doc("Aggregates over the rows of this group.")
-                    .build(),
-            ],
-        });
-        let mut having_fields = vec![
-            field(
-                "and",
-                &format!("Option<Vec<{name}Having>>"),
-                "and",
-                &format!("[{name}Having!]"),
-                Some("Every condition in the list holds."),
-            ),
-            field(
-                "or",
-                &format!("Option<Vec<{name}Having>>"),
-                "or",
-                &format!("[{name}Having!]"),
-                Some("At least one condition in the list holds."),
-            ),
-            field("not", &format!("Option<Box<{name}Having>>"), "not", &format!("{name}Having"), Some("The condition does not hold.")),
-            field("count", "Option<filter::Comparable<i64>>", "count", "IntFilter", Some("The number of rows in the group.")),
-        ];
-        if !filter_types.iter().any(|t| t == "IntFilter") {
-            filter_types.push("IntFilter".into());
-        }
-        if !numbers.is_empty() {
-            for (function, text) in [("sum", "Sums"), ("avg", "Averages"), ("min", "Smallest values"), ("max", "Largest values")] {
-                having_fields.push(field(
-                    function,
-                    &format!("Option<{name}AggregateFilter>"),
-                    function,
-                    &format!("{name}AggregateFilter"),
-                    Some(&format!("{text} in the group.")),
-                ));
-            }
-            if !filter_types.iter().any(|t| t == "FloatFilter") {
-                filter_types.push("FloatFilter".into());
-            }
-            inputs.push(input(
-                format!("{name}AggregateFilter"),
-                format!("Conditions on an aggregate of `{name}`'s numeric fields."),
-                numbers
-                    .iter()
-                    .map(|(f, _, _)| field(&f.name, "Option<filter::Comparable<f64>>", &f.graphql_name, "FloatFilter", None))
-                    .collect(),
-            ));
-        }
-        inputs.push(input(format!("{name}Having"), format!("Conditions on groups of `{name}` rows."), having_fields));
-    }
-    let mut having_body = vec![
-        "w.and(self.and.as_deref())?;".to_string(),
-        "w.or(self.or.as_deref())?;".into(),
-        "w.not(self.not.as_deref())?;".into(),
-        "w.count(self.count.as_ref())?;".into(),
-    ];
-    let aggregate_filter_body = (!numbers.is_empty()).then(|| {
-        for function in ["sum", "avg", "min", "max"] {
-            having_body.push(format!("if let Some(a) = &self.{function} {{\na.write(\"{}\", w)?;\n}}", function.to_uppercase()));
-        }
-        numbers
-            .iter()
-            .map(|(f, _, places)| format!("w.aggregate(function, \"{}\", {}, self.{}.as_ref())?;", f.column, places.is_some(), f.name))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-
-    // Connection.
-    objects.push(ObjectDef {
-        name: format!("{name}Connection"),
-        doc: doc(Some(&format!("A page of `{name}` rows with cursors."))),
-        description: format!("A page of `{name}` rows with cursors."),
-        decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
-        resolvers: vec![
-            ResolverSpec::new("edges", format!("Vec<{name}Edge>"), format!("[{name}Edge!]!"))
-                .body(format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"))
-                .doc("The rows of this page, each with its cursor.")
-                .build(),
-            ResolverSpec::new("page_info", "&PageInfo", "PageInfo!").body("&self.0.page_info").doc("Where this page lies.").build(),
-            ResolverSpec::new("total_count", "Result<i64>", "Int!")
-                .body("let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)")
-                .doc("The number of rows the filter matches, ignoring paging (counted only when selected).")
-                .params(", ctx: &Context<'_>")
-                .build(),
-        ],
-    });
-    objects.push(ObjectDef {
-        name: format!("{name}Edge"),
-        doc: doc(Some(&format!("A `{name}` and its cursor."))),
-        description: format!("A `{name}` and its cursor."),
-        decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
-        resolvers: vec![
-            ResolverSpec::new("cursor", "&str", "String!")
-                .body("&self.cursor")
-                .doc("Opaque position of this row, for `after` / `before`.")
-                .build(),
-            ResolverSpec::new("node", format!("&{name}"), format!("{name}!")).body("&self.node").doc("The row.").build(),
-        ],
-    });
-
+    let Aggregates { measures, mut objects, group_enum, having_body, aggregate_filter_body } =
+        aggregates(m, &mut inputs, &mut filter_types);
+    objects.extend(connection_objects(name));
     let default_order = m
         .ordering
         .iter()
@@ -535,7 +237,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         where_body: where_body.join("\n"),
         order_body: order_body.join("\n"),
         list_filter,
-        having_body: having_body.join("\n"),
+        having_body,
         aggregate_filter_body,
         objects,
         group_enum,
@@ -548,50 +250,46 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     }
 }
 
-/// A typed read of aggregate value `key` (a Rust expression of type `&str`).
-fn typed_read(f: &Field, key: &str, places: Option<u32>) -> (String, String) {
-    match &f.kind {
-        FieldKind::Scalar(ScalarKind::Integer) => ("Option<i64>".into(), format!("self.0.int({key})")),
-        FieldKind::Scalar(ScalarKind::BigInteger) => ("Option<crate::runtime::scalars::BigInt>".into(), format!("self.0.big_int({key})")),
-        FieldKind::Scalar(ScalarKind::Float) => ("Option<f64>".into(), format!("self.0.float({key})")),
-        FieldKind::Scalar(ScalarKind::Decimal { .. }) => {
-            ("Result<Option<rust_decimal::Decimal>>".into(), format!("Ok(self.0.decimal({key}, {})?)", places.unwrap_or(0)))
-        }
-        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<crate::runtime::scalars::Date>>".into(), format!("Ok(self.0.date({key})?)")),
-        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<crate::runtime::scalars::Time>>".into(), format!("Ok(self.0.time({key})?)")),
-        _ => ("Result<Option<crate::runtime::scalars::DateTime>>".into(), format!("Ok(self.0.datetime({key})?)")),
-    }
-}
-
-/// A typed read of group key `key`.
-fn group_key_read(f: &Field, key: &str) -> (String, String) {
-    match &f.kind {
-        FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
-        FieldKind::Scalar(s) => match s {
-            ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
-            ScalarKind::String { .. } => match super::common::api_scalar(s) {
-                Some(wrapper) => (format!("Option<{wrapper}>"), format!("self.0.text({key}).map({wrapper})")),
-                None => ("Option<String>".into(), format!("self.0.text({key})")),
-            },
-            ScalarKind::Uuid => {
-                ("Result<Option<uuid::Uuid>>".into(), format!("Ok(self.0.text({key}).as_deref().map(convert::uuid_out).transpose()?)"))
-            }
-            ScalarKind::Enum { type_name, .. } => (
-                format!("Result<Option<{type_name}>>"),
-                format!("Ok(self.0.text({key}).as_deref().map({type_name}::from_db).transpose()?)"),
-            ),
-            ScalarKind::Decimal { decimal_places, .. } => (
-                "Result<Option<rust_decimal::Decimal>>".into(),
-                format!("Ok(self.0.text({key}).as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
-            ),
-            _ => typed_read(f, key, None),
-        },
-        FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
-    }
+/// The `<Model>Connection` and `<Model>Edge` objects of connection pages.
+fn connection_objects(name: &str) -> Vec<ObjectDef> {
+    let mut objects = Vec::new();
+    objects.push(ObjectDef {
+        name: format!("{name}Connection"),
+        doc: doc(Some(&format!("A page of `{name}` rows with cursors."))),
+        description: format!("A page of `{name}` rows with cursors."),
+        decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
+        resolvers: vec![
+            ResolverSpec::new("edges", format!("Vec<{name}Edge>"), format!("[{name}Edge!]!"))
+                .body(format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"))
+                .doc("The rows of this page, each with its cursor.")
+                .build(),
+            ResolverSpec::new("page_info", "&PageInfo", "PageInfo!").body("&self.0.page_info").doc("Where this page lies.").build(),
+            ResolverSpec::new("total_count", "Result<i64>", "Int!")
+                .body("let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)")
+                .doc("The number of rows the filter matches, ignoring paging (counted only when selected).")
+                .params(", ctx: &Context<'_>")
+                .build(),
+        ],
+    });
+    objects.push(ObjectDef {
+        name: format!("{name}Edge"),
+        doc: doc(Some(&format!("A `{name}` and its cursor."))),
+        description: format!("A `{name}` and its cursor."),
+        decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
+        resolvers: vec![
+            ResolverSpec::new("cursor", "&str", "String!")
+                .body("&self.cursor")
+                .doc("Opaque position of this row, for `after` / `before`.")
+                .build(),
+            ResolverSpec::new("node", format!("&{name}"), format!("{name}!")).body("&self.node").doc("The row.").build(),
+        ],
+    });
+    objects
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::aggregate_view::{groupable, measure};
     use super::*;
     use crate::ir::{PkKind, TextFormat};
 

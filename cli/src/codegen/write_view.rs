@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::common::{api_scalar, doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
-use super::read_view::{field as input_field, input as input_def, InputDef, PlainEnum};
+use super::common::{field as input_field, input as input_def, InputDef, PlainEnum};
 use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 

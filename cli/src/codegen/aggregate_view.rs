@@ -1,0 +1,262 @@
+//! Aggregates and groups of one model's rows as view data: the `<Model>Aggregate` object and its
+//! number and bound parts, the measured columns, and `groupBy` with its key, group and `having`
+//! types.
+
+use super::common::{doc, field, input, rust_field, variant, InputDef, ObjectDef, PlainEnum, ResolverSpec};
+use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use crate::ir::{Field, FieldKind, Model, ScalarKind};
+
+/// What a model's aggregates and groups add to its read view.
+pub(super) struct Aggregates {
+    /// `Measure` items for the model's data module.
+    pub measures: Vec<String>,
+    pub objects: Vec<ObjectDef>,
+    pub group_enum: Option<PlainEnum>,
+    pub having_body: String,
+    pub aggregate_filter_body: Option<String>,
+}
+
+/// The aggregate and group-by types of `m`; the inputs they take are added to `inputs`, and the
+/// shared filter types those use to `filter_types`.
+pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &mut Vec<String>) -> Aggregates {
+    let name = &m.name;
+    let measured: Vec<(&Field, bool, Option<u32>)> = m.fields.iter().filter_map(|f| measure(f).map(|(n, d)| (f, n, d))).collect();
+    let measures = measured
+        .iter()
+        .map(|(f, numeric, places)| {
+            format!(
+                "Measure {{ field: \"{}\", column: \"{}\", numeric: {numeric}, decimal: {} }}",
+                to_camel(&f.name),
+                f.column,
+                places.is_some()
+            )
+        })
+        .collect();
+    let mut objects = Vec::new();
+    let mut aggregate_resolvers = vec![ResolverSpec::new("count", "i64", "Int!").body("self.0.count()").doc("Number of rows.").build()];
+    let numbers: Vec<&(&Field, bool, Option<u32>)> = measured.iter().filter(|m| m.1).collect();
+    if !numbers.is_empty() {
+        let type_name = format!("{name}AggregateNumbers");
+        for (function, text) in [("sum", "Sums"), ("avg", "Averages")] {
+            aggregate_resolvers.push(
+                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
+                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                    .doc(format!("{text} of the numeric fields (null when there are no rows)."))
+                    .build(),
+            );
+        }
+        let resolvers = numbers
+            .iter()
+            .map(|(f, _, _)| {
+                ResolverSpec::new(&f.name, "Option<f64>", "Float")
+                    .body(format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column))
+                    .build()
+            })
+            .collect();
+        objects.push(ObjectDef {
+            doc: doc(Some(&format!("Sums or averages of `{name}`'s numeric fields."))),
+            description: format!("Sums or averages of `{name}`'s numeric fields."),
+            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
+            name: type_name,
+            resolvers,
+        });
+    }
+    if !measured.is_empty() {
+        let type_name = format!("{name}AggregateBounds");
+        for (function, text) in [("min", "Smallest"), ("max", "Largest")] {
+            aggregate_resolvers.push(
+                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
+                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                    .doc(format!("{text} values of the numeric and date fields (null when there are no rows)."))
+                    .build(),
+            );
+        }
+        let resolvers = measured
+            .iter()
+            .map(|(f, _, places)| {
+                let key = format!("&format!(\"{{}}.{}\", self.1)", f.column);
+                let (ret, body) = typed_read(f, &key, *places);
+                ResolverSpec::new(&f.name, ret, f.types.graphql.clone()).body(body).build()
+            })
+            .collect();
+        objects.push(ObjectDef {
+            doc: doc(Some(&format!("Smallest or largest values of `{name}`'s fields."))),
+            description: format!("Smallest or largest values of `{name}`'s fields."),
+            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
+            name: type_name,
+            resolvers,
+        });
+    }
+    objects.push(ObjectDef {
+        name: format!("{name}Aggregate"),
+        doc: doc(Some(&format!("Aggregates over the `{name}` rows a filter matches."))),
+        description: format!("Aggregates over the `{name}` rows a filter matches."),
+        decl: format!("pub struct {name}Aggregate(pub AggregateRow);"),
+        resolvers: aggregate_resolvers,
+    });
+
+    // Group by.
+    let group_fields: Vec<&Field> = m.fields.iter().filter(|f| groupable(f)).collect();
+    let group_enum = (!group_fields.is_empty()).then(|| {
+        let description = format!("Fields `{name}` rows can be grouped by.");
+        PlainEnum {
+            name: format!("{name}GroupField"),
+            doc: doc(Some(&description)),
+            description,
+            variants: group_fields.iter().map(|f| variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f)))).collect(),
+            graphql_values: group_fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
+        }
+    });
+    if group_enum.is_some() {
+        let key_resolvers = group_fields
+            .iter()
+            .map(|f| {
+                let key = format!("\"key.{}\"", f.column);
+                let (ret, body) = group_key_read(f, &key);
+                let gql_ty = if matches!(f.kind, FieldKind::ForeignKey { .. }) { "ID".to_string() } else { f.types.graphql.clone() };
+                ResolverSpec::new(&rust_field(f), ret, gql_ty).body(body).build()
+            })
+            .collect();
+        objects.push(ObjectDef {
+            name: format!("{name}GroupKey"),
+            doc: doc(Some("The values a group shares; fields not grouped by are null.")),
+            description: "The values a group shares; fields not grouped by are null.".into(),
+            decl: format!("pub struct {name}GroupKey(AggregateRow);"),
+            resolvers: key_resolvers,
+        });
+        objects.push(ObjectDef {
+            name: format!("{name}Group"),
+            doc: doc(Some(&format!("One group of `{name}` rows."))),
+            description: format!("One group of `{name}` rows."),
+            decl: format!("pub struct {name}Group(pub AggregateRow);"),
+            resolvers: vec![
+                ResolverSpec::new("key", format!("{name}GroupKey"), format!("{name}GroupKey!"))
+                    .body(format!("{name}GroupKey(self.0.clone())"))
+                    .doc("The values the rows of this group share.")
+                    .build(),
+                ResolverSpec::new("aggregate", format!("{name}Aggregate"), format!("{name}Aggregate!"))
+                    .body(format!("{name}Aggregate(self.0.clone())"))
+                    .doc("Aggregates over the rows of this group.")
+                    .build(),
+            ],
+        });
+        let mut having_fields = vec![
+            field(
+                "and",
+                &format!("Option<Vec<{name}Having>>"),
+                "and",
+                &format!("[{name}Having!]"),
+                Some("Every condition in the list holds."),
+            ),
+            field(
+                "or",
+                &format!("Option<Vec<{name}Having>>"),
+                "or",
+                &format!("[{name}Having!]"),
+                Some("At least one condition in the list holds."),
+            ),
+            field("not", &format!("Option<Box<{name}Having>>"), "not", &format!("{name}Having"), Some("The condition does not hold.")),
+            field("count", "Option<filter::Comparable<i64>>", "count", "IntFilter", Some("The number of rows in the group.")),
+        ];
+        if !filter_types.iter().any(|t| t == "IntFilter") {
+            filter_types.push("IntFilter".into());
+        }
+        if !numbers.is_empty() {
+            for (function, text) in [("sum", "Sums"), ("avg", "Averages"), ("min", "Smallest values"), ("max", "Largest values")] {
+                having_fields.push(field(
+                    function,
+                    &format!("Option<{name}AggregateFilter>"),
+                    function,
+                    &format!("{name}AggregateFilter"),
+                    Some(&format!("{text} in the group.")),
+                ));
+            }
+            if !filter_types.iter().any(|t| t == "FloatFilter") {
+                filter_types.push("FloatFilter".into());
+            }
+            inputs.push(input(
+                format!("{name}AggregateFilter"),
+                format!("Conditions on an aggregate of `{name}`'s numeric fields."),
+                numbers
+                    .iter()
+                    .map(|(f, _, _)| field(&f.name, "Option<filter::Comparable<f64>>", &f.graphql_name, "FloatFilter", None))
+                    .collect(),
+            ));
+        }
+        inputs.push(input(format!("{name}Having"), format!("Conditions on groups of `{name}` rows."), having_fields));
+    }
+    let mut having_body = vec![
+        "w.and(self.and.as_deref())?;".to_string(),
+        "w.or(self.or.as_deref())?;".into(),
+        "w.not(self.not.as_deref())?;".into(),
+        "w.count(self.count.as_ref())?;".into(),
+    ];
+    let aggregate_filter_body = (!numbers.is_empty()).then(|| {
+        for function in ["sum", "avg", "min", "max"] {
+            having_body.push(format!("if let Some(a) = &self.{function} {{\na.write(\"{}\", w)?;\n}}", function.to_uppercase()));
+        }
+        numbers
+            .iter()
+            .map(|(f, _, places)| format!("w.aggregate(function, \"{}\", {}, self.{}.as_ref())?;", f.column, places.is_some(), f.name))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Aggregates { measures, objects, group_enum, having_body: having_body.join("\n"), aggregate_filter_body }
+}
+
+/// Whether a field can be a `groupBy` key.
+pub(super) fn groupable(f: &Field) -> bool {
+    !matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::Scalar(ScalarKind::Text | ScalarKind::Json))
+}
+
+/// `(numeric, decimal places)` for fields aggregates cover.
+pub(super) fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
+    match &f.kind {
+        FieldKind::Scalar(ScalarKind::Integer | ScalarKind::BigInteger | ScalarKind::Float) => Some((true, None)),
+        FieldKind::Scalar(ScalarKind::Decimal { decimal_places, .. }) => Some((true, Some(*decimal_places))),
+        FieldKind::Scalar(ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time) => Some((false, None)),
+        _ => None,
+    }
+}
+
+/// A typed read of aggregate value `key` (a Rust expression of type `&str`).
+fn typed_read(f: &Field, key: &str, places: Option<u32>) -> (String, String) {
+    match &f.kind {
+        FieldKind::Scalar(ScalarKind::Integer) => ("Option<i64>".into(), format!("self.0.int({key})")),
+        FieldKind::Scalar(ScalarKind::BigInteger) => ("Option<crate::runtime::scalars::BigInt>".into(), format!("self.0.big_int({key})")),
+        FieldKind::Scalar(ScalarKind::Float) => ("Option<f64>".into(), format!("self.0.float({key})")),
+        FieldKind::Scalar(ScalarKind::Decimal { .. }) => {
+            ("Result<Option<rust_decimal::Decimal>>".into(), format!("Ok(self.0.decimal({key}, {})?)", places.unwrap_or(0)))
+        }
+        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<crate::runtime::scalars::Date>>".into(), format!("Ok(self.0.date({key})?)")),
+        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<crate::runtime::scalars::Time>>".into(), format!("Ok(self.0.time({key})?)")),
+        _ => ("Result<Option<crate::runtime::scalars::DateTime>>".into(), format!("Ok(self.0.datetime({key})?)")),
+    }
+}
+
+/// A typed read of group key `key`.
+fn group_key_read(f: &Field, key: &str) -> (String, String) {
+    match &f.kind {
+        FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
+        FieldKind::Scalar(s) => match s {
+            ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
+            ScalarKind::String { .. } => match super::common::api_scalar(s) {
+                Some(wrapper) => (format!("Option<{wrapper}>"), format!("self.0.text({key}).map({wrapper})")),
+                None => ("Option<String>".into(), format!("self.0.text({key})")),
+            },
+            ScalarKind::Uuid => {
+                ("Result<Option<uuid::Uuid>>".into(), format!("Ok(self.0.text({key}).as_deref().map(convert::uuid_out).transpose()?)"))
+            }
+            ScalarKind::Enum { type_name, .. } => (
+                format!("Result<Option<{type_name}>>"),
+                format!("Ok(self.0.text({key}).as_deref().map({type_name}::from_db).transpose()?)"),
+            ),
+            ScalarKind::Decimal { decimal_places, .. } => (
+                "Result<Option<rust_decimal::Decimal>>".into(),
+                format!("Ok(self.0.text({key}).as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
+            ),
+            _ => typed_read(f, key, None),
+        },
+        FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
+    }
+}
