@@ -20,6 +20,7 @@ mod smoke;
 mod sql;
 pub mod tables;
 pub mod view;
+mod write_values;
 mod write_view;
 
 pub use output::{FileSet, GeneratedFile, History, Options, Owner};

@@ -3,7 +3,7 @@
 
 use super::common::input_name;
 use super::view::ModelView;
-use super::write_view::{float_lit, range, text_rules};
+use super::write_values::{float_lit, range, text_rules};
 use crate::ir::names::to_screaming;
 use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 

@@ -4,10 +4,11 @@
 
 use serde::Serialize;
 
-use super::common::{api_scalar, doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
+use super::common::{doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
 use super::common::{field as input_field, input as input_def, InputDef, PlainEnum};
+use super::write_values::{computed_default, counter, decimal_lit, lit, range, scalar_input, text_rules};
 use crate::ir::names::{to_pascal, to_screaming};
-use crate::ir::{CheckOperand, DefaultValue, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{CheckOperand, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// Everything the model's modules need for writes.
 #[derive(Debug, Serialize)]
@@ -34,153 +35,6 @@ pub struct WriteView {
     /// SDL of `<Model>BulkResult`.
     #[serde(skip)]
     pub bulk_result: Vec<SdlField>,
-}
-
-/// A Rust string literal.
-fn lit(s: &str) -> String {
-    format!("{s:?}")
-}
-
-/// How a scalar value arrives and is bound: `(Rust input type, GraphQL type, bind expression of v)`.
-fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
-    let here = format!("&check::path(at, {})", lit(&f.graphql_name));
-    let gql_ty = f.types.graphql.clone();
-    let r = &f.rules;
-    if let Some(wrapper) = api_scalar(s) {
-        // Our scalars parse strictly; the stored value is inside.
-        let bind = match s {
-            ScalarKind::Date => "Bind::Date(v.0)".to_string(),
-            ScalarKind::Time => "Bind::Time(v.0)".to_string(),
-            ScalarKind::DateTime => "Bind::DateTime(v.0)".to_string(),
-            ScalarKind::BigInteger => format!("check::int(p, {here}, v.0, &{})", range(r, |n| n.to_string())),
-            _ => format!("check::text(p, {here}, v.0, &{})", text_rules(s, r)),
-        };
-        return (wrapper.to_string(), gql_ty, bind);
-    }
-    match s {
-        ScalarKind::String { .. } | ScalarKind::Text => {
-            ("String".into(), gql_ty, format!("check::text(p, {here}, v, &{})", text_rules(s, r)))
-        }
-        ScalarKind::Integer => {
-            let min = r.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
-            let max = r.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
-            ("i32".into(), gql_ty, format!("check::int(p, {here}, i64::from(v), &check::Range {{ min: Some({min}), max: Some({max}) }})"))
-        }
-        ScalarKind::BigInteger => ("i64".into(), gql_ty, format!("check::int(p, {here}, v, &{})", range(r, |n| n.to_string()))),
-        ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, float_lit))),
-        ScalarKind::Decimal { max_digits, decimal_places } => (
-            "rust_decimal::Decimal".into(),
-            gql_ty,
-            format!(
-                "check::decimal(p, {here}, v, &check::Digits {{ max_digits: {max_digits}, places: {decimal_places}, range: {} }})",
-                range(r, decimal_lit)
-            ),
-        ),
-        ScalarKind::Boolean => ("bool".into(), gql_ty, "Bind::Int(i64::from(v))".into()),
-        ScalarKind::Date => (f.types.rust.clone(), gql_ty, "Bind::Date(v)".into()),
-        ScalarKind::Time => (f.types.rust.clone(), gql_ty, "Bind::Time(v)".into()),
-        ScalarKind::DateTime => (f.types.rust.clone(), gql_ty, "Bind::DateTime(v)".into()),
-        ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(convert::uuid_text(v))".into()),
-        ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql_ty, "Bind::Text(v.0.to_string())".into()),
-        ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql_ty, "Bind::Text(v.as_db().to_string())".into()),
-    }
-}
-
-pub(super) fn float_lit(n: &str) -> String {
-    if n.contains('.') || n.contains('e') || n.contains('E') {
-        n.to_string()
-    } else {
-        format!("{n}.0")
-    }
-}
-
-/// A decimal bound as an exact constructor (`Decimal::from_i128_with_scale(15, 1)` for `1.5`).
-fn decimal_lit(n: &str) -> String {
-    let (int, frac) = n.split_once('.').unwrap_or((n, ""));
-    let digits = format!("{int}{frac}");
-    let mantissa: i128 = digits.parse().unwrap_or(0);
-    format!("rust_decimal::Decimal::from_i128_with_scale({mantissa}, {})", frac.len())
-}
-
-pub(super) fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
-    if r.min.is_none() && r.max.is_none() {
-        return "check::Range::ANY".into();
-    }
-    let bound = |b: &Option<String>| b.as_deref().map_or("None".to_string(), |n| format!("Some({})", value(n)));
-    format!("check::Range {{ min: {}, max: {} }}", bound(&r.min), bound(&r.max))
-}
-
-pub(super) fn text_rules(s: &ScalarKind, r: &Rules) -> String {
-    let mut parts = Vec::new();
-    if let ScalarKind::String { max_length, format } = s {
-        parts.push(format!("max_length: Some({max_length})"));
-        let format = match format {
-            TextFormat::Plain => None,
-            TextFormat::Email => Some("Email"),
-            TextFormat::Url => Some("Url"),
-            TextFormat::Slug => Some("Slug"),
-        };
-        if let Some(format) = format {
-            parts.push(format!("format: check::TextFormat::{format}"));
-        }
-    }
-    if let Some(n) = r.min_length {
-        parts.push(format!("min_length: Some({n})"));
-    }
-    if r.non_empty {
-        parts.push("non_empty: true".into());
-    }
-    if let Some(pattern) = &r.pattern {
-        parts.push(format!("pattern: Some({})", lit(pattern)));
-    }
-    if !r.choices.is_empty() {
-        parts.push(format!("choices: &[{}]", r.choices.iter().map(|c| lit(c)).collect::<Vec<_>>().join(", ")));
-    }
-    if parts.is_empty() {
-        "check::Text::PLAIN".into()
-    } else {
-        format!("check::Text {{ {}, ..check::Text::PLAIN }}", parts.join(", "))
-    }
-}
-
-/// The bound value of a default the server computes (`now`, `uuid`). Literal defaults are left to
-/// the column's SQL `DEFAULT` — except on tables gqlauto does not manage, which may not have one.
-fn computed_default(f: &Field, managed: bool) -> Option<String> {
-    let value = match (f.default.as_ref()?, &f.kind) {
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => "Bind::Date(chrono::Utc::now().date_naive())".to_string(),
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => "Bind::Time(chrono::Utc::now().time())".to_string(),
-        (DefaultValue::Now, _) => "Bind::DateTime(chrono::Utc::now())".to_string(),
-        (DefaultValue::NewUuid, _) => "Bind::Text(convert::uuid_text(uuid::Uuid::new_v4()))".to_string(),
-        (DefaultValue::Literal { .. }, _) if managed => return None,
-        (DefaultValue::Literal { sql, .. }, _) => literal_bind(sql),
-    };
-    Some(value)
-}
-
-/// A SQL literal (`'it''s'`, `TRUE`, `12`, `1.5`) as the `Bind` that stores the same value.
-fn literal_bind(sql: &str) -> String {
-    if let Some(text) = sql.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-        format!("Bind::Text({:?}.to_string())", text.replace("''", "'"))
-    } else if sql.eq_ignore_ascii_case("true") {
-        "Bind::Int(1)".into()
-    } else if sql.eq_ignore_ascii_case("false") {
-        "Bind::Int(0)".into()
-    } else if sql.parse::<i64>().is_ok() {
-        format!("Bind::Int({sql})")
-    } else {
-        format!("Bind::Float({sql}_f64)")
-    }
-}
-
-/// Whether updates of this field take `{set, increment}`: `(input type, GraphQL type)`.
-fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
-    match s {
-        ScalarKind::Integer => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
-        ScalarKind::BigInteger => Some(("crate::runtime::write::BigIntUpdate", "BigIntUpdate")),
-        ScalarKind::Float => Some(("crate::runtime::write::FloatUpdate", "FloatUpdate")),
-        ScalarKind::Decimal { .. } => Some(("crate::runtime::write::DecimalUpdate", "DecimalUpdate")),
-        _ => None,
-    }
 }
 
 /// A to-many relation that nested writes can reach: `(field name, target model, link expression, nullable)`.
