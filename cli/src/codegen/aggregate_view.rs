@@ -260,3 +260,51 @@ fn group_key_read(f: &Field, key: &str) -> (String, String) {
         FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post_aggregates() -> (Aggregates, Vec<InputDef>, Vec<String>) {
+        let ir = super::super::common::blog();
+        let (mut inputs, mut filter_types) = (Vec::new(), Vec::new());
+        let a = aggregates(ir.model("Post").unwrap(), &mut inputs, &mut filter_types);
+        (a, inputs, filter_types)
+    }
+
+    #[test]
+    fn numbers_are_summed_and_numbers_and_dates_bounded() {
+        let (a, _, _) = post_aggregates();
+        let objects: Vec<&str> = a.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(objects[..3], ["PostAggregateNumbers", "PostAggregateBounds", "PostAggregate"]);
+        let summed: Vec<&str> = a.objects[0].resolvers.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(summed, ["views", "price"]);
+        let bounded: Vec<&str> = a.objects[1].resolvers.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(bounded, ["views", "price", "published_at"]);
+        assert!(a.measures[1].contains("column: \"price\", numeric: true, decimal: true"), "{:?}", a.measures);
+    }
+
+    #[test]
+    fn groups_key_on_every_groupable_field_and_filter_on_aggregates() {
+        let (a, inputs, filter_types) = post_aggregates();
+        let group = a.group_enum.expect("Post has groupable fields");
+        assert_eq!(group.graphql_values, ["AUTHOR_ID", "TITLE", "SLUG", "STATUS", "VIEWS", "PRICE", "PUBLISHED_AT"]);
+        let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["PostAggregateFilter", "PostHaving"]);
+        assert_eq!(filter_types, ["IntFilter", "FloatFilter"]);
+        assert!(a.having_body.contains("a.write(\"SUM\", w)?;"), "{}", a.having_body);
+        assert!(a.aggregate_filter_body.unwrap().contains("w.aggregate(function, \"price\", true, self.price.as_ref())?;"));
+    }
+
+    #[test]
+    fn a_model_without_numbers_counts_and_groups_only() {
+        let ir = super::super::common::blog();
+        let (mut inputs, mut filter_types) = (Vec::new(), Vec::new());
+        let a = aggregates(ir.model("Tag").unwrap(), &mut inputs, &mut filter_types);
+        let objects: Vec<&str> = a.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(objects, ["TagAggregate", "TagGroupKey", "TagGroup"]);
+        assert_eq!(a.aggregate_filter_body, None);
+        assert!(!a.having_body.contains("SUM"));
+        assert_eq!(inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["TagHaving"]);
+    }
+}

@@ -293,6 +293,28 @@ pub(super) fn input(name: String, description: String, fields: Vec<InputField>) 
     InputDef { doc: doc(Some(&description)), name, description, fields }
 }
 
+/// The IR of a small blog — authors, posts with an enum, a unique slug, a counter and a decimal,
+/// tags linked many-to-many — for the view builders' unit tests.
+#[cfg(test)]
+pub(super) fn blog() -> Ir {
+    let source = "version: 1\nname: blog\nmodels:\n  \
+        Author: { fields: { id: auto, name: string } }\n  \
+        Post:\n    fields:\n      id: auto\n      \
+        author: { type: foreign_key, to: Author, on_delete: cascade, related_name: posts }\n      \
+        title: { type: string, max_length: 200, non_empty: true }\n      \
+        slug: { type: slug, max_length: 50, unique: true }\n      \
+        status: { type: enum, values: [draft, published], default: draft }\n      \
+        views: { type: integer, default: 0, min: 0 }\n      \
+        price: { type: decimal, max_digits: 8, decimal_places: 2, nullable: true }\n      \
+        published_at: { type: datetime, nullable: true }\n      \
+        tags: { type: many_to_many, to: Tag, related_name: posts }\n    \
+        ordering: [-published_at]\n  \
+        Tag: { fields: { id: auto, name: string } }\n";
+    let checked = crate::commands::check_source("blog.yaml", source.to_string(), crate::manifest::Format::Yaml);
+    let shown = checked.render(crate::commands::DiagFormat::Short);
+    checked.ir.unwrap_or_else(|| panic!("{shown}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

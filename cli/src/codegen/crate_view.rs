@@ -471,6 +471,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_crate_view_puts_every_model_in_the_roots_and_names_every_column() {
+        let ir = super::super::common::blog();
+        let view = crate_view(&ir);
+        assert_eq!(view.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Author", "Post", "Tag"]);
+        let query: Vec<&str> = view.roots.iter().find(|r| r.name == "Query").unwrap().parts.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(query, ["author::AuthorQuery", "post::PostQuery", "tag::TagQuery"]);
+        assert!(view.column_fields.contains(&("posts".into(), "published_at".into(), "publishedAt".into())), "{:?}", view.column_fields);
+        assert!(view.check_failures.iter().any(|(name, field, _)| name == "posts_views_check" && field == "views"));
+        assert_eq!(view.join_tables.len(), 1);
+        assert_eq!(view.join_tables[0].table, "posts_tags");
+        let post = &view.models[1];
+        assert_eq!(post.api_queries, "`post`, `posts`, `postsConnection`, `postsAggregate`, `postsGroupBy`");
+        let resolvers: Vec<&str> = post.resolvers.iter().map(|r| r.name.as_str()).collect();
+        for name in ["author", "tags", "tags_connection"] {
+            assert!(resolvers.contains(&name), "{name} in {resolvers:?}");
+        }
+        assert!(post.table_decl.starts_with("pub static POST: Model = Model {"), "{}", post.table_decl);
+        assert_eq!(view.all_enums.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["PostStatus"]);
+    }
+
+    #[test]
     fn toml_strings_escape_quotes_and_fold_lines() {
         assert_eq!(toml_string("A \"quoted\"\nback\\slash"), r#""A \"quoted\" back\\slash""#);
     }

@@ -258,3 +258,28 @@ fn access(ir: &Ir, m: &Model) -> String {
         .collect();
     format!("Access::Roles(&[{}])", grants.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{common::blog, crate_view::crate_view};
+
+    #[test]
+    fn a_models_static_table_describes_how_each_field_is_read_and_written() {
+        let ir = blog();
+        let view = crate_view(&ir);
+        let post = &view.models[1].table_decl;
+        for line in [
+            "Field { name: \"id\", column: \"id\", value: ValueType::Key(KeyKind::Int), nullable: false, write: Write::Auto }",
+            "Field { name: \"authorId\", column: \"author_id\", value: ValueType::Key(KeyKind::Int), nullable: false, write: Write::Reference }",
+            "value: ValueType::Enum(&[(\"DRAFT\", \"draft\"), (\"PUBLISHED\", \"published\")]), nullable: false, write: Write::Value { check: Check::None, absent: Absent::Default } }",
+            "value: ValueType::Decimal(2), nullable: true, write: Write::Value { check: Check::Decimal(check::Digits { max_digits: 8, places: 2, range: check::Range::ANY }), absent: Absent::Null } }",
+            "Relation { name: \"tags\", connection: Some(\"tagsConnection\"), target: &crate::models::tag::TAG, kind: RelationKind::ManyToMany { join_table: \"posts_tags\", here: \"post_id\", there: \"tag_id\" } },",
+            "(\"upsertPost\", Root::Upsert),",
+            "Reference { column: \"author_id\", field: \"authorId\", table: \"authors\", key: \"id\" },",
+            "access: Access::Open,",
+        ] {
+            assert!(post.contains(line), "{line}\nnot in\n{post}");
+        }
+        assert!(!view.models[0].table_decl.contains("Root::Upsert"), "an author has no key to upsert by");
+    }
+}

@@ -342,6 +342,36 @@ mod tests {
     }
 
     #[test]
+    fn a_models_filters_and_orderings_cover_its_fields_and_relations() {
+        let ir = super::super::common::blog();
+        let view = read_view(&ir, ir.model("Post").unwrap());
+        let names: Vec<&str> = view.inputs.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names[..2], ["PostWhere", "PostOrderBy"]);
+        let where_fields: Vec<&str> = view.inputs[0].fields.iter().map(|f| f.sdl.name.as_str()).collect();
+        for f in ["and", "or", "not", "author", "id", "title", "status", "views", "publishedAt", "tags"] {
+            assert!(where_fields.contains(&f), "{f} in {where_fields:?}");
+        }
+        assert!(view.where_body.contains("w.to_one(\"author_id\", self.author.as_deref())?;"), "{}", view.where_body);
+        assert!(view.where_body.contains("w.via(\"id\", \"posts_tags\", \"post_id\", \"tag_id\", self.tags.as_deref())?;"));
+        assert!(view.order_body.contains("p.relation(\"author\", \"author_id\", self.author.as_deref(), false)?;"));
+        assert!(view.order_body.contains("SortAs::Decimal"), "decimals sort by value: {}", view.order_body);
+        assert!(view.filter_types.iter().any(|t| t == "PostStatusFilter"), "{:?}", view.filter_types);
+        assert_eq!(view.default_order.len(), 1);
+        assert!(view.default_order[0].contains("column: \"published_at\", desc: true, nullable: true"));
+        assert!(view.list_filter, "`Author.posts` filters on the posts it lists");
+    }
+
+    #[test]
+    fn models_other_models_list_get_a_list_filter() {
+        let ir = super::super::common::blog();
+        let tag = read_view(&ir, ir.model("Tag").unwrap());
+        assert!(tag.list_filter);
+        assert!(tag.inputs.iter().any(|i| i.name == "TagListFilter"));
+        let names: Vec<&str> = tag.objects.iter().map(|o| o.name.as_str()).collect();
+        assert!(names.contains(&"TagConnection") && names.contains(&"TagEdge"), "{names:?}");
+    }
+
+    #[test]
     fn keys_read_from_rows_follow_type_and_nullability() {
         let key =
             |kind: PkKind, nullable: bool| Field { kind: FieldKind::PrimaryKey(kind), nullable, ..scalar(ScalarKind::Integer, nullable) };

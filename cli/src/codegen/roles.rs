@@ -209,3 +209,63 @@ impl Visible for RoleView<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::crate_view::crate_view;
+    use super::*;
+
+    fn shop() -> Ir {
+        let source = "version: 1\nname: shop\nroles:\n  reader: {}\n  admin: { all: true }\nmodels:\n  \
+            Item:\n    fields: { id: auto, name: string, cost: { type: integer, default: 0 }, secret: { type: string, hidden: true, nullable: true } }\n    \
+            permissions:\n      reader: { read: { columns: [id, name] } }\n  \
+            Note:\n    fields: { id: auto, body: text }\n";
+        let checked = crate::commands::check_source("shop.yaml", source.to_string(), crate::manifest::Format::Yaml);
+        let shown = checked.render(crate::commands::DiagFormat::Short);
+        checked.ir.unwrap_or_else(|| panic!("{shown}"))
+    }
+
+    /// The names of the fields of the object or input type `type_name` in `sdl`, as a GraphQL
+    /// parser reads them (none when there is no such type).
+    fn fields_of(sdl: &str, type_name: &str) -> Vec<String> {
+        use async_graphql_parser::types::{TypeKind, TypeSystemDefinition};
+        let doc = async_graphql_parser::parse_schema(sdl).expect("the SDL parses");
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else { continue };
+            if t.node.name.node.as_str() != type_name {
+                continue;
+            }
+            return match &t.node.kind {
+                TypeKind::Object(o) => o.fields.iter().map(|f| f.node.name.node.to_string()).collect(),
+                TypeKind::InputObject(i) => i.fields.iter().map(|f| f.node.name.node.to_string()).collect(),
+                _ => Vec::new(),
+            };
+        }
+        Vec::new()
+    }
+
+    #[test]
+    fn a_role_sees_only_what_its_grants_name() {
+        let ir = shop();
+        let view = crate_view(&ir);
+        let reader = role_sdl(&ir, &view, "reader");
+        assert_eq!(fields_of(&reader, "Item"), ["id", "name"]);
+        assert!(fields_of(&reader, "Note").is_empty(), "no grant on notes: the type is not in the reader's schema");
+        let query = fields_of(&reader, "Query");
+        assert!(query.contains(&"items".to_string()) && !query.iter().any(|f| f.starts_with("note")), "{query:?}");
+        assert!(fields_of(&reader, "Mutation").is_empty(), "a reader writes nothing: {reader}");
+        let admin = role_sdl(&ir, &view, "admin");
+        assert_eq!(fields_of(&admin, "Item"), ["id", "name", "cost"], "hidden fields stay hidden from every role");
+        assert!(fields_of(&admin, "CreateItemInput").contains(&"secret".to_string()), "a role with `all` writes hidden fields");
+        assert!(!fields_of(&reader, "ItemWhere").contains(&"cost".to_string()), "a reader filters on what it reads only");
+        assert!(fields_of(&admin, "Mutation").contains(&"createNote".to_string()));
+    }
+
+    #[test]
+    fn the_full_schema_leaves_hidden_fields_out() {
+        let ir = shop();
+        let full = full_sdl(&ir, &crate_view(&ir));
+        assert_eq!(fields_of(&full, "Item"), ["id", "name", "cost"]);
+        assert!(fields_of(&full, "Query").contains(&"notes".to_string()));
+    }
+}

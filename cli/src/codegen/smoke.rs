@@ -149,3 +149,23 @@ fn text_sample(r: &crate::ir::Rules, plain: &str) -> String {
     let Some(pattern) = r.pattern.as_deref().and_then(|p| regex_lite::Regex::new(p).ok()) else { return pad(plain) };
     [plain, "s", "sample", "a1", "S", "1", "a-b", "A1"].iter().map(|c| pad(c)).find(|c| pattern.is_match(c)).unwrap_or_else(|| pad(plain))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{common::blog, crate_view::crate_view};
+    use super::*;
+
+    #[test]
+    fn the_smoke_test_creates_targets_first_and_fills_required_fields_only() {
+        let ir = blog();
+        let view = crate_view(&ir);
+        let (steps, skipped) = plan(&ir, &view);
+        assert!(skipped.is_empty());
+        let order: Vec<&str> = steps.iter().map(|s| s.model.as_str()).collect();
+        assert!(order.iter().position(|m| *m == "Author") < order.iter().position(|m| *m == "Post"), "{order:?}");
+        let post = steps.iter().find(|s| s.model == "Post").unwrap();
+        assert_eq!(post.input, "{\"authorId\": ids[\"Author\"], \"title\": \"s\", \"slug\": \"s\"}");
+        assert_eq!((post.one.as_str(), post.create.as_str(), post.delete.as_str()), ("post", "createPost", "deletePost"));
+        assert!(post.selection.contains("tagsConnection(first: 1) { totalCount"), "{}", post.selection);
+    }
+}

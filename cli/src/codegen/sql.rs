@@ -274,3 +274,31 @@ pub fn check_failures(ir: &Ir) -> Vec<(String, String, String)> {
     // Constraint names and fields are the same in every dialect.
     ir.models.iter().flat_map(|m| checks(m, Dialect::Sqlite)).map(|c| (c.name, c.field, format!("{:?}", c.message))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rule_of_a_field_is_a_named_check_with_its_message() {
+        let ir = super::super::common::blog();
+        let post = ir.model("Post").unwrap();
+        let pg = checks(post, Dialect::Postgres);
+        let title = pg.iter().find(|c| c.name == "posts_title_check").unwrap();
+        assert_eq!(title.sql, "length(title) <= 200 AND length(trim(title)) > 0");
+        assert_eq!(title.message, "`title` must be at most 200 characters, not empty");
+        let slug = pg.iter().find(|c| c.name == "posts_slug_check").unwrap();
+        assert!(slug.sql.contains("slug !~ '[^a-z0-9_-]'"), "{}", slug.sql);
+        let sqlite_slug = checks(post, Dialect::Sqlite).into_iter().find(|c| c.name == "posts_slug_check").unwrap();
+        assert!(sqlite_slug.sql.contains("slug NOT GLOB '*[^a-z0-9_-]*'"), "{}", sqlite_slug.sql);
+    }
+
+    #[test]
+    fn the_search_document_quotes_its_columns() {
+        assert_eq!(
+            search_document(&["title", "user"], Some("t0")),
+            "to_tsvector('simple', coalesce(t0.title, '') || ' ' || coalesce(t0.\"user\", ''))"
+        );
+        assert_eq!(search_document(&["body"], None), "to_tsvector('simple', coalesce(body, ''))");
+    }
+}

@@ -384,3 +384,29 @@ impl Table {
 pub fn idents<S: AsRef<str>>(names: &[S]) -> String {
     names.iter().map(|n| ident(n.as_ref())).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_list_models_then_join_tables_with_their_references() {
+        let ir = super::super::common::blog();
+        let tables = Tables::of(&ir, Dialect::Postgres);
+        assert_eq!(tables.0.keys().collect::<Vec<_>>(), ["authors", "posts", "tags", "posts_tags"]);
+        let author = &tables.0["posts"].columns["author_id"];
+        assert_eq!(author.references.as_ref().map(ToString::to_string).as_deref(), Some("authors (id)"));
+        assert_eq!(author.on_delete.as_deref(), Some("CASCADE"));
+        let join = &tables.0["posts_tags"];
+        assert!(join.columns.values().all(|c| c.primary_key && !c.nullable));
+        assert_eq!(join.indexes.values().collect::<Vec<_>>(), ["CREATE INDEX posts_tags_tag_id_idx ON posts_tags (tag_id);"]);
+    }
+
+    #[test]
+    fn references_quote_names_a_database_would_misread() {
+        let r = Reference { table: "order".into(), column: "id".into() };
+        assert_eq!(r.sql(), "\"order\" (id)");
+        assert_eq!(r.to_string(), "order (id)");
+        assert_eq!(idents(&["user", "name"]), "\"user\", name");
+    }
+}

@@ -477,3 +477,46 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_models_writes_check_every_value_and_name_their_keys() {
+        let ir = super::super::common::blog();
+        let view = write_view(&ir, ir.model("Post").unwrap());
+        let inputs: Vec<&str> = view.inputs.iter().map(|i| i.name.as_str()).collect();
+        for name in ["CreatePostInput", "UpdatePostInput"] {
+            assert!(inputs.contains(&name), "{name} in {inputs:?}");
+        }
+        assert!(
+            view.create_plan
+                .contains("check::text(p, &check::path(at, \"title\"), v, &check::Text { max_length: Some(200), non_empty: true"),
+            "{}",
+            view.create_plan
+        );
+        assert!(view.create_plan.contains("check::Range { min: Some(0), max: Some(i32::MAX as i64) }"), "{}", view.create_plan);
+        let update = view.inputs.iter().find(|i| i.name == "UpdatePostInput").unwrap();
+        let views = update.fields.iter().find(|f| f.sdl.name == "views").unwrap();
+        assert_eq!(views.sdl.ty, "IntUpdate", "counters take `{{set, increment}}`");
+        assert!(view.unique_keys.iter().any(|k| k.contains("\"slug\"")), "{:?}", view.unique_keys);
+        let upsert_fields = view.field_enum.expect("a unique key besides the primary key").graphql_values;
+        assert!(upsert_fields.contains(&"SLUG".to_string()), "{upsert_fields:?}");
+        let resolvers: Vec<&str> = view.resolvers.iter().map(|r| r.name.as_str()).collect();
+        for name in ["create_post", "create_posts", "update_post", "update_posts", "delete_post", "delete_posts", "upsert_post"] {
+            assert!(resolvers.contains(&name), "{name} in {resolvers:?}");
+        }
+        assert!(view.nested, "`Author.posts` writes posts");
+        assert!(view.references.iter().any(|r| r.contains("author_id")), "{:?}", view.references);
+    }
+
+    #[test]
+    fn a_model_without_another_unique_key_has_no_upsert_fields() {
+        let ir = super::super::common::blog();
+        let view = write_view(&ir, ir.model("Author").unwrap());
+        assert!(view.field_enum.is_none());
+        assert!(!view.resolvers.iter().any(|r| r.name == "upsert_author"));
+        assert!(view.inputs.iter().any(|i| i.fields.iter().any(|f| f.sdl.name == "posts")), "an author's create input writes its posts");
+    }
+}
