@@ -29,11 +29,7 @@ pub(super) fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String
         ScalarKind::String { .. } | ScalarKind::Text => {
             ("String".into(), gql_ty, format!("check::text(p, {here}, v, &{})", text_rules(s, r)))
         }
-        ScalarKind::Integer => {
-            let min = r.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
-            let max = r.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
-            ("i32".into(), gql_ty, format!("check::int(p, {here}, i64::from(v), &check::Range {{ min: Some({min}), max: Some({max}) }})"))
-        }
+        ScalarKind::Integer => ("i32".into(), gql_ty, integer_bind(f, "i64::from(v)")),
         ScalarKind::BigInteger => ("i64".into(), gql_ty, format!("check::int(p, {here}, v, &{})", range(r, |n| n.to_string()))),
         ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, float_lit))),
         ScalarKind::Decimal { max_digits, decimal_places } => (
@@ -51,6 +47,24 @@ pub(super) fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String
         ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(convert::uuid_text(v))".into()),
         ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql_ty, "Bind::Text(v.0.to_string())".into()),
         ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql_ty, "Bind::Text(v.as_db().to_string())".into()),
+    }
+}
+
+/// The bind of a 32-bit integer field's value `value` (an `i64` expression), checked against the
+/// field's range or else the 32-bit one.
+fn integer_bind(f: &Field, value: &str) -> String {
+    let here = format!("&check::path(at, {})", lit(&f.graphql_name));
+    let min = f.rules.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
+    let max = f.rules.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
+    format!("check::int(p, {here}, {value}, &check::Range {{ min: Some({min}), max: Some({max}) }})")
+}
+
+/// The bind of a counter's `{set: v}`: the shared update inputs carry 64-bit integers, which an
+/// integer field's range check bounds; other counters take the value as a create does.
+pub(super) fn counter_set_bind(f: &Field, s: &ScalarKind) -> String {
+    match s {
+        ScalarKind::Integer => integer_bind(f, "v"),
+        _ => scalar_input(f, s).2,
     }
 }
 
@@ -216,6 +230,19 @@ mod tests {
         let literal = field(ScalarKind::Integer, DefaultValue::Literal { sql: "3".into(), rust: "3".into() });
         assert_eq!(computed_default(&literal, true), None, "the column's DEFAULT fills it");
         assert_eq!(computed_default(&literal, false).as_deref(), Some("Bind::Int(3)"), "a table gqlauto does not manage may have none");
+    }
+
+    #[test]
+    fn integers_arrive_as_32_bits_and_are_set_from_64() {
+        let mut f = super::super::common::blog().model("Post").unwrap().fields.iter().find(|f| f.name == "views").unwrap().clone();
+        f.rules.max = Some("10".into());
+        let (ty, _, bind) = scalar_input(&f, &ScalarKind::Integer);
+        assert_eq!(ty, "i32");
+        assert_eq!(bind, "check::int(p, &check::path(at, \"views\"), i64::from(v), &check::Range { min: Some(0), max: Some(10) })");
+        assert_eq!(
+            counter_set_bind(&f, &ScalarKind::Integer),
+            "check::int(p, &check::path(at, \"views\"), v, &check::Range { min: Some(0), max: Some(10) })"
+        );
     }
 
     #[test]

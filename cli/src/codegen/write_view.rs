@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::common::{doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
 use super::common::{field as input_field, input as input_def, InputDef, PlainEnum};
-use super::write_values::{computed_default, counter, decimal_lit, lit, range, scalar_input, text_rules};
+use super::write_values::{computed_default, counter, counter_set_bind, decimal_lit, lit, range, scalar_input, text_rules};
 use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{CheckOperand, Field, FieldKind, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
@@ -138,15 +138,18 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     if optional { (format!("Option<{ty}>"), gql(&gql_ty, true)) } else { (ty.clone(), gql(&gql_ty, false)) };
                 create_fields.push(input_field(&field, &rust_ty, &f.graphql_name, &sdl_ty, description.as_deref()));
                 create.push(if optional {
+                    // What an omitted value stores: a value the server computes, NULL, or nothing
+                    // (the column's default).
                     let absent = match (computed, f.nullable && f.default.is_none()) {
-                        (Some(value), _) => format!("plan.values.put(\"{col}\", {value}, false)"),
-                        (None, true) => format!("plan.values.put(\"{col}\", Bind::Null, false)"),
-                        (None, false) => "{}".to_string(),
+                        (Some(value), _) => Some(format!("plan.values.put(\"{col}\", {value}, false)")),
+                        (None, true) => Some(format!("plan.values.put(\"{col}\", Bind::Null, false)")),
+                        (None, false) => None,
                     };
-                    if absent == "{}" {
-                        format!("if let Some(v) = self.{field} {{\nlet b = {bind};\nplan.values.put(\"{col}\", b, true);\n}}")
-                    } else {
-                        format!("match self.{field} {{\nSome(v) => {{ let b = {bind}; plan.values.put(\"{col}\", b, true); }}\nNone => {absent},\n}}")
+                    match absent {
+                        None => format!("if let Some(v) = self.{field} {{\nlet b = {bind};\nplan.values.put(\"{col}\", b, true);\n}}"),
+                        Some(absent) => format!(
+                            "match self.{field} {{\nSome(v) => {{ let b = {bind}; plan.values.put(\"{col}\", b, true); }}\nNone => {absent},\n}}"
+                        ),
                     }
                 } else {
                     format!("{{\nlet v = self.{field};\nlet b = {bind};\nplan.values.put(\"{col}\", b, true);\n}}")
@@ -167,8 +170,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                             update_gql,
                             Some(&u_desc),
                         ));
-                        // The shared `IntUpdate` carries 64-bit values; 32-bit columns are bounded by the check.
-                        let set_bind = bind.replace("i64::from(v)", "v");
+                        let set_bind = counter_set_bind(f, s);
                         let inc = match s {
                             ScalarKind::Float => "Change::Add(Bind::Float(d))".to_string(),
                             ScalarKind::BigInteger => "Change::Add(Bind::Int(d.0))".to_string(),
