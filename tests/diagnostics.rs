@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gqlauto::commands::{check_source, DiagFormat};
+use gqlauto::api::{check_source, DiagFormat};
 use gqlauto::manifest::Format;
 
 fn fixtures() -> Vec<std::path::PathBuf> {

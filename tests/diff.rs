@@ -243,8 +243,8 @@ fn base_revision_compares_manifests_in_git_with_their_databases() {
 fn permission_changes_are_graded_by_who_gains_and_who_loses() {
     let blog = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../model-specs/blog.yaml")).unwrap();
     let ir = |text: &str| {
-        let checked = gqlauto::commands::check_source("blog.yaml", text.to_string(), gqlauto::manifest::Format::Yaml);
-        let shown = checked.render(gqlauto::commands::DiagFormat::Short);
+        let checked = gqlauto::api::check_source("blog.yaml", text.to_string(), gqlauto::manifest::Format::Yaml);
+        let shown = checked.render(gqlauto::api::DiagFormat::Short);
         Side::manifest(checked.ir.unwrap_or_else(|| panic!("{shown}")))
     };
     let permissions = |old: &str, new: &str| -> Vec<String> {

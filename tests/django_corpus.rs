@@ -210,8 +210,8 @@ fn write(server: &Server, m: &Model, seeded: &Value) -> Result<Value, String> {
 }
 
 fn ir_of(manifest: &str) -> Ir {
-    let checked = gqlauto::commands::check_source("gqlauto.yaml", manifest.to_string(), gqlauto::manifest::Format::Yaml);
-    let rendered = checked.render(gqlauto::commands::DiagFormat::Short);
+    let checked = gqlauto::api::check_source("gqlauto.yaml", manifest.to_string(), gqlauto::manifest::Format::Yaml);
+    let rendered = checked.render(gqlauto::api::DiagFormat::Short);
     checked.ir.unwrap_or_else(|| panic!("the imported manifest does not validate:\n{rendered}"))
 }
 

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::generate;
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::manifest::Format;
 use gqlauto::writer;
 

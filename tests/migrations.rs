@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::{generate, FileSet, History};
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::diff::{self, Level, Scope, Side};
 use gqlauto::ir::Ir;
 use gqlauto::manifest::Format;
@@ -19,7 +19,7 @@ const SEED: &str = include_str!("fixtures/migrations/seed.sql");
 
 fn ir(source: &str) -> Ir {
     let checked = check_source("manifest.yaml", source.to_string(), Format::Yaml);
-    let shown = checked.render(gqlauto::commands::DiagFormat::Short);
+    let shown = checked.render(gqlauto::api::DiagFormat::Short);
     checked.ir.unwrap_or_else(|| panic!("{shown}"))
 }
 

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::{generate, FileSet, History};
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::diff::change::Level;
 use gqlauto::ir::Ir;
 use gqlauto::manifest::Format;
@@ -101,7 +101,7 @@ impl Drop for Database {
 
 fn ir(source: &str) -> Ir {
     let checked = check_source("manifest.yaml", source.to_string(), Format::Yaml);
-    let shown = checked.render(gqlauto::commands::DiagFormat::Short);
+    let shown = checked.render(gqlauto::api::DiagFormat::Short);
     checked.ir.unwrap_or_else(|| panic!("{shown}"))
 }
 

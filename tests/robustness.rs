@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::generate;
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::manifest::Format;
 
 const REPLACEMENTS: &[&str] = &["", "0", "-1", "true", "[]", "{}", "\"\"", "x", "Post", "__x", "type", "\"a\\\"b\""];

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::{generate, Owner};
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::manifest::Format;
 
 fn workspace() -> PathBuf {
@@ -27,7 +27,7 @@ fn every_generated_file_of_every_example() {
         let source = std::fs::read_to_string(&spec).unwrap();
         let relative = Path::new("model-specs").join(spec.file_name().unwrap());
         let checked = check_source(&relative.display().to_string(), source.clone(), Format::from_path(&spec).unwrap());
-        let Some(ir) = &checked.ir else { panic!("{}", checked.render(gqlauto::commands::DiagFormat::Human)) };
+        let Some(ir) = &checked.ir else { panic!("{}", checked.render(gqlauto::api::DiagFormat::Human)) };
         // Paths as they would be when generating into `generated/<stem>` from the workspace root.
         let options = options_for(&relative, &source, &Path::new("generated").join(&stem));
         let files = generate(ir, &options).expect("generation succeeds");

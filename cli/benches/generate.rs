@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use gqlauto::api::{check_source, options_for};
 use gqlauto::codegen::generate;
-use gqlauto::commands::{check_source, options_for};
 use gqlauto::manifest::Format;
 
 /// A manifest of `models` models, each with a spread of field types and a foreign key to the previous.

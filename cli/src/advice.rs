@@ -238,7 +238,7 @@ fn describe(model: &Model, r: &Reads) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::check_source;
+    use crate::api::check_source;
     use crate::manifest::Format;
 
     fn manifest(managed: bool, ordering: &str) -> String {

@@ -6,6 +6,7 @@
 //! [`writer`] touch the file system.
 
 pub mod advice;
+pub mod api;
 pub mod codegen;
 pub mod commands;
 pub mod diag;

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gqlauto::api::DiagFormat;
 use gqlauto::commands::diff::{DiffRequest, ReportFormat};
-use gqlauto::commands::{self, DiagFormat, DjangoSource};
+use gqlauto::commands::{self, DjangoSource};
 use gqlauto::diff::{Level, Policy};
 
 /// Compile a data-model manifest into a GraphQL server crate (async-graphql, axum, Diesel).

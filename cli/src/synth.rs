@@ -317,8 +317,8 @@ mod tests {
     fn synthetic_manifests_validate_with_their_permissions() {
         for seed in 1..8 {
             let text = manifest(60, seed);
-            let checked = crate::commands::check_source("synthetic.yaml", text, crate::manifest::Format::Yaml);
-            assert!(checked.diagnostics.is_empty(), "seed {seed}: {}", checked.render(crate::commands::DiagFormat::Short));
+            let checked = crate::api::check_source("synthetic.yaml", text, crate::manifest::Format::Yaml);
+            assert!(checked.diagnostics.is_empty(), "seed {seed}: {}", checked.render(crate::api::DiagFormat::Short));
             let ir = checked.ir.expect("valid");
             assert_eq!(ir.roles.len(), 3);
             assert!(ir.models.iter().all(|m| m.permission("admin").is_some() && m.permission("member").is_some()));

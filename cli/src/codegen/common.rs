@@ -310,8 +310,8 @@ pub(super) fn blog() -> Ir {
         tags: { type: many_to_many, to: Tag, related_name: posts }\n    \
         ordering: [-published_at]\n  \
         Tag: { fields: { id: auto, name: string } }\n";
-    let checked = crate::commands::check_source("blog.yaml", source.to_string(), crate::manifest::Format::Yaml);
-    let shown = checked.render(crate::commands::DiagFormat::Short);
+    let checked = crate::api::check_source("blog.yaml", source.to_string(), crate::manifest::Format::Yaml);
+    let shown = checked.render(crate::api::DiagFormat::Short);
     checked.ir.unwrap_or_else(|| panic!("{shown}"))
 }
 

@@ -220,8 +220,8 @@ mod tests {
             Item:\n    fields: { id: auto, name: string, cost: { type: integer, default: 0 }, secret: { type: string, hidden: true, nullable: true } }\n    \
             permissions:\n      reader: { read: { columns: [id, name] } }\n  \
             Note:\n    fields: { id: auto, body: text }\n";
-        let checked = crate::commands::check_source("shop.yaml", source.to_string(), crate::manifest::Format::Yaml);
-        let shown = checked.render(crate::commands::DiagFormat::Short);
+        let checked = crate::api::check_source("shop.yaml", source.to_string(), crate::manifest::Format::Yaml);
+        let shown = checked.render(crate::api::DiagFormat::Short);
         checked.ir.unwrap_or_else(|| panic!("{shown}"))
     }
 

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::{check_source, exit, DiagFormat};
+use super::common::exit;
+use crate::api::{check_source, DiagFormat};
 use crate::diff::{self, Level, Policy, Side};
 use crate::manifest::Format;
 

@@ -65,13 +65,9 @@ pub fn lower(dump: &Dump, name: &str) -> Lowered {
     let mut excluded = BTreeMap::new();
     loop {
         let lowered = lower_excluding(dump, name, &excluded);
-        let loaded = crate::manifest::load_str(&lowered.yaml, crate::manifest::Format::Yaml);
-        let mut diagnostics = loaded.diagnostics;
-        if let Some(raw) = &loaded.raw {
-            diagnostics.extend(crate::ir::validate(raw, &loaded.spans).1);
-        }
+        let checked = crate::api::check_source("gqlauto.yaml", lowered.yaml.clone(), crate::manifest::Format::Yaml);
         let mut progressed = false;
-        for d in diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error) {
+        for d in checked.diagnostics.iter().filter(|d| d.severity == crate::diag::Severity::Error) {
             let Some(key) = d.span.and_then(|s| lowered.origin_of(s.line)) else { continue };
             // A default the validator refuses goes alone: the field stays, required.
             let key = if d.code == crate::diag::Code::BadDefault { format!("{key}:default") } else { key.to_string() };
@@ -859,7 +855,7 @@ mod tests {
         let lowered = lower(&dump, "api");
         assert!(lowered.yaml.contains("hidden: true"), "{}", lowered.yaml);
         assert!(lowered.warnings.iter().any(|w| w.at == "auth.User.password" && w.message.contains("hidden")), "{:?}", lowered.warnings);
-        let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
+        let checked = crate::api::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
         let ir = checked.ir.expect("valid");
         let sdl = crate::codegen::roles::full_sdl(&ir, &crate::codegen::crate_view::crate_view(&ir));
         let block = |start: &str| sdl.split(start).nth(1).and_then(|rest| rest.split("\n}").next()).unwrap_or_default().to_string();
@@ -886,8 +882,8 @@ mod tests {
         assert_eq!(lowered.models, 3, "Base, Child and Grandchild; {:?}", lowered.warnings);
         let skipped: Vec<&str> = lowered.warnings.iter().filter(|w| w.message.starts_with("skipped")).map(|w| w.at.as_str()).collect();
         assert_eq!(skipped, ["shop.Dated", "shop.Orphan", "shop.Loop"]);
-        let checked = crate::commands::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
-        assert!(checked.ir.is_some(), "{}", checked.render(crate::commands::DiagFormat::Short));
+        let checked = crate::api::check_source("api.yaml", lowered.yaml, crate::manifest::Format::Yaml);
+        assert!(checked.ir.is_some(), "{}", checked.render(crate::api::DiagFormat::Short));
     }
 
     #[test]
@@ -899,8 +895,7 @@ mod tests {
             }))
             .unwrap()
         };
-        let storage =
-            |yaml: String| crate::commands::check_source("api.yaml", yaml, crate::manifest::Format::Yaml).ir.expect("valid").storage;
+        let storage = |yaml: String| crate::api::check_source("api.yaml", yaml, crate::manifest::Format::Yaml).ir.expect("valid").storage;
         let pg = lower(&dump("postgresql"), "api");
         assert!(
             pg.yaml.contains("  engine: postgres") && !pg.yaml.contains("uuid_format") && !pg.yaml.contains("datetime_format"),
@@ -930,8 +925,8 @@ mod tests {
     }
 
     fn valid(lowered: &Lowered) -> crate::ir::Ir {
-        let checked = crate::commands::check_source("api.yaml", lowered.yaml.clone(), crate::manifest::Format::Yaml);
-        let rendered = checked.render(crate::commands::DiagFormat::Short);
+        let checked = crate::api::check_source("api.yaml", lowered.yaml.clone(), crate::manifest::Format::Yaml);
+        let rendered = checked.render(crate::api::DiagFormat::Short);
         checked.ir.unwrap_or_else(|| panic!("{rendered}\n{}", lowered.yaml))
     }
 

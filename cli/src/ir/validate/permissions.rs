@@ -357,7 +357,7 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::commands::{check_source, DiagFormat};
+    use crate::api::{check_source, DiagFormat};
     use crate::manifest::Format;
 
     const TENANTS: &str = r#"
