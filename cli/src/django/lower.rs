@@ -5,10 +5,10 @@
 //! Tables, columns and join tables keep the names Django gave them, so the generated server reads
 //! the Django database as it is.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::dump::{Default as DjangoDefault, Dump, Field, Model, Validator};
+use super::dump::{Dump, Field, Model};
 use crate::ir::names;
 
 /// One lossy or skipped mapping.
@@ -40,21 +40,22 @@ impl Lowered {
 }
 
 /// A field as one manifest entry, or the reason it stays a comment.
-enum Entry {
+pub(super) enum Entry {
     Field { name: String, options: Vec<(String, String)> },
     Skipped { name: String, why: String },
 }
 
-struct Lowering<'a> {
-    dump: &'a Dump,
+pub(super) struct Lowering<'a> {
+    pub(super) dump: &'a Dump,
     /// `app.Model` → manifest model name, for every model that gets one.
-    names: BTreeMap<String, String>,
-    warnings: Vec<Warning>,
+    pub(super) names: BTreeMap<String, String>,
+    pub(super) warnings: Vec<Warning>,
     /// Entries left out because the manifest would not validate with them, and why.
-    excluded: &'a BTreeMap<String, String>,
+    pub(super) excluded: &'a BTreeMap<String, String>,
     /// `app.Model` → why it is not imported.
-    skipped: BTreeMap<String, String>,
-    origins: Vec<(usize, String)>,
+    pub(super) skipped: BTreeMap<String, String>,
+    /// Where each entry begins in the YAML being written, and what it is (see [`Lowered`]).
+    pub(super) origins: Vec<(usize, String)>,
 }
 
 /// Lowers a dump; `name` is the manifest's `name`. The manifest always validates: an entry the
@@ -128,17 +129,17 @@ fn lower_excluding(dump: &Dump, name: &str, excluded: &BTreeMap<String, String>)
 }
 
 /// A reason as one comment line.
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A YAML scalar: JSON's quoting is valid YAML.
-fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+pub(super) fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
 impl Lowering<'_> {
-    fn warn(&mut self, at: &str, message: &str) {
+    pub(super) fn warn(&mut self, at: &str, message: &str) {
         self.warnings.push(Warning { at: at.to_string(), message: message.to_string() });
     }
 
@@ -194,528 +195,12 @@ impl Lowering<'_> {
             self.names.insert(m.label.clone(), name);
         }
     }
-
-    /// Writes one model; returns how many fields it maps.
-    fn model(&mut self, m: &Model, yaml: &mut String) -> usize {
-        let name = self.names[&m.label].clone();
-        self.origins.push((yaml.len(), m.label.clone()));
-        let _ = writeln!(yaml, "\n  # {} (table {})", m.label, m.db_table);
-        let _ = writeln!(yaml, "  {name}:");
-        let _ = writeln!(yaml, "    table: {}", json(&m.db_table));
-        // Django's migrations own the table.
-        let _ = writeln!(yaml, "    managed: false");
-        if let Some(doc) = m.doc.as_ref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|d| !d.is_empty()) {
-            let _ = writeln!(yaml, "    description: {}", json(&doc));
-        }
-        if !m.managed {
-            self.warn(&m.label, "unmanaged (`managed = False`): its table is created outside Django; gqlauto uses it as it is");
-        }
-        let _ = writeln!(yaml, "    fields:");
-        let mut mapped = BTreeMap::new();
-        let mut count = 0;
-        for f in &m.fields {
-            self.origins.push((yaml.len(), format!("{}.{}", m.label, f.name)));
-            match self.field(m, f) {
-                Entry::Field { name, options } => {
-                    let body = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
-                    let _ = writeln!(yaml, "      {name}: {{ {body} }}");
-                    mapped.insert(f.name.clone(), name);
-                    count += 1;
-                }
-                Entry::Skipped { name, why } => {
-                    let _ = writeln!(yaml, "      # {name}: skipped: {why}");
-                    self.warn(&format!("{}.{}", m.label, f.name), &format!("skipped: {why}"));
-                }
-            }
-        }
-        for r in &m.many_to_many {
-            let at = format!("{}.{}", m.label, r.name);
-            self.origins.push((yaml.len(), at.clone()));
-            if let Some(why) = self.excluded.get(&at) {
-                let _ = writeln!(yaml, "      # {}: skipped: {}", r.name, one_line(why));
-                self.warn(&at, &format!("skipped: {why}"));
-                continue;
-            }
-            let Some(target) = self.names.get(&r.to).cloned() else {
-                let _ = writeln!(yaml, "      # {}: skipped: many-to-many to {}, which is not imported", r.name, r.to);
-                self.warn(&at, &format!("skipped: its target {} is not imported", r.to));
-                continue;
-            };
-            if let Some(class) = r.class.as_ref().filter(|c| !c.starts_with("django.")) {
-                self.warn(&at, &format!("{class} is not a Django field class: mapped as the many-to-many relation it is"));
-            }
-            let mut options = vec![("type".to_string(), "many_to_many".to_string()), ("to".to_string(), target)];
-            if !r.auto_created {
-                match self.names.get(&r.through) {
-                    Some(through) => options.push(("through".into(), through.clone())),
-                    None => {
-                        let _ = writeln!(yaml, "      # {}: skipped: through model {} is not imported", r.name, r.through);
-                        self.warn(&at, &format!("skipped: its through model {} is not imported", r.through));
-                        continue;
-                    }
-                }
-            } else {
-                // Django's names, whatever gqlauto would have chosen.
-                match (&r.db_table, &r.source_column, &r.target_column) {
-                    (Some(table), Some(source), Some(target)) => {
-                        options.push(("join_table".into(), json(table)));
-                        options.push(("join_columns".into(), format!("[{}, {}]", json(source), json(target))));
-                    }
-                    _ => self.warn(&at, "the dump does not name its join table: gqlauto's default names are used"),
-                }
-            }
-            if let Some(rn) = reverse_name(&r.related_name, &r.accessor) {
-                options.push(("related_name".into(), json(rn)));
-            }
-            if let Some(help) = &r.help_text {
-                options.push(("description".into(), json(help)));
-            }
-            let body = options.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
-            let _ = writeln!(yaml, "      {}: {{ {body} }}", field_name(&r.name));
-            mapped.insert(r.name.clone(), field_name(&r.name));
-            count += 1;
-        }
-        for g in &m.generic {
-            let gname = g.get("name").and_then(|n| n.as_str()).unwrap_or("?");
-            self.warn(&format!("{}.{gname}", m.label), "a generic relation is exposed as its content type and object id fields only");
-        }
-        self.model_options(m, &mapped, yaml);
-        count
-    }
-
-    fn model_options(&mut self, m: &Model, mapped: &BTreeMap<String, String>, yaml: &mut String) {
-        let field = |n: &str| mapped.get(n).cloned();
-        let mut unique: Vec<Vec<String>> = Vec::new();
-        for group in &m.unique_together {
-            match group.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
-                Some(g) => unique.push(g),
-                None => self.warn(&m.label, &format!("unique_together {group:?} names a field that is not imported")),
-            }
-        }
-        for c in &m.constraints {
-            let at = format!("{} constraint `{}`", m.label, c.name);
-            match c.kind.as_str() {
-                "unique" if !c.conditional && !c.expressions => match c.fields.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
-                    Some(g) if g.len() > 1 => unique.push(g),
-                    Some(_) => {}
-                    None => self.warn(&at, "names a field that is not imported"),
-                },
-                "unique" => {
-                    self.warn(&at, "conditional or expression unique constraint: not in the manifest; the database still enforces it")
-                }
-                "check" => self.warn(
-                    &at,
-                    &format!("check `{}` is not translated; the database still enforces it", c.condition.as_deref().unwrap_or("?")),
-                ),
-                _ => self.warn(&at, "not translated; the database still enforces it"),
-            }
-        }
-        if !unique.is_empty() && self.option(m, "unique_together", yaml) {
-            let _ = writeln!(yaml, "    unique_together:");
-            for g in unique {
-                let _ = writeln!(yaml, "      - [{}]", g.join(", "));
-            }
-        }
-        let mut indexes = Vec::new();
-        for i in &m.indexes {
-            match i.fields.iter().map(|f| field(f)).collect::<Option<Vec<_>>>() {
-                Some(fs) if !i.expressions && !fs.is_empty() => indexes.push((fs, i.name.clone())),
-                _ => self.warn(
-                    &format!("{} index `{}`", m.label, i.name.as_deref().unwrap_or("?")),
-                    "descending, expression or unknown fields: not in the manifest",
-                ),
-            }
-        }
-        if !indexes.is_empty() && self.option(m, "indexes", yaml) {
-            let _ = writeln!(yaml, "    indexes:");
-            for (fs, name) in indexes {
-                let name = name.map(|n| format!(", name: {}", json(&n))).unwrap_or_default();
-                let _ = writeln!(yaml, "      - {{ fields: [{}]{name} }}", fs.join(", "));
-            }
-        }
-        let mut ordering = Vec::new();
-        for o in &m.ordering {
-            let (desc, f) = o.strip_prefix('-').map_or((false, o.as_str()), |f| (true, f));
-            match field(f) {
-                Some(f) => ordering.push(if desc { format!("-{f}") } else { f }),
-                None => self.warn(&m.label, &format!("ordering `{o}` is not a field of the model: left out")),
-            }
-        }
-        if !ordering.is_empty() && self.option(m, "ordering", yaml) {
-            let _ = writeln!(yaml, "    ordering: [{}]", ordering.iter().map(json).collect::<Vec<_>>().join(", "));
-        }
-    }
-
-    /// Marks where a model option begins; false (with a comment and a warning) if it is left out.
-    fn option(&mut self, m: &Model, option: &str, yaml: &mut String) -> bool {
-        let key = format!("{}:{option}", m.label);
-        self.origins.push((yaml.len(), key.clone()));
-        let Some(why) = self.excluded.get(&key) else { return true };
-        let _ = writeln!(yaml, "    # {option}: left out: {}", one_line(why));
-        self.warn(&m.label, &format!("{option} left out: {why}"));
-        false
-    }
-
-    fn field(&mut self, m: &Model, f: &Field) -> Entry {
-        let at = format!("{}.{}", m.label, f.name);
-        let mut name = field_name(&f.name);
-        if name == "id" && !f.primary_key {
-            // The API exposes the primary key as `id`.
-            name = "own_id".into();
-        }
-        if let Some(why) = self.excluded.get(&at) {
-            return Entry::Skipped { name, why: one_line(why) };
-        }
-        if name != f.name {
-            let why = if f.name == "id" {
-                "`id` is the primary key in the API; the column is kept".to_string()
-            } else {
-                format!("`{}` is reserved or not a valid name in the API", f.name)
-            };
-            self.warn(&at, &format!("named `{name}`: {why}"));
-        }
-        let mut o: Vec<(String, String)> = Vec::new();
-        if f.primary_key && f.relation.is_none() {
-            let Some(ty) = pk_type(f) else {
-                return Entry::Skipped { name, why: format!("a second primary key ({})", f.internal_type) };
-            };
-            o.push(("type".into(), ty.into()));
-            if let (Some(n), "string") = (f.max_length, ty) {
-                o.push(("max_length".into(), n.to_string()));
-            }
-            if ty == "uuid" || ty == "string" {
-                o.push(("primary_key".into(), "true".into()));
-            }
-            if f.column != name {
-                o.push(("column".into(), json(&f.column)));
-            }
-            return Entry::Field { name, options: o };
-        }
-        if let Some(r) = &f.relation {
-            let target_model = self.dump.models.iter().find(|t| t.label == r.to);
-            let target_pk = target_model.and_then(|t| t.pk.clone());
-            let unmapped = match self.names.get(&r.to) {
-                None => Some(format!("a relation to {}, which is not imported", r.to)),
-                Some(_) if r.to_field.is_some() && r.to_field != target_pk => {
-                    Some(format!("a foreign key to {}.{}, which is not its primary key", r.to, r.to_field.as_deref().unwrap_or("?")))
-                }
-                Some(_) => None,
-            };
-            if let Some(why) = unmapped {
-                let to_field = r.to_field.clone().or(target_pk);
-                let stored = target_model.and_then(|t| t.fields.iter().find(|tf| Some(&tf.name) == to_field.as_ref()));
-                return match stored.map(|s| self.stored_key(f, s, &at)) {
-                    Some(Ok(mut options)) => {
-                        let name = field_name(&f.column);
-                        if f.column != name {
-                            options.push(("column".into(), json(&f.column)));
-                        }
-                        self.common(f, &mut options, &at, true);
-                        self.warn(&at, &format!("{why}: imported as `{name}`, the value it stores, without the relation"));
-                        Entry::Field { name, options }
-                    }
-                    _ => Entry::Skipped { name, why },
-                };
-            }
-            let target = self.names[&r.to].clone();
-            if !f.class.starts_with("django.") {
-                let kind = if r.one_to_one { "one-to-one" } else { "foreign key" };
-                let what = format!("{} is not a Django field class: mapped as the {kind} it is", f.class);
-                self.warn(&at, &what);
-            }
-            o.push(("type".into(), if r.one_to_one { "one_to_one" } else { "foreign_key" }.into()));
-            o.push(("to".into(), target));
-            if f.primary_key {
-                o.push(("primary_key".into(), "true".into()));
-            }
-            let on_delete = match r.on_delete.as_deref() {
-                Some("CASCADE") => "cascade",
-                Some("PROTECT") => "protect",
-                Some("RESTRICT") => "restrict",
-                Some("SET_NULL") => "set_null",
-                other => {
-                    self.warn(
-                        &at,
-                        &format!("on_delete {} becomes `restrict`: the API refuses the delete instead", other.unwrap_or("(unknown)")),
-                    );
-                    "restrict"
-                }
-            };
-            o.push(("on_delete".into(), on_delete.into()));
-            if let DjangoDefault::Callable { name } = &f.default {
-                let required = if f.null { "" } else { ": the API requires it on create" };
-                self.warn(&at, &format!("default {name}() is computed by Python: dropped{required}"));
-            }
-            if let Some(rn) = reverse_name(&r.related_name, &r.accessor) {
-                o.push(("related_name".into(), json(rn)));
-            }
-            if f.column != format!("{name}_id") {
-                o.push(("column".into(), json(&f.column)));
-            }
-            self.common(f, &mut o, &at, true);
-            return Entry::Field { name, options: o };
-        }
-        let ty = match self.scalar(f, &at) {
-            Ok(ty) => ty,
-            Err(why) => return Entry::Skipped { name, why },
-        };
-        o.extend(ty);
-        if f.column != name {
-            o.push(("column".into(), json(&f.column)));
-        }
-        self.common(f, &mut o, &at, false);
-        if secret(&m.label, &name) {
-            o.push(("hidden".into(), "true".into()));
-            self.warn(&at, "holds a secret (a password hash, token or key): imported `hidden: true`, never readable through the API");
-        }
-        Entry::Field { name, options: o }
-    }
-
-    /// The type of a relation's column when the relation cannot be mapped: the type of the target
-    /// field it stores (an auto key stores an integer).
-    fn stored_key(&mut self, f: &Field, target: &Field, at: &str) -> Result<Vec<(String, String)>, String> {
-        let internal_type = match target.internal_type.as_str() {
-            "AutoField" | "SmallAutoField" => "IntegerField",
-            "BigAutoField" => "BigIntegerField",
-            other => other,
-        };
-        let stored = Field {
-            internal_type: internal_type.to_string(),
-            class: format!("django.db.models.{internal_type}"),
-            relation: None,
-            choices: None,
-            validators: Vec::new(),
-            ..target.clone()
-        };
-        let mut options = self.scalar(&stored, at)?;
-        if f.unique {
-            options.push(("unique".into(), "true".into()));
-        } else if f.db_index {
-            // Django indexes a foreign key's column.
-            options.push(("indexed".into(), "true".into()));
-        }
-        Ok(options)
-    }
-
-    /// `type` and its type options for a column-backed scalar.
-    fn scalar(&mut self, f: &Field, at: &str) -> Result<Vec<(String, String)>, String> {
-        let known = f.class.starts_with("django.");
-        let it = f.internal_type.as_str();
-        if !known {
-            self.warn(at, &format!("{} is not a Django field class: mapped by what it stores ({it})", f.class));
-        }
-        let t = |s: &str| vec![("type".to_string(), s.to_string())];
-        let mut out = match it {
-            "IntegerField" | "SmallIntegerField" | "PositiveIntegerField" | "PositiveSmallIntegerField" => t("integer"),
-            "BigIntegerField" | "PositiveBigIntegerField" => t("big_integer"),
-            "FloatField" => t("float"),
-            "DecimalField" => {
-                let mut o = t("decimal");
-                o.push(("max_digits".into(), f.max_digits.unwrap_or(20).to_string()));
-                o.push(("decimal_places".into(), f.decimal_places.unwrap_or(0).to_string()));
-                o
-            }
-            "BooleanField" | "NullBooleanField" => t("boolean"),
-            "CharField"
-            | "SlugField"
-            | "EmailField"
-            | "URLField"
-            | "FileField"
-            | "ImageField"
-            | "FilePathField"
-            | "GenericIPAddressField"
-            | "IPAddressField" => {
-                // Django's EmailField and URLField store as CharField: the class says what they hold.
-                let class = f.class.rsplit('.').next().unwrap_or_default();
-                // A Django slug may hold capitals (and, with `allow_unicode`, any letter): a string
-                // checked by the slug's own pattern, which comes with its validators.
-                let ty = match (it, class) {
-                    (_, "EmailField" | "URLField") if f.blank && !f.null => {
-                        self.warn(at, "blank=True stores '' in a formatted field: imported as a string, its format unchecked");
-                        "string"
-                    }
-                    (_, "EmailField") => "email",
-                    (_, "URLField") => "url",
-                    _ => "string",
-                };
-                if matches!(it, "FileField" | "ImageField" | "FilePathField") {
-                    self.warn(at, "a file field is the stored path, a string");
-                }
-                let mut o = t(ty);
-                o.push(("max_length".into(), f.max_length.unwrap_or(if it == "GenericIPAddressField" { 39 } else { 255 }).to_string()));
-                o
-            }
-            "TextField" => t("text"),
-            "UUIDField" => t("uuid"),
-            "DateField" => t("date"),
-            "DateTimeField" => t("datetime"),
-            "TimeField" => t("time"),
-            "JSONField" => t("json"),
-            "DurationField" => {
-                self.warn(at, "a duration is its stored microseconds, a big integer");
-                t("big_integer")
-            }
-            "BinaryField" => return Err("binary data has no manifest type".into()),
-            "ArrayField" => {
-                self.warn(at, "a PostgreSQL array is read as JSON");
-                t("json")
-            }
-            other => return Err(format!("{} stores as {other}, which has no manifest type", f.class)),
-        };
-        if it.starts_with("Positive") {
-            out.push(("min".into(), "0".into()));
-        }
-        Ok(out)
-    }
-
-    /// Options every column-backed field shares: nullability, uniqueness, default, choices, validators.
-    fn common(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str, relation: bool) {
-        if f.null {
-            o.push(("nullable".into(), "true".into()));
-        }
-        if f.unique && !relation {
-            o.push(("unique".into(), "true".into()));
-        }
-        if f.db_index && !f.unique && !relation {
-            o.push(("indexed".into(), "true".into()));
-        }
-        if !relation {
-            self.choices(f, o, at);
-            self.default(f, o, at);
-            self.validators(f, o, at);
-        }
-        if let Some(help) = &f.help_text {
-            o.push(("description".into(), json(help)));
-        }
-    }
-
-    fn choices(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
-        let Some(choices) = &f.choices else { return };
-        let strings: Option<Vec<&str>> = choices.iter().map(|(v, _)| v.as_str()).collect();
-        let Some(mut values) = strings else {
-            let numbers: Vec<i64> = choices.iter().filter_map(|(v, _)| v.as_i64()).collect();
-            if let (Some(min), Some(max)) = (numbers.iter().min(), numbers.iter().max()) {
-                o.push(("min".into(), min.to_string()));
-                o.push(("max".into(), max.to_string()));
-                self.warn(at, &format!("integer choices become the range {min}..{max}"));
-            } else {
-                self.warn(at, "choices that are neither strings nor integers are not translated");
-            }
-            return;
-        };
-        // Django accepts '' in a `blank=True` field whatever its choices, and stores a default
-        // that is not among them.
-        let mut extra = Vec::new();
-        if f.blank && !values.contains(&"") {
-            extra.push("''".to_string());
-            values.push("");
-        }
-        if let DjangoDefault::Value { value: serde_json::Value::String(d), .. } = &f.default {
-            if !values.contains(&d.as_str()) {
-                extra.push(format!("its default {d:?}"));
-                values.push(d);
-            }
-        }
-        let enum_like =
-            values.iter().all(|v| is_enum_value(v)) && values.iter().collect::<BTreeSet<_>>().len() == values.len() && values.len() <= 200;
-        if enum_like {
-            o[0] = ("type".into(), "enum".into());
-            o.retain(|(k, _)| k != "max_length");
-            o.push(("values".into(), format!("[{}]", values.join(", "))));
-        } else {
-            o.push(("choices".into(), format!("[{}]", values.iter().map(json).collect::<Vec<_>>().join(", "))));
-            if !extra.is_empty() {
-                let what = extra.join(" and ");
-                self.warn(at, &format!("Django also stores {what}: a string checked against the choices and {what}"));
-            } else {
-                self.warn(at, "choices that are not lowercase identifiers stay strings checked against the list");
-            }
-        }
-    }
-
-    fn default(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
-        if let Some(why) = self.excluded.get(&format!("{at}:default")) {
-            self.warn(at, &format!("default left out: {why}"));
-            return;
-        }
-        if f.auto_now || f.auto_now_add {
-            o.push(("default".into(), "now".into()));
-            if f.auto_now {
-                self.warn(at, "auto_now: set on insert; updates through the API do not refresh it");
-            }
-            return;
-        }
-        match &f.default {
-            // What Django's forms store for an empty text field.
-            DjangoDefault::None if f.blank && !f.null && matches!(o[0].1.as_str(), "string" | "text") => {
-                o.push(("default".into(), "\"\"".into()))
-            }
-            DjangoDefault::None => {}
-            DjangoDefault::Value { value, .. } if value.is_null() => {}
-            DjangoDefault::Value { value, translated } if !value.is_object() && !value.is_array() => {
-                if *translated {
-                    self.warn(at, &format!("default {value} is translated lazily: imported as its text in the project's default language"));
-                }
-                o.push(("default".into(), json(value)))
-            }
-            DjangoDefault::Callable { name }
-                if matches!(name.as_str(), "django.utils.timezone.now" | "datetime.datetime.now" | "datetime.date.today") =>
-            {
-                o.push(("default".into(), "now".into()))
-            }
-            DjangoDefault::Callable { name } if name == "uuid.uuid4" => o.push(("default".into(), "uuid".into())),
-            DjangoDefault::Callable { name } => self.warn(at, &format!("default {name}() is computed by Python: dropped")),
-            DjangoDefault::Value { value, .. } => {
-                self.warn(at, &format!("default {value} dropped: structured defaults have no manifest form"))
-            }
-            DjangoDefault::Unserializable { repr } => self.warn(at, &format!("default {repr} dropped")),
-        }
-    }
-
-    fn validators(&mut self, f: &Field, o: &mut Vec<(String, String)>, at: &str) {
-        for v in &f.validators {
-            match v {
-                Validator::MinLength { value } => o.push(("min_length".into(), value.to_string())),
-                Validator::MinValue { value } if value.is_number() || value.is_string() => {
-                    o.push(("min".into(), value.as_str().map_or(value.to_string(), str::to_string)))
-                }
-                Validator::MaxValue { value } if value.is_number() || value.is_string() => {
-                    o.push(("max".into(), value.as_str().map_or(value.to_string(), str::to_string)))
-                }
-                // The type already checks its format.
-                Validator::Email | Validator::MaxLength { .. } | Validator::Regex { .. }
-                    if matches!(o[0].1.as_str(), "email" | "url" | "slug") => {}
-                Validator::Regex { pattern: Some(p), class, inverse: false } if class == "django.core.validators.RegexValidator" => {
-                    // Python's end-of-text `\Z` is `\z` in the regex syntax the server uses.
-                    let pattern = p.replace("\\Z", "\\z");
-                    if regex_lite::Regex::new(&pattern).is_ok() {
-                        o.push(("pattern".into(), json(&pattern)));
-                    } else {
-                        self.warn(at, &format!("pattern {p:?} uses syntax the server's regex engine lacks: not translated"));
-                    }
-                }
-                // A blank formatted field imported as a string: its warning already says so.
-                Validator::Email => {}
-                Validator::Regex { class, .. } if class == "django.core.validators.URLValidator" => {}
-                Validator::Other { class } => self.warn(at, &format!("validator {class} is not translated")),
-                Validator::Regex { class, pattern, .. } => {
-                    self.warn(at, &format!("validator {class} ({}) is not translated", pattern.as_deref().unwrap_or("no pattern")))
-                }
-                other => self.warn(at, &format!("validator {other:?} is not translated")),
-            }
-        }
-        // A later `min` from a validator wins over the one a Positive type implies.
-        let mut seen = BTreeSet::new();
-        let mut kept: Vec<(String, String)> = o.iter().rev().filter(|(k, _)| seen.insert(k.clone())).cloned().collect();
-        kept.reverse();
-        *o = kept;
-    }
 }
 
 /// Why a model cannot be imported, if it cannot. A key that links to another model's row (multi-table
 /// inheritance, `OneToOneField(primary_key=True)`) is served only if that model is, through chains
 /// of such links; `depth` stops a cycle of them.
-fn skip_reason(dump: &Dump, excluded: &BTreeMap<String, String>, m: &Model, depth: usize) -> Option<String> {
+pub(super) fn skip_reason(dump: &Dump, excluded: &BTreeMap<String, String>, m: &Model, depth: usize) -> Option<String> {
     if let Some(why) = excluded.get(&m.label) {
         return Some(why.clone());
     }
@@ -744,13 +229,13 @@ fn skip_reason(dump: &Dump, excluded: &BTreeMap<String, String>, m: &Model, dept
 }
 
 /// The primary key and its relation, when the key is a one-to-one link to another model's row.
-fn key_link(m: &Model) -> Option<(&Field, &super::dump::Relation)> {
+pub(super) fn key_link(m: &Model) -> Option<(&Field, &super::dump::Relation)> {
     let pk = m.fields.iter().find(|f| Some(&f.name) == m.pk.as_ref())?;
     pk.relation.as_ref().filter(|r| r.one_to_one).map(|r| (pk, r))
 }
 
 /// The manifest type of a primary key, if gqlauto can serve it.
-fn pk_type(f: &Field) -> Option<&'static str> {
+pub(super) fn pk_type(f: &Field) -> Option<&'static str> {
     match f.internal_type.as_str() {
         "AutoField" | "SmallAutoField" => Some("auto"),
         "BigAutoField" => Some("big_auto"),
@@ -762,7 +247,7 @@ fn pk_type(f: &Field) -> Option<&'static str> {
 
 /// The reverse side's name: the one the project gives, else the one Django derives (`product_set`);
 /// none for a hidden one (`+`).
-fn reverse_name<'a>(related_name: &'a Option<String>, accessor: &'a Option<String>) -> Option<&'a String> {
+pub(super) fn reverse_name<'a>(related_name: &'a Option<String>, accessor: &'a Option<String>) -> Option<&'a String> {
     match related_name {
         Some(rn) if rn.ends_with('+') => None,
         Some(rn) => Some(rn),
@@ -771,7 +256,7 @@ fn reverse_name<'a>(related_name: &'a Option<String>, accessor: &'a Option<Strin
 }
 
 /// A Django field name as a manifest field name: leading underscores dropped, reserved words suffixed.
-fn field_name(name: &str) -> String {
+pub(super) fn field_name(name: &str) -> String {
     let trimmed = name.trim_start_matches('_');
     let base = if trimmed.is_empty() { "field" } else { trimmed };
     if names::reserved_field_name(base).is_some() || names::reserved_column_name(base).is_some() {
@@ -781,14 +266,14 @@ fn field_name(name: &str) -> String {
     }
 }
 
-fn is_enum_value(v: &str) -> bool {
+pub(super) fn is_enum_value(v: &str) -> bool {
     let mut chars = v.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// A class name in PascalCase: parts after underscores capitalized and joined
 /// (`HistoricalFlatPage_sites` -> `HistoricalFlatPageSites`).
-fn pascal_name(name: &str) -> String {
+pub(super) fn pascal_name(name: &str) -> String {
     let joined = pascal(name);
     if names::is_pascal_ident(&joined) {
         joined
@@ -797,13 +282,13 @@ fn pascal_name(name: &str) -> String {
     }
 }
 
-fn pascal(s: &str) -> String {
+pub(super) fn pascal(s: &str) -> String {
     s.split('_').filter(|p| !p.is_empty()).map(|p| p[..1].to_uppercase() + &p[1..]).collect()
 }
 
 /// Whether a field holds a secret no API caller should read: password hashes, tokens, keys and
 /// secrets (by name, as Django's own and well-known apps name them), and session contents.
-fn secret(model: &str, field: &str) -> bool {
+pub(super) fn secret(model: &str, field: &str) -> bool {
     let f = field.to_ascii_lowercase();
     let named = |word: &str| f == word || f.ends_with(&format!("_{word}")) || f.starts_with(&format!("{word}_"));
     ["password", "passwd", "secret", "token", "api_key", "private_key", "secret_key", "otp_seed"].iter().any(|w| named(w))

@@ -2,7 +2,9 @@
 //! models into a versioned dump; [`lower`] turns the dump into a manifest.
 
 pub mod dump;
+mod fields;
 pub mod lower;
+mod models;
 
 use std::path::Path;
 use std::process::Command;
