@@ -216,3 +216,34 @@ fn json_manifests_generate_the_same_crate() {
     };
     assert_eq!(strip(tree(&d.join("from_yaml"))), strip(tree(&d.join("from_json"))));
 }
+
+/// A generated crate inside the owner's workspace, with the owner's own rustfmt settings: `cargo
+/// fmt --check` passes over it, and after `cargo fmt` the crate is still as gqlauto wrote it
+/// (`generate --check` finds nothing stale). Every example's crate is tried.
+#[test]
+fn cargo_fmt_leaves_generated_crates_alone() {
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model-specs");
+    for name in ["blog", "shop", "everything", "saas"] {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join(format!("{name}.yaml"));
+        fs::copy(specs.join(format!("{name}.yaml")), &manifest).unwrap();
+        fs::write(dir.path().join("Cargo.toml"), "[workspace]\nmembers = [\"server\"]\nresolver = \"2\"\n").unwrap();
+        // Settings far from rustfmt's defaults, as an owner's may be.
+        fs::write(dir.path().join("rustfmt.toml"), "max_width = 72\nuse_small_heuristics = \"Max\"\nhard_tabs = true\n").unwrap();
+        let out = gqlauto(&["generate", &format!("{name}.yaml"), "--out", "server"], dir.path());
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        let generated = tree(&dir.path().join("server"));
+        let fmt =
+            |args: &[&str]| Command::new(env!("CARGO")).arg("fmt").args(args).current_dir(dir.path()).output().expect("run cargo fmt");
+        // The owner formats their workspace: only the file that is theirs (hooks.rs) may change.
+        let formatted = fmt(&["--all"]);
+        assert!(formatted.status.success(), "{}", text(&formatted.stderr));
+        let after = tree(&dir.path().join("server"));
+        let changed: Vec<&str> = after.iter().zip(&generated).filter(|(a, g)| a != g).map(|(a, _)| a.0.as_str()).collect();
+        assert!(changed.iter().all(|p| *p == "src/hooks.rs"), "{name}: cargo fmt changed generated files: {changed:?}");
+        let check = fmt(&["--all", "--check"]);
+        assert!(check.status.success(), "{name}: {}", text(&check.stdout));
+        let stale = gqlauto(&["generate", &format!("{name}.yaml"), "--out", "server", "--check"], dir.path());
+        assert_eq!(code(&stale), 0, "{name}: {}{}", text(&stale.stdout), text(&stale.stderr));
+    }
+}
