@@ -5,19 +5,13 @@
 //! `Author` rows as stored in `authors`: the table the shared runtime reads and
 //! writes them by (columns, relations, ordering, root fields).
 
-#[allow(unused_imports)]
 use crate::runtime::check;
-
-#[allow(unused_imports)]
 use crate::runtime::model::{
     Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
     ValueType, Write,
 };
 
-#[allow(unused_imports)]
 use crate::runtime::order::{DefaultSort, SortAs};
-
-#[allow(unused_imports)]
 use crate::runtime::read::Measure;
 use crate::runtime::select::KeyKind;
 

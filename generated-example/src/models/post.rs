@@ -5,23 +5,15 @@
 //! `Post` rows as stored in `posts`: the table the shared runtime reads and
 //! writes them by (columns, relations, ordering, root fields).
 
-#[allow(unused_imports)]
 use crate::runtime::check;
-
-#[allow(unused_imports)]
 use crate::runtime::model::{
     Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
     Search, ValueType, Write,
 };
 
-#[allow(unused_imports)]
 use crate::runtime::order::{DefaultSort, SortAs};
-
-#[allow(unused_imports)]
 use crate::runtime::read::Measure;
 use crate::runtime::select::KeyKind;
-
-#[allow(unused_imports)]
 use crate::runtime::write::Reference;
 
 /// An article by one author.

@@ -5,10 +5,7 @@
 //! `Tag` rows as stored in `tags`: the table the shared runtime reads and
 //! writes them by (columns, relations, ordering, root fields).
 
-#[allow(unused_imports)]
 use crate::runtime::check;
-
-#[allow(unused_imports)]
 use crate::runtime::model::{
     Absent, Access, Check, Field, Grant, Grants, Model, Relation, RelationKind, Root,
     ValueType, Write,

@@ -85,14 +85,24 @@ pub trait Writable: Row {
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
     pub left: &'static str,
-    /// `<`, `<=`, `>`, `>=`, `=` or `!=`.
-    pub op: &'static str,
+    pub op: Cmp,
     pub right: Operand,
     /// Whether the columns hold decimals (exact text compared by value).
     pub decimal: bool,
     /// The input field a failure is reported on, and the message.
     pub field: &'static str,
     pub message: &'static str,
+}
+
+/// How a [`Rule`] compares its two sides: `<`, `<=`, `>`, `>=`, `=`, `!=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
 }
 
 /// The right side of a [`Rule`].
@@ -134,12 +144,12 @@ impl Rule {
             return true;
         };
         match self.op {
-            "<" => order.is_lt(),
-            "<=" => order.is_le(),
-            ">" => order.is_gt(),
-            ">=" => order.is_ge(),
-            "=" => order.is_eq(),
-            _ => order.is_ne(),
+            Cmp::Lt => order.is_lt(),
+            Cmp::Le => order.is_le(),
+            Cmp::Gt => order.is_gt(),
+            Cmp::Ge => order.is_ge(),
+            Cmp::Eq => order.is_eq(),
+            Cmp::Ne => order.is_ne(),
         }
     }
 }
@@ -1776,18 +1786,21 @@ mod tests {
             field: "x",
             message: "m",
         };
-        assert!(!rule("ends", ">=", Operand::Column("starts"), false).holds(&v));
-        assert!(rule("ends", "<", Operand::Column("starts"), false).holds(&v));
-        assert!(rule("ends", ">", Operand::Date("2024-04-30"), false).holds(&v));
+        assert!(!rule("ends", Cmp::Ge, Operand::Column("starts"), false).holds(&v));
+        assert!(rule("ends", Cmp::Lt, Operand::Column("starts"), false).holds(&v));
+        assert!(rule("ends", Cmp::Gt, Operand::Date("2024-04-30"), false).holds(&v));
+        assert!(!rule("ends", Cmp::Eq, Operand::Column("starts"), false).holds(&v));
+        assert!(rule("ends", Cmp::Ne, Operand::Column("starts"), false).holds(&v));
+        assert!(rule("ends", Cmp::Le, Operand::Column("starts"), false).holds(&v));
         assert!(
-            rule("price", ">", Operand::Text("9.99"), true).holds(&v),
+            rule("price", Cmp::Gt, Operand::Text("9.99"), true).holds(&v),
             "decimals compare by value, not as text"
         );
         assert!(
-            rule("empty", "=", Operand::Int(1), false).holds(&v),
+            rule("empty", Cmp::Eq, Operand::Int(1), false).holds(&v),
             "a null passes, as in SQL"
         );
-        assert!(rule("missing", "=", Operand::Int(1), false).holds(&v));
+        assert!(rule("missing", Cmp::Eq, Operand::Int(1), false).holds(&v));
     }
 
     #[test]
