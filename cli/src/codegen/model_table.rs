@@ -3,7 +3,7 @@
 
 use super::common::input_name;
 use super::view::ModelView;
-use super::write_values::{float_lit, range, text_rules};
+use super::write_values::{float_lit, range, sql_literal, text_rules, SqlLiteral};
 use crate::ir::names::to_screaming;
 use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
@@ -86,19 +86,11 @@ fn absent(m: &Model, f: &Field) -> String {
         Some(DefaultValue::NewUuid) => "Absent::NewUuid".into(),
         // The column's SQL `DEFAULT` applies, except on tables gqlauto does not manage.
         Some(DefaultValue::Literal { .. }) if m.managed => "Absent::Default".into(),
-        Some(DefaultValue::Literal { sql, .. }) => {
-            if let Some(text) = sql.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-                format!("Absent::Text({:?})", text.replace("''", "'"))
-            } else if sql.eq_ignore_ascii_case("true") {
-                "Absent::Int(1)".into()
-            } else if sql.eq_ignore_ascii_case("false") {
-                "Absent::Int(0)".into()
-            } else if sql.parse::<i64>().is_ok() {
-                format!("Absent::Int({sql})")
-            } else {
-                format!("Absent::Float({})", float_lit(sql))
-            }
-        }
+        Some(DefaultValue::Literal { sql, .. }) => match sql_literal(sql) {
+            SqlLiteral::Text(text) => format!("Absent::Text({text:?})"),
+            SqlLiteral::Int(n) => format!("Absent::Int({n})"),
+            SqlLiteral::Float(n) => format!("Absent::Float({})", float_lit(&n)),
+        },
         None if f.nullable => "Absent::Null".into(),
         None => "Absent::Required".into(),
     }

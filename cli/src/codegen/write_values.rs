@@ -139,18 +139,36 @@ pub(super) fn computed_default(f: &Field, managed: bool) -> Option<String> {
     Some(value)
 }
 
-/// A SQL literal (`'it''s'`, `TRUE`, `12`, `1.5`) as the `Bind` that stores the same value.
-pub(super) fn literal_bind(sql: &str) -> String {
+/// The value a SQL literal default (`'it''s'`, `TRUE`, `12`, `1.5`) stores.
+#[derive(Debug, PartialEq)]
+pub(super) enum SqlLiteral {
+    Text(String),
+    /// An integer, booleans as 0 and 1, as written.
+    Int(String),
+    /// Any other number, as written.
+    Float(String),
+}
+
+pub(super) fn sql_literal(sql: &str) -> SqlLiteral {
     if let Some(text) = sql.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
-        format!("Bind::Text({:?}.to_string())", text.replace("''", "'"))
+        SqlLiteral::Text(text.replace("''", "'"))
     } else if sql.eq_ignore_ascii_case("true") {
-        "Bind::Int(1)".into()
+        SqlLiteral::Int("1".into())
     } else if sql.eq_ignore_ascii_case("false") {
-        "Bind::Int(0)".into()
+        SqlLiteral::Int("0".into())
     } else if sql.parse::<i64>().is_ok() {
-        format!("Bind::Int({sql})")
+        SqlLiteral::Int(sql.into())
     } else {
-        format!("Bind::Float({sql}_f64)")
+        SqlLiteral::Float(sql.into())
+    }
+}
+
+/// A SQL literal as the `Bind` that stores the same value.
+pub(super) fn literal_bind(sql: &str) -> String {
+    match sql_literal(sql) {
+        SqlLiteral::Text(text) => format!("Bind::Text({text:?}.to_string())"),
+        SqlLiteral::Int(n) => format!("Bind::Int({n})"),
+        SqlLiteral::Float(n) => format!("Bind::Float({n}_f64)"),
     }
 }
 
