@@ -252,7 +252,7 @@ pub fn checks(m: &Model, d: Dialect) -> Vec<Check> {
         };
         out.push(Check {
             name: model_check_name(m, check),
-            sql: format!("{} {} {right}", side(left), check.op),
+            sql: format!("{} {} {right}", side(left), check.op.symbol()),
             field: left.graphql_name.clone(),
             message: check.message.clone(),
         });

@@ -360,18 +360,10 @@ plan.children.push(Box::new(nested));
                 CheckOperand::Literal { rust, .. } => rust.clone(),
             };
             let decimal = matches!(left.kind, FieldKind::Scalar(ScalarKind::Decimal { .. }));
-            let op = match c.op.as_str() {
-                "<" => "Lt",
-                "<=" => "Le",
-                ">" => "Gt",
-                ">=" => "Ge",
-                "=" => "Eq",
-                "!=" => "Ne",
-                other => unreachable!("the validator accepts no comparison `{other}`"),
-            };
             format!(
-                "Rule {{ left: {}, op: Cmp::{op}, right: {right}, decimal: {decimal}, field: {}, message: {} }}",
+                "Rule {{ left: {}, op: {}, right: {right}, decimal: {decimal}, field: {}, message: {} }}",
                 lit(&left.column),
+                c.op.runtime(),
                 lit(&left.graphql_name),
                 lit(&c.message)
             )

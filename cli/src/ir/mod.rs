@@ -14,5 +14,5 @@ pub use model::{
     ApiSettings, AuthSettings, CheckOperand, DefaultValue, Field, Grant, Index, Ir, JoinTable, ManyToMany, Model, ModelCheck, ParentLink,
     Permission, Reverse, ReverseKind, Role, Rules, Storage,
 };
-pub use types::{FieldKind, OnDelete, PkKind, ScalarKind, TextFormat, Types};
+pub use types::{Comparison, FieldKind, OnDelete, PkKind, ScalarKind, TextFormat, Types};
 pub use validate::validate;

@@ -1,6 +1,6 @@
 //! The IR's types: a validated manifest, its models, fields, relations, roles and permissions.
 
-use super::types::{FieldKind, OnDelete, Types};
+use super::types::{Comparison, FieldKind, OnDelete, Types};
 
 /// A validated manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,8 +184,7 @@ pub struct ParentLink {
 pub struct ModelCheck {
     pub name: String,
     pub left: usize,
-    /// `<`, `<=`, `>`, `>=`, `=` or `!=`.
-    pub op: String,
+    pub op: Comparison,
     pub right: CheckOperand,
     pub message: String,
 }

@@ -34,6 +34,47 @@ impl PkKind {
     }
 }
 
+/// How a model check compares its two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Comparison {
+    /// Every comparison with its symbol, two-character symbols first (so `<` is not found
+    /// inside `<=`).
+    pub const ALL: [(&'static str, Comparison); 6] = [
+        ("<=", Comparison::Le),
+        (">=", Comparison::Ge),
+        ("!=", Comparison::Ne),
+        ("=", Comparison::Eq),
+        ("<", Comparison::Lt),
+        (">", Comparison::Gt),
+    ];
+
+    /// The symbol, as manifests and SQL write it.
+    pub fn symbol(self) -> &'static str {
+        Comparison::ALL.iter().find(|(_, c)| *c == self).map_or("=", |(s, _)| s)
+    }
+
+    /// The variant of the generated runtime's `Cmp`.
+    pub fn runtime(self) -> &'static str {
+        match self {
+            Comparison::Lt => "Cmp::Lt",
+            Comparison::Le => "Cmp::Le",
+            Comparison::Gt => "Cmp::Gt",
+            Comparison::Ge => "Cmp::Ge",
+            Comparison::Eq => "Cmp::Eq",
+            Comparison::Ne => "Cmp::Ne",
+        }
+    }
+}
+
 /// Refinements of a bounded string, checked on every write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextFormat {

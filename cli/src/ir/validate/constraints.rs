@@ -15,7 +15,7 @@ impl Validator<'_> {
         let index = i.to_string();
         let path = ["models", model_name, "checks", index.as_str(), "rule"];
         let rule = raw.rule.trim();
-        let Some((op, at)) = ["<=", ">=", "!=", "=", "<", ">"].iter().find_map(|op| rule.find(op).map(|at| (*op, at))) else {
+        let Some((op, comparison, at)) = Comparison::ALL.iter().find_map(|(op, c)| rule.find(op).map(|at| (*op, *c, at))) else {
             self.error(
                 Code::FieldOption,
                 self.value(&path),
@@ -156,7 +156,7 @@ impl Validator<'_> {
             message: raw.message.clone().unwrap_or_else(|| format!("`{}` must be {op} {right_text}", api(lf))),
             name,
             left: l,
-            op: op.to_string(),
+            op: comparison,
             right: right_operand,
         })
     }
