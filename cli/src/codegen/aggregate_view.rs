@@ -12,8 +12,6 @@ pub(super) struct Aggregates {
     pub measures: Vec<String>,
     pub objects: Vec<ObjectDef>,
     pub group_enum: Option<PlainEnum>,
-    pub having_body: String,
-    pub aggregate_filter_body: Option<String>,
 }
 
 /// The aggregate and group-by types of `m`; the inputs they take are added to `inputs`, and the
@@ -185,23 +183,7 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
         }
         inputs.push(input(format!("{name}Having"), format!("Conditions on groups of `{name}` rows."), having_fields));
     }
-    let mut having_body = vec![
-        "w.and(self.and.as_deref())?;".to_string(),
-        "w.or(self.or.as_deref())?;".into(),
-        "w.not(self.not.as_deref())?;".into(),
-        "w.count(self.count.as_ref())?;".into(),
-    ];
-    let aggregate_filter_body = (!numbers.is_empty()).then(|| {
-        for function in ["sum", "avg", "min", "max"] {
-            having_body.push(format!("if let Some(a) = &self.{function} {{\na.write(\"{}\", w)?;\n}}", function.to_uppercase()));
-        }
-        numbers
-            .iter()
-            .map(|(f, _, places)| format!("w.aggregate(function, \"{}\", {}, self.{}.as_ref())?;", f.column, places.is_some(), f.name))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    Aggregates { measures, objects, group_enum, having_body: having_body.join("\n"), aggregate_filter_body }
+    Aggregates { measures, objects, group_enum }
 }
 
 /// Whether a field can be a `groupBy` key.

@@ -6,30 +6,20 @@ use serde::Serialize;
 
 use super::aggregate_view::{aggregates, Aggregates};
 use super::common::{doc, field, input, model, rust_field, InputDef, ObjectDef, PlainEnum, ResolverSpec};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ScalarKind};
 
 /// Everything the model's GraphQL module needs for reads.
 #[derive(Debug, Serialize)]
 pub struct ReadView {
     pub inputs: Vec<InputDef>,
-    /// Body of `Where::write` for `<Model>Where`.
-    pub where_body: String,
-    /// Body of `OrderBy::pick` for `<Model>OrderBy`.
-    pub order_body: String,
     /// Whether other models filter on this one through a to-many relation (`<Model>ListFilter`).
     pub list_filter: bool,
-    /// Body of `Where::write` for `<Model>Having`, and of `<Model>AggregateFilter::write`.
-    pub having_body: String,
-    pub aggregate_filter_body: Option<String>,
     pub objects: Vec<ObjectDef>,
     pub group_enum: Option<PlainEnum>,
     /// `DefaultSort` items and `Measure` items for the model's data module.
     pub default_order: Vec<String>,
     pub measures: Vec<String>,
     pub search_table: String,
-    pub key_kind: String,
-    /// The expression of a row's key as a `Key`.
-    pub key_expr: String,
     /// Shared filter types this model's inputs use (`IntFilter`, ...), for the SDL.
     #[serde(skip)]
     pub filter_types: Vec<String>,
@@ -98,17 +88,13 @@ fn listed_by_others(ir: &Ir, m: &Model) -> bool {
 
 pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let name = &m.name;
-    let pk_kind = key_kind(m.pk_field()).unwrap_or(PkKind::Auto);
     let mut filter_types = Vec::new();
     let mut where_fields = vec![
         field("and", &format!("Option<Vec<{name}Where>>"), "and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
         field("or", &format!("Option<Vec<{name}Where>>"), "or", &format!("[{name}Where!]"), Some("At least one filter in the list holds.")),
         field("not", &format!("Option<Box<{name}Where>>"), "not", &format!("{name}Where"), Some("The filter does not hold.")),
     ];
-    let mut where_body =
-        vec!["w.and(self.and.as_deref())?;".to_string(), "w.or(self.or.as_deref())?;".into(), "w.not(self.not.as_deref())?;".into()];
     let mut order_fields = Vec::new();
-    let mut order_body = vec!["p.nulls(self.nulls);".to_string()];
     for f in &m.fields {
         let rust = rust_field(f);
         let api = super::common::input_name(f);
@@ -121,7 +107,6 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
                 &format!("{}Where", t.name),
                 None,
             ));
-            where_body.push(format!("w.to_one(\"{}\", self.{}.as_deref())?;", f.column, f.name));
             order_fields.push(field(
                 &f.name,
                 &format!("Option<Nested<crate::graphql::{}::{}OrderBy>>", t.snake, t.name),
@@ -129,28 +114,18 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
                 &format!("{}OrderBy", t.name),
                 None,
             ));
-            order_body.push(format!("p.relation(\"{}\", \"{}\", self.{}.as_deref(), {})?;", f.graphql_name, f.column, f.name, f.nullable));
         }
         if let Some((ty, gql_name)) = value_filter(f) {
             where_fields.push(field(&rust, &format!("Option<{ty}>"), &api, &gql_name, None));
             if !filter_types.contains(&gql_name) {
                 filter_types.push(gql_name.clone());
             }
-            let key_like = matches!(f.kind, FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. });
-            if key_like {
-                let kind = key_kind(f).unwrap_or(PkKind::Auto).runtime();
-                where_body.push(format!("w.id(\"{}\", self.{rust}.as_ref(), {kind})?;", f.column));
-            } else {
-                where_body.push(format!("w.field(\"{}\", self.{rust}.as_ref())?;", f.column));
-            }
         }
-        if let Some(kind) = sort_as(f) {
+        if sort_as(f).is_some() {
             order_fields.push(field(&rust, "Option<OrderDirection>", &api, "OrderDirection", None));
-            order_body.push(format!("p.column(\"{api}\", \"{}\", self.{rust}, {}, SortAs::{kind});", f.column, f.nullable));
         }
     }
     // To-many relations: reverse foreign keys and many-to-many, both directions.
-    let key_col = &m.pk_field().column;
     for rel in &m.many_to_many {
         let t = model(ir, &rel.target);
         where_fields.push(field(
@@ -159,10 +134,6 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             &rel.graphql_name,
             &format!("{}ListFilter", t.name),
             None,
-        ));
-        where_body.push(format!(
-            "w.via(\"{key_col}\", \"{}\", \"{}\", \"{}\", self.{}.as_deref())?;",
-            rel.join_table, rel.source_column, rel.target_column, rel.name
         ));
     }
     for r in &m.reverse {
@@ -174,14 +145,6 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             &format!("{}ListFilter", s.name),
             None,
         ));
-        where_body.push(match &r.kind {
-            ReverseKind::ForeignKey { column } | ReverseKind::OneToOne { column } => {
-                format!("w.to_many(\"{key_col}\", \"{column}\", self.{}.as_deref())?;", r.name)
-            }
-            ReverseKind::ManyToMany { join_table, here_column, there_column } => {
-                format!("w.via(\"{key_col}\", \"{join_table}\", \"{here_column}\", \"{there_column}\", self.{}.as_deref())?;", r.name)
-            }
-        });
     }
     order_fields.push(field("nulls", "Option<NullsOrder>", "nulls", "NullsOrder", Some("Where nulls sort (default: last).")));
     let mut inputs = vec![
@@ -203,8 +166,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
         ));
     }
 
-    let Aggregates { measures, mut objects, group_enum, having_body, aggregate_filter_body } =
-        aggregates(m, &mut inputs, &mut filter_types);
+    let Aggregates { measures, mut objects, group_enum } = aggregates(m, &mut inputs, &mut filter_types);
     objects.extend(connection_objects(name));
     let default_order = m
         .ordering
@@ -231,23 +193,7 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
             super::sql::search_document(&columns, Some("t0"))
         )
     };
-    let pk = m.pk_field();
-    ReadView {
-        inputs,
-        where_body: where_body.join("\n"),
-        order_body: order_body.join("\n"),
-        list_filter,
-        having_body,
-        aggregate_filter_body,
-        objects,
-        group_enum,
-        default_order,
-        measures,
-        search_table,
-        key_kind: pk_kind.runtime().to_string(),
-        key_expr: key_of(&format!("self.{}", pk.name), pk),
-        filter_types,
-    }
+    ReadView { inputs, list_filter, objects, group_enum, default_order, measures, search_table, filter_types }
 }
 
 /// The `<Model>Connection` and `<Model>Edge` objects of connection pages.
