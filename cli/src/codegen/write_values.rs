@@ -1,71 +1,33 @@
-//! How each input value of a write is checked and bound: the input types of scalars, their
-//! rules as the runtime's `check` values, bound literals, server-computed defaults and counters.
+//! How each input value of a write arrives and is checked: the input types of scalars, their
+//! rules as the runtime's `check` values, literal defaults and counters.
 
 use super::common::api_scalar;
-use crate::ir::{DefaultValue, Field, FieldKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{Field, Rules, ScalarKind, TextFormat};
 
 /// A Rust string literal.
 pub(super) fn lit(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// How a scalar value arrives and is bound: `(Rust input type, GraphQL type, bind expression of v)`.
-pub(super) fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String, String) {
-    let here = format!("&check::path(at, {})", lit(&f.graphql_name));
+/// How a scalar value arrives: `(Rust input type, GraphQL type)`.
+pub(super) fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String) {
     let gql_ty = f.types.graphql.clone();
-    let r = &f.rules;
     if let Some(wrapper) = api_scalar(s) {
-        // Our scalars parse strictly; the stored value is inside.
-        let bind = match s {
-            ScalarKind::Date => "Bind::Date(v.0)".to_string(),
-            ScalarKind::Time => "Bind::Time(v.0)".to_string(),
-            ScalarKind::DateTime => "Bind::DateTime(v.0)".to_string(),
-            ScalarKind::BigInteger => format!("check::int(p, {here}, v.0, &{})", range(r, |n| n.to_string())),
-            _ => format!("check::text(p, {here}, v.0, &{})", text_rules(s, r)),
-        };
-        return (wrapper.to_string(), gql_ty, bind);
+        return (wrapper.to_string(), gql_ty);
     }
-    match s {
-        ScalarKind::String { .. } | ScalarKind::Text => {
-            ("String".into(), gql_ty, format!("check::text(p, {here}, v, &{})", text_rules(s, r)))
-        }
-        ScalarKind::Integer => ("i32".into(), gql_ty, integer_bind(f, "i64::from(v)")),
-        ScalarKind::BigInteger => ("i64".into(), gql_ty, format!("check::int(p, {here}, v, &{})", range(r, |n| n.to_string()))),
-        ScalarKind::Float => ("f64".into(), gql_ty, format!("check::float(p, {here}, v, &{})", range(r, float_lit))),
-        ScalarKind::Decimal { max_digits, decimal_places } => (
-            "rust_decimal::Decimal".into(),
-            gql_ty,
-            format!(
-                "check::decimal(p, {here}, v, &check::Digits {{ max_digits: {max_digits}, places: {decimal_places}, range: {} }})",
-                range(r, decimal_lit)
-            ),
-        ),
-        ScalarKind::Boolean => ("bool".into(), gql_ty, "Bind::Int(i64::from(v))".into()),
-        ScalarKind::Date => (f.types.rust.clone(), gql_ty, "Bind::Date(v)".into()),
-        ScalarKind::Time => (f.types.rust.clone(), gql_ty, "Bind::Time(v)".into()),
-        ScalarKind::DateTime => (f.types.rust.clone(), gql_ty, "Bind::DateTime(v)".into()),
-        ScalarKind::Uuid => ("uuid::Uuid".into(), gql_ty, "Bind::Text(convert::uuid_text(v))".into()),
-        ScalarKind::Json => ("async_graphql::Json<serde_json::Value>".into(), gql_ty, "Bind::Text(v.0.to_string())".into()),
-        ScalarKind::Enum { type_name, .. } => (type_name.clone(), gql_ty, "Bind::Text(v.as_db().to_string())".into()),
-    }
-}
-
-/// The bind of a 32-bit integer field's value `value` (an `i64` expression), checked against the
-/// field's range or else the 32-bit one.
-fn integer_bind(f: &Field, value: &str) -> String {
-    let here = format!("&check::path(at, {})", lit(&f.graphql_name));
-    let min = f.rules.min.as_deref().map_or("i32::MIN as i64".to_string(), str::to_string);
-    let max = f.rules.max.as_deref().map_or("i32::MAX as i64".to_string(), str::to_string);
-    format!("check::int(p, {here}, {value}, &check::Range {{ min: Some({min}), max: Some({max}) }})")
-}
-
-/// The bind of a counter's `{set: v}`: the shared update inputs carry 64-bit integers, which an
-/// integer field's range check bounds; other counters take the value as a create does.
-pub(super) fn counter_set_bind(f: &Field, s: &ScalarKind) -> String {
-    match s {
-        ScalarKind::Integer => integer_bind(f, "v"),
-        _ => scalar_input(f, s).2,
-    }
+    let rust = match s {
+        ScalarKind::String { .. } | ScalarKind::Text => "String".to_string(),
+        ScalarKind::Integer => "i32".into(),
+        ScalarKind::BigInteger => "i64".into(),
+        ScalarKind::Float => "f64".into(),
+        ScalarKind::Decimal { .. } => "rust_decimal::Decimal".into(),
+        ScalarKind::Boolean => "bool".into(),
+        ScalarKind::Date | ScalarKind::Time | ScalarKind::DateTime => f.types.rust.clone(),
+        ScalarKind::Uuid => "uuid::Uuid".into(),
+        ScalarKind::Json => "async_graphql::Json<serde_json::Value>".into(),
+        ScalarKind::Enum { type_name, .. } => type_name.clone(),
+    };
+    (rust, gql_ty)
 }
 
 pub(super) fn float_lit(n: &str) -> String {
@@ -74,14 +36,6 @@ pub(super) fn float_lit(n: &str) -> String {
     } else {
         format!("{n}.0")
     }
-}
-
-/// A decimal bound as an exact constructor (`Decimal::from_i128_with_scale(15, 1)` for `1.5`).
-pub(super) fn decimal_lit(n: &str) -> String {
-    let (int, frac) = n.split_once('.').unwrap_or((n, ""));
-    let digits = format!("{int}{frac}");
-    let mantissa: i128 = digits.parse().unwrap_or(0);
-    format!("rust_decimal::Decimal::from_i128_with_scale({mantissa}, {})", frac.len())
 }
 
 pub(super) fn range(r: &Rules, value: impl Fn(&str) -> String) -> String {
@@ -125,20 +79,6 @@ pub(super) fn text_rules(s: &ScalarKind, r: &Rules) -> String {
     }
 }
 
-/// The bound value of a default the server computes (`now`, `uuid`). Literal defaults are left to
-/// the column's SQL `DEFAULT` — except on tables gqlauto does not manage, which may not have one.
-pub(super) fn computed_default(f: &Field, managed: bool) -> Option<String> {
-    let value = match (f.default.as_ref()?, &f.kind) {
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Date)) => "Bind::Date(chrono::Utc::now().date_naive())".to_string(),
-        (DefaultValue::Now, FieldKind::Scalar(ScalarKind::Time)) => "Bind::Time(chrono::Utc::now().time())".to_string(),
-        (DefaultValue::Now, _) => "Bind::DateTime(chrono::Utc::now())".to_string(),
-        (DefaultValue::NewUuid, _) => "Bind::Text(convert::uuid_text(uuid::Uuid::new_v4()))".to_string(),
-        (DefaultValue::Literal { .. }, _) if managed => return None,
-        (DefaultValue::Literal { sql, .. }, _) => literal_bind(sql),
-    };
-    Some(value)
-}
-
 /// The value a SQL literal default (`'it''s'`, `TRUE`, `12`, `1.5`) stores.
 #[derive(Debug, PartialEq)]
 pub(super) enum SqlLiteral {
@@ -163,15 +103,6 @@ pub(super) fn sql_literal(sql: &str) -> SqlLiteral {
     }
 }
 
-/// A SQL literal as the `Bind` that stores the same value.
-pub(super) fn literal_bind(sql: &str) -> String {
-    match sql_literal(sql) {
-        SqlLiteral::Text(text) => format!("Bind::Text({text:?}.to_string())"),
-        SqlLiteral::Int(n) => format!("Bind::Int({n})"),
-        SqlLiteral::Float(n) => format!("Bind::Float({n}_f64)"),
-    }
-}
-
 /// Whether updates of this field take `{set, increment}`: `(input type, GraphQL type)`.
 pub(super) fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
     match s {
@@ -186,14 +117,13 @@ pub(super) fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ir::FieldKind;
 
     #[test]
     fn bounds_are_written_as_exact_literals() {
         assert_eq!(float_lit("3"), "3.0");
         assert_eq!(float_lit("2.5"), "2.5");
         assert_eq!(float_lit("1e3"), "1e3");
-        assert_eq!(decimal_lit("1.5"), "rust_decimal::Decimal::from_i128_with_scale(15, 1)");
-        assert_eq!(decimal_lit("-20"), "rust_decimal::Decimal::from_i128_with_scale(-20, 0)");
         let rules =
             |min: Option<&str>, max: Option<&str>| Rules { min: min.map(String::from), max: max.map(String::from), ..Rules::default() };
         assert_eq!(range(&rules(None, None), |n| n.to_string()), "check::Range::ANY");
@@ -215,52 +145,23 @@ mod tests {
     }
 
     #[test]
-    fn literal_defaults_bind_the_value_the_column_would_hold() {
-        assert_eq!(literal_bind("'it''s'"), "Bind::Text(\"it's\".to_string())");
-        assert_eq!(literal_bind("TRUE"), "Bind::Int(1)");
-        assert_eq!(literal_bind("false"), "Bind::Int(0)");
-        assert_eq!(literal_bind("12"), "Bind::Int(12)");
-        assert_eq!(literal_bind("1.5"), "Bind::Float(1.5_f64)");
+    fn literal_defaults_read_as_the_value_the_column_would_hold() {
+        assert_eq!(sql_literal("'it''s'"), SqlLiteral::Text("it's".into()));
+        assert_eq!(sql_literal("TRUE"), SqlLiteral::Int("1".into()));
+        assert_eq!(sql_literal("false"), SqlLiteral::Int("0".into()));
+        assert_eq!(sql_literal("12"), SqlLiteral::Int("12".into()));
+        assert_eq!(sql_literal("1.5"), SqlLiteral::Float("1.5".into()));
     }
 
     #[test]
-    fn the_server_computes_now_and_uuid_defaults_and_literals_only_off_its_own_tables() {
-        let field = |kind: ScalarKind, default: DefaultValue| Field {
-            name: "f".into(),
-            graphql_name: "f".into(),
-            column: "f".into(),
-            types: kind.types(),
-            kind: FieldKind::Scalar(kind),
-            nullable: false,
-            unique: false,
-            default: Some(default),
-            description: None,
-            deprecated: None,
-            renamed_from: None,
-            rules: Rules::default(),
-            hidden: false,
-            write_only: false,
-        };
-        let today = field(ScalarKind::Date, DefaultValue::Now);
-        assert_eq!(computed_default(&today, true).as_deref(), Some("Bind::Date(chrono::Utc::now().date_naive())"));
-        let stamp = field(ScalarKind::DateTime, DefaultValue::Now);
-        assert_eq!(computed_default(&stamp, true).as_deref(), Some("Bind::DateTime(chrono::Utc::now())"));
-        let literal = field(ScalarKind::Integer, DefaultValue::Literal { sql: "3".into(), rust: "3".into() });
-        assert_eq!(computed_default(&literal, true), None, "the column's DEFAULT fills it");
-        assert_eq!(computed_default(&literal, false).as_deref(), Some("Bind::Int(3)"), "a table gqlauto does not manage may have none");
-    }
-
-    #[test]
-    fn integers_arrive_as_32_bits_and_are_set_from_64() {
-        let mut f = super::super::common::blog().model("Post").unwrap().fields.iter().find(|f| f.name == "views").unwrap().clone();
-        f.rules.max = Some("10".into());
-        let (ty, _, bind) = scalar_input(&f, &ScalarKind::Integer);
-        assert_eq!(ty, "i32");
-        assert_eq!(bind, "check::int(p, &check::path(at, \"views\"), i64::from(v), &check::Range { min: Some(0), max: Some(10) })");
-        assert_eq!(
-            counter_set_bind(&f, &ScalarKind::Integer),
-            "check::int(p, &check::path(at, \"views\"), v, &check::Range { min: Some(0), max: Some(10) })"
-        );
+    fn scalars_arrive_as_their_api_types() {
+        let post = super::super::common::blog();
+        let field = |name: &str| post.model("Post").unwrap().fields.iter().find(|f| f.name == name).unwrap().clone();
+        let views = field("views");
+        assert_eq!(scalar_input(&views, &ScalarKind::Integer), ("i32".to_string(), "Int".to_string()));
+        let slug = field("slug");
+        let FieldKind::Scalar(s) = &slug.kind else { panic!() };
+        assert_eq!(scalar_input(&slug, s), ("crate::runtime::scalars::Slug".to_string(), "Slug".to_string()));
     }
 
     #[test]
