@@ -31,26 +31,18 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
         })
         .collect();
     let mut objects = Vec::new();
-    let mut aggregate_resolvers = vec![ResolverSpec::new("count", "i64", "Int!").body("self.0.count()").doc("Number of rows.").build()];
+    let mut aggregate_resolvers = vec![ResolverSpec::new("count", "Int!").doc("Number of rows.").build()];
     let numbers: Vec<&(&Field, bool, Option<u32>)> = measured.iter().filter(|m| m.1).collect();
     if !numbers.is_empty() {
         let type_name = format!("{name}AggregateNumbers");
         for (function, text) in [("sum", "Sums"), ("avg", "Averages")] {
             aggregate_resolvers.push(
-                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
-                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                ResolverSpec::new(function, format!("{type_name}!"))
                     .doc(format!("{text} of the numeric fields (null when there are no rows)."))
                     .build(),
             );
         }
-        let resolvers = numbers
-            .iter()
-            .map(|(f, _, _)| {
-                ResolverSpec::new(&f.name, "Option<f64>", "Float")
-                    .body(format!("self.0.float(&format!(\"{{}}.{}\", self.1))", f.column))
-                    .build()
-            })
-            .collect();
+        let resolvers = numbers.iter().map(|(f, _, _)| ResolverSpec::new(&f.name, "Float").build()).collect();
         objects.push(ObjectDef {
             doc: doc(Some(&format!("Sums or averages of `{name}`'s numeric fields."))),
             description: format!("Sums or averages of `{name}`'s numeric fields."),
@@ -63,20 +55,12 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
         let type_name = format!("{name}AggregateBounds");
         for (function, text) in [("min", "Smallest"), ("max", "Largest")] {
             aggregate_resolvers.push(
-                ResolverSpec::new(function, type_name.clone(), format!("{type_name}!"))
-                    .body(format!("{type_name}(self.0.clone(), \"{function}\")"))
+                ResolverSpec::new(function, format!("{type_name}!"))
                     .doc(format!("{text} values of the numeric and date fields (null when there are no rows)."))
                     .build(),
             );
         }
-        let resolvers = measured
-            .iter()
-            .map(|(f, _, places)| {
-                let key = format!("&format!(\"{{}}.{}\", self.1)", f.column);
-                let (ret, body) = typed_read(f, &key, *places);
-                ResolverSpec::new(&f.name, ret, f.types.graphql.clone()).body(body).build()
-            })
-            .collect();
+        let resolvers = measured.iter().map(|(f, _, _)| ResolverSpec::new(&f.name, f.types.graphql.clone()).build()).collect();
         objects.push(ObjectDef {
             doc: doc(Some(&format!("Smallest or largest values of `{name}`'s fields."))),
             description: format!("Smallest or largest values of `{name}`'s fields."),
@@ -109,10 +93,8 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
         let key_resolvers = group_fields
             .iter()
             .map(|f| {
-                let key = format!("\"key.{}\"", f.column);
-                let (ret, body) = group_key_read(f, &key);
                 let gql_ty = if matches!(f.kind, FieldKind::ForeignKey { .. }) { "ID".to_string() } else { f.types.graphql.clone() };
-                ResolverSpec::new(&rust_field(f), ret, gql_ty).body(body).build()
+                ResolverSpec::new(&rust_field(f), gql_ty).build()
             })
             .collect();
         objects.push(ObjectDef {
@@ -128,14 +110,8 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             description: format!("One group of `{name}` rows."),
             decl: format!("pub struct {name}Group(pub AggregateRow);"),
             resolvers: vec![
-                ResolverSpec::new("key", format!("{name}GroupKey"), format!("{name}GroupKey!"))
-                    .body(format!("{name}GroupKey(self.0.clone())"))
-                    .doc("The values the rows of this group share.")
-                    .build(),
-                ResolverSpec::new("aggregate", format!("{name}Aggregate"), format!("{name}Aggregate!"))
-                    .body(format!("{name}Aggregate(self.0.clone())"))
-                    .doc("Aggregates over the rows of this group.")
-                    .build(),
+                ResolverSpec::new("key", format!("{name}GroupKey!")).doc("The values the rows of this group share.").build(),
+                ResolverSpec::new("aggregate", format!("{name}Aggregate!")).doc("Aggregates over the rows of this group.").build(),
             ],
         });
         let mut having_fields = vec![
@@ -198,48 +174,6 @@ pub(super) fn measure(f: &Field) -> Option<(bool, Option<u32>)> {
         FieldKind::Scalar(ScalarKind::Decimal { decimal_places, .. }) => Some((true, Some(*decimal_places))),
         FieldKind::Scalar(ScalarKind::Date | ScalarKind::DateTime | ScalarKind::Time) => Some((false, None)),
         _ => None,
-    }
-}
-
-/// A typed read of aggregate value `key` (a Rust expression of type `&str`).
-fn typed_read(f: &Field, key: &str, places: Option<u32>) -> (String, String) {
-    match &f.kind {
-        FieldKind::Scalar(ScalarKind::Integer) => ("Option<i64>".into(), format!("self.0.int({key})")),
-        FieldKind::Scalar(ScalarKind::BigInteger) => ("Option<crate::runtime::scalars::BigInt>".into(), format!("self.0.big_int({key})")),
-        FieldKind::Scalar(ScalarKind::Float) => ("Option<f64>".into(), format!("self.0.float({key})")),
-        FieldKind::Scalar(ScalarKind::Decimal { .. }) => {
-            ("Result<Option<rust_decimal::Decimal>>".into(), format!("Ok(self.0.decimal({key}, {})?)", places.unwrap_or(0)))
-        }
-        FieldKind::Scalar(ScalarKind::Date) => ("Result<Option<crate::runtime::scalars::Date>>".into(), format!("Ok(self.0.date({key})?)")),
-        FieldKind::Scalar(ScalarKind::Time) => ("Result<Option<crate::runtime::scalars::Time>>".into(), format!("Ok(self.0.time({key})?)")),
-        _ => ("Result<Option<crate::runtime::scalars::DateTime>>".into(), format!("Ok(self.0.datetime({key})?)")),
-    }
-}
-
-/// A typed read of group key `key`.
-fn group_key_read(f: &Field, key: &str) -> (String, String) {
-    match &f.kind {
-        FieldKind::ForeignKey { .. } => ("Option<ID>".into(), format!("self.0.id({key})")),
-        FieldKind::Scalar(s) => match s {
-            ScalarKind::Boolean => ("Option<bool>".into(), format!("self.0.boolean({key})")),
-            ScalarKind::String { .. } => match super::common::api_scalar(s) {
-                Some(wrapper) => (format!("Option<{wrapper}>"), format!("self.0.text({key}).map({wrapper})")),
-                None => ("Option<String>".into(), format!("self.0.text({key})")),
-            },
-            ScalarKind::Uuid => {
-                ("Result<Option<uuid::Uuid>>".into(), format!("Ok(self.0.text({key}).as_deref().map(convert::uuid_out).transpose()?)"))
-            }
-            ScalarKind::Enum { type_name, .. } => (
-                format!("Result<Option<{type_name}>>"),
-                format!("Ok(self.0.text({key}).as_deref().map({type_name}::from_db).transpose()?)"),
-            ),
-            ScalarKind::Decimal { decimal_places, .. } => (
-                "Result<Option<rust_decimal::Decimal>>".into(),
-                format!("Ok(self.0.text({key}).as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
-            ),
-            _ => typed_read(f, key, None),
-        },
-        FieldKind::PrimaryKey(_) => ("Option<ID>".into(), format!("self.0.id({key})")),
     }
 }
 

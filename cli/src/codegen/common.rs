@@ -6,16 +6,10 @@ use serde::Serialize;
 use crate::ir::names::to_camel;
 use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind, TextFormat};
 
-/// One resolver method of a GraphQL object.
+/// One field of a GraphQL object type, as its schema shows it.
 #[derive(Debug, Serialize)]
 pub struct Resolver {
-    pub doc: String,
-    /// `#[graphql(...)]` attribute line, or empty.
-    pub attr: String,
     pub name: String,
-    pub params: String,
-    pub ret: String,
-    pub body: String,
     /// How the field reads in the SDL.
     #[serde(skip)]
     pub sdl: SdlField,
@@ -32,42 +26,20 @@ pub struct SdlField {
     pub deprecation: Option<String>,
 }
 
-/// A resolver being described: its name, Rust return type, GraphQL type and body, then whatever
-/// else it has. [`ResolverSpec::build`] derives its doc comment and `#[graphql]` attribute from
-/// the same facts its SDL shows, so the two agree.
+/// A field of an object type being described: its name and GraphQL type, then its description,
+/// deprecation and arguments.
 pub(super) struct ResolverSpec {
     name: String,
-    ret: String,
     gql_ty: String,
-    body: String,
     description: Option<String>,
     deprecation: Option<String>,
-    /// A list: its complexity counts the page size (`limit`).
-    list: bool,
-    /// Parameters after `&self` (`, ctx: &Context<'_>, limit: Option<i32>`).
-    params: String,
     /// The GraphQL arguments, `(name, type)`.
     args: Vec<(String, String)>,
 }
 
 impl ResolverSpec {
-    pub(super) fn new(name: &str, ret: impl Into<String>, gql_ty: impl Into<String>) -> ResolverSpec {
-        ResolverSpec {
-            name: name.to_string(),
-            ret: ret.into(),
-            gql_ty: gql_ty.into(),
-            body: String::new(),
-            description: None,
-            deprecation: None,
-            list: false,
-            params: String::new(),
-            args: Vec::new(),
-        }
-    }
-
-    pub(super) fn body(mut self, body: impl Into<String>) -> ResolverSpec {
-        self.body = body.into();
-        self
+    pub(super) fn new(name: &str, gql_ty: impl Into<String>) -> ResolverSpec {
+        ResolverSpec { name: name.to_string(), gql_ty: gql_ty.into(), description: None, deprecation: None, args: Vec::new() }
     }
 
     pub(super) fn doc(self, text: impl Into<String>) -> ResolverSpec {
@@ -84,31 +56,13 @@ impl ResolverSpec {
         self
     }
 
-    pub(super) fn list(self) -> ResolverSpec {
-        self.list_if(true)
-    }
-
-    pub(super) fn list_if(mut self, list: bool) -> ResolverSpec {
-        self.list = list;
-        self
-    }
-
-    pub(super) fn params(mut self, params: impl Into<String>) -> ResolverSpec {
-        self.params = params.into();
-        self
-    }
-
     pub(super) fn args(mut self, args: Vec<(String, String)>) -> ResolverSpec {
         self.args = args;
         self
     }
 
     pub(super) fn build(self) -> Resolver {
-        let complexity = self.list.then_some("limit");
-        let attr = graphql_attr(&self.name, self.deprecation.as_deref(), complexity);
         Resolver {
-            doc: doc(self.description.as_deref()),
-            attr,
             sdl: SdlField {
                 name: to_camel(&self.name),
                 args: self.args,
@@ -117,32 +71,7 @@ impl ResolverSpec {
                 deprecation: self.deprecation,
             },
             name: self.name,
-            params: self.params,
-            ret: self.ret,
-            body: self.body,
         }
-    }
-}
-
-/// The `#[graphql(...)]` line of a resolver named `name`, or nothing: its API name when
-/// async-graphql would spell it otherwise, its deprecation, and for lists the complexity of
-/// `page` rows (`limit`, or `first.or(last)` for connections).
-pub(super) fn graphql_attr(name: &str, deprecation: Option<&str>, page: Option<&str>) -> String {
-    let mut attrs = Vec::new();
-    let api = to_camel(name);
-    if renamed(name, &api) {
-        attrs.push(format!("name = {api:?}"));
-    }
-    if let Some(reason) = deprecation {
-        attrs.push(format!("deprecation = {reason:?}"));
-    }
-    if let Some(page) = page {
-        attrs.push(format!("complexity = \"crate::runtime::paging::list_complexity({page}, child_complexity)\""));
-    }
-    if attrs.is_empty() {
-        String::new()
-    } else {
-        format!("#[graphql({})]\n", attrs.join(", "))
     }
 }
 

@@ -2,10 +2,10 @@
 //! read and write views and static table; per crate, the roots and the shared lists.
 
 use crate::ir::names::{self, to_camel, to_pascal, to_screaming};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, ReverseKind, ScalarKind};
 
 use super::common::*;
-use super::read_view::{key_of, read_view, ReadView};
+use super::read_view::{read_view, ReadView};
 use super::view::*;
 use super::write_view::write_view;
 
@@ -85,10 +85,6 @@ fn toml_string(text: &str) -> String {
 
 fn model_view(ir: &Ir, m: &Model) -> ModelView {
     let pk = m.pk_field();
-    let pk_kind = match pk.kind {
-        FieldKind::PrimaryKey(k) => k,
-        _ => PkKind::Auto,
-    };
     let mut enums = Vec::new();
     let mut resolvers = Vec::new();
     for f in &m.fields {
@@ -104,56 +100,35 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         }
         resolvers.extend(field_resolvers(ir, f));
     }
-    let key = key_of(&format!("self.{}", pk.name), pk);
     if let Some(link) = &m.parent {
         let t = model(ir, &link.target);
         let description = format!("The `{}` row this one extends; they share the key.", t.name);
-        resolvers.push(to_one_resolver(t, &link.name, Some(description), None, &key, false));
+        resolvers.push(to_one_resolver(t, &link.name, Some(description), None, false));
     }
     for rel in &m.many_to_many {
-        let target = model(ir, &rel.target);
-        let link =
-            format!("Link::Join {{ table: \"{}\", parent: \"{}\", child: \"{}\" }}", rel.join_table, rel.source_column, rel.target_column);
-        resolvers.extend(relation_lists(rel.description.clone(), &rel.name, target, &link, &key));
+        resolvers.extend(relation_lists(rel.description.clone(), &rel.name, model(ir, &rel.target)));
     }
     for r in &m.reverse {
         let source = model(ir, &r.source_model);
         match &r.kind {
-            ReverseKind::OneToOne { column } => resolvers.push(ResolverSpec::new(&r.name, format!("Result<Option<crate::models::{}::{}>>", source.snake, source.name), source.name.clone()).body(format!(
-                    "let cx = Ctx::of(ctx)?;\nlet select = || Select::new::<crate::models::{s}::{n}, crate::graphql::{s}::{n}Where, crate::graphql::{s}::{n}OrderBy>(None, None, None);\nOk(read::related_one(&cx, read::field_id(ctx), select, Link::Column(\"{column}\"), {key}).await?)",
-                    s = source.snake,
-                    n = source.name
-                )).doc(format!("The `{}` that points to this one, if any.", source.name)).params(", ctx: &Context<'_>").build()),
-            ReverseKind::ForeignKey { column } => resolvers.extend(relation_lists(
-                Some(format!("`{}` rows that point to this one.", source.name)),
-                &r.name,
-                source,
-                &format!("Link::Column(\"{column}\")"),
-                &key,
-            )),
-            ReverseKind::ManyToMany { join_table, here_column, there_column } => resolvers.extend(relation_lists(
-                Some(format!("`{}` rows linked to this one.", source.name)),
-                &r.name,
-                source,
-                &format!("Link::Join {{ table: \"{join_table}\", parent: \"{here_column}\", child: \"{there_column}\" }}"),
-                &key,
-            )),
+            ReverseKind::OneToOne { .. } => resolvers.push(
+                ResolverSpec::new(&r.name, source.name.clone())
+                    .doc(format!("The `{}` that points to this one, if any.", source.name))
+                    .build(),
+            ),
+            ReverseKind::ForeignKey { .. } => {
+                resolvers.extend(relation_lists(Some(format!("`{}` rows that point to this one.", source.name)), &r.name, source))
+            }
+            ReverseKind::ManyToMany { .. } => {
+                resolvers.extend(relation_lists(Some(format!("`{}` rows linked to this one.", source.name)), &r.name, source))
+            }
         }
     }
     let read = read_view(ir, m);
-    let pk_parse = match pk_kind {
-        PkKind::Auto => "convert::id_i32(\"id\", &id)?",
-        PkKind::BigAuto => "convert::id_i64(\"id\", &id)?",
-        PkKind::Uuid => "convert::id_uuid(\"id\", &id)?",
-        PkKind::Text { .. } => "convert::id_text(&id)",
-    };
     let id_arg = vec![("id".to_string(), "ID!".to_string())];
-    let cx = "let cx = Ctx::of(ctx)?;\n";
     let query_resolvers = vec![
-        ResolverSpec::new(&m.snake, format!("Result<Option<{}>>", m.name), m.name.clone())
-            .body(format!("{cx}Ok(store::find(&cx, {pk_parse}).await?)"))
+        ResolverSpec::new(&m.snake, m.name.clone())
             .doc(format!("One `{}` by id, or null if there is none.", m.name))
-            .params(", ctx: &Context<'_>, id: ID")
             .args(id_arg.clone())
             .build(),
         list_field(
@@ -161,21 +136,12 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
             Some(format!("A page of `{}` rows; ordered by `orderBy`, else by search rank, else by the default ordering.", m.name)),
             m,
             !m.search.is_empty(),
-            &format!(
-                "{cx}let select = {}?;\nOk(read::list(&cx, select, limit, offset).await?)",
-                select_expr(m, !m.search.is_empty(), "store")
-            ),
         ),
         connection_field(
             &format!("{}_connection", m.plural_snake),
             Some(format!("A page of `{}` rows with cursors.", m.name)),
             m,
             !m.search.is_empty(),
-            &format!(
-                "{cx}let select = {}?;\nOk({}Connection(read::connection(&cx, select, PageArgs {{ first, after, last, before }}).await?))",
-                select_expr(m, !m.search.is_empty(), "store"),
-                m.name
-            ),
         ),
         aggregate_field(m),
     ];
@@ -241,228 +207,96 @@ fn sql_name(column: &str) -> String {
     }
 }
 
-/// The arguments of a list of `target` rows: Rust parameters and SDL arguments.
-fn list_args(target: &Model, search: bool, paging: &[(&str, &str, &str)]) -> (String, Vec<(String, String)>) {
-    let path = |suffix: &str| format!("crate::graphql::{}::{}{suffix}", target.snake, target.name);
-    let mut params = format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: Option<{}>", path("Where"));
+/// The arguments of a list of `target` rows.
+fn list_args(target: &Model, search: bool, paging: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut args = vec![("where".to_string(), format!("{}Where", target.name))];
     if search {
-        params.push_str(", search: Option<String>");
         args.push(("search".into(), "String".into()));
     }
-    params.push_str(&format!(", order_by: Option<Vec<{}>>", path("OrderBy")));
     args.push(("orderBy".into(), format!("[{}OrderBy!]", target.name)));
-    for (name, rust, gql) in paging {
-        params.push_str(&format!(", {name}: {rust}"));
-        args.push((to_camel(name), (*gql).to_string()));
-    }
-    (params, args)
+    args.extend(paging.iter().map(|(name, gql)| (name.to_string(), gql.to_string())));
+    args
 }
 
-const OFFSET_PAGING: &[(&str, &str, &str)] = &[("limit", "Option<i32>", "Int"), ("offset", "Option<i32>", "Int")];
+const OFFSET_PAGING: &[(&str, &str)] = &[("limit", "Int"), ("offset", "Int")];
 
-const CURSOR_PAGING: &[(&str, &str, &str)] = &[
-    ("first", "Option<i32>", "Int"),
-    ("after", "Option<String>", "String"),
-    ("last", "Option<i32>", "Int"),
-    ("before", "Option<String>", "String"),
-];
-
-/// `Select::new::<Row, _, _>(filter, order_by, search)` for `target` (a `Result`); `module` is how
-/// this file names its data module.
-fn select_expr(target: &Model, search: bool, module: &str) -> String {
-    let search = if search { "search.as_deref()" } else { "None" };
-    format!("Select::new::<{module}::{}, _, _>(filter.as_ref(), order_by.as_deref(), {search})", target.name)
-}
+const CURSOR_PAGING: &[(&str, &str)] = &[("first", "Int"), ("after", "String"), ("last", "Int"), ("before", "String")];
 
 /// A list field with `where`, `orderBy`, `limit`, `offset`.
-fn list_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
-    let (params, args) = list_args(target, search, OFFSET_PAGING);
-    ResolverSpec::new(name, format!("Result<Vec<crate::models::{}::{}>>", target.snake, target.name), format!("[{}!]!", target.name))
-        .body(body.to_string())
-        .description(description)
-        .list()
-        .params(params)
-        .args(args)
-        .build()
+fn list_field(name: &str, description: Option<String>, target: &Model, search: bool) -> Resolver {
+    ResolverSpec::new(name, format!("[{}!]!", target.name)).description(description).args(list_args(target, search, OFFSET_PAGING)).build()
 }
 
 /// A connection field with `where`, `orderBy`, `first`, `after`, `last`, `before`.
-fn connection_field(name: &str, description: Option<String>, target: &Model, search: bool, body: &str) -> Resolver {
-    let (params, args) = list_args(target, search, CURSOR_PAGING);
-    let mut r = ResolverSpec::new(
-        name,
-        format!("Result<crate::graphql::{}::{}Connection>", target.snake, target.name),
-        format!("{}Connection!", target.name),
-    )
-    .body(body.to_string())
-    .description(description)
-    .params(params)
-    .args(args)
-    .build();
-    r.attr = graphql_attr(name, None, Some("first.or(last)"));
-    r
+fn connection_field(name: &str, description: Option<String>, target: &Model, search: bool) -> Resolver {
+    ResolverSpec::new(name, format!("{}Connection!", target.name))
+        .description(description)
+        .args(list_args(target, search, CURSOR_PAGING))
+        .build()
 }
 
-/// A relation's list field and its connection variant; `link` says how the rows point here.
-fn relation_lists(description: Option<String>, name: &str, target: &Model, link: &str, key: &str) -> Vec<Resolver> {
-    let module = format!("crate::models::{}", target.snake);
-    // Built lazily: sibling rows share the first one's query.
-    let select = select_expr(target, false, &module);
+/// A relation's list field and its connection variant.
+fn relation_lists(description: Option<String>, name: &str, target: &Model) -> Vec<Resolver> {
     let connection_description = Some(format!("The same rows as `{}`, as a page with cursors.", to_camel(name)));
     vec![
-        list_field(name, description, target, false, &format!("let cx = Ctx::of(ctx)?;\nlet select = || {select};\nOk(read::related(&cx, read::field_id(ctx), select, {link}, {key}, limit, offset).await?)")),
-        connection_field(
-            &format!("{name}_connection"),
-            connection_description,
-            target,
-            false,
-            &format!(
-                "let cx = Ctx::of(ctx)?;\nlet select = || {select};\nlet args = PageArgs {{ first, after, last, before }};\nOk(crate::graphql::{}::{}Connection(read::related_connection(&cx, read::field_id(ctx), select, {link}, {key}, args).await?))",
-                target.snake, target.name
-            ),
-        ),
+        list_field(name, description, target, false),
+        connection_field(&format!("{name}_connection"), connection_description, target, false),
     ]
 }
 
 /// `<models>Aggregate(where, search)`.
 fn aggregate_field(m: &Model) -> Resolver {
-    let search = !m.search.is_empty();
-    let mut params = format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: Option<{}Where>", m.name);
     let mut args = vec![("where".to_string(), format!("{}Where", m.name))];
-    if search {
-        params.push_str(", search: Option<String>");
+    if !m.search.is_empty() {
         args.push(("search".into(), "String".into()));
     }
-    let search_arg = if search { "search.as_deref()" } else { "None" };
-    ResolverSpec::new(&format!("{}_aggregate", m.plural_snake), format!("Result<{}Aggregate>", m.name), format!("{}Aggregate!", m.name)).body(format!(
-            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, {search_arg})?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead()));\nOk({n}Aggregate(read::aggregate(&cx, select, measures).await?))",
-            n = m.name
-        )).doc(format!("Count, sums, averages, minimums and maximums over the `{}` rows the filter matches.", m.name)).params(params).args(args).build()
+    ResolverSpec::new(&format!("{}_aggregate", m.plural_snake), format!("{}Aggregate!", m.name))
+        .doc(format!("Count, sums, averages, minimums and maximums over the `{}` rows the filter matches.", m.name))
+        .args(args)
+        .build()
 }
 
 /// `<models>GroupBy(by, where, having, limit, offset)`, when the model has groupable fields.
 fn group_by_field(m: &Model, read: &ReadView) -> Option<Resolver> {
     read.group_enum.as_ref()?;
     let n = &m.name;
-    Some(ResolverSpec::new(&format!("{}_group_by", m.plural_snake), format!("Result<Vec<{n}Group>>"), format!("[{n}Group!]!")).body(format!(
-            "let cx = Ctx::of(ctx)?;\nlet select = Select::new::<{n}, _, {n}OrderBy>(filter.as_ref(), None, None)?;\nlet columns: Vec<&'static str> = by.iter().map(|f| f.column()).collect();\nlet having = having.as_ref().map(filter::having).transpose()?;\nlet measures = read::aggregate_columns(store::MEASURES, read::selected(&ctx.look_ahead().field(\"aggregate\")));\nlet groups = read::group_by(&cx, select, &columns, having, measures, limit, offset).await?;\nOk(groups.into_iter().map({n}Group).collect())"
-        )).doc(format!("`{n}` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys.")).list().params(format!(", ctx: &Context<'_>, by: Vec<{n}GroupField>, #[graphql(name = \"where\")] filter: Option<{n}Where>, having: Option<{n}Having>, limit: Option<i32>, offset: Option<i32>")).args(vec![
-            ("by".into(), format!("[{n}GroupField!]!")),
-            ("where".into(), format!("{n}Where")),
-            ("having".into(), format!("{n}Having")),
-            ("limit".into(), "Int".into()),
-            ("offset".into(), "Int".into()),
-        ]).build())
+    Some(
+        ResolverSpec::new(&format!("{}_group_by", m.plural_snake), format!("[{n}Group!]!"))
+            .doc(format!("`{n}` rows grouped by the `by` fields, with aggregates per group; groups are ordered by their keys."))
+            .args(vec![
+                ("by".into(), format!("[{n}GroupField!]!")),
+                ("where".into(), format!("{n}Where")),
+                ("having".into(), format!("{n}Having")),
+                ("limit".into(), "Int".into()),
+                ("offset".into(), "Int".into()),
+            ])
+            .build(),
+    )
 }
 
-/// The resolver of the `target` row a key expression names: `null` when a nullable key is, and
-/// `NOT_FOUND` when a required one names no row.
-fn to_one_resolver(
-    target: &Model,
-    name: &str,
-    description: Option<String>,
-    deprecated: Option<String>,
-    key: &str,
-    nullable: bool,
-) -> Resolver {
-    let row = format!("crate::models::{}::{}", target.snake, target.name);
-    let (ret, body) = if nullable {
-        (
-            format!("Result<Option<{row}>>"),
-            format!("let Some(key) = {key} else {{ return Ok(None) }};\nlet cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, key).await?)"),
-        )
-    } else {
-        (
-            format!("Result<{row}>"),
-            format!(
-                "let cx = Ctx::of(ctx)?;\nOk(read::by_key(&cx, {key}).await?.ok_or_else(|| ApiError::not_found(\"{}\"))?)",
-                target.name
-            ),
-        )
-    };
-    ResolverSpec::new(name, ret, gql(&target.name, nullable))
-        .body(body)
-        .description(description)
-        .deprecation(deprecated)
-        .params(", ctx: &Context<'_>")
-        .build()
+/// The field of the `target` row a key names: `null` when a nullable key is.
+fn to_one_resolver(target: &Model, name: &str, description: Option<String>, deprecated: Option<String>, nullable: bool) -> Resolver {
+    ResolverSpec::new(name, gql(&target.name, nullable)).description(description).deprecation(deprecated).build()
 }
 
-/// Resolvers for one column-backed field: the value, and for a relation also the related object.
+/// The fields of one column-backed field: the value, and for a relation also the related object.
 fn field_resolvers(ir: &Ir, f: &Field) -> Vec<Resolver> {
-    let this = format!("self.{}", rust_field(f));
     let n = f.nullable;
     match &f.kind {
-        FieldKind::PrimaryKey(_) => {
-            vec![ResolverSpec::new("id", "ID", "ID!").body(format!("ID::from(&{this})")).doc("The primary key.").build()]
-        }
+        FieldKind::PrimaryKey(_) => vec![ResolverSpec::new("id", "ID!").doc("The primary key.").build()],
         FieldKind::ForeignKey { target, .. } => {
             let t = model(ir, target);
-            let id_body = if n { format!("{this}.as_ref().map(ID::from)") } else { format!("ID::from(&{this})") };
-            let id = ResolverSpec::new(&format!("{}_id", f.name), nullable("ID", n), gql("ID", n))
-                .body(id_body)
+            let id = ResolverSpec::new(&format!("{}_id", f.name), gql("ID", n))
                 .doc(format!("Primary key of the related `{}`.", t.name))
                 .deprecation(f.deprecated.clone())
                 .build();
-            let object = to_one_resolver(t, &f.name, f.description.clone(), f.deprecated.clone(), &key_of(&this, f), n);
+            let object = to_one_resolver(t, &f.name, f.description.clone(), f.deprecated.clone(), n);
             vec![object, id]
         }
-        FieldKind::Scalar(s) => {
-            let wrapped = api_scalar(s).map(|wrapper| {
-                let owned = if f.types.copy { this.clone() } else { format!("{this}.clone()") };
-                if n {
-                    (format!("Option<{wrapper}>"), format!("{owned}.map({wrapper})"))
-                } else {
-                    (wrapper.to_string(), format!("{wrapper}({owned})"))
-                }
-            });
-            let (ret, body) = if let Some(wrapped) = wrapped {
-                wrapped
-            } else {
-                match s {
-                    ScalarKind::Integer | ScalarKind::Float | ScalarKind::Boolean => (nullable(&f.types.rust, n), this),
-                    ScalarKind::String { .. } | ScalarKind::Text => {
-                        if n {
-                            ("Option<&str>".into(), format!("{this}.as_deref()"))
-                        } else {
-                            ("&str".into(), format!("&{this}"))
-                        }
-                    }
-                    ScalarKind::Decimal { decimal_places, .. } => {
-                        if n {
-                            (
-                                "Result<Option<rust_decimal::Decimal>>".into(),
-                                format!("Ok({this}.as_deref().map(|s| convert::decimal_out(s, {decimal_places})).transpose()?)"),
-                            )
-                        } else {
-                            ("Result<rust_decimal::Decimal>".into(), format!("Ok(convert::decimal_out(&{this}, {decimal_places})?)"))
-                        }
-                    }
-                    ScalarKind::Uuid => fallible(n, "uuid::Uuid", "convert::uuid_out", &this),
-                    ScalarKind::Json => fallible(n, "async_graphql::Json<serde_json::Value>", "convert::json_out", &this),
-                    ScalarKind::Enum { type_name, .. } => fallible(n, type_name, &format!("{type_name}::from_db"), &this),
-                    // Wrapped in the API's own scalars above.
-                    ScalarKind::Date | ScalarKind::Time | ScalarKind::DateTime | ScalarKind::BigInteger => {
-                        (nullable(&f.types.rust, n), this)
-                    }
-                }
-            };
-            vec![ResolverSpec::new(&f.name, ret, gql(&f.types.graphql, n))
-                .body(body)
-                .description(f.description.clone())
-                .deprecation(f.deprecated.clone())
-                .build()]
-        }
-    }
-}
-
-/// A resolver whose stored text must be parsed: returns `Result<T>` (or `Result<Option<T>>`).
-fn fallible(nullable: bool, ty: &str, func: &str, this: &str) -> (String, String) {
-    if nullable {
-        (format!("Result<Option<{ty}>>"), format!("Ok({this}.as_deref().map({func}).transpose()?)"))
-    } else {
-        (format!("Result<{ty}>"), format!("Ok({func}(&{this})?)"))
+        FieldKind::Scalar(_) => vec![ResolverSpec::new(&f.name, gql(&f.types.graphql, n))
+            .description(f.description.clone())
+            .deprecation(f.deprecated.clone())
+            .build()],
     }
 }
 

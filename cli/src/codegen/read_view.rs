@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::aggregate_view::{aggregates, Aggregates};
 use super::common::{doc, field, input, model, rust_field, InputDef, ObjectDef, PlainEnum, ResolverSpec};
-use crate::ir::{Field, FieldKind, Ir, Model, PkKind, ScalarKind};
+use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind};
 
 /// Everything the model's GraphQL module needs for reads.
 #[derive(Debug, Serialize)]
@@ -55,29 +55,6 @@ fn sort_as(f: &Field) -> Option<&'static str> {
         FieldKind::Scalar(ScalarKind::Float) => Some("Float"),
         FieldKind::Scalar(ScalarKind::Decimal { .. }) => Some("Decimal"),
         _ => Some("Plain"),
-    }
-}
-
-/// Whether a primary or foreign key holds integers (otherwise text).
-pub fn key_is_integer(f: &Field) -> bool {
-    key_kind(f).is_some_and(PkKind::is_integer)
-}
-
-/// The kind of key a primary or foreign key field holds.
-pub fn key_kind(f: &Field) -> Option<PkKind> {
-    match &f.kind {
-        FieldKind::PrimaryKey(kind) | FieldKind::ForeignKey { target_pk: kind, .. } => Some(*kind),
-        FieldKind::Scalar(_) => None,
-    }
-}
-
-/// The `Key` of a key-holding field, read as the expression `this`.
-pub fn key_of(this: &str, f: &Field) -> String {
-    match (key_is_integer(f), f.nullable) {
-        (true, false) => format!("Key::from({this})"),
-        (true, true) => format!("{this}.map(Key::from)"),
-        (false, false) => format!("Key::from({this}.as_str())"),
-        (false, true) => format!("{this}.as_deref().map(Key::from)"),
     }
 }
 
@@ -205,15 +182,10 @@ fn connection_objects(name: &str) -> Vec<ObjectDef> {
         description: format!("A page of `{name}` rows with cursors."),
         decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
         resolvers: vec![
-            ResolverSpec::new("edges", format!("Vec<{name}Edge>"), format!("[{name}Edge!]!"))
-                .body(format!("self.0.edges.iter().map(|e| {name}Edge {{ cursor: e.cursor.clone(), node: e.node.clone() }}).collect()"))
-                .doc("The rows of this page, each with its cursor.")
-                .build(),
-            ResolverSpec::new("page_info", "&PageInfo", "PageInfo!").body("&self.0.page_info").doc("Where this page lies.").build(),
-            ResolverSpec::new("total_count", "Result<i64>", "Int!")
-                .body("let cx = Ctx::of(ctx)?;\nOk(self.0.total_count(&cx).await?)")
+            ResolverSpec::new("edges", format!("[{name}Edge!]!")).doc("The rows of this page, each with its cursor.").build(),
+            ResolverSpec::new("page_info", "PageInfo!").doc("Where this page lies.").build(),
+            ResolverSpec::new("total_count", "Int!")
                 .doc("The number of rows the filter matches, ignoring paging (counted only when selected).")
-                .params(", ctx: &Context<'_>")
                 .build(),
         ],
     });
@@ -223,11 +195,8 @@ fn connection_objects(name: &str) -> Vec<ObjectDef> {
         description: format!("A `{name}` and its cursor."),
         decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
         resolvers: vec![
-            ResolverSpec::new("cursor", "&str", "String!")
-                .body("&self.cursor")
-                .doc("Opaque position of this row, for `after` / `before`.")
-                .build(),
-            ResolverSpec::new("node", format!("&{name}"), format!("{name}!")).body("&self.node").doc("The row.").build(),
+            ResolverSpec::new("cursor", "String!").doc("Opaque position of this row, for `after` / `before`.").build(),
+            ResolverSpec::new("node", format!("{name}!")).doc("The row.").build(),
         ],
     });
     objects
@@ -237,7 +206,7 @@ fn connection_objects(name: &str) -> Vec<ObjectDef> {
 mod tests {
     use super::super::aggregate_view::{groupable, measure};
     use super::*;
-    use crate::ir::{PkKind, TextFormat};
+    use crate::ir::TextFormat;
 
     fn scalar(kind: ScalarKind, nullable: bool) -> Field {
         Field {
@@ -318,14 +287,5 @@ mod tests {
         assert!(tag.inputs.iter().any(|i| i.name == "TagListFilter"));
         let names: Vec<&str> = tag.objects.iter().map(|o| o.name.as_str()).collect();
         assert!(names.contains(&"TagConnection") && names.contains(&"TagEdge"), "{names:?}");
-    }
-
-    #[test]
-    fn keys_read_from_rows_follow_type_and_nullability() {
-        let key =
-            |kind: PkKind, nullable: bool| Field { kind: FieldKind::PrimaryKey(kind), nullable, ..scalar(ScalarKind::Integer, nullable) };
-        assert_eq!(key_of("self.id", &key(PkKind::Auto, false)), "Key::from(self.id)");
-        assert_eq!(key_of("self.id", &key(PkKind::BigAuto, true)), "self.id.map(Key::from)");
-        assert_eq!(key_of("self.id", &key(PkKind::Uuid, true)), "self.id.as_deref().map(Key::from)");
     }
 }

@@ -296,51 +296,40 @@ fn field_enum(m: &Model) -> PlainEnum {
 
 fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
     let n = &m.name;
-    // The bodies are one call each into `runtime::write`, which plans, checks and runs them.
-    let call = |body: &str| format!("let cx = Ctx::of(ctx)?;\n{body}");
     let arg = |name: &str, ty: String| (name.to_string(), ty);
     let mut out = vec![
-        ResolverSpec::new(&format!("create_{}", m.snake), format!("Result<{n}>"), format!("{n}!"))
-            .body(call("Ok(write::create_one(&cx, input).await?)"))
+        ResolverSpec::new(&format!("create_{}", m.snake), format!("{n}!"))
             .doc(format!("Creates a `{n}` (and the related rows the input nests) and returns it."))
-            .params(format!(", ctx: &Context<'_>, input: Create{n}Input"))
             .args(vec![arg("input", format!("Create{n}Input!"))])
             .build(),
-        ResolverSpec::new(&format!("create_{}", m.plural_snake), format!("Result<Vec<{n}>>"), format!("[{n}!]!"))
-            .body(call("Ok(write::create_many(&cx, inputs).await?)"))
+        ResolverSpec::new(&format!("create_{}", m.plural_snake), format!("[{n}!]!"))
             .doc(format!("Creates several `{n}` rows: all of them, or none if any fails."))
-            .params(format!(", ctx: &Context<'_>, inputs: Vec<Create{n}Input>"))
             .args(vec![arg("inputs", format!("[Create{n}Input!]!"))])
             .build(),
-        ResolverSpec::new(&format!("update_{}", m.snake), format!("Result<{n}>"), format!("{n}!"))
-            .body(call("Ok(write::update_one(&cx, &id, input).await?)"))
+        ResolverSpec::new(&format!("update_{}", m.snake), format!("{n}!"))
             .doc("Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.")
-            .params(format!(", ctx: &Context<'_>, id: ID, input: Update{n}Input"))
             .args(vec![arg("id", "ID!".into()), arg("input", format!("Update{n}Input!"))])
             .build(),
-        ResolverSpec::new(&format!("update_{}", m.plural_snake), format!("Result<{n}BulkResult>"), format!("{n}BulkResult!"))
-            .body(call("Ok(write::update_many(&cx, &filter, set).await?.into())"))
+        ResolverSpec::new(&format!("update_{}", m.plural_snake), format!("{n}BulkResult!"))
             .doc(format!("Changes every `{n}` the filter matches (`where: {{}}` matches all); nested writes are not available here."))
-            .params(format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: {n}Where, set: Update{n}Input"))
             .args(vec![arg("where", format!("{n}Where!")), arg("set", format!("Update{n}Input!"))])
             .build(),
-        ResolverSpec::new(&format!("delete_{}", m.snake), format!("Result<Option<{n}>>"), n.clone())
-            .body(call("Ok(write::delete_one(&cx, &id).await?)"))
+        ResolverSpec::new(&format!("delete_{}", m.snake), n.clone())
             .doc(format!("Deletes a `{n}` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it."))
-            .params(", ctx: &Context<'_>, id: ID")
             .args(vec![arg("id", "ID!".into())])
             .build(),
-        ResolverSpec::new(&format!("delete_{}", m.plural_snake), format!("Result<{n}BulkResult>"), format!("{n}BulkResult!"))
-            .body(call(&format!("Ok(write::delete_many::<{n}, _>(&cx, &filter).await?.into())")))
+        ResolverSpec::new(&format!("delete_{}", m.plural_snake), format!("{n}BulkResult!"))
             .doc(format!("Deletes every `{n}` the filter matches (`where: {{}}` matches all), all or none."))
-            .params(format!(", ctx: &Context<'_>, #[graphql(name = \"where\")] filter: {n}Where"))
             .args(vec![arg("where", format!("{n}Where!"))])
             .build(),
     ];
     if upsertable {
-        out.push(ResolverSpec::new(&format!("upsert_{}", m.snake), format!("Result<{n}>"), format!("{n}!")).body(call(
-                "let conflict = on_conflict.fields.iter().map(|f| f.column()).collect();\nlet update = on_conflict.update.map(|list| list.iter().map(|f| f.column()).collect());\nOk(write::upsert_one(&cx, input, conflict, update).await?)",
-            )).doc(format!("Creates a `{n}`, or updates the one with the same `onConflict.fields` (a unique key).")).params(format!(", ctx: &Context<'_>, input: Create{n}Input, on_conflict: {n}OnConflict")).args(vec![arg("input", format!("Create{n}Input!")), arg("onConflict", format!("{n}OnConflict!"))]).build());
+        out.push(
+            ResolverSpec::new(&format!("upsert_{}", m.snake), format!("{n}!"))
+                .doc(format!("Creates a `{n}`, or updates the one with the same `onConflict.fields` (a unique key)."))
+                .args(vec![arg("input", format!("Create{n}Input!")), arg("onConflict", format!("{n}OnConflict!"))])
+                .build(),
+        );
     }
     out
 }
