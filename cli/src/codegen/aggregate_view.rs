@@ -115,35 +115,17 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             ],
         });
         let mut having_fields = vec![
-            field(
-                "and",
-                &format!("Option<Vec<{name}Having>>"),
-                "and",
-                &format!("[{name}Having!]"),
-                Some("Every condition in the list holds."),
-            ),
-            field(
-                "or",
-                &format!("Option<Vec<{name}Having>>"),
-                "or",
-                &format!("[{name}Having!]"),
-                Some("At least one condition in the list holds."),
-            ),
-            field("not", &format!("Option<Box<{name}Having>>"), "not", &format!("{name}Having"), Some("The condition does not hold.")),
-            field("count", "Option<filter::Comparable<i64>>", "count", "IntFilter", Some("The number of rows in the group.")),
+            field("and", &format!("[{name}Having!]"), Some("Every condition in the list holds.")),
+            field("or", &format!("[{name}Having!]"), Some("At least one condition in the list holds.")),
+            field("not", &format!("{name}Having"), Some("The condition does not hold.")),
+            field("count", "IntFilter", Some("The number of rows in the group.")),
         ];
         if !filter_types.iter().any(|t| t == "IntFilter") {
             filter_types.push("IntFilter".into());
         }
         if !numbers.is_empty() {
             for (function, text) in [("sum", "Sums"), ("avg", "Averages"), ("min", "Smallest values"), ("max", "Largest values")] {
-                having_fields.push(field(
-                    function,
-                    &format!("Option<{name}AggregateFilter>"),
-                    function,
-                    &format!("{name}AggregateFilter"),
-                    Some(&format!("{text} in the group.")),
-                ));
+                having_fields.push(field(function, &format!("{name}AggregateFilter"), Some(&format!("{text} in the group."))));
             }
             if !filter_types.iter().any(|t| t == "FloatFilter") {
                 filter_types.push("FloatFilter".into());
@@ -151,10 +133,7 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             inputs.push(input(
                 format!("{name}AggregateFilter"),
                 format!("Conditions on an aggregate of `{name}`'s numeric fields."),
-                numbers
-                    .iter()
-                    .map(|(f, _, _)| field(&f.name, "Option<filter::Comparable<f64>>", &f.graphql_name, "FloatFilter", None))
-                    .collect(),
+                numbers.iter().map(|(f, _, _)| field(&f.graphql_name, "FloatFilter", None)).collect(),
             ));
         }
         inputs.push(input(format!("{name}Having"), format!("Conditions on groups of `{name}` rows."), having_fields));

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::ir::names::to_camel;
-use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind, TextFormat};
+use crate::ir::{Field, FieldKind, Ir, Model};
 
 /// One field of a GraphQL object type, as its schema shows it.
 #[derive(Debug, Serialize)]
@@ -75,13 +75,6 @@ impl ResolverSpec {
     }
 }
 
-/// Whether a Rust field or method `rust` needs `#[graphql(name = ..)]` to be called `api`:
-/// async-graphql camel-cases names itself, and splits digits into words of their own
-/// (`create_item2s` would be `createItem2S`, the API says `createItem2s`).
-pub(super) fn renamed(rust: &str, api: &str) -> bool {
-    to_camel(rust) != api || has_digit(api)
-}
-
 /// Names with digits are the ones async-graphql's case conversion re-splits.
 pub(super) fn has_digit(api: &str) -> bool {
     api.bytes().any(|b| b.is_ascii_digit())
@@ -121,21 +114,6 @@ pub(super) fn gql(ty: &str, nullable: bool) -> String {
     }
 }
 
-/// The API's own scalar wrapping a stored value (`scalars::Date` around `chrono::NaiveDate`), for
-/// the types GraphQL shows under a name of ours.
-pub(super) fn api_scalar(s: &ScalarKind) -> Option<&'static str> {
-    Some(match s {
-        ScalarKind::Date => "crate::runtime::scalars::Date",
-        ScalarKind::Time => "crate::runtime::scalars::Time",
-        ScalarKind::DateTime => "crate::runtime::scalars::DateTime",
-        ScalarKind::BigInteger => "crate::runtime::scalars::BigInt",
-        ScalarKind::String { format: TextFormat::Email, .. } => "crate::runtime::scalars::Email",
-        ScalarKind::String { format: TextFormat::Url, .. } => "crate::runtime::scalars::Url",
-        ScalarKind::String { format: TextFormat::Slug, .. } => "crate::runtime::scalars::Slug",
-        _ => return None,
-    })
-}
-
 /// The API name of a written field: relations are written through their `...Id` field.
 pub(super) fn input_name(f: &Field) -> String {
     if matches!(f.kind, FieldKind::ForeignKey { .. }) {
@@ -167,10 +145,6 @@ pub struct InputDef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InputField {
-    pub name: String,
-    pub ty: String,
-    /// `#[graphql(name = ...)]` when the Rust name cannot be the API name, and the doc lines.
-    pub attrs: String,
     #[serde(skip)]
     pub sdl: SdlField,
 }
@@ -201,13 +175,8 @@ pub struct PlainEnum {
 }
 
 /// An input field; its `#[graphql(name)]` is added only when async-graphql would derive another name.
-pub(super) fn field(name: &str, ty: &str, gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
-    let rename =
-        if renamed(name.trim_start_matches("r#"), gql_name) { format!("#[graphql(name = \"{gql_name}\")]\n") } else { String::new() };
+pub(super) fn field(gql_name: &str, gql_ty: &str, description: Option<&str>) -> InputField {
     InputField {
-        name: name.to_string(),
-        ty: ty.to_string(),
-        attrs: format!("{}{rename}", doc(description)),
         sdl: SdlField {
             name: gql_name.to_string(),
             args: Vec::new(),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::aggregate_view::{aggregates, Aggregates};
-use super::common::{doc, field, input, model, rust_field, InputDef, ObjectDef, PlainEnum, ResolverSpec};
+use super::common::{doc, field, input, model, InputDef, ObjectDef, PlainEnum, ResolverSpec};
 use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind};
 
 /// Everything the model's GraphQL module needs for reads.
@@ -25,27 +25,26 @@ pub struct ReadView {
     pub filter_types: Vec<String>,
 }
 
-/// The shared filter input a scalar compares with: `(Rust type, GraphQL name)`.
-fn value_filter(f: &Field) -> Option<(String, String)> {
-    let comparable = |t: &str, n: &str| Some((format!("filter::Comparable<{t}>"), n.to_string()));
-    let equatable = |t: &str, n: &str| Some((format!("filter::Equatable<{t}>"), n.to_string()));
-    match &f.kind {
-        FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. } => equatable("ID", "IDFilter"),
+/// The shared filter input a field compares with.
+fn value_filter(f: &Field) -> Option<String> {
+    let name = match &f.kind {
+        FieldKind::PrimaryKey(_) | FieldKind::ForeignKey { .. } => "IDFilter",
         FieldKind::Scalar(s) => match s {
-            ScalarKind::Integer => comparable("i64", "IntFilter"),
-            ScalarKind::BigInteger => comparable("crate::runtime::scalars::BigInt", "BigIntFilter"),
-            ScalarKind::Float => comparable("f64", "FloatFilter"),
-            ScalarKind::Decimal { .. } => comparable("rust_decimal::Decimal", "DecimalFilter"),
-            ScalarKind::DateTime => comparable("crate::runtime::scalars::DateTime", "DateTimeFilter"),
-            ScalarKind::Date => comparable("crate::runtime::scalars::Date", "DateFilter"),
-            ScalarKind::Time => comparable("crate::runtime::scalars::Time", "TimeFilter"),
-            ScalarKind::Boolean => equatable("bool", "BooleanFilter"),
-            ScalarKind::Uuid => equatable("uuid::Uuid", "UUIDFilter"),
-            ScalarKind::String { .. } | ScalarKind::Text => Some(("filter::StringFilter".into(), "StringFilter".into())),
-            ScalarKind::Json => Some(("filter::JsonFilter".into(), "JSONFilter".into())),
-            ScalarKind::Enum { type_name, .. } => Some((format!("filter::Equatable<{type_name}>"), format!("{type_name}Filter"))),
+            ScalarKind::Integer => "IntFilter",
+            ScalarKind::BigInteger => "BigIntFilter",
+            ScalarKind::Float => "FloatFilter",
+            ScalarKind::Decimal { .. } => "DecimalFilter",
+            ScalarKind::DateTime => "DateTimeFilter",
+            ScalarKind::Date => "DateFilter",
+            ScalarKind::Time => "TimeFilter",
+            ScalarKind::Boolean => "BooleanFilter",
+            ScalarKind::Uuid => "UUIDFilter",
+            ScalarKind::String { .. } | ScalarKind::Text => "StringFilter",
+            ScalarKind::Json => "JSONFilter",
+            ScalarKind::Enum { type_name, .. } => return Some(format!("{type_name}Filter")),
         },
-    }
+    };
+    Some(name.to_string())
 }
 
 /// How a column sorts (`SortAs` variant), or `None` if it cannot be sorted.
@@ -67,78 +66,52 @@ pub fn read_view(ir: &Ir, m: &Model) -> ReadView {
     let name = &m.name;
     let mut filter_types = Vec::new();
     let mut where_fields = vec![
-        field("and", &format!("Option<Vec<{name}Where>>"), "and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
-        field("or", &format!("Option<Vec<{name}Where>>"), "or", &format!("[{name}Where!]"), Some("At least one filter in the list holds.")),
-        field("not", &format!("Option<Box<{name}Where>>"), "not", &format!("{name}Where"), Some("The filter does not hold.")),
+        field("and", &format!("[{name}Where!]"), Some("Every filter in the list holds.")),
+        field("or", &format!("[{name}Where!]"), Some("At least one filter in the list holds.")),
+        field("not", &format!("{name}Where"), Some("The filter does not hold.")),
     ];
     let mut order_fields = Vec::new();
     for f in &m.fields {
-        let rust = rust_field(f);
         let api = super::common::input_name(f);
         if let FieldKind::ForeignKey { target, .. } = &f.kind {
             let t = model(ir, target);
-            where_fields.push(field(
-                &f.name,
-                &format!("Option<Nested<crate::graphql::{}::{}Where>>", t.snake, t.name),
-                &f.graphql_name,
-                &format!("{}Where", t.name),
-                None,
-            ));
-            order_fields.push(field(
-                &f.name,
-                &format!("Option<Nested<crate::graphql::{}::{}OrderBy>>", t.snake, t.name),
-                &f.graphql_name,
-                &format!("{}OrderBy", t.name),
-                None,
-            ));
+            where_fields.push(field(&f.graphql_name, &format!("{}Where", t.name), None));
+            order_fields.push(field(&f.graphql_name, &format!("{}OrderBy", t.name), None));
         }
-        if let Some((ty, gql_name)) = value_filter(f) {
-            where_fields.push(field(&rust, &format!("Option<{ty}>"), &api, &gql_name, None));
+        if let Some(gql_name) = value_filter(f) {
+            where_fields.push(field(&api, &gql_name, None));
             if !filter_types.contains(&gql_name) {
                 filter_types.push(gql_name.clone());
             }
         }
         if sort_as(f).is_some() {
-            order_fields.push(field(&rust, "Option<OrderDirection>", &api, "OrderDirection", None));
+            order_fields.push(field(&api, "OrderDirection", None));
         }
     }
     // To-many relations: reverse foreign keys and many-to-many, both directions.
     for rel in &m.many_to_many {
         let t = model(ir, &rel.target);
-        where_fields.push(field(
-            &rel.name,
-            &format!("Option<Nested<crate::graphql::{}::{}ListFilter>>", t.snake, t.name),
-            &rel.graphql_name,
-            &format!("{}ListFilter", t.name),
-            None,
-        ));
+        where_fields.push(field(&rel.graphql_name, &format!("{}ListFilter", t.name), None));
     }
     for r in &m.reverse {
         let s = model(ir, &r.source_model);
-        where_fields.push(field(
-            &r.name,
-            &format!("Option<Nested<crate::graphql::{}::{}ListFilter>>", s.snake, s.name),
-            &r.graphql_name,
-            &format!("{}ListFilter", s.name),
-            None,
-        ));
+        where_fields.push(field(&r.graphql_name, &format!("{}ListFilter", s.name), None));
     }
-    order_fields.push(field("nulls", "Option<NullsOrder>", "nulls", "NullsOrder", Some("Where nulls sort (default: last).")));
+    order_fields.push(field("nulls", "NullsOrder", Some("Where nulls sort (default: last).")));
     let mut inputs = vec![
         input(format!("{name}Where"), format!("Conditions on `{name}` rows; every field given must hold."), where_fields),
         input(format!("{name}OrderBy"), format!("One sort key of `{name}` rows: name exactly one field."), order_fields),
     ];
     let list_filter = listed_by_others(ir, m);
     if list_filter {
-        let w = format!("Option<Box<{name}Where>>");
         let wt = format!("{name}Where");
         inputs.push(input(
             format!("{name}ListFilter"),
             format!("Conditions on the related `{name}` rows of a to-many relation."),
             vec![
-                field("some", &w, "some", &wt, Some("At least one related row matches.")),
-                field("every", &w, "every", &wt, Some("Every related row matches (true when there are none).")),
-                field("none", &w, "none", &wt, Some("No related row matches.")),
+                field("some", &wt, Some("At least one related row matches.")),
+                field("every", &wt, Some("Every related row matches (true when there are none).")),
+                field("none", &wt, Some("No related row matches.")),
             ],
         ));
     }
@@ -249,7 +222,7 @@ mod tests {
         ];
         for (kind, filter, sort, group, aggregate) in cases {
             let f = scalar(kind.clone(), true);
-            assert_eq!(value_filter(&f).map(|(_, name)| name).as_deref(), Some(filter), "{kind:?}");
+            assert_eq!(value_filter(&f).as_deref(), Some(filter), "{kind:?}");
             assert_eq!(sort_as(&f), sort, "{kind:?}");
             assert_eq!(groupable(&f), group, "{kind:?}");
             assert_eq!(measure(&f), aggregate, "{kind:?}");

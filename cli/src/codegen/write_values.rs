@@ -1,33 +1,11 @@
 //! How each input value of a write arrives and is checked: the input types of scalars, their
 //! rules as the runtime's `check` values, literal defaults and counters.
 
-use super::common::api_scalar;
-use crate::ir::{Field, Rules, ScalarKind, TextFormat};
+use crate::ir::{Rules, ScalarKind, TextFormat};
 
 /// A Rust string literal.
 pub(super) fn lit(s: &str) -> String {
     format!("{s:?}")
-}
-
-/// How a scalar value arrives: `(Rust input type, GraphQL type)`.
-pub(super) fn scalar_input(f: &Field, s: &ScalarKind) -> (String, String) {
-    let gql_ty = f.types.graphql.clone();
-    if let Some(wrapper) = api_scalar(s) {
-        return (wrapper.to_string(), gql_ty);
-    }
-    let rust = match s {
-        ScalarKind::String { .. } | ScalarKind::Text => "String".to_string(),
-        ScalarKind::Integer => "i32".into(),
-        ScalarKind::BigInteger => "i64".into(),
-        ScalarKind::Float => "f64".into(),
-        ScalarKind::Decimal { .. } => "rust_decimal::Decimal".into(),
-        ScalarKind::Boolean => "bool".into(),
-        ScalarKind::Date | ScalarKind::Time | ScalarKind::DateTime => f.types.rust.clone(),
-        ScalarKind::Uuid => "uuid::Uuid".into(),
-        ScalarKind::Json => "async_graphql::Json<serde_json::Value>".into(),
-        ScalarKind::Enum { type_name, .. } => type_name.clone(),
-    };
-    (rust, gql_ty)
 }
 
 pub(super) fn float_lit(n: &str) -> String {
@@ -103,13 +81,13 @@ pub(super) fn sql_literal(sql: &str) -> SqlLiteral {
     }
 }
 
-/// Whether updates of this field take `{set, increment}`: `(input type, GraphQL type)`.
-pub(super) fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
+/// The update input of a field that takes `{set, increment}`, if it does.
+pub(super) fn counter(s: &ScalarKind) -> Option<&'static str> {
     match s {
-        ScalarKind::Integer => Some(("crate::runtime::write::IntUpdate", "IntUpdate")),
-        ScalarKind::BigInteger => Some(("crate::runtime::write::BigIntUpdate", "BigIntUpdate")),
-        ScalarKind::Float => Some(("crate::runtime::write::FloatUpdate", "FloatUpdate")),
-        ScalarKind::Decimal { .. } => Some(("crate::runtime::write::DecimalUpdate", "DecimalUpdate")),
+        ScalarKind::Integer => Some("IntUpdate"),
+        ScalarKind::BigInteger => Some("BigIntUpdate"),
+        ScalarKind::Float => Some("FloatUpdate"),
+        ScalarKind::Decimal { .. } => Some("DecimalUpdate"),
         _ => None,
     }
 }
@@ -117,7 +95,6 @@ pub(super) fn counter(s: &ScalarKind) -> Option<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::FieldKind;
 
     #[test]
     fn bounds_are_written_as_exact_literals() {
@@ -154,20 +131,9 @@ mod tests {
     }
 
     #[test]
-    fn scalars_arrive_as_their_api_types() {
-        let post = super::super::common::blog();
-        let field = |name: &str| post.model("Post").unwrap().fields.iter().find(|f| f.name == name).unwrap().clone();
-        let views = field("views");
-        assert_eq!(scalar_input(&views, &ScalarKind::Integer), ("i32".to_string(), "Int".to_string()));
-        let slug = field("slug");
-        let FieldKind::Scalar(s) = &slug.kind else { panic!() };
-        assert_eq!(scalar_input(&slug, s), ("crate::runtime::scalars::Slug".to_string(), "Slug".to_string()));
-    }
-
-    #[test]
     fn numbers_take_increments_and_other_scalars_do_not() {
-        assert_eq!(counter(&ScalarKind::Integer), Some(("crate::runtime::write::IntUpdate", "IntUpdate")));
-        assert_eq!(counter(&ScalarKind::Decimal { max_digits: 5, decimal_places: 2 }).map(|c| c.1), Some("DecimalUpdate"));
+        assert_eq!(counter(&ScalarKind::Integer), Some("IntUpdate"));
+        assert_eq!(counter(&ScalarKind::Decimal { max_digits: 5, decimal_places: 2 }), Some("DecimalUpdate"));
         assert_eq!(counter(&ScalarKind::Text), None);
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::common::{doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
 use super::common::{field as input_field, input as input_def, InputDef, PlainEnum};
-use super::write_values::{counter, lit, scalar_input};
+use super::write_values::{counter, lit};
 use crate::ir::names::{to_pascal, to_screaming};
 use crate::ir::{CheckOperand, Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
@@ -29,7 +29,6 @@ pub struct WriteView {
 
 /// A to-many relation that nested writes can reach: its field and the model it writes.
 struct Nest<'a> {
-    name: String,
     graphql_name: String,
     target: &'a Model,
 }
@@ -37,11 +36,11 @@ struct Nest<'a> {
 fn nests<'a>(ir: &'a Ir, m: &Model) -> Vec<Nest<'a>> {
     let mut out = Vec::new();
     for rel in &m.many_to_many {
-        out.push(Nest { name: rel.name.clone(), graphql_name: rel.graphql_name.clone(), target: model(ir, &rel.target) });
+        out.push(Nest { graphql_name: rel.graphql_name.clone(), target: model(ir, &rel.target) });
     }
     // A reverse one-to-one is written from the other side.
     for r in m.reverse.iter().filter(|r| !matches!(r.kind, ReverseKind::OneToOne { .. })) {
-        out.push(Nest { name: r.name.clone(), graphql_name: r.graphql_name.clone(), target: model(ir, &r.source_model) });
+        out.push(Nest { graphql_name: r.graphql_name.clone(), target: model(ir, &r.source_model) });
     }
     out
 }
@@ -58,12 +57,11 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                 // The key is the key of the row this one extends, which must exist.
                 let link = m.parent.as_ref().expect("matched on it");
                 let target = model(ir, &link.target);
-                let field = rust_field(f);
                 let description = format!(
                     "The `{}` this row extends: its id is this row's id too. Required unless the row is created under it.",
                     target.name
                 );
-                create_fields.push(input_field(&field, "Option<ID>", &f.graphql_name, "ID", Some(&description)));
+                create_fields.push(input_field(&f.graphql_name, "ID", Some(&description)));
                 references.push(format!(
                     "Reference {{ column: \"{}\", field: {api}, table: \"{}\", key: \"{}\" }}",
                     f.column, link.target_table, link.target_column
@@ -71,14 +69,12 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
             }
             FieldKind::PrimaryKey(PkKind::Text { .. }) => {
                 // The client names the row; the key is a bounded, non-empty string.
-                let field = rust_field(f);
                 let description = "The new row's key, which cannot be changed afterwards.";
-                create_fields.push(input_field(&field, "ID", &f.graphql_name, "ID!", Some(description)));
+                create_fields.push(input_field(&f.graphql_name, "ID!", Some(description)));
             }
             FieldKind::PrimaryKey(_) => {}
             FieldKind::Scalar(s) => {
-                let (ty, gql_ty) = scalar_input(f, s);
-                let field = rust_field(f);
+                let gql_ty = &f.types.graphql;
                 let optional = f.nullable || f.default.is_some();
                 let description = match (&f.description, &f.default) {
                     (Some(d), Some(_)) => Some(format!("{d}\nOptional: the default applies when omitted.")),
@@ -86,36 +82,26 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     (None, Some(_)) => Some("Optional: the default applies when omitted.".to_string()),
                     (None, None) => None,
                 };
-                let (rust_ty, sdl_ty) =
-                    if optional { (format!("Option<{ty}>"), gql(&gql_ty, true)) } else { (ty.clone(), gql(&gql_ty, false)) };
-                create_fields.push(input_field(&field, &rust_ty, &f.graphql_name, &sdl_ty, description.as_deref()));
+                create_fields.push(input_field(&f.graphql_name, &gql(gql_ty, optional), description.as_deref()));
                 let u_desc = if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." };
                 match counter(s) {
-                    Some((update_ty, update_gql)) => {
+                    Some(update_gql) => {
                         let u_desc = format!("{u_desc} `{{set: v}}` stores a value, `{{increment: n}}` adds to the stored one.");
-                        update_fields.push(input_field(
-                            &field,
-                            &format!("MaybeUndefined<{update_ty}>"),
-                            &f.graphql_name,
-                            update_gql,
-                            Some(&u_desc),
-                        ));
+                        update_fields.push(input_field(&f.graphql_name, update_gql, Some(&u_desc)));
                     }
                     None => {
-                        update_fields.push(input_field(&field, &format!("MaybeUndefined<{ty}>"), &f.graphql_name, &gql_ty, Some(u_desc)));
+                        update_fields.push(input_field(&f.graphql_name, gql_ty, Some(u_desc)));
                     }
                 }
             }
             FieldKind::ForeignKey { target, target_table, target_column, .. } => {
                 let t = model(ir, target);
-                let field = rust_field(f);
                 let id_api = format!("{}Id", f.graphql_name);
                 let nested_api = &f.graphql_name;
                 references.push(format!(
                     "Reference {{ column: \"{}\", field: \"{id_api}\", table: \"{target_table}\", key: \"{target_column}\" }}",
                     f.column
                 ));
-                let nested_ty = format!("Option<Nested<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
                 let nested_desc = format!("Creates the `{}` this row points at, in the same transaction (instead of `{id_api}`).", t.name);
                 let id_desc = if f.nullable {
                     format!("The `{}` this row points at.", t.name)
@@ -125,36 +111,32 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                         t.name, nested_api
                     )
                 };
-                create_fields.push(input_field(&field, "Option<ID>", &id_api, "ID", Some(&id_desc)));
-                create_fields.push(input_field(&f.name, &nested_ty, nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                create_fields.push(input_field(&id_api, "ID", Some(&id_desc)));
+                create_fields.push(input_field(nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
                 update_fields.push(input_field(
-                    &field,
-                    "MaybeUndefined<ID>",
                     &id_api,
                     "ID",
                     Some(if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." }),
                 ));
-                update_fields.push(input_field(&f.name, &nested_ty, nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                update_fields.push(input_field(nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
             }
         }
     }
     for n in nests(ir, m) {
         let t = n.target;
-        let ty = format!("Option<Nested<crate::graphql::{}::{}ToMany>>", t.snake, t.name);
         let gql_ty = format!("{}ToMany", t.name);
         let desc = format!("Writes to the related `{}` rows.", t.name);
-        create_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
-        update_fields.push(input_field(&n.name, &ty, &n.graphql_name, &gql_ty, Some(&desc)));
+        create_fields.push(input_field(&n.graphql_name, &gql_ty, Some(&desc)));
+        update_fields.push(input_field(&n.graphql_name, &gql_ty, Some(&desc)));
     }
     // A reverse one-to-one (`Account.profile`) takes a nested create of the row that points here.
     for r in &m.reverse {
         let ReverseKind::OneToOne { .. } = &r.kind else { continue };
         let t = model(ir, &r.source_model);
-        let ty = format!("Option<Nested<crate::graphql::{}::Create{}Input>>", t.snake, t.name);
         let gql_ty = format!("Create{}Input", t.name);
         let desc = format!("Creates the `{}` that points to this row, in the same transaction.", t.name);
-        create_fields.push(input_field(&r.name, &ty, &r.graphql_name, &gql_ty, Some(&desc)));
-        update_fields.push(input_field(&r.name, &ty, &r.graphql_name, &gql_ty, Some(&desc)));
+        create_fields.push(input_field(&r.graphql_name, &gql_ty, Some(&desc)));
+        update_fields.push(input_field(&r.graphql_name, &gql_ty, Some(&desc)));
     }
 
     let unique_keys = unique_keys(m);
@@ -173,33 +155,18 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     "Writes to a to-many relation of `{name}` rows, applied in the order set, disconnect, delete, connect, create, update."
                 ),
                 vec![
-                    input_field(
-                        "create",
-                        &format!("Option<Vec<Create{name}Input>>"),
-                        "create",
-                        &format!("[Create{name}Input!]"),
-                        Some("Creates rows and links them."),
-                    ),
-                    input_field("connect", "Option<Vec<ID>>", "connect", "[ID!]", Some("Links existing rows.")),
-                    input_field("disconnect", "Option<Vec<ID>>", "disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
-                    input_field("set", "Option<Vec<ID>>", "set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
-                    input_field(
-                        "update",
-                        &format!("Option<Vec<Update{name}ById>>"),
-                        "update",
-                        &format!("[Update{name}ById!]"),
-                        Some("Updates linked rows."),
-                    ),
-                    input_field("delete", "Option<Vec<ID>>", "delete", "[ID!]", Some("Deletes linked rows.")),
+                    input_field("create", &format!("[Create{name}Input!]"), Some("Creates rows and links them.")),
+                    input_field("connect", "[ID!]", Some("Links existing rows.")),
+                    input_field("disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
+                    input_field("set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
+                    input_field("update", &format!("[Update{name}ById!]"), Some("Updates linked rows.")),
+                    input_field("delete", "[ID!]", Some("Deletes linked rows.")),
                 ],
             ),
             input_def(
                 format!("Update{name}ById"),
                 format!("An update of one related `{name}` row."),
-                vec![
-                    input_field("id", "ID", "id", "ID!", None),
-                    input_field("input", &format!("Update{name}Input"), "input", &format!("Update{name}Input!"), None),
-                ],
+                vec![input_field("id", "ID!", None), input_field("input", &format!("Update{name}Input!"), None)],
             ),
         ]);
     }
@@ -208,14 +175,8 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
             format!("{name}OnConflict"),
             format!("What `upsert{name}` does when a row with the same unique key exists."),
             vec![
-                input_field("fields", &format!("Vec<{}>", e.name), "fields", &format!("[{}!]!", e.name), Some("The unique key to match rows on.")),
-                input_field(
-                    "update",
-                    &format!("Option<Vec<{}>>", e.name),
-                    "update",
-                    &format!("[{}!]", e.name),
-                    Some("The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is)."),
-                ),
+                input_field("fields", &format!("[{}!]!", e.name), Some("The unique key to match rows on.")),
+                input_field("update", &format!("[{}!]", e.name), Some("The fields to overwrite in the existing row (default: the fields the input gives, except the key; `[]` keeps the row as it is).")),
             ],
         ));
     }
