@@ -2,8 +2,8 @@
 //! number and bound parts, the measured columns, and `groupBy` with its key, group and `having`
 //! types.
 
-use super::common::{doc, field, input, rust_field, variant, InputDef, ObjectDef, PlainEnum, ResolverSpec};
-use crate::ir::names::{to_camel, to_pascal, to_screaming};
+use super::common::{field, input, rust_field, InputDef, ObjectDef, PlainEnum, ResolverSpec};
+use crate::ir::names::{to_camel, to_screaming};
 use crate::ir::{Field, FieldKind, Model, ScalarKind};
 
 /// What a model's aggregates and groups add to its read view.
@@ -43,13 +43,7 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             );
         }
         let resolvers = numbers.iter().map(|(f, _, _)| ResolverSpec::new(&f.name, "Float").build()).collect();
-        objects.push(ObjectDef {
-            doc: doc(Some(&format!("Sums or averages of `{name}`'s numeric fields."))),
-            description: format!("Sums or averages of `{name}`'s numeric fields."),
-            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
-            name: type_name,
-            resolvers,
-        });
+        objects.push(ObjectDef { description: format!("Sums or averages of `{name}`'s numeric fields."), name: type_name, resolvers });
     }
     if !measured.is_empty() {
         let type_name = format!("{name}AggregateBounds");
@@ -61,19 +55,11 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             );
         }
         let resolvers = measured.iter().map(|(f, _, _)| ResolverSpec::new(&f.name, f.types.graphql.clone()).build()).collect();
-        objects.push(ObjectDef {
-            doc: doc(Some(&format!("Smallest or largest values of `{name}`'s fields."))),
-            description: format!("Smallest or largest values of `{name}`'s fields."),
-            decl: format!("pub struct {type_name}(AggregateRow, &'static str);"),
-            name: type_name,
-            resolvers,
-        });
+        objects.push(ObjectDef { description: format!("Smallest or largest values of `{name}`'s fields."), name: type_name, resolvers });
     }
     objects.push(ObjectDef {
         name: format!("{name}Aggregate"),
-        doc: doc(Some(&format!("Aggregates over the `{name}` rows a filter matches."))),
         description: format!("Aggregates over the `{name}` rows a filter matches."),
-        decl: format!("pub struct {name}Aggregate(pub AggregateRow);"),
         resolvers: aggregate_resolvers,
     });
 
@@ -83,9 +69,7 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
         let description = format!("Fields `{name}` rows can be grouped by.");
         PlainEnum {
             name: format!("{name}GroupField"),
-            doc: doc(Some(&description)),
             description,
-            variants: group_fields.iter().map(|f| variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f)))).collect(),
             graphql_values: group_fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
         }
     });
@@ -99,16 +83,12 @@ pub(super) fn aggregates(m: &Model, inputs: &mut Vec<InputDef>, filter_types: &m
             .collect();
         objects.push(ObjectDef {
             name: format!("{name}GroupKey"),
-            doc: doc(Some("The values a group shares; fields not grouped by are null.")),
             description: "The values a group shares; fields not grouped by are null.".into(),
-            decl: format!("pub struct {name}GroupKey(AggregateRow);"),
             resolvers: key_resolvers,
         });
         objects.push(ObjectDef {
             name: format!("{name}Group"),
-            doc: doc(Some(&format!("One group of `{name}` rows."))),
             description: format!("One group of `{name}` rows."),
-            decl: format!("pub struct {name}Group(pub AggregateRow);"),
             resolvers: vec![
                 ResolverSpec::new("key", format!("{name}GroupKey!")).doc("The values the rows of this group share.").build(),
                 ResolverSpec::new("aggregate", format!("{name}Aggregate!")).doc("Aggregates over the rows of this group.").build(),

@@ -75,19 +75,6 @@ impl ResolverSpec {
     }
 }
 
-/// Names with digits are the ones async-graphql's case conversion re-splits.
-pub(super) fn has_digit(api: &str) -> bool {
-    api.bytes().any(|b| b.is_ascii_digit())
-}
-
-/// An enum variant: its Rust name, its stored value, and a `#[graphql(name = ..)]` attribute when
-/// async-graphql's own upper-casing of the Rust name could differ from the API name (it splits
-/// digits into words of their own: `Line2` would be `LINE_2`, the API says `LINE2`).
-pub(super) fn variant(rust: String, stored: &str, api: &str) -> (String, String, String) {
-    let attr = if has_digit(api) { format!("#[graphql(name = {api:?})]\n") } else { String::new() };
-    (rust, stored.to_string(), attr)
-}
-
 pub(super) fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
     ir.model(name).expect("relation targets are resolved by validation")
 }
@@ -95,14 +82,6 @@ pub(super) fn model<'a>(ir: &'a Ir, name: &str) -> &'a Model {
 /// `///` lines for an optional description.
 pub(super) fn doc(text: Option<&str>) -> String {
     text.map(|t| t.lines().map(|l| format!("/// {l}\n")).collect()).unwrap_or_default()
-}
-
-pub(super) fn nullable(ty: &str, nullable: bool) -> String {
-    if nullable {
-        format!("Option<{ty}>")
-    } else {
-        ty.to_string()
-    }
 }
 
 /// GraphQL type with `!` unless nullable.
@@ -153,24 +132,17 @@ pub struct InputField {
 #[derive(Debug, Serialize)]
 pub struct ObjectDef {
     pub name: String,
-    pub doc: String,
-    #[serde(skip)]
     pub description: String,
-    /// The struct declaration.
-    pub decl: String,
     pub resolvers: Vec<Resolver>,
 }
 
-/// A plain GraphQL enum with no stored form (`PostGroupField`).
+/// A GraphQL enum: a stored enum field's values (`PostStatus`), or names of fields
+/// (`PostGroupField`).
 #[derive(Debug, Serialize)]
 pub struct PlainEnum {
     pub name: String,
-    pub doc: String,
-    #[serde(skip)]
     pub description: String,
-    /// `(Variant, column, attribute)`: see `view::variant`.
-    pub variants: Vec<(String, String, String)>,
-    #[serde(skip)]
+    /// Value names as the SDL shows them.
     pub graphql_values: Vec<String>,
 }
 

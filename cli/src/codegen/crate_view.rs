@@ -1,7 +1,7 @@
 //! Builds the crate's view-model ([`CrateView`]) from the IR: per model, its columns, resolvers,
 //! read and write views and static table; per crate, the roots and the shared lists.
 
-use crate::ir::names::{self, to_camel, to_pascal, to_screaming};
+use crate::ir::names::{self, to_camel, to_screaming};
 use crate::ir::{Field, FieldKind, Ir, Model, ReverseKind, ScalarKind};
 
 use super::common::*;
@@ -33,12 +33,7 @@ pub fn crate_view(ir: &Ir) -> CrateView {
             column_fields.push((m.table.clone(), f.column.clone(), input_name(f)));
         }
     }
-    let all_enums = models
-        .iter()
-        .flat_map(|m| m.enums.iter().map(|e| EnumRef { name: e.name.clone(), path: format!("crate::graphql::{}::{}", m.snake, e.name) }))
-        .collect();
     let description = ir.description.clone().unwrap_or_else(|| format!("The `{}` GraphQL API.", ir.crate_name));
-    let roots = roots(&models);
     CrateView {
         name: ir.crate_name.clone(),
         lib_name: ir.crate_name.replace('-', "_"),
@@ -51,30 +46,9 @@ pub fn crate_view(ir: &Ir) -> CrateView {
         storage: ir.storage,
         models,
         join_tables,
-        roots,
         column_fields,
         check_failures: super::sql::check_failures(ir),
-        all_enums,
     }
-}
-
-fn roots(models: &[ModelView]) -> Vec<RootView> {
-    let root = |name: &'static str, description: &'static str, part: &str, resolvers: fn(&ModelView) -> &[Resolver]| RootView {
-        name,
-        doc: doc(Some(description)),
-        description,
-        parts: models
-            .iter()
-            .map(|m| RootPart {
-                path: format!("{}::{}{part}", m.snake, m.name),
-                fields: resolvers(m).iter().map(|r| format!("{:?}", r.sdl.name)).collect::<Vec<_>>().join(" | "),
-            })
-            .collect(),
-    };
-    vec![
-        root("Query", "All queries.", "Query", |m| &m.query_resolvers),
-        root("Mutation", "All mutations.", "Mutation", |m| &m.write.resolvers),
-    ]
 }
 
 /// A TOML basic string: one line, with quotes, backslashes and control characters escaped.
@@ -90,11 +64,9 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     for f in &m.fields {
         if let FieldKind::Scalar(ScalarKind::Enum { type_name, values }) = &f.kind {
             let description = format!("Values of `{}.{}`.", m.name, f.graphql_name);
-            enums.push(EnumView {
+            enums.push(PlainEnum {
                 name: type_name.clone(),
-                doc: doc(Some(&description)),
                 description,
-                variants: values.iter().map(|v| variant(to_pascal(v), v, &to_screaming(v))).collect(),
                 graphql_values: values.iter().map(|v| to_screaming(v)).collect(),
             });
         }
@@ -157,21 +129,14 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
         table: m.table.clone(),
         doc: doc(m.description.as_deref()),
         description: m.description.clone(),
-        pk_column: pk.column.clone(),
         pk_ident: names::column_ident(&pk.column),
-        pk_rust: pk.types.rust.clone(),
-        renamed_columns: m.fields.iter().any(|f| names::column_ident(&f.column) != f.column),
         columns: m
             .fields
             .iter()
             .map(|f| ColumnView {
-                name: rust_field(f),
-                column: f.column.clone(),
                 ident: names::column_ident(&f.column),
                 sql_name: sql_name(&f.column),
-                column_attr: column_attr(f),
                 diesel: if f.nullable { format!("Nullable<{}>", f.types.diesel) } else { f.types.diesel.clone() },
-                rust: nullable(&f.types.rust, f.nullable),
                 doc: doc(f.description.as_deref()),
             })
             .collect(),
@@ -186,16 +151,6 @@ fn model_view(ir: &Ir, m: &Model) -> ModelView {
     };
     view.table_decl = super::model_table::model_table(ir, m, &view);
     view
-}
-
-/// `#[diesel(column_name = ...)]` when the Rust field and the column are named differently.
-fn column_attr(f: &Field) -> String {
-    let ident = names::column_ident(&f.column);
-    if rust_field(f) == ident {
-        String::new()
-    } else {
-        format!("#[diesel(column_name = {ident})]\n")
-    }
 }
 
 /// `#[sql_name = "..."]` in `table!` for a column whose Rust name differs from it.
@@ -309,8 +264,6 @@ mod tests {
         let ir = super::super::common::blog();
         let view = crate_view(&ir);
         assert_eq!(view.models.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Author", "Post", "Tag"]);
-        let query: Vec<&str> = view.roots.iter().find(|r| r.name == "Query").unwrap().parts.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(query, ["author::AuthorQuery", "post::PostQuery", "tag::TagQuery"]);
         assert!(view.column_fields.contains(&("posts".into(), "published_at".into(), "publishedAt".into())), "{:?}", view.column_fields);
         assert!(view.check_failures.iter().any(|(name, field, _)| name == "posts_views_check" && field == "views"));
         assert_eq!(view.join_tables.len(), 1);
@@ -322,7 +275,7 @@ mod tests {
             assert!(resolvers.contains(&name), "{name} in {resolvers:?}");
         }
         assert!(post.table_decl.starts_with("pub static POST: Model = Model {"), "{}", post.table_decl);
-        assert_eq!(view.all_enums.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["PostStatus"]);
+        assert_eq!(post.enums.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["PostStatus"]);
     }
 
     #[test]

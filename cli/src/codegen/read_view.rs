@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::aggregate_view::{aggregates, Aggregates};
-use super::common::{doc, field, input, model, InputDef, ObjectDef, PlainEnum, ResolverSpec};
+use super::common::{field, input, model, InputDef, ObjectDef, PlainEnum, ResolverSpec};
 use crate::ir::{Field, FieldKind, Ir, Model, ScalarKind};
 
 /// Everything the model's GraphQL module needs for reads.
@@ -151,9 +151,7 @@ fn connection_objects(name: &str) -> Vec<ObjectDef> {
     let mut objects = Vec::new();
     objects.push(ObjectDef {
         name: format!("{name}Connection"),
-        doc: doc(Some(&format!("A page of `{name}` rows with cursors."))),
         description: format!("A page of `{name}` rows with cursors."),
-        decl: format!("pub struct {name}Connection(pub Page<{name}>);"),
         resolvers: vec![
             ResolverSpec::new("edges", format!("[{name}Edge!]!")).doc("The rows of this page, each with its cursor.").build(),
             ResolverSpec::new("page_info", "PageInfo!").doc("Where this page lies.").build(),
@@ -164,9 +162,7 @@ fn connection_objects(name: &str) -> Vec<ObjectDef> {
     });
     objects.push(ObjectDef {
         name: format!("{name}Edge"),
-        doc: doc(Some(&format!("A `{name}` and its cursor."))),
         description: format!("A `{name}` and its cursor."),
-        decl: format!("pub struct {name}Edge {{\ncursor: String,\nnode: {name},\n}}"),
         resolvers: vec![
             ResolverSpec::new("cursor", "String!").doc("Opaque position of this row, for `after` / `before`.").build(),
             ResolverSpec::new("node", format!("{name}!")).doc("The row.").build(),

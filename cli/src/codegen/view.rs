@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::common::Resolver;
+use super::common::{PlainEnum, Resolver};
 use super::read_view::ReadView;
 use super::write_view::WriteView;
 
@@ -25,21 +25,10 @@ pub struct CrateView {
     pub auth: crate::ir::AuthSettings,
     pub models: Vec<ModelView>,
     pub join_tables: Vec<JoinTableView>,
-    /// `Query` and `Mutation`, put together from each model's parts.
-    pub roots: Vec<RootView>,
     /// `(table, column, graphqlField)`: how database errors name the offending input field.
     pub column_fields: Vec<(String, String, String)>,
     /// `(constraint name, API field, message literal)` of every `CHECK` constraint.
     pub check_failures: Vec<(String, String, String)>,
-    /// Every enum type, for the shared enum filter.
-    pub all_enums: Vec<EnumRef>,
-}
-
-/// An enum type and its Rust path.
-#[derive(Debug, Serialize)]
-pub struct EnumRef {
-    pub name: String,
-    pub path: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,19 +54,15 @@ pub struct ModelView {
     pub doc: String,
     #[serde(skip)]
     pub description: Option<String>,
-    pub pk_column: String,
     /// The primary key column's name in diesel's `table!`.
     pub pk_ident: String,
-    pub pk_rust: String,
     pub columns: Vec<ColumnView>,
-    /// Whether a column has another name in Rust (so reading rows by name needs its own impl).
-    pub renamed_columns: bool,
     /// Fields of the insert struct, with the expression computing each from the create input.
     /// Resolvers of the object type, root queries and root mutations.
     pub resolvers: Vec<Resolver>,
     pub query_resolvers: Vec<Resolver>,
     pub write: WriteView,
-    pub enums: Vec<EnumView>,
+    pub enums: Vec<PlainEnum>,
     /// Filters, orderings, connections and aggregates.
     pub read: ReadView,
     /// The model's static table for the data-driven engine (`runtime::model::Model`).
@@ -89,44 +74,9 @@ pub struct ModelView {
 
 #[derive(Debug, Serialize)]
 pub struct ColumnView {
-    pub name: String,
-    pub column: String,
     /// The column's name in diesel's `table!`, with its `#[sql_name]` when that differs.
     pub ident: String,
     pub sql_name: String,
-    pub column_attr: String,
     pub diesel: String,
-    pub rust: String,
     pub doc: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EnumView {
-    pub name: String,
-    pub doc: String,
-    #[serde(skip)]
-    pub description: String,
-    /// `(RustVariant, db_value, attribute)`: see [`variant`].
-    pub variants: Vec<(String, String, String)>,
-    /// Value names as the SDL shows them.
-    #[serde(skip)]
-    pub graphql_values: Vec<String>,
-}
-
-/// A root type (`Query`, `Mutation`) and the model parts that declare its fields.
-#[derive(Debug, Serialize)]
-pub struct RootView {
-    pub name: &'static str,
-    pub doc: String,
-    pub description: &'static str,
-    pub parts: Vec<RootPart>,
-}
-
-/// One model's part of a root type.
-#[derive(Debug, Serialize)]
-pub struct RootPart {
-    /// The part's type, from `crate::graphql` (`author::AuthorQuery`).
-    pub path: String,
-    /// The root fields it declares, as a `match` pattern (`"author" | "authors"`).
-    pub fields: String,
 }

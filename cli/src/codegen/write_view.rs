@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use super::common::{doc, gql, model, rust_field, Resolver, ResolverSpec, SdlField};
 use super::common::{field as input_field, input as input_def, InputDef, PlainEnum};
+use super::common::{gql, model, rust_field, Resolver, ResolverSpec, SdlField};
 use super::write_values::{counter, lit};
-use crate::ir::names::{to_pascal, to_screaming};
+use crate::ir::names::to_screaming;
 use crate::ir::{CheckOperand, Field, FieldKind, Ir, Model, PkKind, ReverseKind, ScalarKind};
 
 /// Everything the model's modules need for writes.
@@ -245,12 +245,7 @@ fn field_enum(m: &Model) -> PlainEnum {
     let description = format!("A stored field of `{}`.", m.name);
     PlainEnum {
         name: format!("{}Field", m.name),
-        doc: doc(Some(&description)),
         description,
-        variants: fields
-            .iter()
-            .map(|f| super::common::variant(to_pascal(&rust_field(f)), &f.column, &to_screaming(&rust_field(f))))
-            .collect(),
         graphql_values: fields.iter().map(|f| to_screaming(&rust_field(f))).collect(),
     }
 }
