@@ -248,3 +248,28 @@ fn nested_writes_across_key_kinds_and_join_models() {
     let protected = s.gql("mutation($id: ID!) { deleteAccount(id: $id) { id } }", &json!({"id": id}));
     assert_eq!(protected["errors"][0]["extensions"]["code"], "CONFLICT", "{protected}");
 }
+
+/// A key the client gives as a number: it names the row on create (as a string or a number), is
+/// checked against its range, is unique, and finds the row afterwards.
+#[test]
+fn client_given_integer_keys() {
+    let s = Server::start();
+    let create = "mutation($id: ID!, $name: String!) { createRegion(input: {id: $id, name: $name}) { id name } }";
+    let made = s.data(create, &json!({"id": "7", "name": "North"}))["createRegion"].clone();
+    assert_eq!(made, json!({"id": "7", "name": "North"}));
+    let made = s.data(create, &json!({"id": 9, "name": "South"}))["createRegion"].clone();
+    assert_eq!(made["id"], "9", "a number is an ID too");
+    let read = s.data("{ region(id: 7) { name } regions(orderBy: [{id: DESC}]) { id } }", &json!({}));
+    assert_eq!(read["region"]["name"], "North");
+    assert_eq!(read["regions"], json!([{"id": "9"}, {"id": "7"}]));
+    let error = |vars: Value| {
+        let body = s.gql(create, &vars);
+        (body["errors"][0]["extensions"]["code"].clone(), body["errors"][0]["extensions"]["field"].clone())
+    };
+    assert_eq!(error(json!({"id": "0", "name": "x"})), (json!("VALIDATION_FAILED"), json!("input.id")), "below `min: 1`");
+    assert_eq!(error(json!({"id": "3000000000", "name": "x"})), (json!("VALIDATION_FAILED"), json!("input.id")), "past 32 bits");
+    assert_eq!(error(json!({"id": "seven", "name": "x"})).0, json!("VALIDATION_FAILED"), "not a number");
+    assert_eq!(error(json!({"id": "7", "name": "again"})).0, json!("UNIQUE_VIOLATION"));
+    let renamed = s.data("mutation { updateRegion(id: 7, input: {name: \"Up north\"}) { id name } }", &json!({}));
+    assert_eq!(renamed["updateRegion"], json!({"id": "7", "name": "Up north"}));
+}

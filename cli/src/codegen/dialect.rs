@@ -62,6 +62,8 @@ fn pg_key(pk: PkKind) -> String {
         PkKind::BigAuto => "BIGINT".into(),
         PkKind::Uuid => "UUID".into(),
         PkKind::Text { max_length } => format!("VARCHAR({max_length})"),
+        PkKind::Integer { big: false } => "INTEGER".into(),
+        PkKind::Integer { big: true } => "BIGINT".into(),
     }
 }
 

@@ -105,6 +105,10 @@ fn write(m: &Model, f: &Field) -> String {
             let s = ScalarKind::String { max_length: *max_length, format: TextFormat::Plain };
             format!("Write::Named({})", check(&s, &Rules { non_empty: true, ..f.rules.clone() }))
         }
+        FieldKind::PrimaryKey(PkKind::Integer { big }) => {
+            let number = if *big { ScalarKind::BigInteger } else { ScalarKind::Integer };
+            format!("Write::Named({})", check(&number, &f.rules))
+        }
         FieldKind::PrimaryKey(_) => "Write::Auto".into(),
         FieldKind::ForeignKey { .. } => "Write::Reference".into(),
         FieldKind::Scalar(s) => format!("Write::Value {{ check: {}, absent: {} }}", check(s, &f.rules), absent(m, f)),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::common::input_name;
 use super::view::{CrateView, ModelView};
-use crate::ir::{Field, FieldKind, Ir, ScalarKind, TextFormat};
+use crate::ir::{Field, FieldKind, Ir, PkKind, ScalarKind, TextFormat};
 
 /// One model's part of the smoke test.
 #[derive(Debug, Serialize)]
@@ -107,6 +107,7 @@ fn sample(f: &Field) -> Option<String> {
     }
     Some(match &f.kind {
         // Only keys the client gives reach here; a linked one is handled by the caller.
+        FieldKind::PrimaryKey(PkKind::Integer { .. }) => r.min.clone().unwrap_or_else(|| "1".into()),
         FieldKind::PrimaryKey(_) => format!("{:?}", text_sample(r, "ab")),
         FieldKind::ForeignKey { target, .. } => format!("ids[{target:?}]"),
         FieldKind::Scalar(s) => match s {

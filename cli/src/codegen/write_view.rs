@@ -67,8 +67,8 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     f.column, link.target_table, link.target_column
                 ));
             }
-            FieldKind::PrimaryKey(PkKind::Text { .. }) => {
-                // The client names the row; the key is a bounded, non-empty string.
+            FieldKind::PrimaryKey(PkKind::Text { .. } | PkKind::Integer { .. }) => {
+                // The client names the row: a bounded, non-empty string, or a number.
                 let description = "The new row's key, which cannot be changed afterwards.";
                 create_fields.push(input_field(&f.graphql_name, "ID!", Some(description)));
             }

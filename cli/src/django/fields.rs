@@ -34,8 +34,21 @@ impl Lowering<'_> {
             if let (Some(n), "string") = (f.max_length, ty) {
                 o.push(("max_length".into(), n.to_string()));
             }
-            if ty == "uuid" || ty == "string" {
+            if matches!(ty, "uuid" | "string" | "integer" | "big_integer") {
                 o.push(("primary_key".into(), "true".into()));
+            }
+            // Django's positive and small integers keep their ranges.
+            let range = match f.internal_type.as_str() {
+                "SmallIntegerField" => Some(("-32768", "32767")),
+                "PositiveSmallIntegerField" => Some(("0", "32767")),
+                "PositiveIntegerField" | "PositiveBigIntegerField" => Some(("0", "")),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                o.push(("min".into(), min.into()));
+                if !max.is_empty() {
+                    o.push(("max".into(), max.into()));
+                }
             }
             if f.column != name {
                 o.push(("column".into(), json(&f.column)));

@@ -219,7 +219,7 @@ pub(super) fn skip_reason(dump: &Dump, excluded: &BTreeMap<String, String>, m: &
     }
     let Some((_, r)) = key_link(m) else {
         return Some(format!(
-            "its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid, string or a one-to-one link",
+            "its primary key `{}` is a {}; gqlauto keys are auto, big_auto, uuid, string, integer or a one-to-one link",
             pk.name, pk.internal_type
         ));
     };
@@ -241,6 +241,11 @@ pub(super) fn pk_type(f: &Field) -> Option<&'static str> {
         "BigAutoField" => Some("big_auto"),
         "UUIDField" if f.relation.is_none() => Some("uuid"),
         "CharField" | "SlugField" if f.relation.is_none() => Some("string"),
+        // A number the project's code gives each row (no sequence numbers it).
+        "IntegerField" | "SmallIntegerField" | "PositiveIntegerField" | "PositiveSmallIntegerField" if f.relation.is_none() => {
+            Some("integer")
+        }
+        "BigIntegerField" | "PositiveBigIntegerField" if f.relation.is_none() => Some("big_integer"),
         _ => None,
     }
 }

@@ -11,23 +11,26 @@ pub enum PkKind {
     Uuid,
     /// A string the client gives when it creates the row (`code: { type: string, primary_key: true }`).
     Text { max_length: u32 },
+    /// A number the client gives when it creates the row (`number: { type: integer, primary_key:
+    /// true }`): 64-bit with `big_integer`.
+    Integer { big: bool },
 }
 
 impl PkKind {
     /// Whether keys of this kind are integers (otherwise text).
     pub fn is_integer(self) -> bool {
-        matches!(self, PkKind::Auto | PkKind::BigAuto)
+        matches!(self, PkKind::Auto | PkKind::BigAuto | PkKind::Integer { .. })
     }
 
     /// Whether the server generates the key (otherwise the client gives it on create).
     pub fn is_generated(self) -> bool {
-        !matches!(self, PkKind::Text { .. })
+        !matches!(self, PkKind::Text { .. } | PkKind::Integer { .. })
     }
 
     /// The generated runtime's `KeyKind` of keys of this kind.
     pub fn runtime(self) -> &'static str {
         match self {
-            PkKind::Auto | PkKind::BigAuto => "KeyKind::Int",
+            PkKind::Auto | PkKind::BigAuto | PkKind::Integer { .. } => "KeyKind::Int",
             PkKind::Uuid => "KeyKind::Uuid",
             PkKind::Text { .. } => "KeyKind::Text",
         }
@@ -189,6 +192,8 @@ impl PkKind {
             PkKind::BigAuto => types("i64", "BigInt", "INTEGER", "ID"),
             PkKind::Uuid => types("String", "Text", "TEXT", "ID"),
             PkKind::Text { max_length } => types("String", "Text", &format!("VARCHAR({max_length})"), "ID"),
+            PkKind::Integer { big: false } => types("i32", "Integer", "INTEGER", "ID"),
+            PkKind::Integer { big: true } => types("i64", "BigInt", "INTEGER", "ID"),
         }
     }
 }

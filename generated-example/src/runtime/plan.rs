@@ -64,7 +64,11 @@ fn value(p: &mut Problems, here: &str, field: &Field, rule: Check, value: &Value
     };
     match (field.value, value) {
         (ValueType::Key(_), v) if matches!(rule, Check::Text(_)) => text(p, id(v).0),
-        (ValueType::Key(kind), v) => check::key(p, here, &id(v), kind).bind(),
+        // A number the client gives as a row's key is checked against its range too.
+        (ValueType::Key(kind), v) => match (check::key(p, here, &id(v), kind), rule) {
+            (Key::Int(n), Check::Int(r)) => check::int(p, here, n, &r),
+            (key, _) => key.bind(),
+        },
         (ValueType::Int, Value::Number(n)) => match n.as_i64() {
             Some(n) => check::int(p, here, n, &range),
             None => invalid(p, here, "an integer"),

@@ -80,6 +80,9 @@ impl Validator<'_> {
                     "auto" => Some((to_snake(fname), PkKind::Auto)),
                     "big_auto" => Some((to_snake(fname), PkKind::BigAuto)),
                     "uuid" if spec.primary_key => Some((to_snake(fname), PkKind::Uuid)),
+                    "integer" | "big_integer" if spec.primary_key => {
+                        Some((to_snake(fname), PkKind::Integer { big: spec.ty == "big_integer" }))
+                    }
                     "string" if spec.primary_key => {
                         Some((to_snake(fname), PkKind::Text { max_length: spec.max_length.unwrap_or(DEFAULT_MAX_LENGTH) }))
                     }

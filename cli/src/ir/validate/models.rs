@@ -308,6 +308,7 @@ impl Validator<'_> {
             "auto" => FieldKind::PrimaryKey(PkKind::Auto),
             "big_auto" => FieldKind::PrimaryKey(PkKind::BigAuto),
             "uuid" if spec.primary_key => FieldKind::PrimaryKey(PkKind::Uuid),
+            "integer" | "big_integer" if spec.primary_key => FieldKind::PrimaryKey(PkKind::Integer { big: spec.ty == "big_integer" }),
             "one_to_one" if spec.primary_key => {
                 let target = self.target(&path, spec, models)?;
                 let on_delete = self.on_delete(&path, spec);
@@ -362,7 +363,7 @@ impl Validator<'_> {
                 Code::PrimaryKey,
                 self.value(&at.option("primary_key")),
                 format!("`{fname}` cannot be the primary key: type `{}`", spec.ty),
-                "primary keys are `auto`, `big_auto`, or `uuid`, `string` or `one_to_one` with `primary_key: true`",
+                "primary keys are `auto`, `big_auto`, or `uuid`, `string`, `integer`, `big_integer` or `one_to_one` with `primary_key: true`",
             );
         }
         if is_pk && spec.nullable {
