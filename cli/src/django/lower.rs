@@ -169,13 +169,32 @@ impl Lowering<'_> {
         // A class name that is not PascalCase (django-simple-history's `HistoricalFlatPage_sites`)
         // in the form the API names types, the table kept.
         let plains: BTreeMap<&str, String> = kept.iter().map(|m| (m.label.as_str(), pascal_name(&m.name))).collect();
+        // Root fields share one namespace: `periodicTasks` lists `PeriodicTask` and reads one
+        // `PeriodicTasks`.
+        let mut roots: BTreeMap<String, Vec<(&str, bool)>> = BTreeMap::new();
         for m in kept {
             let plain = &plains[m.label.as_str()];
             *count.entry(plain.as_str()).or_default() += 1;
             for ty in names::model_types(plain).skip(1) {
                 derived.insert(ty, plain.as_str());
             }
+            let snake = names::to_snake(plain);
+            for (field, _, _, singular) in names::root_field_names(&snake, &names::pluralize(&snake)) {
+                let owners = roots.entry(field).or_default();
+                if !owners.iter().any(|(o, _)| o == plain) {
+                    owners.push((plain.as_str(), singular));
+                }
+            }
         }
+        // The model to rename when two share a root field: the one that names it by its singular
+        // (`PeriodicTasks`, not `PeriodicTask`), or both when both name it alike.
+        let root_clash = |plain: &str| -> Option<String> {
+            roots.values().filter(|owners| owners.len() > 1).find_map(|owners| {
+                let (_, mine) = *owners.iter().find(|(o, _)| *o == plain)?;
+                let (other, theirs) = *owners.iter().find(|(o, _)| *o != plain)?;
+                (mine || !theirs).then(|| format!("its root fields would clash with those of model `{other}`"))
+            })
+        };
         for m in kept {
             let plain = plains[m.label.as_str()].clone();
             if plain != m.name {
@@ -186,7 +205,7 @@ impl Lowering<'_> {
             } else if names::reserved_type_name(&plain).is_some() {
                 Some("the name is reserved in the generated API".to_string())
             } else {
-                derived.get(&plain).map(|owner| format!("the API names a type of model `{owner}` `{plain}`"))
+                derived.get(&plain).map(|owner| format!("the API names a type of model `{owner}` `{plain}`")).or_else(|| root_clash(&plain))
             };
             let name = if why.is_some() { format!("{}{plain}", pascal(&m.app)) } else { plain.clone() };
             if let Some(why) = why {
@@ -465,10 +484,28 @@ mod tests {
         let options = model("AttributeOption", field("key", "AutoField", None));
         let group = model("AttributeOptionGroup", field("key", "AutoField", None));
         let history = model("HistoricalPage_sites", field("key", "AutoField", None));
-        let lowered = lower(&sqlite_dump(serde_json::json!([account, charge, options, group, history])), "api");
+        // `periodicTasks` would list `PeriodicTask` and read one `PeriodicTasks`.
+        let task = model("PeriodicTask", field("key", "AutoField", None));
+        let tasks = model("PeriodicTasks", field("key", "SmallIntegerField", None));
+        let lowered = lower(&sqlite_dump(serde_json::json!([account, charge, options, group, history, task, tasks])), "api");
         let ir = valid(&lowered);
         let names: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["Account", "Charge", "AttributeOption", "ShopAttributeOptionGroup", "HistoricalPageSites"]);
+        assert_eq!(
+            names,
+            [
+                "Account",
+                "Charge",
+                "AttributeOption",
+                "ShopAttributeOptionGroup",
+                "HistoricalPageSites",
+                "PeriodicTask",
+                "ShopPeriodicTasks"
+            ]
+        );
+        assert!(lowered
+            .warnings
+            .iter()
+            .any(|w| w.at == "shop.PeriodicTasks" && w.message.contains("root fields would clash with those of model `PeriodicTask`")));
         assert_eq!(ir.models[4].table, "shop_historicalpage_sites", "the table is kept");
         let own_id = ir.models[0].fields.iter().find(|f| f.column == "id").expect("the `id` column");
         assert_eq!(own_id.name, "own_id");

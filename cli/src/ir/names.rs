@@ -197,20 +197,25 @@ pub fn column_ident(column: &str) -> String {
 /// A model's root fields of `Query` and `Mutation` with the operation each needs: `read`,
 /// `create`, `update`, `delete` or `upsert`.
 pub fn root_fields(m: &super::model::Model) -> Vec<(String, &'static str, &'static str)> {
-    let plural = &m.plural_snake;
+    root_field_names(&m.snake, &m.plural_snake).into_iter().map(|(name, kind, op, _)| (name, kind, op)).collect()
+}
+
+/// The root fields of the model whose name in snake case is `snake` (`plural` its plural): each
+/// field's name, its kind, the operation it needs and whether it is named by the singular.
+pub fn root_field_names(snake: &str, plural: &str) -> Vec<(String, &'static str, &'static str, bool)> {
     vec![
-        (to_camel(&m.snake), "One", "read"),
-        (to_camel(plural), "List", "read"),
-        (to_camel(&format!("{plural}_connection")), "Connection", "read"),
-        (to_camel(&format!("{plural}_aggregate")), "Aggregate", "read"),
-        (to_camel(&format!("{plural}_group_by")), "GroupBy", "read"),
-        (to_camel(&format!("create_{}", m.snake)), "Create", "create"),
-        (to_camel(&format!("create_{plural}")), "CreateMany", "create"),
-        (to_camel(&format!("update_{}", m.snake)), "Update", "update"),
-        (to_camel(&format!("update_{plural}")), "UpdateMany", "update"),
-        (to_camel(&format!("delete_{}", m.snake)), "Delete", "delete"),
-        (to_camel(&format!("delete_{plural}")), "DeleteMany", "delete"),
-        (to_camel(&format!("upsert_{}", m.snake)), "Upsert", "upsert"),
+        (to_camel(snake), "One", "read", true),
+        (to_camel(plural), "List", "read", false),
+        (to_camel(&format!("{plural}_connection")), "Connection", "read", false),
+        (to_camel(&format!("{plural}_aggregate")), "Aggregate", "read", false),
+        (to_camel(&format!("{plural}_group_by")), "GroupBy", "read", false),
+        (to_camel(&format!("create_{snake}")), "Create", "create", true),
+        (to_camel(&format!("create_{plural}")), "CreateMany", "create", false),
+        (to_camel(&format!("update_{snake}")), "Update", "update", true),
+        (to_camel(&format!("update_{plural}")), "UpdateMany", "update", false),
+        (to_camel(&format!("delete_{snake}")), "Delete", "delete", true),
+        (to_camel(&format!("delete_{plural}")), "DeleteMany", "delete", false),
+        (to_camel(&format!("upsert_{snake}")), "Upsert", "upsert", true),
     ]
 }
 

@@ -125,21 +125,8 @@ impl Validator<'_> {
             let mut defined: Vec<(String, String, Vec<&str>)> =
                 names::model_types(n).map(|ty| (ty, format!("model `{n}`"), vec!["models", n.as_str()])).collect();
             // Root fields live in one namespace too: `posts` lists `Post`, so no model may be `Posts`.
-            for field in [
-                m.snake.clone(),
-                m.plural_snake.clone(),
-                format!("create_{}", m.snake),
-                format!("update_{}", m.snake),
-                format!("delete_{}", m.snake),
-                format!("create_{}", m.plural_snake),
-                format!("update_{}", m.plural_snake),
-                format!("delete_{}", m.plural_snake),
-                format!("upsert_{}", m.snake),
-                format!("{}_connection", m.plural_snake),
-                format!("{}_aggregate", m.plural_snake),
-                format!("{}_group_by", m.plural_snake),
-            ] {
-                defined.push((format!("root field `{}`", to_camel(&field)), format!("model `{n}`"), vec!["models", n.as_str()]));
+            for (field, ..) in names::root_field_names(&m.snake, &m.plural_snake) {
+                defined.push((format!("root field `{field}`"), format!("model `{n}`"), vec!["models", n.as_str()]));
             }
             for f in &m.fields {
                 if let FieldKind::Scalar(ScalarKind::Enum { type_name, .. }) = &f.kind {
