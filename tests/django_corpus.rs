@@ -19,8 +19,8 @@ use std::process::{Command, Stdio};
 use gqlauto::ir::{FieldKind, Ir, Model, PkKind, ScalarKind};
 use serde_json::{json, Value};
 
-/// Models of the corpus the import knowingly leaves out, and why (each is a known gap).
-const LEFT_OUT: &[(&str, &str)] = &[("wagtailadmin.Admin", "E203")];
+/// Models of the corpus the import knowingly leaves out, and why (each is a known gap): none.
+const LEFT_OUT: &[(&str, &str)] = &[];
 
 /// The share of models that must round-trip both ways.
 const REQUIRED_SHARE: f64 = 0.95;
@@ -200,8 +200,14 @@ fn write(server: &Server, m: &Model, seeded: &Value) -> Result<Value, String> {
     }
     let input = input_of(m, seeded);
     let create = gqlauto::ir::names::to_camel(&format!("create_{}", m.snake));
-    let query = format!("mutation($input: Create{}Input!) {{ row: {create}(input: $input) {{ id }} }}", m.name);
-    let data = server.post(&query, json!({ "input": input }))?;
+    // A model of only a generated key (`wagtailadmin.Admin`) is created without an input.
+    let data = match m.has_create_input() {
+        true => {
+            let query = format!("mutation($input: Create{}Input!) {{ row: {create}(input: $input) {{ id }} }}", m.name);
+            server.post(&query, json!({ "input": input }))?
+        }
+        false => server.post(&format!("mutation {{ row: {create} {{ id }} }}"), json!({}))?,
+    };
     let mut values = seeded["b"].clone();
     let key = data["row"]["id"].clone();
     values.as_object_mut().unwrap().remove(&m.fields[m.pk].column);

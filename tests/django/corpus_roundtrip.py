@@ -14,6 +14,7 @@ lookups (exact, and `gte`/`lte` for ordered types) and reports every lookup that
 """
 import datetime
 import decimal
+import itertools
 import json
 import os
 import random
@@ -28,6 +29,12 @@ django.setup()
 from django.apps import apps  # noqa: E402
 from django.db import models, transaction  # noqa: E402
 from model_bakery import baker, generators  # noqa: E402
+
+# Keys for integer primary keys the database does not number, one per row made.
+GIVEN_KEYS = itertools.count(101)
+GIVEN_KEY_TYPES = (
+    "IntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "BigIntegerField", "PositiveBigIntegerField",
+)
 
 ORDERED = (
     models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField, models.FloatField,
@@ -197,6 +204,11 @@ def fixed_values(model, depth=0):
 
                 values["permission"] = Permission.objects.filter(content_type=values[generic.ct_field]).first()
     for field in model._meta.concrete_fields:
+        if field.primary_key and not field.is_relation and field.get_internal_type() in GIVEN_KEY_TYPES:
+            # A number the project's code gives each row (django-celery-beat's `PeriodicTasks.ident`
+            # defaults to 1): a new one for every row, small enough for a SmallIntegerField.
+            values[field.name] = next(GIVEN_KEYS)
+            continue
         if (field.primary_key and not field.is_relation) or field.auto_created or field.name in values:
             continue
         if field.name == "action" and model._meta.app_label.startswith("wagtail"):

@@ -273,3 +273,34 @@ fn client_given_integer_keys() {
     let renamed = s.data("mutation { updateRegion(id: 7, input: {name: \"Up north\"}) { id name } }", &json!({}));
     assert_eq!(renamed["updateRegion"], json!({"id": "7", "name": "Up north"}));
 }
+
+/// A model of only its key: created without an input (one row at a time), never updated, linked
+/// by a foreign key and a many-to-many, filtered, counted and deleted.
+#[test]
+fn a_model_of_only_its_key() {
+    let s = Server::start();
+    let mutations = s.data("{ __type(name: \"Mutation\") { fields { name } } }", &json!({}))["__type"]["fields"].clone();
+    let names: Vec<&str> = mutations.as_array().unwrap().iter().filter_map(|f| f["name"].as_str()).filter(|n| n.contains("Marker")).collect();
+    assert_eq!(names, ["createMarker", "deleteMarker", "deleteMarkers"]);
+    let made = s.data("mutation { a: createMarker { id } b: createMarker { id } }", &json!({}));
+    let (a, b) = (made["a"]["id"].clone(), made["b"]["id"].clone());
+    assert_ne!(a, b, "each create numbers a new row");
+    let author = s.data("mutation { createAccount(input: {handle: \"keys\", email: \"keys@x.io\"}) { id } }", &json!({}))["createAccount"]["id"].clone();
+    let note = s.data(
+        "mutation($author: ID!, $a: ID!, $b: ID!) { createNote(input: {authorId: $author, body: \"n\", markerId: $a, markers: {connect: [$a, $b]}}) { id marker { id } markers(orderBy: [{id: ASC}]) { id } } }",
+        &json!({"author": author, "a": a, "b": b}),
+    )["createNote"].clone();
+    assert_eq!(note["marker"]["id"], a);
+    assert_eq!(note["markers"], json!([{"id": a}, {"id": b}]));
+    let read = s.data("query($a: ID!) { marker(id: $a) { id } markers(where: {id: {eq: $a}}) { id } markersAggregate { count } }", &json!({"a": a}));
+    assert_eq!(read["marker"]["id"], a);
+    assert_eq!(read["markers"], json!([{"id": a}]));
+    assert_eq!(read["markersAggregate"]["count"], 2);
+    // `set_null`: deleting the marker clears the note's link; the join rows go with it.
+    let deleted = s.data("mutation($a: ID!) { deleteMarker(id: $a) { id } }", &json!({"a": a}));
+    assert_eq!(deleted["deleteMarker"]["id"], a);
+    let after = s.data("query($n: ID!) { note(id: $n) { marker { id } markers { id } } }", &json!({"n": note["id"]}))["note"].clone();
+    assert_eq!(after, json!({"marker": null, "markers": [{"id": b}]}));
+    let bulk = s.data("mutation { deleteMarkers(where: {}) { count } }", &json!({}));
+    assert_eq!(bulk["deleteMarkers"]["count"], 1);
+}

@@ -180,7 +180,13 @@ pub(super) fn blog() -> Ir {
         tags: { type: many_to_many, to: Tag, related_name: posts }\n    \
         ordering: [-published_at]\n  \
         Tag: { fields: { id: auto, name: string } }\n";
-    let checked = crate::api::check_source("blog.yaml", source.to_string(), crate::manifest::Format::Yaml);
+    ir_of(source)
+}
+
+/// The IR of a manifest that must validate (for unit tests).
+#[cfg(test)]
+pub(super) fn ir_of(source: &str) -> Ir {
+    let checked = crate::api::check_source("test.yaml", source.to_string(), crate::manifest::Format::Yaml);
     let shown = checked.render(crate::api::DiagFormat::Short);
     checked.ir.unwrap_or_else(|| panic!("{shown}"))
 }

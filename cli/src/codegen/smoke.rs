@@ -15,6 +15,12 @@ pub struct SmokeStep {
     pub one: String,
     pub list: String,
     pub create: String,
+    /// The create mutation up to its selection: `mutation($input: …) { createPost(input: $input)`,
+    /// or `mutation { createMarker` for a model created without an input.
+    pub create_head: String,
+    /// The create mutation's variables, a `json!` literal: `{"input": <input>}`, or `{}`.
+    pub variables: String,
+    /// Empty for a model with nothing to update.
     pub update: String,
     pub delete: String,
     /// Selection set naming every field of the type (relations select their `id`).
@@ -87,15 +93,24 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
         .join(", ");
     let field =
         |prefix: &str| mv.write.resolvers.iter().find(|r| r.sdl.name.starts_with(prefix)).map(|r| r.sdl.name.clone()).unwrap_or_default();
+    let create = field("create");
+    let takes_input = mv.write.resolvers.iter().any(|r| r.sdl.name == create && !r.sdl.args.is_empty());
+    let input = format!("{{{input}}}");
+    let (create_head, variables) = match takes_input {
+        true => (format!("mutation($input: Create{}Input!) {{ {create}(input: $input)", m.name), format!("{{\"input\": {input}}}")),
+        false => (format!("mutation {{ {create}"), "{}".to_string()),
+    };
     SmokeStep {
+        create_head,
         model: m.name.clone(),
         one: mv.query_resolvers[0].sdl.name.clone(),
         list: mv.query_resolvers[1].sdl.name.clone(),
-        create: field("create"),
+        create,
         update: field("update"),
         delete: field("delete"),
         selection,
-        input: format!("{{{input}}}"),
+        input,
+        variables,
     }
 }
 

@@ -112,13 +112,14 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
                     )
                 };
                 create_fields.push(input_field(&id_api, "ID", Some(&id_desc)));
-                create_fields.push(input_field(nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                let nested = t.has_create_input().then(|| input_field(nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                create_fields.extend(nested.clone());
                 update_fields.push(input_field(
                     &id_api,
                     "ID",
                     Some(if f.nullable { "Absent: unchanged; null: cleared." } else { "Absent: unchanged; null is rejected." }),
                 ));
-                update_fields.push(input_field(nested_api, &format!("Create{}Input", t.name), Some(&nested_desc)));
+                update_fields.extend(nested);
             }
         }
     }
@@ -142,33 +143,45 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     let unique_keys = unique_keys(m);
     let upsertable = unique_keys.iter().any(|k| k != &vec![m.pk_field().column.clone()]);
     let field_enum = upsertable.then(|| field_enum(m));
-    let mut inputs = vec![
-        input_def(format!("Create{name}Input"), format!("Input of `create{name}` and of nested creates of `{name}` rows."), create_fields),
-        input_def(format!("Update{name}Input"), format!("Input of `update{name}`: only the fields present are changed."), update_fields),
-    ];
+    // GraphQL has no empty input objects: a model with nothing to give has no input type.
+    let (creates, updates) = (!create_fields.is_empty(), !update_fields.is_empty());
+    let mut inputs = Vec::new();
+    if creates {
+        let description = format!("Input of `create{name}` and of nested creates of `{name}` rows.");
+        inputs.push(input_def(format!("Create{name}Input"), description, create_fields));
+    }
+    if updates {
+        let description = format!("Input of `update{name}`: only the fields present are changed.");
+        inputs.push(input_def(format!("Update{name}Input"), description, update_fields));
+    }
     let nested = ir.models.iter().any(|o| nests(ir, o).iter().any(|n| n.target.name == m.name));
     if nested {
-        inputs.extend([
-            input_def(
-                format!("{name}ToMany"),
-                format!(
-                    "Writes to a to-many relation of `{name}` rows, applied in the order set, disconnect, delete, connect, create, update."
-                ),
-                vec![
-                    input_field("create", &format!("[Create{name}Input!]"), Some("Creates rows and links them.")),
-                    input_field("connect", "[ID!]", Some("Links existing rows.")),
-                    input_field("disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
-                    input_field("set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
-                    input_field("update", &format!("[Update{name}ById!]"), Some("Updates linked rows.")),
-                    input_field("delete", "[ID!]", Some("Deletes linked rows.")),
-                ],
-            ),
-            input_def(
+        let mut items = Vec::new();
+        if creates {
+            items.push(input_field("create", &format!("[Create{name}Input!]"), Some("Creates rows and links them.")));
+        }
+        items.extend([
+            input_field("connect", "[ID!]", Some("Links existing rows.")),
+            input_field("disconnect", "[ID!]", Some("Unlinks rows (they are not deleted).")),
+            input_field("set", "[ID!]", Some("Links exactly these rows, unlinking all others.")),
+        ]);
+        if updates {
+            items.push(input_field("update", &format!("[Update{name}ById!]"), Some("Updates linked rows.")));
+        }
+        items.push(input_field("delete", "[ID!]", Some("Deletes linked rows.")));
+        let order = if creates { "set, disconnect, delete, connect, create, update" } else { "set, disconnect, delete, connect" };
+        inputs.push(input_def(
+            format!("{name}ToMany"),
+            format!("Writes to a to-many relation of `{name}` rows, applied in the order {order}."),
+            items,
+        ));
+        if updates {
+            inputs.push(input_def(
                 format!("Update{name}ById"),
                 format!("An update of one related `{name}` row."),
                 vec![input_field("id", "ID!", None), input_field("input", &format!("Update{name}Input!"), None)],
-            ),
-        ]);
+            ));
+        }
     }
     if let Some(e) = &field_enum {
         inputs.push(input_def(
@@ -180,7 +193,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
             ],
         ));
     }
-    let resolvers = mutations(m, upsertable);
+    let resolvers = mutations(m, creates, updates, upsertable);
     let rules: Vec<String> = m
         .checks
         .iter()
@@ -250,26 +263,43 @@ fn field_enum(m: &Model) -> PlainEnum {
     }
 }
 
-fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
+/// The model's mutations: a model with nothing to give is created without an input (one row at a
+/// time) and has no updates.
+fn mutations(m: &Model, creates: bool, updates: bool, upsertable: bool) -> Vec<Resolver> {
     let n = &m.name;
     let arg = |name: &str, ty: String| (name.to_string(), ty);
-    let mut out = vec![
-        ResolverSpec::new(&format!("create_{}", m.snake), format!("{n}!"))
-            .doc(format!("Creates a `{n}` (and the related rows the input nests) and returns it."))
-            .args(vec![arg("input", format!("Create{n}Input!"))])
-            .build(),
-        ResolverSpec::new(&format!("create_{}", m.plural_snake), format!("[{n}!]!"))
-            .doc(format!("Creates several `{n}` rows: all of them, or none if any fails."))
-            .args(vec![arg("inputs", format!("[Create{n}Input!]!"))])
-            .build(),
-        ResolverSpec::new(&format!("update_{}", m.snake), format!("{n}!"))
-            .doc("Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.")
-            .args(vec![arg("id", "ID!".into()), arg("input", format!("Update{n}Input!"))])
-            .build(),
-        ResolverSpec::new(&format!("update_{}", m.plural_snake), format!("{n}BulkResult!"))
-            .doc(format!("Changes every `{n}` the filter matches (`where: {{}}` matches all); nested writes are not available here."))
-            .args(vec![arg("where", format!("{n}Where!")), arg("set", format!("Update{n}Input!"))])
-            .build(),
+    let mut out = Vec::new();
+    if creates {
+        out.extend([
+            ResolverSpec::new(&format!("create_{}", m.snake), format!("{n}!"))
+                .doc(format!("Creates a `{n}` (and the related rows the input nests) and returns it."))
+                .args(vec![arg("input", format!("Create{n}Input!"))])
+                .build(),
+            ResolverSpec::new(&format!("create_{}", m.plural_snake), format!("[{n}!]!"))
+                .doc(format!("Creates several `{n}` rows: all of them, or none if any fails."))
+                .args(vec![arg("inputs", format!("[Create{n}Input!]!"))])
+                .build(),
+        ]);
+    } else {
+        out.push(
+            ResolverSpec::new(&format!("create_{}", m.snake), format!("{n}!"))
+                .doc(format!("Creates a `{n}`, which has no fields to give, and returns it with its new key."))
+                .build(),
+        );
+    }
+    if updates {
+        out.extend([
+            ResolverSpec::new(&format!("update_{}", m.snake), format!("{n}!"))
+                .doc("Changes the fields given in `input` and applies its nested writes; fails with `NOT_FOUND` if there is no such row.")
+                .args(vec![arg("id", "ID!".into()), arg("input", format!("Update{n}Input!"))])
+                .build(),
+            ResolverSpec::new(&format!("update_{}", m.plural_snake), format!("{n}BulkResult!"))
+                .doc(format!("Changes every `{n}` the filter matches (`where: {{}}` matches all); nested writes are not available here."))
+                .args(vec![arg("where", format!("{n}Where!")), arg("set", format!("Update{n}Input!"))])
+                .build(),
+        ]);
+    }
+    out.extend([
         ResolverSpec::new(&format!("delete_{}", m.snake), n.clone())
             .doc(format!("Deletes a `{n}` and returns it, or null if there was none; `CONFLICT` if rows that forbid it still point at it."))
             .args(vec![arg("id", "ID!".into())])
@@ -278,7 +308,7 @@ fn mutations(m: &Model, upsertable: bool) -> Vec<Resolver> {
             .doc(format!("Deletes every `{n}` the filter matches (`where: {{}}` matches all), all or none."))
             .args(vec![arg("where", format!("{n}Where!"))])
             .build(),
-    ];
+    ]);
     if upsertable {
         out.push(
             ResolverSpec::new(&format!("upsert_{}", m.snake), format!("{n}!"))
@@ -329,5 +359,47 @@ mod tests {
         assert!(view.field_enum.is_none());
         assert!(!view.resolvers.iter().any(|r| r.name == "upsert_author"));
         assert!(view.inputs.iter().any(|i| i.fields.iter().any(|f| f.sdl.name == "posts")), "an author's create input writes its posts");
+    }
+
+    #[test]
+    fn a_model_of_only_its_key_is_created_without_an_input_and_never_updated() {
+        let ir = super::super::common::ir_of(
+            "version: 1\nname: t\nmodels:\n  \
+            Marker: { fields: { id: auto } }\n  \
+            Badge: { fields: { code: { type: string, primary_key: true, max_length: 8 } } }\n  \
+            Note:\n    fields:\n      id: auto\n      \
+            marker: { type: foreign_key, to: Marker, on_delete: cascade }\n      \
+            markers: { type: many_to_many, to: Marker }\n",
+        );
+        let names = |v: &WriteView| -> (Vec<String>, Vec<String>) {
+            (v.inputs.iter().map(|i| i.name.clone()).collect(), v.resolvers.iter().map(|r| r.sdl.name.clone()).collect())
+        };
+        let marker = write_view(&ir, ir.model("Marker").unwrap());
+        let (inputs, resolvers) = names(&marker);
+        // Nothing to give: no input types (GraphQL has no empty ones); one row at a time.
+        assert_eq!(inputs, ["MarkerToMany"]);
+        assert_eq!(resolvers, ["createMarker", "deleteMarker", "deleteMarkers"]);
+        assert!(marker.resolvers[0].sdl.args.is_empty());
+        let to_many: Vec<&str> = marker.inputs[0].fields.iter().map(|f| f.sdl.name.as_str()).collect();
+        assert_eq!(to_many, ["connect", "disconnect", "set", "delete"]);
+        let m = ir.model("Marker").unwrap();
+        assert!(!m.has_create_input() && !m.has_update_input());
+        // The input types the views make are the ones the IR says exist (nested creates rely on it).
+        let blog = super::super::common::blog();
+        for (ir, m) in ir.models.iter().map(|m| (&ir, m)).chain(blog.models.iter().map(|m| (&blog, m))) {
+            let view = write_view(ir, m);
+            let has = |name: String| view.inputs.iter().any(|i| i.name == name);
+            assert_eq!(has(format!("Create{}Input", m.name)), m.has_create_input(), "{}", m.name);
+            assert_eq!(has(format!("Update{}Input", m.name)), m.has_update_input(), "{}", m.name);
+        }
+        // A key the client gives is an input; there is still nothing to update.
+        let (inputs, resolvers) = names(&write_view(&ir, ir.model("Badge").unwrap()));
+        assert_eq!(inputs, ["CreateBadgeInput"]);
+        assert_eq!(resolvers, ["createBadge", "createBadges", "deleteBadge", "deleteBadges"]);
+        // A foreign key to it is given by key only: there is no nested create to offer.
+        let note = write_view(&ir, ir.model("Note").unwrap());
+        let create = note.inputs.iter().find(|i| i.name == "CreateNoteInput").unwrap();
+        let fields: Vec<&str> = create.fields.iter().map(|f| f.sdl.name.as_str()).collect();
+        assert_eq!(fields, ["markerId", "markers"]);
     }
 }

@@ -442,30 +442,50 @@ mod tests {
     #[test]
     fn what_the_validator_refuses_is_left_out_with_its_reason_and_the_rest_is_kept() {
         let fk = |to: &str| Some(serde_json::json!({"to": to, "on_delete": "CASCADE"}));
+        // A model of only its key (one that exists for its permissions) is kept.
         let mut keyed_only = model("Admin", field("key", "AutoField", None));
         keyed_only["fields"].as_array_mut().unwrap().truncate(1);
         let mut tagged = model("Photo", field("key", "AutoField", None));
         tagged["many_to_many"] = serde_json::json!([{"name": "tags", "to": "shop.Tag", "through": "shop.TaggedItem"}]);
         let mut tagged_item = model("TaggedItem", field("key", "AutoField", None));
         tagged_item["fields"].as_array_mut().unwrap().push(field("tag", "ForeignKey", fk("shop.Tag")));
+        // `Tag` in two apps is prefixed with each app's name; a model already named `ShopTag`
+        // then clashes (E103), and the validator refuses it.
+        let mut blog_tag = model("Tag", field("key", "AutoField", None));
+        blog_tag["app"] = "blog".into();
+        blog_tag["label"] = "blog.Tag".into();
+        blog_tag["db_table"] = "blog_tag".into();
         let mut note = model("Note", field("key", "AutoField", None));
         note["fields"].as_array_mut().unwrap().push(field("admin", "ForeignKey", fk("shop.Admin")));
+        note["fields"].as_array_mut().unwrap().push(field("shop_tag", "ForeignKey", fk("shop.ShopTag")));
         let mut rank = field("rank", "IntegerField", None);
         rank["default"] = serde_json::json!({"kind": "value", "value": "first"});
         note["fields"].as_array_mut().unwrap().push(rank);
-        let dump = sqlite_dump(serde_json::json!([keyed_only, tagged, tagged_item, model("Tag", field("key", "AutoField", None)), note]));
-        let lowered = lower(&dump, "api");
+        let models = [
+            keyed_only,
+            tagged,
+            tagged_item,
+            model("Tag", field("key", "AutoField", None)),
+            blog_tag,
+            model("ShopTag", field("key", "AutoField", None)),
+            note,
+        ];
+        let lowered = lower(&sqlite_dump(serde_json::json!(models)), "api");
         let ir = valid(&lowered);
         let names: Vec<&str> = ir.models.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["Photo", "TaggedItem", "Tag", "Note"], "{}", lowered.yaml);
+        assert_eq!(names, ["Admin", "Photo", "TaggedItem", "ShopTag", "BlogTag", "Note"], "{}", lowered.yaml);
         let warned = |at: &str, code: &str| lowered.warnings.iter().any(|w| w.at == at && w.message.contains(code));
-        assert!(warned("shop.Admin", "E203") && warned("shop.Photo.tags", "E302"), "{:?}", lowered.warnings);
-        assert!(lowered.yaml.contains("# shop.Admin (table shop_admin): skipped: the manifest would not validate"), "{}", lowered.yaml);
+        assert!(warned("shop.ShopTag", "E103") && warned("shop.Photo.tags", "E302"), "{:?}", lowered.warnings);
+        assert!(lowered.yaml.contains("# shop.ShopTag (table shop_shoptag): skipped: the manifest would not validate"), "{}", lowered.yaml);
         assert!(lowered.yaml.contains("      # tags: skipped: the manifest would not validate"), "{}", lowered.yaml);
-        // A relation to the model left out keeps its column, as the value it stores.
-        let admin = ir.models[3].fields.iter().find(|f| f.column == "admin_id").expect("the column stays");
-        assert_eq!(admin.name, "admin_id");
-        assert!(warned("shop.Note.admin", "imported as `admin_id`, the value it stores"), "{:?}", lowered.warnings);
+        // A relation to the model left out keeps its column, as the value it stores; one to the
+        // key-only model is a relation.
+        let note = &ir.models[5];
+        let shop_tag = note.fields.iter().find(|f| f.column == "shop_tag_id").expect("the column stays");
+        assert_eq!(shop_tag.name, "shop_tag_id");
+        assert!(warned("shop.Note.shop_tag", "imported as `shop_tag_id`, the value it stores"), "{:?}", lowered.warnings);
+        let admin = note.fields.iter().find(|f| f.column == "admin_id").expect("the relation");
+        assert!(matches!(&admin.kind, crate::ir::FieldKind::ForeignKey { target, .. } if target == "Admin"), "{:?}", admin.kind);
         // A default the validator refuses goes alone; the field stays, required.
         assert!(lowered.yaml.contains("      rank: { type: integer }\n"), "{}", lowered.yaml);
         assert!(warned("shop.Note.rank", "default left out: the manifest would not validate with it (E204"), "{:?}", lowered.warnings);

@@ -260,6 +260,19 @@ impl Model {
     pub fn needed_on_create(&self, f: &Field) -> bool {
         !f.nullable && f.default.is_none() && (!matches!(f.kind, FieldKind::PrimaryKey(_)) || self.key_from_client())
     }
+
+    /// Whether an update has anything to change: a field besides the key, or a relation written
+    /// through this model (a many-to-many, or a reverse side).
+    pub fn has_update_input(&self) -> bool {
+        self.fields.iter().any(|f| !matches!(f.kind, FieldKind::PrimaryKey(_))) || !self.many_to_many.is_empty() || !self.reverse.is_empty()
+    }
+
+    /// Whether a create takes an input: the client gives the key, or there is anything an update
+    /// could change. A model of only a key the database or the server makes (a key-only Django
+    /// model that exists for its permissions) is created without one.
+    pub fn has_create_input(&self) -> bool {
+        self.key_from_client() || self.has_update_input()
+    }
 }
 
 /// A column-backed field.

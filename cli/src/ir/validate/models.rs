@@ -63,7 +63,6 @@ impl Validator<'_> {
         let pks: Vec<&str> = fields.iter().filter(|f| matches!(f.kind, FieldKind::PrimaryKey(_))).map(|f| f.name.as_str()).collect();
         let pks: Vec<String> = raw.fields.keys().filter(|k| pks.contains(&to_snake(k).as_str())).cloned().collect();
         self.one_primary_key(name, raw, &pks);
-        self.fields_besides_key(name, raw);
         self.id_is_the_key(name, &fields, !pks.is_empty());
         self.distinct_columns(name, &fields, &many_to_many);
         let pk = fields.iter().position(|f| matches!(f.kind, FieldKind::PrimaryKey(_))).unwrap_or(0);
@@ -421,18 +420,6 @@ impl Validator<'_> {
         }
     }
 
-    /// A model has a field besides its key: its create and update inputs would be empty.
-    fn fields_besides_key(&mut self, name: &str, raw: &RawModel) {
-        if raw.fields.values().all(|f| declares_key(&f.spec())) && !raw.fields.is_empty() {
-            self.error(
-                Code::FieldOption,
-                self.key(&["models", name]),
-                format!("model `{name}` has no fields besides its primary key"),
-                "add at least one field: its create and update inputs would be empty",
-            );
-        }
-    }
-
     /// The primary key is exposed as `id`; another field may not take that GraphQL name.
     fn id_is_the_key(&mut self, name: &str, fields: &[Field], has_key: bool) {
         for f in fields {
@@ -585,11 +572,6 @@ mod tests {
             Code::PrimaryKey,
             "has 2 primary keys: id, code",
         );
-    }
-
-    #[test]
-    fn a_model_has_a_field_besides_its_key() {
-        assert_error(&book("id: auto"), Code::FieldOption, "no fields besides its primary key");
     }
 
     #[test]
