@@ -37,6 +37,10 @@ pub struct Config {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub pool_size: u32,
+    /// Connections kept open while the server is idle; more are opened as requests need them, up
+    /// to `DB_POOL_SIZE`, and closed again after ten idle minutes.
+    #[arg(long, env = "DB_POOL_MIN_IDLE", default_value_t = 1)]
+    pub pool_min_idle: u32,
     /// Bytes of the database file mapped into memory (SQLite `mmap_size`); 0 turns mapping off.
     #[arg(long, env = "SQLITE_MMAP_BYTES", default_value_t = 268_435_456)]
     pub sqlite_mmap_bytes: u64,
@@ -160,6 +164,7 @@ impl Config {
     pub fn storage(&self) -> Storage {
         Storage {
             pool_size: self.pool_size,
+            min_idle: self.pool_min_idle,
             mmap_bytes: self.sqlite_mmap_bytes,
             cache_kib: self.sqlite_cache_kib,
             read_only: self.database_read_only,

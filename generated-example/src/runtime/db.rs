@@ -303,6 +303,9 @@ pub struct Db {
 pub struct Storage {
     /// Connections in the pool.
     pub pool_size: u32,
+    /// Connections kept open when idle (at most `pool_size`): each SQLite connection holds its
+    /// own page cache and mapping of the file, so an idle server keeps few.
+    pub min_idle: u32,
     /// Bytes of the database file SQLite maps into memory (`PRAGMA mmap_size`): reads of mapped
     /// pages are memory reads instead of `read()` calls. The pages are the OS's file cache,
     /// shared by every connection.
@@ -319,6 +322,7 @@ impl Default for Storage {
     fn default() -> Storage {
         Storage {
             pool_size: 8,
+            min_idle: 1,
             mmap_bytes: 256 << 20,
             cache_kib: 8 << 10,
             read_only: false,
@@ -432,15 +436,21 @@ fn migrate(conn: &mut SqliteConnection) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let applied = conn
         .run_pending_migrations(MIGRATIONS)
-        .map(|_| ())
+        .map(|versions| !versions.is_empty())
         .map_err(|e| e.to_string());
-    let broken = diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
-        .get_result::<Broken>(conn)
-        .map_err(|e| e.to_string());
+    // The check reads every row that has a reference: only after migrations ran, not at every
+    // start (on a large database it would read the whole file each time).
+    let broken = match applied {
+        Ok(true) => diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
+            .get_result::<Broken>(conn)
+            .map(|b| b.n)
+            .map_err(|e| e.to_string()),
+        _ => Ok(0),
+    };
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .map_err(|e| e.to_string())?;
     applied?;
-    match broken?.n {
+    match broken? {
         0 => Ok(()),
         n => Err(format!(
             "{n} row(s) point at rows that do not exist; see `PRAGMA foreign_key_check`"
@@ -530,6 +540,7 @@ impl Db {
         }
         let pool = Pool::builder()
             .max_size(storage.pool_size)
+            .min_idle(Some(storage.min_idle.min(storage.pool_size)))
             // Requests wait for a connection only as long as their budget allows (see `run`);
             // this bounds the wait at start-up for a server that does not answer.
             .connection_timeout(std::time::Duration::from_secs(10))
@@ -816,6 +827,27 @@ mod tests {
             "32 waiting requests started {} threads",
             during - before
         );
+    }
+
+    /// References are checked after migrations ran (they rebuild tables with foreign keys off),
+    /// and only then: a start with nothing to apply does not read every row.
+    #[test]
+    fn references_are_checked_after_migrations_only() {
+        let dangling = "PRAGMA foreign_keys = OFF;
+             CREATE TABLE gqlauto_test_parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE gqlauto_test_child (parent_id INTEGER REFERENCES gqlauto_test_parent (id));
+             INSERT INTO gqlauto_test_child VALUES (5);";
+        let mut fresh = SqliteConnection::establish(":memory:").unwrap();
+        fresh.batch_execute(dangling).unwrap();
+        let refused = migrate(&mut fresh).unwrap_err();
+        assert!(
+            refused.contains("1 row(s) point at rows that do not exist"),
+            "{refused}"
+        );
+        let mut current = SqliteConnection::establish(":memory:").unwrap();
+        migrate(&mut current).unwrap();
+        current.batch_execute(dangling).unwrap();
+        migrate(&mut current).expect("nothing to apply, nothing checked");
     }
 
     #[test]
