@@ -97,7 +97,8 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// Requests executed at once; the others wait their turn, within their time limit. Each
     /// holds its rows and its answer while it runs, so this bounds the server's memory under
-    /// load. 0: as many as `DB_POOL_SIZE` (more would mostly wait for a connection).
+    /// load. 0: as many as `DB_POOL_SIZE` (more would mostly wait for a connection), and on
+    /// SQLite at most two per CPU core (its reads use the CPU, not the network).
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 0)]
     pub max_concurrent_requests: u32,
     /// Database tasks one request may run at once (the others wait their turn).
@@ -161,6 +162,21 @@ pub enum Command {
 }
 
 impl Config {
+    /// Requests executed at once: `MAX_CONCURRENT_REQUESTS`, or its default (see there).
+    pub fn concurrent_requests(&self) -> usize {
+        let pool = usize::try_from(self.pool_size).unwrap_or(usize::MAX);
+        match self.max_concurrent_requests {
+            0 => match crate::runtime::db::dialect_of(&self.database_url) {
+                crate::runtime::sql::Dialect::Sqlite => {
+                    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                    pool.min(2 * cores)
+                }
+                crate::runtime::sql::Dialect::Postgres => pool,
+            },
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+
     pub fn storage(&self) -> Storage {
         Storage {
             pool_size: self.pool_size,
@@ -229,5 +245,44 @@ impl Config {
     /// Whether introspection queries are answered.
     pub fn introspection(&self) -> bool {
         !self.production || self.allow_introspection
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        Config::try_parse_from([&["server"], args].concat()).unwrap()
+    }
+
+    /// SQLite's reads use the CPU: by default no more requests run at once than two per core,
+    /// which bounds the memory they hold; PostgreSQL's wait on the network, so as many as the
+    /// pool serves. A value given is kept.
+    #[test]
+    fn requests_run_at_once_by_pool_and_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let base = ["--max-concurrent-requests", "0", "--pool-size", "1000"];
+        let sqlite = config(&[&base[..], &["--database-url", "data.db"]].concat());
+        assert_eq!(sqlite.concurrent_requests(), 2 * cores);
+        let postgres =
+            config(&[&base[..], &["--database-url", "postgres://u@localhost/db"]].concat());
+        assert_eq!(postgres.concurrent_requests(), 1000);
+        let small = config(&[
+            "--max-concurrent-requests",
+            "0",
+            "--pool-size",
+            "1",
+            "--database-url",
+            "data.db",
+        ]);
+        assert_eq!(small.concurrent_requests(), 1);
+        let given = config(&[
+            "--max-concurrent-requests",
+            "3",
+            "--database-url",
+            "data.db",
+        ]);
+        assert_eq!(given.concurrent_requests(), 3);
     }
 }

@@ -79,14 +79,7 @@ impl AppState {
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             request_timeout: Duration::from_millis(config.request_timeout_ms),
             db_tasks_per_request: usize::try_from(config.db_tasks_per_request).unwrap_or(1),
-            executing: Arc::new(Semaphore::new(
-                match config.max_concurrent_requests {
-                    0 => config.pool_size,
-                    n => n,
-                }
-                .try_into()
-                .unwrap_or(usize::MAX),
-            )),
+            executing: Arc::new(Semaphore::new(config.concurrent_requests())),
             graphiql: !config.production,
             cors_allowed_origins: config
                 .cors_allowed_origins
