@@ -247,19 +247,27 @@ def make(model, depth=0):
 
 
 def remove(row):
-    """Deletes a `b` row. A child of multi-table inheritance loses only its own table's row: the
-    row it extends stays, for the API to create the child under it again."""
-    from django.db import connection
+    """Deletes a `b` row, so the API can write its values again. Only that row goes, by its key:
+    an app's delete signals would take other rows with it (Oscar deletes an offer's condition,
+    treebeard moves a tree's paths), and a child of multi-table inheritance keeps the row it
+    extends, for the API to create the child under it again. A row something else still points
+    at is deleted the ORM's way, with what Django cascades to."""
+    from django.db import IntegrityError, connection
 
     meta = type(row)._meta
-    with transaction.atomic():
-        if meta.parents:
+    try:
+        with transaction.atomic():
             with connection.cursor() as c:
                 c.execute(
                     f"DELETE FROM {connection.ops.quote_name(meta.db_table)} WHERE {connection.ops.quote_name(meta.pk.column)} = %s",
                     [meta.pk.get_db_prep_value(row.pk, connection)],
                 )
-        else:
+            # SQLite checks deferred references at the end of the transaction: here.
+            connection.check_constraints(table_names=None)
+    except IntegrityError:
+        if meta.parents:
+            raise
+        with transaction.atomic():
             type(row)._base_manager.filter(pk=row.pk).delete()
 
 
