@@ -94,9 +94,8 @@ fn step(ir: &Ir, m: &crate::ir::Model, mv: &ModelView) -> SmokeStep {
     let field =
         |prefix: &str| mv.write.resolvers.iter().find(|r| r.sdl.name.starts_with(prefix)).map(|r| r.sdl.name.clone()).unwrap_or_default();
     let create = field("create");
-    let takes_input = mv.write.resolvers.iter().any(|r| r.sdl.name == create && !r.sdl.args.is_empty());
     let input = format!("{{{input}}}");
-    let (create_head, variables) = match takes_input {
+    let (create_head, variables) = match m.has_create_input() {
         true => (format!("mutation($input: Create{}Input!) {{ {create}(input: $input)", m.name), format!("{{\"input\": {input}}}")),
         false => (format!("mutation {{ {create}"), "{}".to_string()),
     };

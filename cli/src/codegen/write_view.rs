@@ -144,7 +144,7 @@ pub fn write_view(ir: &Ir, m: &Model) -> WriteView {
     let upsertable = unique_keys.iter().any(|k| k != &vec![m.pk_field().column.clone()]);
     let field_enum = upsertable.then(|| field_enum(m));
     // GraphQL has no empty input objects: a model with nothing to give has no input type.
-    let (creates, updates) = (!create_fields.is_empty(), !update_fields.is_empty());
+    let (creates, updates) = (m.has_create_input(), m.has_update_input());
     let mut inputs = Vec::new();
     if creates {
         let description = format!("Input of `create{name}` and of nested creates of `{name}` rows.");

@@ -252,8 +252,18 @@ impl Config {
 mod tests {
     use super::*;
 
-    fn config(args: &[&str]) -> Config {
-        Config::try_parse_from([&["server"], args].concat()).unwrap()
+    /// Requests run at once with `MAX_CONCURRENT_REQUESTS=max`, `DB_POOL_SIZE=pool` on `url`.
+    fn concurrency(max: &str, pool: &str, url: &str) -> usize {
+        let args = [
+            "server",
+            "--max-concurrent-requests",
+            max,
+            "--pool-size",
+            pool,
+            "--database-url",
+            url,
+        ];
+        Config::try_parse_from(args).unwrap().concurrent_requests()
     }
 
     /// SQLite's reads use the CPU: by default no more requests run at once than two per core,
@@ -262,27 +272,9 @@ mod tests {
     #[test]
     fn requests_run_at_once_by_pool_and_cores() {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let base = ["--max-concurrent-requests", "0", "--pool-size", "1000"];
-        let sqlite = config(&[&base[..], &["--database-url", "data.db"]].concat());
-        assert_eq!(sqlite.concurrent_requests(), 2 * cores);
-        let postgres =
-            config(&[&base[..], &["--database-url", "postgres://u@localhost/db"]].concat());
-        assert_eq!(postgres.concurrent_requests(), 1000);
-        let small = config(&[
-            "--max-concurrent-requests",
-            "0",
-            "--pool-size",
-            "1",
-            "--database-url",
-            "data.db",
-        ]);
-        assert_eq!(small.concurrent_requests(), 1);
-        let given = config(&[
-            "--max-concurrent-requests",
-            "3",
-            "--database-url",
-            "data.db",
-        ]);
-        assert_eq!(given.concurrent_requests(), 3);
+        assert_eq!(concurrency("0", "1000", "data.db"), 2 * cores);
+        assert_eq!(concurrency("0", "1000", "postgres://u@localhost/db"), 1000);
+        assert_eq!(concurrency("0", "1", "data.db"), 1);
+        assert_eq!(concurrency("3", "8", "data.db"), 3);
     }
 }
