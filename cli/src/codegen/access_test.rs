@@ -79,3 +79,57 @@ pub fn matrix(ir: &Ir, view: &CrateView) -> String {
     let anonymous_served = ir.roles.is_empty() || ir.roles.iter().any(|r| r.name == ir.auth.anonymous_role);
     serde_json::to_string_pretty(&json!({ "roles": cases, "anonymous_served": anonymous_served })).expect("JSON values serialize")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::crate_view::crate_view;
+    use super::*;
+
+    fn cases(source: &str) -> Value {
+        let ir = super::super::common::ir_of(source);
+        serde_json::from_str(&matrix(&ir, &crate_view(&ir))).expect("the matrix is JSON")
+    }
+
+    fn role<'a>(m: &'a Value, name: &str) -> &'a Value {
+        m["roles"].as_array().unwrap().iter().find(|r| r["role"] == name).unwrap_or_else(|| panic!("role {name}"))
+    }
+
+    #[test]
+    fn each_role_expects_only_what_its_grants_name() {
+        let m = cases(
+            "version: 1\nname: shop\nroles:\n  anonymous: {}\n  admin: { all: true }\nmodels:\n  \
+             Item:\n    fields: { id: auto, name: string, cost: { type: integer, default: 0 } }\n    \
+             permissions:\n      anonymous: { read: { columns: [id, name] } }\n  \
+             Note:\n    fields: { id: auto, body: text }\n",
+        );
+        assert_eq!(m["anonymous_served"], true);
+        let anonymous = role(&m, "anonymous");
+        assert_eq!(anonymous["token"], false);
+        assert_eq!(anonymous["mutation"], json!([]));
+        let query: Vec<&str> = anonymous["query"].as_array().unwrap().iter().map(|q| q.as_str().unwrap()).collect();
+        assert!(query.contains(&"items") && query.contains(&"item"), "{query:?}");
+        assert!(!query.iter().any(|q| q.starts_with("note")), "no grant on notes: {query:?}");
+        let reads = anonymous["reads"].as_array().unwrap();
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        assert_eq!(reads[0]["model"], "Item");
+        assert_eq!(reads[0]["fields"], json!(["id", "name"]));
+
+        let admin = role(&m, "admin");
+        assert_eq!(admin["token"], true);
+        let mutations = admin["mutation"].as_array().unwrap();
+        assert!(mutations.contains(&json!("createNote")) && mutations.contains(&json!("deleteItems")), "{mutations:?}");
+        assert_eq!(admin["reads"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn relations_a_role_may_follow_are_listed_with_their_target() {
+        let ir = super::super::common::blog();
+        let m: Value = serde_json::from_str(&matrix(&ir, &crate_view(&ir))).unwrap();
+        assert_eq!(m["roles"].as_array().unwrap().len(), 1, "no roles: one case, every caller");
+        let post = m["roles"][0]["reads"].as_array().unwrap().iter().find(|r| r["model"] == "Post").unwrap();
+        let relations = post["relations"].as_array().unwrap();
+        assert!(relations.contains(&json!({"field": "author", "target": "Author", "list": false, "args": false})), "{relations:?}");
+        assert!(relations.iter().any(|r| r["field"] == "tags" && r["target"] == "Tag" && r["list"] == true), "{relations:?}");
+        assert_eq!(post["connection"], "postsConnection");
+    }
+}

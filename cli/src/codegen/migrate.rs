@@ -434,3 +434,82 @@ fn alter_in_place(from: &Table, to: &Table, dir: Direction) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ir(fields: &str) -> crate::ir::Ir {
+        super::super::common::ir_of(&format!("version: 1\nname: shop\nmodels:\n  Item:\n    fields: {{ id: auto, {fields} }}\n"))
+    }
+
+    fn migration(old: &str, new: &str, d: Dialect) -> Option<Migration> {
+        let (before, after) = Tables::pair(&ir(old), &ir(new), d);
+        between(&before, &after)
+    }
+
+    #[test]
+    fn an_unchanged_manifest_needs_no_migration() {
+        assert_eq!(migration("name: string", "name: string", Dialect::Sqlite), None);
+        assert_eq!(migration("name: string", "name: string", Dialect::Postgres), None);
+    }
+
+    #[test]
+    fn a_plain_nullable_column_is_added_in_place_and_dropped_going_down() {
+        let m = migration("name: string", "name: string, note: { type: text, nullable: true }", Dialect::Sqlite).expect("a change");
+        assert_eq!(m.name, "alter_items");
+        assert_eq!(m.up, ["ALTER TABLE items ADD COLUMN note TEXT;"]);
+        assert!(m.down.join("\n").contains("CREATE TABLE items__rebuild"), "SQLite drops a column by rebuilding: {:?}", m.down);
+        let m = migration("name: string", "name: string, note: { type: string, nullable: true }", Dialect::Postgres).expect("a change");
+        assert_eq!(
+            m.up,
+            [
+                "ALTER TABLE items ADD COLUMN note VARCHAR(255);",
+                "ALTER TABLE items ADD CONSTRAINT items_note_check CHECK (length(note) <= 255);"
+            ]
+        );
+        assert_eq!(m.down, ["ALTER TABLE items DROP CONSTRAINT IF EXISTS items_note_check;", "ALTER TABLE items DROP COLUMN note;"]);
+    }
+
+    #[test]
+    fn sqlite_rebuilds_a_table_whose_column_changes_and_postgres_alters_it() {
+        let (old, new) = ("name: string", "name: { type: string, unique: true }");
+        let sqlite = migration(old, new, Dialect::Sqlite).expect("a change");
+        assert_eq!(sqlite.up.len(), 4, "{:?}", sqlite.up);
+        assert!(sqlite.up[0].starts_with("CREATE TABLE items__rebuild") && sqlite.up[0].contains("name VARCHAR(255) NOT NULL UNIQUE"));
+        assert_eq!(
+            sqlite.up[1..],
+            [
+                "INSERT INTO items__rebuild (id, name) SELECT id, name FROM items;",
+                "DROP TABLE items;",
+                "ALTER TABLE items__rebuild RENAME TO items;"
+            ]
+        );
+        assert!(!sqlite.down[0].contains("UNIQUE"), "going down drops the constraint: {:?}", sqlite.down);
+        let postgres = migration(old, new, Dialect::Postgres).expect("a change");
+        assert_eq!(postgres.up, ["ALTER TABLE items ADD CONSTRAINT items_name_key UNIQUE (name);"]);
+        assert_eq!(postgres.down, ["ALTER TABLE items DROP CONSTRAINT IF EXISTS items_name_key;"]);
+    }
+
+    #[test]
+    fn a_renamed_field_keeps_its_values_both_ways() {
+        let (old, new) = ("name: string", "title: { type: string, renamed_from: name }");
+        let m = migration(old, new, Dialect::Postgres).expect("a change");
+        assert!(m.up.contains(&"ALTER TABLE items RENAME COLUMN name TO title;".to_string()), "{:?}", m.up);
+        assert!(m.down.contains(&"ALTER TABLE items RENAME COLUMN title TO name;".to_string()), "{:?}", m.down);
+        let m = migration(old, new, Dialect::Sqlite).expect("a change");
+        assert!(m.up.contains(&"INSERT INTO items__rebuild (id, title) SELECT id, name FROM items;".to_string()), "{:?}", m.up);
+        assert!(m.down.contains(&"INSERT INTO items__rebuild (id, name) SELECT id, title FROM items;".to_string()), "{:?}", m.down);
+    }
+
+    #[test]
+    fn the_first_migration_creates_what_it_references_first_and_drops_it_last() {
+        let ir = super::super::common::blog();
+        let (up, down) = initial(&ir, Dialect::Postgres);
+        let created = |table: &str| up.iter().position(|s| s.starts_with(&format!("CREATE TABLE {table} "))).expect(table);
+        assert!(created("authors") < created("posts"));
+        assert!(created("posts") < created("posts_tags") && created("tags") < created("posts_tags"));
+        let dropped = |table: &str| down.iter().position(|s| s.starts_with(&format!("DROP TABLE IF EXISTS {table} "))).expect(table);
+        assert!(dropped("posts_tags") < dropped("posts") && dropped("posts") < dropped("authors"));
+    }
+}

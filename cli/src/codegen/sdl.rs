@@ -351,3 +351,102 @@ fn block_text(keyword: &str, name: &str, desc: Option<&str>, fields: &[SdlField]
     text.push_str("}\n\n");
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::crate_view::crate_view;
+    use super::*;
+    use async_graphql_parser::types::{BaseType, Type, TypeKind, TypeSystemDefinition};
+    use std::collections::BTreeSet;
+
+    /// Shows everything but what `hidden` names (`Type.field`, or `Type.*` for all its fields).
+    struct Hiding(&'static [&'static str]);
+
+    impl Visible for Hiding {
+        fn field(&self, ty: &str, field: &str) -> bool {
+            !self.0.iter().any(|h| *h == format!("{ty}.{field}") || *h == format!("{ty}.*"))
+        }
+        fn argument(&self, ty: &str, field: &str, arg: &str) -> bool {
+            !self.0.contains(&format!("{ty}.{field}({arg})").as_str())
+        }
+        fn value(&self, _: &str, _: &str) -> bool {
+            true
+        }
+    }
+
+    fn base(t: &Type) -> String {
+        match &t.base {
+            BaseType::Named(n) => n.to_string(),
+            BaseType::List(inner) => base(inner),
+        }
+    }
+
+    /// Every type `sdl` defines, with its field names, and every type name its fields and
+    /// arguments use.
+    fn read(sdl: &str) -> (BTreeMap<String, Vec<String>>, BTreeSet<String>) {
+        let doc = async_graphql_parser::parse_schema(sdl).unwrap_or_else(|e| panic!("{e}\n{sdl}"));
+        let (mut defined, mut used) = (BTreeMap::new(), BTreeSet::new());
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else { continue };
+            let mut fields = Vec::new();
+            match &t.node.kind {
+                TypeKind::Object(o) => {
+                    for f in &o.fields {
+                        fields.push(f.node.name.node.to_string());
+                        used.insert(base(&f.node.ty.node));
+                        used.extend(f.node.arguments.iter().map(|a| base(&a.node.ty.node)));
+                    }
+                }
+                TypeKind::InputObject(i) => {
+                    for f in &i.fields {
+                        fields.push(f.node.name.node.to_string());
+                        used.insert(base(&f.node.ty.node));
+                    }
+                }
+                _ => {}
+            }
+            defined.insert(t.node.name.node.to_string(), fields);
+        }
+        (defined, used)
+    }
+
+    fn closed(defined: &BTreeMap<String, Vec<String>>, used: &BTreeSet<String>) {
+        let builtin = ["String", "Int", "Float", "Boolean", "ID"];
+        for name in used {
+            assert!(builtin.contains(&name.as_str()) || defined.contains_key(name), "`{name}` is used but not defined");
+        }
+    }
+
+    #[test]
+    fn the_whole_schema_parses_and_defines_every_type_it_uses() {
+        let ir = super::super::common::blog();
+        let (defined, used) = read(&print_visible(&crate_view(&ir), &Hiding(&[])));
+        closed(&defined, &used);
+        for field in ["post", "posts", "postsConnection", "postsAggregate", "author", "tags"] {
+            assert!(defined["Query"].contains(&field.to_string()), "{field} in {:?}", defined["Query"]);
+        }
+        assert!(defined["Mutation"].contains(&"createPost".to_string()));
+        for ty in ["Post", "PostWhere", "CreatePostInput", "UpdatePostInput", "PostStatus", "DateTime", "Decimal", "PageInfo"] {
+            assert!(defined.contains_key(ty), "{ty}");
+        }
+        assert!(!defined.contains_key("UUID"), "scalars nothing uses are left out");
+    }
+
+    #[test]
+    fn hiding_fields_drops_the_types_only_they_reached() {
+        let ir = super::super::common::blog();
+        let (defined, used) = read(&print_visible(&crate_view(&ir), &Hiding(&["Mutation.*"])));
+        closed(&defined, &used);
+        assert!(!defined.contains_key("Mutation"), "a Mutation type without fields is not printed");
+        for ty in ["CreatePostInput", "UpdatePostInput"] {
+            assert!(!defined.contains_key(ty), "{ty} is reached only through mutations");
+        }
+        assert!(defined.contains_key("PostWhere"), "queries still filter");
+
+        let (defined, used) = read(&print_visible(&crate_view(&ir), &Hiding(&["Tag.*"])));
+        closed(&defined, &used);
+        assert!(!defined.contains_key("Tag"), "a type whose fields are all hidden goes");
+        assert!(!defined["Post"].contains(&"tags".to_string()), "and so do the fields of its type: {:?}", defined["Post"]);
+        assert!(defined["Post"].contains(&"title".to_string()));
+    }
+}
