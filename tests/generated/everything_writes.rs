@@ -304,3 +304,72 @@ fn a_model_of_only_its_key() {
     let bulk = s.data("mutation { deleteMarkers(where: {}) { count } }", &json!({}));
     assert_eq!(bulk["deleteMarkers"]["count"], 1);
 }
+
+/// Relations through one model shared by two (as a Django tag manager's generic through model,
+/// whose rows name the model they link by a content type): each relation reads, filters, writes
+/// and unlinks only the join rows of its own kind, and deleting a row deletes its links.
+#[test]
+fn relations_through_a_shared_model_keep_to_their_kind() {
+    let s = Server::start();
+    let kinds = s.data(
+        "mutation { n: createKind(input: {appLabel: \"everything\", model: \"note\"}) { id } g: createKind(input: {appLabel: \"everything\", model: \"group\"}) { id } }",
+        &json!({}),
+    );
+    let group_kind = kinds["g"]["id"].clone();
+    let labels = s.data(
+        "mutation { x: createLabel(input: {name: \"x\"}) { id } y: createLabel(input: {name: \"y\"}) { id } z: createLabel(input: {name: \"z\"}) { id } }",
+        &json!({}),
+    );
+    let (x, y, z) = (labels["x"]["id"].clone(), labels["y"]["id"].clone(), labels["z"]["id"].clone());
+    let author = s.data("mutation { createAccount(input: {handle: \"labels\", email: \"labels@x.io\"}) { id } }", &json!({}))["createAccount"]["id"].clone();
+    let note = s.data(
+        "mutation($author: ID!, $x: ID!, $y: ID!) { createNote(input: {authorId: $author, body: \"n\", labels: {connect: [$x, $y], create: [{name: \"w\"}]}}) { id labels(orderBy: [{name: ASC}]) { name } } }",
+        &json!({"author": author, "x": x, "y": y}),
+    )["createNote"].clone();
+    assert_eq!(note["labels"], json!([{"name": "w"}, {"name": "x"}, {"name": "y"}]));
+    let group = s.data("mutation($x: ID!) { createGroup(input: {name: \"g\", labels: {connect: [$x]}}) { id labels { name } } }", &json!({"x": x}))
+        ["createGroup"]
+        .clone();
+    assert_eq!(group["labels"], json!([{"name": "x"}]));
+    // A group's link that carries the note's number: not one of the note's.
+    let number: i64 = note["id"].as_str().map_or_else(|| note["id"].as_i64().unwrap(), |t| t.parse().unwrap());
+    s.data(
+        "mutation($z: ID!, $kind: ID!, $n: Int!) { createLabelLink(input: {labelId: $z, kindId: $kind, objectId: $n}) { id } }",
+        &json!({"z": z, "kind": group_kind, "n": number}),
+    );
+    let links = |model: &str| -> i64 {
+        let q = "query($m: String!) { labelLinksAggregate(where: {kind: {model: {eq: $m}}}) { count } }";
+        s.data(q, &json!({"m": model}))["labelLinksAggregate"]["count"].as_i64().unwrap()
+    };
+    assert_eq!((links("note"), links("group")), (3, 2), "every link is written with its relation's kind");
+    let read = s.data(
+        "query($n: ID!, $x: ID!) { note(id: $n) { labels(orderBy: [{name: ASC}]) { name } labelsConnection { totalCount } } label(id: $x) { notes { id } groups { name } } }",
+        &json!({"n": note["id"], "x": x}),
+    );
+    assert_eq!(read["note"]["labels"], json!([{"name": "w"}, {"name": "x"}, {"name": "y"}]), "the group's link is not the note's");
+    assert_eq!(read["note"]["labelsConnection"]["totalCount"], 3);
+    assert_eq!(read["label"], json!({"notes": [{"id": note["id"]}], "groups": [{"name": "g"}]}));
+    let filtered = s.data(
+        "{ z: notes(where: {labels: {some: {name: {eq: \"z\"}}}}) { id } y: notes(where: {labels: {some: {name: {eq: \"y\"}}}}) { id } }",
+        &json!({}),
+    );
+    assert_eq!(filtered["z"], json!([]), "a filter follows the note's links only");
+    assert_eq!(filtered["y"], json!([{"id": note["id"]}]));
+    // `set` replaces the note's links and leaves the group's alone; `disconnect` likewise.
+    let set = s.data("mutation($n: ID!, $z: ID!) { updateNote(id: $n, input: {labels: {set: [$z]}}) { labels { name } } }", &json!({"n": note["id"], "z": z}));
+    assert_eq!(set["updateNote"]["labels"], json!([{"name": "z"}]));
+    assert_eq!((links("note"), links("group")), (1, 2));
+    let refused = s.gql("mutation($n: ID!, $x: ID!) { updateNote(id: $n, input: {labels: {disconnect: [$x]}}) { id } }", &json!({"n": note["id"], "x": x}));
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+    s.data("mutation($n: ID!, $z: ID!) { updateNote(id: $n, input: {labels: {disconnect: [$z]}}) { id } }", &json!({"n": note["id"], "z": z}));
+    assert_eq!((links("note"), links("group")), (0, 2));
+    s.data("mutation($n: ID!, $x: ID!) { updateNote(id: $n, input: {labels: {connect: [$x]}}) { id } }", &json!({"n": note["id"], "x": x}));
+    // Deleting the note deletes its links (no foreign key cascades from a scoped join row).
+    s.data("mutation($n: ID!) { deleteNote(id: $n) { id } }", &json!({"n": note["id"]}));
+    assert_eq!((links("note"), links("group")), (0, 2));
+    // A bulk delete too; the group-kind link with the note's number is the group's own when the
+    // two rows were numbered alike (each table numbers its own rows), else it links no group.
+    let same_number = group["id"] == note["id"];
+    s.data("mutation { deleteGroups(where: {}) { count } }", &json!({}));
+    assert_eq!((links("note"), links("group")), (0, if same_number { 0 } else { 1 }));
+}

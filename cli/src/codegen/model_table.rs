@@ -2,10 +2,11 @@
 //! generated `runtime::model`), written as Rust source here so the template only places it.
 
 use super::common::input_name;
+use super::dialect::ident;
 use super::view::ModelView;
 use super::write_values::{float_lit, range, sql_literal, text_rules, SqlLiteral};
 use crate::ir::names::to_screaming;
-use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
+use crate::ir::{DefaultValue, Field, FieldKind, Grant, Ir, JoinScope, Model, PkKind, ReverseKind, Rules, ScalarKind, TextFormat};
 
 /// The name of a model's static table (`POST`).
 pub fn static_name(m: &Model) -> String {
@@ -154,20 +155,16 @@ pub fn model_table(ir: &Ir, m: &Model, view: &ModelView) -> String {
         relations.push(relation(&link.graphql_name, false, path(ir, &link.target), kind));
     }
     for rel in &m.many_to_many {
-        let kind = format!(
-            "RelationKind::ManyToMany {{ join_table: \"{}\", here: \"{}\", there: \"{}\" }}",
-            rel.join_table, rel.source_column, rel.target_column
-        );
+        let kind = join_kind(&rel.join_table, &rel.source_column, &rel.target_column, rel.scope.as_ref());
         relations.push(relation(&rel.graphql_name, true, path(ir, &rel.target), kind));
     }
     for r in &m.reverse {
         let (connection, kind) = match &r.kind {
             ReverseKind::OneToOne { column } => (false, format!("RelationKind::Reverse {{ column: \"{column}\" }}")),
             ReverseKind::ForeignKey { column } => (true, format!("RelationKind::ToMany {{ column: \"{column}\" }}")),
-            ReverseKind::ManyToMany { join_table, here_column, there_column } => (
-                true,
-                format!("RelationKind::ManyToMany {{ join_table: \"{join_table}\", here: \"{here_column}\", there: \"{there_column}\" }}"),
-            ),
+            ReverseKind::ManyToMany { join_table, here_column, there_column, scope } => {
+                (true, join_kind(join_table, here_column, there_column, scope.as_ref()))
+            }
         };
         relations.push(relation(&r.graphql_name, connection, path(ir, &r.source_model), kind));
     }
@@ -255,6 +252,25 @@ fn access(ir: &Ir, m: &Model) -> String {
     format!("Access::Roles(&[{}])", grants.join(", "))
 }
 
+/// A many-to-many relation's kind: through `join_table`, whose `here` column holds this row's key
+/// and `there` the related row's, limited to the rows `scope` picks (with the SQL expression of
+/// the value they hold, which every database reads alike).
+fn join_kind(join_table: &str, here: &str, there: &str, scope: Option<&JoinScope>) -> String {
+    let scope = scope
+        .map_or_else(|| "None".to_string(), |s| format!("Some(&JoinScope {{ column: \"{}\", value: {:?} }})", s.column, scope_value(s)));
+    format!("RelationKind::ManyToMany {{ join_table: \"{join_table}\", here: \"{here}\", there: \"{there}\", scope: {scope} }}")
+}
+
+/// `(SELECT id FROM django_content_type WHERE app_label = 'shop' AND model = 'photo')`.
+fn scope_value(s: &JoinScope) -> String {
+    let literal = |v: &serde_json::Value| match v {
+        serde_json::Value::String(text) => format!("'{}'", text.replace('\'', "''")),
+        other => other.to_string(),
+    };
+    let conditions: Vec<String> = s.values.iter().map(|(column, v)| format!("{} = {}", ident(column), literal(v))).collect();
+    format!("(SELECT {} FROM {} WHERE {})", ident(&s.key), ident(&s.table), conditions.join(" AND "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{common::blog, crate_view::crate_view};
@@ -269,7 +285,7 @@ mod tests {
             "Field { name: \"authorId\", column: \"author_id\", value: ValueType::Key(KeyKind::Int), nullable: false, write: Write::Reference }",
             "value: ValueType::Enum(&[(\"DRAFT\", \"draft\"), (\"PUBLISHED\", \"published\")]), nullable: false, write: Write::Value { check: Check::None, absent: Absent::Default } }",
             "value: ValueType::Decimal(2), nullable: true, write: Write::Value { check: Check::Decimal(check::Digits { max_digits: 8, places: 2, range: check::Range::ANY }), absent: Absent::Null } }",
-            "Relation { name: \"tags\", connection: Some(\"tagsConnection\"), target: &crate::models::tag::TAG, kind: RelationKind::ManyToMany { join_table: \"posts_tags\", here: \"post_id\", there: \"tag_id\" } },",
+            "Relation { name: \"tags\", connection: Some(\"tagsConnection\"), target: &crate::models::tag::TAG, kind: RelationKind::ManyToMany { join_table: \"posts_tags\", here: \"post_id\", there: \"tag_id\", scope: None } },",
             "(\"upsertPost\", Root::Upsert),",
             "Reference { column: \"author_id\", field: \"authorId\", table: \"authors\", key: \"id\" },",
             "access: Access::Open,",
@@ -277,5 +293,22 @@ mod tests {
             assert!(post.contains(line), "{line}\nnot in\n{post}");
         }
         assert!(!view.models[0].table_decl.contains("Root::Upsert"), "an author has no key to upsert by");
+    }
+
+    #[test]
+    fn a_scoped_join_names_its_kind_by_a_subquery_every_database_reads() {
+        let scope = crate::ir::JoinScope {
+            column: "content_type_id".into(),
+            table: "django_content_type".into(),
+            key: "id".into(),
+            values: vec![("app_label".into(), serde_json::json!("it's")), ("order".into(), serde_json::json!(3))],
+        };
+        assert_eq!(super::scope_value(&scope), "(SELECT id FROM django_content_type WHERE app_label = 'it''s' AND \"order\" = 3)");
+        assert_eq!(
+            super::join_kind("tagged", "object_id", "tag_id", None),
+            "RelationKind::ManyToMany { join_table: \"tagged\", here: \"object_id\", there: \"tag_id\", scope: None }"
+        );
+        let kind = super::join_kind("tagged", "object_id", "tag_id", Some(&scope));
+        assert!(kind.ends_with("scope: Some(&JoinScope { column: \"content_type_id\", value: \"(SELECT id FROM django_content_type WHERE app_label = 'it''s' AND \\\"order\\\" = 3)\" }) }"), "{kind}");
     }
 }

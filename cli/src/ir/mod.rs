@@ -11,8 +11,8 @@ mod types;
 mod validate;
 
 pub use model::{
-    ApiSettings, AuthSettings, CheckOperand, DefaultValue, Field, Grant, Index, Ir, JoinTable, ManyToMany, Model, ModelCheck, ParentLink,
-    Permission, Reverse, ReverseKind, Role, Rules, Storage,
+    ApiSettings, AuthSettings, CheckOperand, DefaultValue, Field, Grant, Index, Ir, JoinScope, JoinTable, ManyToMany, Model, ModelCheck,
+    ParentLink, Permission, Reverse, ReverseKind, Role, Rules, Storage,
 };
 pub use types::{Comparison, FieldKind, OnDelete, PkKind, ScalarKind, TextFormat, Types};
 pub use validate::validate;

@@ -349,8 +349,23 @@ pub struct ManyToMany {
     pub target_column: String,
     /// The explicit through model, if any.
     pub through: Option<String>,
+    /// Which of the through model's rows belong to this relation, if not all.
+    pub scope: Option<JoinScope>,
     pub related_name: Option<String>,
     pub description: Option<String>,
+}
+
+/// The rows of a through table that belong to one many-to-many relation (a generic relation's,
+/// whose through rows name the model they link by a content type): `column` holds the key
+/// (`key`) of the one row of `table` whose columns have the given values. Rows the relation
+/// links are written with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinScope {
+    pub column: String,
+    pub table: String,
+    pub key: String,
+    /// `(column, value)`: strings and integers, a unique key of `table`.
+    pub values: Vec<(String, serde_json::Value)>,
 }
 
 /// A join table gqlauto creates for an implicit many-to-many relation.
@@ -382,7 +397,7 @@ pub enum ReverseKind {
     /// The one row of the source model whose one-to-one column points here.
     OneToOne { column: String },
     /// Rows of the source model linked through a join table.
-    ManyToMany { join_table: String, here_column: String, there_column: String },
+    ManyToMany { join_table: String, here_column: String, there_column: String, scope: Option<JoinScope> },
 }
 
 /// A database index.

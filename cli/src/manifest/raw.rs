@@ -362,6 +362,17 @@ pub struct RawFieldSpec {
     pub related_name: Option<String>,
     /// Explicit join model for many_to_many; it must have foreign keys to both models.
     pub through: Option<String>,
+    /// many_to_many with `through`: the through model's two fields that point at this model's row
+    /// and at the target's, in that order (default: its foreign keys to each). The first may be a
+    /// plain integer or string field that holds this model's key, as a generic relation's object
+    /// id does.
+    pub through_fields: Option<Vec<String>>,
+    /// many_to_many with `through`: which of the through model's rows belong to this relation.
+    /// Each foreign key of the through model named here must point at the row of its target whose
+    /// fields have the values given (a unique key of that model), as a generic relation's content
+    /// type does: `{ content_type: { app_label: shop, model: photo } }`. Rows the relation links
+    /// get those values too.
+    pub through_where: Option<IndexMap<String, IndexMap<String, serde_json::Value>>>,
     /// Column name (default: the field name, `<name>_id` for relations).
     pub column: Option<String>,
     /// many_to_many: the join table's name (default: `<table>_<field>`), for existing databases.

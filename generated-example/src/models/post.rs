@@ -133,6 +133,7 @@ pub static POST: Model = Model {
                 join_table: "posts_tags",
                 here: "post_id",
                 there: "tag_id",
+                scope: None,
             },
         },
         Relation {

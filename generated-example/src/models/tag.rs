@@ -50,6 +50,7 @@ pub static TAG: Model = Model {
                 join_table: "posts_tags",
                 here: "tag_id",
                 there: "post_id",
+                scope: None,
             },
         },
     ],

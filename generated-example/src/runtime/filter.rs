@@ -14,6 +14,7 @@ use std::cell::Cell;
 use async_graphql::{InputObject, ID};
 
 use crate::runtime::error::{ApiError, ErrorCode};
+use crate::runtime::model::JoinScope;
 use crate::runtime::scalars;
 use crate::runtime::select::KeyKind;
 use crate::runtime::sql::{decimal_value, dialect, ident, Bind, Dialect, Sql};
@@ -88,6 +89,8 @@ pub struct Via<'a> {
     pub join_table: &'a str,
     pub here: &'a str,
     pub there: &'a str,
+    /// Which of the join table's rows count, if not all.
+    pub scope: Option<&'a JoinScope>,
     pub table: &'a str,
     pub key: &'a str,
 }
@@ -297,37 +300,6 @@ impl Conds<'_, '_> {
         })
     }
 
-    /// A many-to-many relation through `join_table`, whose `here` column points at this row and
-    /// `there` column at the other model's row.
-    pub fn via<L: ListFilter>(
-        &mut self,
-        key: &str,
-        join_table: &str,
-        here: &str,
-        there: &str,
-        filter: Option<&L>,
-    ) -> Result<(), ApiError> {
-        let Some(filter) = filter else { return Ok(()) };
-        let (some, every, none) = (
-            sub_of(filter.some()),
-            sub_of(filter.every()),
-            sub_of(filter.none()),
-        );
-        let cases: Quantifiers<'_> = [
-            some.as_ref().map(|f| f as SubCondition<'_>),
-            every.as_ref().map(|f| f as SubCondition<'_>),
-            none.as_ref().map(|f| f as SubCondition<'_>),
-        ];
-        let link = Via {
-            join_table,
-            here,
-            there,
-            table: L::Where::TABLE,
-            key: L::Where::KEY,
-        };
-        self.via_on(key, link, cases)
-    }
-
     /// A many-to-many relation through a join table, with `some`, `every` and `none` conditions.
     pub fn via_on(
         &mut self,
@@ -346,7 +318,9 @@ impl Conds<'_, '_> {
                 ident(via.table),
                 rows.alias()
             ));
-            sql.append(cond).push(")");
+            sql.append(cond)
+                .push(")")
+                .push(&JoinScope::condition(via.scope, link.alias()));
             sql
         })
     }

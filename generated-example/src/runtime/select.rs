@@ -15,7 +15,7 @@ use diesel::sql_types::Text;
 use crate::runtime::batch::RelatedQuery;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
-use crate::runtime::model::Search;
+use crate::runtime::model::{JoinScope, Search};
 use crate::runtime::order::{order_keys, DefaultSort, OrderBy, OrderKey, SortAs};
 use crate::runtime::secret;
 use crate::runtime::sql::{
@@ -175,11 +175,13 @@ where
 pub enum Link {
     /// A column of the related table holds the parent's key.
     Column(&'static str),
-    /// A join table row links them: `parent` holds the parent's key, `child` the related row's.
+    /// A join table row links them: `parent` holds the parent's key, `child` the related row's;
+    /// only the rows `scope` picks, if given.
     Join {
         table: &'static str,
         parent: &'static str,
         child: &'static str,
+        scope: Option<&'static JoinScope>,
     },
 }
 
@@ -514,12 +516,14 @@ impl Select {
                 table,
                 parent,
                 child,
+                scope,
             } => (
                 format!(
-                    " JOIN {} AS j ON j.{} = t0.{}",
+                    " JOIN {} AS j ON j.{} = t0.{}{}",
                     ident(table),
                     ident(child),
-                    ident(self.key)
+                    ident(self.key),
+                    JoinScope::condition(scope, "j")
                 ),
                 format!("j.{}", ident(parent)),
             ),

@@ -21,6 +21,7 @@ use crate::runtime::convert;
 use crate::runtime::db::Conn;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::{condition, Scope, Where};
+use crate::runtime::model::{JoinScope, Relation, RelationKind};
 use crate::runtime::select::{Key, KeyKind, Link, Loadable, Row};
 use crate::runtime::sql::{ident, in_keys, json_object, json_object_open, Bind, JsonRow, Sql};
 
@@ -43,6 +44,9 @@ pub struct Target {
     pub returning: &'static str,
     /// Where the key is among the returned columns (for a row type that reads them by position).
     pub key_position: usize,
+    /// The model's relations: a deleted row's links in scoped join tables (which no foreign key
+    /// cascades from) are deleted with it.
+    pub relations: &'static [Relation],
 }
 
 /// A row type the write engine returns.
@@ -78,6 +82,7 @@ pub trait Writable: Row {
         rules: Self::RULES,
         returning: "*",
         key_position: 0,
+        relations: &[],
     };
 }
 
@@ -888,7 +893,39 @@ pub fn delete<R: Written>(
             .push(")");
     }
     sql.push(&format!(" RETURNING {}", t.returning));
-    Ok(sql.load::<R>(conn).map_err(deleting)?.into_iter().next())
+    let row = sql.load::<R>(conn).map_err(deleting)?.into_iter().next();
+    if row.is_some() {
+        let mut deleted = Sql::raw(String::new());
+        deleted.bind(key.bind());
+        unlink_scoped(t, conn, &deleted)?;
+    }
+    Ok(row)
+}
+
+/// Deletes the scoped join rows (a generic relation's, which no foreign key cascades from) that
+/// link the rows whose keys `keys` lists or selects.
+fn unlink_scoped(t: &Target, conn: &mut Conn, keys: &Sql) -> Result<(), ApiError> {
+    for r in t.relations {
+        let RelationKind::ManyToMany {
+            join_table,
+            here,
+            scope: Some(scope),
+            ..
+        } = r.kind
+        else {
+            continue;
+        };
+        let mut sql = Sql::raw(format!(
+            "DELETE FROM {} WHERE {} IN (",
+            ident(join_table),
+            ident(here)
+        ));
+        sql.append(keys)
+            .push(")")
+            .push(&JoinScope::condition(Some(scope), ""));
+        sql.execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Deletes every row whose key the subquery `keys` selects.
@@ -900,7 +937,18 @@ fn delete_all<R: Written>(t: &Target, conn: &mut Conn, keys: &Sql) -> Result<Vec
     ));
     sql.append(keys)
         .push(&format!(") RETURNING {}", t.returning));
-    sql.load::<R>(conn).map_err(deleting)
+    let rows = sql.load::<R>(conn).map_err(deleting)?;
+    if !rows.is_empty() && t.relations.iter().any(|r| r.kind.scoped()) {
+        let mut deleted = Sql::raw(String::new());
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                deleted.push(", ");
+            }
+            deleted.bind(row.written_key(t).bind());
+        }
+        unlink_scoped(t, conn, &deleted)?;
+    }
+    Ok(rows)
 }
 
 /// A failed delete: the only constraint a delete can break is a restricting foreign key.
@@ -1030,17 +1078,22 @@ impl<R: Written> ToMany<R> {
                 table,
                 parent: p,
                 child: c,
+                scope,
             } => {
                 if !exists(&self.target, conn, child)? {
                     false
                 } else {
                     let mut sql = Sql::raw(format!(
-                        "INSERT INTO {t} ({p}, {c}) SELECT ",
+                        "INSERT INTO {t} ({p}, {c}{s}) SELECT ",
                         t = ident(table),
                         p = ident(p),
-                        c = ident(c)
+                        c = ident(c),
+                        s = scope.map_or(String::new(), |s| format!(", {}", ident(s.column)))
                     ));
                     sql.bind(parent.bind()).push(", ").bind(child.bind());
+                    if let Some(s) = scope {
+                        sql.push(&format!(", {}", s.value));
+                    }
                     sql.push(&format!(
                         " WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {p} = ",
                         t = ident(table),
@@ -1049,6 +1102,7 @@ impl<R: Written> ToMany<R> {
                     sql.bind(parent.bind())
                         .push(&format!(" AND {} = ", ident(c)))
                         .bind(child.bind())
+                        .push(&JoinScope::condition(scope, ""))
                         .push(")");
                     sql.execute(conn).map_err(|e| ApiError::from(e).at(at))?;
                     true
@@ -1065,28 +1119,31 @@ impl<R: Written> ToMany<R> {
     fn unlink_all(&self, conn: &mut Conn, parent: &Key, keep: &[&Key]) -> Result<(), ApiError> {
         // A foreign key is cleared; a join-table row is deleted. `child` names the related key.
         let (mut sql, child) = match self.link {
-            Link::Column(column) => (
-                Sql::raw(format!(
+            Link::Column(column) => {
+                let mut sql = Sql::raw(format!(
                     "UPDATE {} SET {c} = NULL WHERE {c} = ",
                     ident(self.target.table),
                     c = ident(column)
-                )),
-                self.target.key,
-            ),
+                ));
+                sql.bind(parent.bind());
+                (sql, self.target.key)
+            }
             Link::Join {
                 table,
                 parent: p,
                 child: c,
-            } => (
-                Sql::raw(format!(
+                scope,
+            } => {
+                let mut sql = Sql::raw(format!(
                     "DELETE FROM {} WHERE {} = ",
                     ident(table),
                     ident(p)
-                )),
-                c,
-            ),
+                ));
+                sql.bind(parent.bind())
+                    .push(&JoinScope::condition(scope, ""));
+                (sql, c)
+            }
         };
-        sql.bind(parent.bind());
         if !keep.is_empty() {
             sql.push(&format!(" AND {} NOT IN (", ident(child)));
             for (i, k) in keep.iter().enumerate() {
@@ -1124,14 +1181,18 @@ impl<R: Written> ToMany<R> {
                 table,
                 parent: p,
                 child: c,
+                scope,
             } => {
                 let mut sql = Sql::raw(format!(
                     "DELETE FROM {} WHERE {} = ",
                     ident(table),
                     ident(p)
                 ));
-                sql.bind(parent.bind())
-                    .push(&format!(" AND {} = ", ident(c)));
+                sql.bind(parent.bind()).push(&format!(
+                    "{} AND {} = ",
+                    JoinScope::condition(scope, ""),
+                    ident(c)
+                ));
                 sql
             }
         };
@@ -1182,17 +1243,20 @@ impl<R: Written> Nested for ToMany<R> {
                 table,
                 parent: p,
                 child: c,
+                scope,
             } = link
             {
                 let mut sql = Sql::raw(format!(
-                    "INSERT INTO {} ({}, {}) VALUES (",
+                    "INSERT INTO {} ({}, {}{}) VALUES (",
                     ident(table),
                     ident(p),
-                    ident(c)
+                    ident(c),
+                    scope.map_or(String::new(), |s| format!(", {}", ident(s.column)))
                 ));
                 sql.bind(parent.bind())
                     .push(", ")
                     .bind(row.written_key(&target).bind())
+                    .push(&scope.map_or(String::new(), |s| format!(", {}", s.value)))
                     .push(")");
                 sql.execute(conn)?;
             }
@@ -1550,6 +1614,7 @@ fn linked(
             table,
             parent: p,
             child: c,
+            scope,
         } => {
             let mut sql = Sql::raw(format!(
                 "SELECT 1 AS gqlauto_one FROM {} WHERE {} = ",
@@ -1558,7 +1623,8 @@ fn linked(
             ));
             sql.bind(parent.bind())
                 .push(&format!(" AND {} = ", ident(c)))
-                .bind(child.bind());
+                .bind(child.bind())
+                .push(&JoinScope::condition(scope, ""));
             sql
         }
     };
@@ -1730,6 +1796,7 @@ mod tests {
         rules: &[],
         returning: "*",
         key_position: 0,
+        relations: &[],
     };
 
     #[test]

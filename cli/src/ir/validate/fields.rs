@@ -38,7 +38,7 @@ impl Validator<'_> {
         let is_rel = matches!(ty, "foreign_key" | "one_to_one" | "many_to_many");
         let is_text = is_string || ty == "text";
         let is_number = matches!(ty, "integer" | "big_integer" | "float" | "decimal");
-        let allowed: [(&str, bool, bool); 14] = [
+        let allowed: [(&str, bool, bool); 16] = [
             ("min_length", spec.min_length.is_some(), is_text),
             ("non_empty", spec.non_empty, is_text),
             ("pattern", spec.pattern.is_some(), is_text),
@@ -53,6 +53,8 @@ impl Validator<'_> {
             ("on_delete", spec.on_delete.is_some(), matches!(ty, "foreign_key" | "one_to_one")),
             ("related_name", spec.related_name.is_some(), is_rel),
             ("through", spec.through.is_some(), ty == "many_to_many"),
+            ("through_fields", spec.through_fields.is_some(), ty == "many_to_many"),
+            ("through_where", spec.through_where.is_some(), ty == "many_to_many"),
         ];
         for (key, present, ok) in allowed {
             if present && !ok {

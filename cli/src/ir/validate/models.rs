@@ -287,6 +287,7 @@ impl Validator<'_> {
             source_column,
             target_column,
             through: spec.through.clone(),
+            scope: None,
             related_name: spec.related_name.as_deref().map(to_snake),
             description: spec.description.clone(),
         })

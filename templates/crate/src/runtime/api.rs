@@ -881,10 +881,12 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
                     join_table,
                     here,
                     there,
+                    scope,
                 } => Link::Join {
                     table: join_table,
                     parent: here,
                     child: there,
+                    scope,
                 },
                 RelationKind::ToMany { column }
                 | RelationKind::Reverse { column }

@@ -133,12 +133,14 @@ fn related(
             join_table,
             here,
             there,
+            scope,
         } => conds.via_on(
             model.key,
             Via {
                 join_table,
                 here,
                 there,
+                scope,
                 table: target.table,
                 key: target.key,
             },

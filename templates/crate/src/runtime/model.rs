@@ -186,12 +186,47 @@ pub enum RelationKind {
     Reverse { column: &'static str },
     /// Every related row whose `column` holds this row's key.
     ToMany { column: &'static str },
-    /// Rows linked through `join_table`: `here` holds this row's key, `there` the related row's.
+    /// Rows linked through `join_table`: `here` holds this row's key, `there` the related row's;
+    /// only the join rows `scope` picks, if it is given.
     ManyToMany {
         join_table: &'static str,
         here: &'static str,
         there: &'static str,
+        scope: Option<&'static JoinScope>,
     },
+}
+
+/// The rows of a shared join table that belong to one relation (a generic relation's, whose join
+/// rows name the model they link by a content type): those whose `column` holds `value`, an SQL
+/// expression (a subquery naming that model's content type). Rows the relation links get it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct JoinScope {
+    pub column: &'static str,
+    pub value: &'static str,
+}
+
+impl RelationKind {
+    /// Whether the relation's join rows are a scoped part of a shared table.
+    pub fn scoped(&self) -> bool {
+        matches!(self, RelationKind::ManyToMany { scope: Some(_), .. })
+    }
+}
+
+impl JoinScope {
+    /// ` AND <alias>.column = value` (`alias` empty: unqualified), or nothing without a scope.
+    pub fn condition(scope: Option<&JoinScope>, alias: &str) -> String {
+        let Some(s) = scope else { return String::new() };
+        let at = if alias.is_empty() {
+            String::new()
+        } else {
+            format!("{alias}.")
+        };
+        format!(
+            " AND {at}{} = {}",
+            crate::runtime::sql::ident(s.column),
+            s.value
+        )
+    }
 }
 
 /// What a root field of a model does.
@@ -234,6 +269,7 @@ impl Model {
             rules: self.rules,
             returning: self.columns,
             key_position: self.key_index(),
+            relations: self.relations,
         }
     }
 

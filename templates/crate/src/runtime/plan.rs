@@ -491,11 +491,13 @@ fn relation_writes(
                 join_table,
                 here: parent,
                 there,
+                scope,
             } => (
                 Link::Join {
                     table: join_table,
                     parent,
                     child: there,
+                    scope,
                 },
                 true,
             ),
