@@ -73,6 +73,51 @@ impl Server {
     }
 }
 
+/// Tag managers through a generic model (taggit's, on wagtail's documents and images): the tags
+/// Django adds to a row are the ones the API reads, and the links the API writes (with the row's
+/// content type) are the ones Django's manager reads and its lookups find.
+fn tag_managers(server: &Server, ir: &Ir, seeded: &Value, django: &dyn Fn(&[&str]) -> String, d: &Path, script: &Path) {
+    let managers: Vec<(&Model, &gqlauto::ir::ManyToMany)> =
+        ir.models.iter().flat_map(|m| m.many_to_many.iter().filter(|r| r.scope.is_some()).map(move |r| (m, r))).collect();
+    assert!(managers.len() >= 2, "wagtail's documents and images are tagged through taggit's generic TaggedItem");
+    let plan: Vec<Value> = managers
+        .iter()
+        .map(|(m, r)| {
+            let pk = &seeded["rows"][&m.table]["pk"];
+            assert!(!pk.is_null(), "{}: the ORM made no row to tag", m.table);
+            json!({"table": m.table, "pk": pk, "field": r.name})
+        })
+        .collect();
+    let plan_path = d.join("tags.json");
+    std::fs::write(&plan_path, Value::Array(plan.clone()).to_string()).unwrap();
+    let extra_path = d.join("tags-extra.json");
+    django(&[script.to_str().unwrap(), "tag", plan_path.to_str().unwrap(), extra_path.to_str().unwrap()]);
+    let extra: Value = serde_json::from_str(&std::fs::read_to_string(&extra_path).unwrap()).unwrap();
+    for ((m, r), item) in managers.iter().zip(&plan) {
+        let key = item["pk"].as_str().map_or(item["pk"].to_string(), str::to_string);
+        let lookup = gqlauto::ir::names::to_camel(&m.snake);
+        let query =
+            format!("query($id: ID!) {{ row: {lookup}(id: $id) {{ tags: {}(orderBy: [{{name: ASC}}]) {{ id name }} }} }}", r.graphql_name);
+        let read = server.post(&query, json!({ "id": key })).unwrap_or_else(|e| panic!("{}: {e}", m.table));
+        let tags = read["row"]["tags"].as_array().unwrap_or_else(|| panic!("{}: {read}", m.table)).clone();
+        let names: Vec<&str> = tags.iter().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names, ["from-django-1", "from-django-2"], "{}: the tags Django added, read over the API", m.table);
+        let update = gqlauto::ir::names::to_camel(&format!("update_{}", m.snake));
+        let mutation = format!(
+            "mutation($id: ID!, $add: ID!, $drop: ID!) {{ {update}(id: $id, input: {{ {}: {{ connect: [$add], disconnect: [$drop] }} }}) {{ id }} }}",
+            r.graphql_name
+        );
+        let add = extra[&m.table].as_str().map_or(extra[&m.table].to_string(), str::to_string);
+        server.post(&mutation, json!({ "id": key, "add": add, "drop": tags[0]["id"] })).unwrap_or_else(|e| panic!("{}: {e}", m.table));
+    }
+    let found_path = d.join("tags-found.json");
+    django(&[script.to_str().unwrap(), "tagged", plan_path.to_str().unwrap(), found_path.to_str().unwrap()]);
+    let found: BTreeMap<String, Vec<String>> = serde_json::from_str(&std::fs::read_to_string(&found_path).unwrap()).unwrap();
+    for (table, failures) in found {
+        assert!(failures.is_empty(), "{table}: {failures:?}");
+    }
+}
+
 /// `# app.Model (table t)` comments of the imported manifest: table -> `app.Model`.
 fn labels(manifest: &str) -> BTreeMap<String, String> {
     manifest
@@ -339,6 +384,8 @@ fn corpus(python: &str, name: &str) {
     for (table, failures) in found {
         outcome.entry(table).or_default().extend(failures.into_iter().map(|f| format!("Django's lookup: {f}")));
     }
+
+    tag_managers(&server, &ir, &seeded, &|args| django(args), d, &script);
 
     // The report: per app, then every failure.
     let mut per_app: BTreeMap<&str, (usize, usize)> = BTreeMap::new();

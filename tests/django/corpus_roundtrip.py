@@ -362,4 +362,39 @@ def find(written, out):
     json.dump(report, open(out, "w"), indent=1, sort_keys=True)
 
 
-{"seed": seed, "find": find}[sys.argv[1]](*sys.argv[2:])
+def tag(plan, out):
+    """Tags each row of a tag manager through a generic model (taggit's) the app's own way, and
+    makes one more tag for the API to link."""
+    items = json.load(open(plan))
+    result = {}
+    for item in items:
+        model = by_table([item["table"]])[item["table"]]
+        obj = model._base_manager.get(pk=model._meta.pk.to_python(item["pk"]))
+        getattr(obj, item["field"]).add("from-django-1", "from-django-2")
+        tag_model = model._meta.get_field(item["field"]).related_model
+        extra = tag_model.objects.create(name=f"from-api-{item['table']}")
+        result[item["table"]] = as_json(extra.pk)
+    json.dump(result, open(out, "w"), indent=1, sort_keys=True)
+
+
+def tagged(plan, out):
+    """What Django reads of the tags the API linked: the manager's names, and its lookup by name."""
+    items = json.load(open(plan))
+    report = {}
+    for item in items:
+        model = by_table([item["table"]])[item["table"]]
+        pk = model._meta.pk.to_python(item["pk"])
+        obj = model._base_manager.get(pk=pk)
+        failures = []
+        names = sorted(getattr(obj, item["field"]).names())
+        want = sorted(["from-django-2", f"from-api-{item['table']}"])
+        if names != want:
+            failures.append(f"the manager reads {names}, not {want}")
+        lookup = {f"{item['field']}__name": f"from-api-{item['table']}"}
+        if not model._base_manager.filter(pk=pk, **lookup).exists():
+            failures.append(f"filter({lookup}) does not find the row")
+        report[item["table"]] = failures
+    json.dump(report, open(out, "w"), indent=1, sort_keys=True)
+
+
+{"seed": seed, "find": find, "tag": tag, "tagged": tagged}[sys.argv[1]](*sys.argv[2:])
