@@ -149,3 +149,51 @@ fn uuid_keys_relations_and_search() {
     assert_eq!(found["notes"], json!([{"id": n1}]));
     assert_eq!(found["notesAggregate"]["count"], 2);
 }
+
+/// Answers are served again while the database is unchanged (SQLite): per caller, renewed after a
+/// write through the API and after a write by another program on the same file. PostgreSQL caches
+/// nothing.
+#[test]
+fn answers_are_cached_per_caller_until_the_database_changes() {
+    let s = Server::start();
+    let ids = seed(&s);
+    s.data("mutation { en: createLanguage(input: {id: \"en\", name: \"English\"}) { id } fr: createLanguage(input: {id: \"fr\", name: \"French\"}) { id } }");
+    for (body, language) in [("a", "en"), ("b", "fr")] {
+        s.data(&format!("mutation {{ createNote(input: {{authorId: \"{}\", body: \"{body}\", languageId: \"{language}\"}}) {{ id }} }}", ids[0]));
+    }
+    let query = "{ notes(orderBy: [{body: ASC}]) { body } }";
+    let anonymous = || s.0.send(None, query, json!({})).1;
+    let statements = |answer: &Value| answer["extensions"]["sqlStatements"].as_i64().unwrap_or_else(|| panic!("{answer}"));
+    let bodies = |answer: &Value| answer["data"]["notes"].as_array().unwrap().iter().map(|n| n["body"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let first = s.gql(query);
+    assert_eq!(bodies(&first), ["a", "b"]);
+    assert!(statements(&first) > 0);
+    let again = s.gql(query);
+    assert_eq!(again["data"], first["data"]);
+    let cached = !s.0.db.is_postgres();
+    assert_eq!(statements(&again) == 0, cached, "served again without a statement on SQLite only: {again}");
+    // Another caller sees the rows its role may read, never the administrator's answer.
+    let (seen, seen_again) = (anonymous(), anonymous());
+    assert_eq!(bodies(&seen), ["a"], "anonymous callers read English notes only");
+    assert!(statements(&seen) > 0);
+    assert_eq!((bodies(&seen_again), statements(&seen_again) == 0), (vec!["a".to_string()], cached));
+    // A write through the API, then one by another program on the same database.
+    s.data(&format!("mutation {{ createNote(input: {{authorId: \"{}\", body: \"c\", languageId: \"en\"}}) {{ id }} }}", ids[1]));
+    let written = s.gql(query);
+    assert_eq!(bodies(&written), ["a", "b", "c"]);
+    assert!(statements(&written) > 0);
+    assert_eq!(bodies(&anonymous()), ["a", "c"]);
+    let outside = "UPDATE notes SET body = 'd' WHERE body = 'c'";
+    s.0.db.execute(outside, outside);
+    assert_eq!(bodies(&s.gql(query)), ["a", "b", "d"], "a commit by another program is seen at once");
+    assert_eq!(bodies(&anonymous()), ["a", "d"]);
+    let mut metrics = s.0.agent.get(format!("{}/metrics", s.0.base)).call().expect("metrics");
+    let text = metrics.body_mut().read_to_string().unwrap();
+    let hits: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gqlauto_response_cache_hits_total "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .parse()
+        .unwrap();
+    assert_eq!(hits, if cached { 2 } else { 0 }, "{text}");
+}

@@ -92,6 +92,7 @@ const OUTPUTS: &[Output] = &[
     runtime(template!("src/runtime/auth.rs")),
     runtime(template!("src/runtime/batch.rs")),
     runtime(template!("src/runtime/budget.rs")),
+    runtime(template!("src/runtime/cache.rs")),
     runtime(template!("src/runtime/check.rs")),
     runtime(template!("src/runtime/config.rs")),
     runtime(template!("src/runtime/context.rs")),

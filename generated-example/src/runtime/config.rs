@@ -7,9 +7,11 @@
 use clap::Parser;
 
 use crate::runtime::auth::Authenticator;
+use crate::runtime::cache::ResponseCache;
 use crate::runtime::context::Limits;
-use crate::runtime::db::Storage;
+use crate::runtime::db::{dialect_of, file_path, in_memory, Storage};
 use crate::runtime::guard::RequestLimits;
+use crate::runtime::sql::Dialect;
 use crate::settings;
 
 /// A SQLite file beside the server, unless the manifest keeps the tables in PostgreSQL (then
@@ -47,6 +49,11 @@ pub struct Config {
     /// Page cache of each database connection, in KiB (SQLite `cache_size`).
     #[arg(long, env = "SQLITE_CACHE_KIB", default_value_t = 8192)]
     pub sqlite_cache_kib: u32,
+    /// Bytes of answers kept to serve again while the database is unchanged (SQLite: any commit,
+    /// by this server or another program, empties the cache); 0 turns caching off. PostgreSQL
+    /// caches nothing.
+    #[arg(long, env = "RESPONSE_CACHE_BYTES", default_value_t = 16_777_216)]
+    pub response_cache_bytes: u64,
     /// Serve the database read-only (a replica, or a database another program owns): no
     /// migrations are applied and every write is refused.
     #[arg(long, env = "DATABASE_READ_ONLY")]
@@ -186,6 +193,16 @@ impl Config {
             read_only: self.database_read_only,
             statement_timeout_ms: self.request_timeout_ms,
         }
+    }
+
+    /// The answer cache this configuration asks for, or why there is none.
+    pub fn response_cache(&self) -> Result<Option<ResponseCache>, String> {
+        let url = &self.database_url;
+        if self.response_cache_bytes == 0 || dialect_of(url) != Dialect::Sqlite || in_memory(url) {
+            return Ok(None);
+        }
+        let budget = usize::try_from(self.response_cache_bytes).unwrap_or(usize::MAX);
+        ResponseCache::open(file_path(url), budget).map(Some)
     }
 
     pub fn limits(&self) -> Limits {

@@ -21,7 +21,7 @@ use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::futures_util::stream::{FuturesUnordered, StreamExt};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, Request, StatusCode, Uri};
@@ -37,6 +37,7 @@ use crate::graphql::Schemas;
 use crate::runtime::auth::{Authenticator, Refused};
 use crate::runtime::batch::Batcher;
 use crate::runtime::budget::Budget;
+use crate::runtime::cache::{self, Lookup, ResponseCache};
 use crate::runtime::config::Config;
 use crate::runtime::context::{Limits, QueryCache, RequestContext};
 use crate::runtime::db::{self, Db};
@@ -66,6 +67,8 @@ pub struct AppState {
     pub report_statements: bool,
     /// Verifies the tokens callers present.
     pub authenticator: Arc<Authenticator>,
+    /// Answers served again while the database is unchanged (`RESPONSE_CACHE_BYTES`).
+    pub cache: Option<Arc<ResponseCache>>,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
                 .collect(),
             report_statements: config.report_sql_statements,
             authenticator: Arc::new(authenticator),
+            cache: None,
         }
     }
 }
@@ -135,7 +139,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error + Sen
             secret::init(None, key_file.as_deref())?;
         }
     }
-    let state = AppState::new(&config, db, config.authenticator()?);
+    let mut state = AppState::new(&config, db, config.authenticator()?);
+    state.cache = config.response_cache()?.map(Arc::new);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let connections = Connections {
@@ -493,9 +498,28 @@ async fn handle(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    let started = std::time::Instant::now();
+    // A query asked before, by the same caller, of an unchanged database: its answer again.
+    let mut cacheable = None;
+    if let (Some(cache), OperationType::Query) = (&state.cache, kind) {
+        let key = cache_key(&identity, &request);
+        match cache.lookup(&key) {
+            Some(Lookup::Hit(answer)) => {
+                METRICS.cache_hit();
+                METRICS.request(started.elapsed(), false);
+                let body = if state.report_statements {
+                    Bytes::from(cache::with_no_statements(&answer))
+                } else {
+                    answer
+                };
+                return with_media((StatusCode::OK, body).into_response(), media);
+            }
+            Some(Lookup::Miss(version)) => cacheable = Some((cache, key, version)),
+            None => {}
+        }
+    }
     request.set_parsed_query(document);
 
-    let started = std::time::Instant::now();
     let context = RequestContext {
         identity: identity.clone(),
         limits: state.limits,
@@ -529,6 +553,23 @@ async fn handle(
     };
     METRICS.request(started.elapsed(), response.is_err());
     coded_errors(&mut response);
+    // Kept before the statements are reported: a cached answer runs none.
+    let kept = match cacheable {
+        Some((cache, key, version)) if response.errors.is_empty() => {
+            match serde_json::to_vec(&response) {
+                Ok(answer) => {
+                    let answer = Bytes::from(answer);
+                    cache.store(key, answer.clone(), version);
+                    Some(answer)
+                }
+                Err(e) => return unencodable(media, e),
+            }
+        }
+        _ => None,
+    };
+    if let (Some(answer), false) = (kept, state.report_statements) {
+        return with_media((StatusCode::OK, answer).into_response(), media);
+    }
     if state.report_statements {
         response.extensions.insert(
             "sqlStatements".into(),
@@ -554,6 +595,20 @@ async fn handle(
         Ok(body) => with_media((StatusCode::OK, body).into_response(), media),
         Err(e) => unencodable(media, e),
     }
+}
+
+/// What a query's answer depends on besides the database: the caller (its role and every claim
+/// of its token), the document, the operation and the variables.
+fn cache_key(
+    identity: &crate::runtime::auth::Identity,
+    request: &async_graphql::Request,
+) -> String {
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    format!(
+        "{identity:?}\u{0}{}\u{0}{}\u{0}{variables}",
+        request.operation_name.as_deref().unwrap_or(""),
+        request.query
+    )
 }
 
 /// An answer that could not be encoded as JSON.

@@ -64,6 +64,7 @@ const BUCKETS: [f64; 12] = [
 pub struct Metrics {
     statements: AtomicU64,
     transaction_retries: AtomicU64,
+    cache_hits: AtomicU64,
     requests: AtomicU64,
     failed_requests: AtomicU64,
     duration_micros: AtomicU64,
@@ -77,6 +78,7 @@ impl Metrics {
         Metrics {
             statements: AtomicU64::new(0),
             transaction_retries: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             failed_requests: AtomicU64::new(0),
             duration_micros: AtomicU64::new(0),
@@ -97,6 +99,11 @@ impl Metrics {
     /// A transaction met a concurrent one and runs again.
     pub fn transaction_retried(&self) {
         self.transaction_retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request was answered from the answer cache.
+    pub fn cache_hit(&self) {
+        self.cache_hits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A GraphQL request finished.
@@ -140,6 +147,16 @@ impl Metrics {
             out,
             "gqlauto_transaction_retries_total {}",
             get(&self.transaction_retries)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP gqlauto_response_cache_hits_total Requests answered from the answer cache."
+        );
+        let _ = writeln!(out, "# TYPE gqlauto_response_cache_hits_total counter");
+        let _ = writeln!(
+            out,
+            "gqlauto_response_cache_hits_total {}",
+            get(&self.cache_hits)
         );
         let _ = writeln!(
             out,

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod batch;
 pub mod budget;
+pub mod cache;
 pub mod check;
 pub mod config;
 pub mod context;
