@@ -46,6 +46,8 @@ impl Server {
             .env("DATABASE_URL", &db.url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("REPORT_SQL_STATEMENTS", "true")
+            // These tests count the statements of queries they ask again: no answer cache.
+            .env("RESPONSE_CACHE_BYTES", "0")
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .stdout(Stdio::piped())

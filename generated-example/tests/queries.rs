@@ -41,6 +41,8 @@ impl Server {
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
             .env("REPORT_SQL_STATEMENTS", "true")
+            // These tests count the statements of queries they ask again: no answer cache.
+            .env("RESPONSE_CACHE_BYTES", "0")
             // The nested-relation queries below select far more than the default budget allows.
             .env("MAX_COMPLEXITY", "10000000")
             .stdout(Stdio::piped())
