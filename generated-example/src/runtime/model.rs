@@ -217,6 +217,18 @@ impl RelationKind {
 }
 
 impl JoinScope {
+    /// `, column` after a join row's two key columns, or nothing without a scope.
+    pub fn column(scope: Option<&JoinScope>) -> String {
+        scope.map_or(String::new(), |s| {
+            format!(", {}", crate::runtime::sql::ident(s.column))
+        })
+    }
+
+    /// `, value` after a join row's two keys, or nothing without a scope.
+    pub fn value(scope: Option<&JoinScope>) -> String {
+        scope.map_or(String::new(), |s| format!(", {}", s.value))
+    }
+
     /// ` AND <alias>.column = value` (`alias` empty: unqualified), or nothing without a scope.
     pub fn condition(scope: Option<&JoinScope>, alias: &str) -> String {
         let Some(s) = scope else { return String::new() };

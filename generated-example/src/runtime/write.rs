@@ -895,16 +895,17 @@ pub fn delete<R: Written>(
     sql.push(&format!(" RETURNING {}", t.returning));
     let row = sql.load::<R>(conn).map_err(deleting)?.into_iter().next();
     if row.is_some() {
-        let mut deleted = Sql::raw(String::new());
-        deleted.bind(key.bind());
-        unlink_scoped(t, conn, &deleted)?;
+        unlink_scoped(t, conn, std::slice::from_ref(key))?;
     }
     Ok(row)
 }
 
 /// Deletes the scoped join rows (a generic relation's, which no foreign key cascades from) that
-/// link the rows whose keys `keys` lists or selects.
-fn unlink_scoped(t: &Target, conn: &mut Conn, keys: &Sql) -> Result<(), ApiError> {
+/// link the deleted rows `keys`.
+fn unlink_scoped(t: &Target, conn: &mut Conn, keys: &[Key]) -> Result<(), ApiError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
     for r in t.relations {
         let RelationKind::ManyToMany {
             join_table,
@@ -920,9 +921,13 @@ fn unlink_scoped(t: &Target, conn: &mut Conn, keys: &Sql) -> Result<(), ApiError
             ident(join_table),
             ident(here)
         ));
-        sql.append(keys)
-            .push(")")
-            .push(&JoinScope::condition(Some(scope), ""));
+        for (i, key) in keys.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(key.bind());
+        }
+        sql.push(")").push(&JoinScope::condition(Some(scope), ""));
         sql.execute(conn)?;
     }
     Ok(())
@@ -938,15 +943,9 @@ fn delete_all<R: Written>(t: &Target, conn: &mut Conn, keys: &Sql) -> Result<Vec
     sql.append(keys)
         .push(&format!(") RETURNING {}", t.returning));
     let rows = sql.load::<R>(conn).map_err(deleting)?;
-    if !rows.is_empty() && t.relations.iter().any(|r| r.kind.scoped()) {
-        let mut deleted = Sql::raw(String::new());
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                deleted.push(", ");
-            }
-            deleted.bind(row.written_key(t).bind());
-        }
-        unlink_scoped(t, conn, &deleted)?;
+    if t.relations.iter().any(|r| r.kind.scoped()) {
+        let keys: Vec<Key> = rows.iter().map(|row| row.written_key(t)).collect();
+        unlink_scoped(t, conn, &keys)?;
     }
     Ok(rows)
 }
@@ -1088,12 +1087,12 @@ impl<R: Written> ToMany<R> {
                         t = ident(table),
                         p = ident(p),
                         c = ident(c),
-                        s = scope.map_or(String::new(), |s| format!(", {}", ident(s.column)))
+                        s = JoinScope::column(scope)
                     ));
-                    sql.bind(parent.bind()).push(", ").bind(child.bind());
-                    if let Some(s) = scope {
-                        sql.push(&format!(", {}", s.value));
-                    }
+                    sql.bind(parent.bind())
+                        .push(", ")
+                        .bind(child.bind())
+                        .push(&JoinScope::value(scope));
                     sql.push(&format!(
                         " WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {p} = ",
                         t = ident(table),
@@ -1251,12 +1250,12 @@ impl<R: Written> Nested for ToMany<R> {
                     ident(table),
                     ident(p),
                     ident(c),
-                    scope.map_or(String::new(), |s| format!(", {}", ident(s.column)))
+                    JoinScope::column(scope)
                 ));
                 sql.bind(parent.bind())
                     .push(", ")
                     .bind(row.written_key(&target).bind())
-                    .push(&scope.map_or(String::new(), |s| format!(", {}", s.value)))
+                    .push(&JoinScope::value(scope))
                     .push(")");
                 sql.execute(conn)?;
             }
