@@ -392,6 +392,23 @@ fn aggregates_and_groups() {
     assert_eq!(shaped["postsAggregate"], json!({"total": {"v": 55.0}, "max": {"viewCount": 10}}));
     let empty = s.data("{ postsAggregate(where: {viewCount: {gt: 1000}}) { count sum { viewCount } max { publishedAt } } }", json!({}));
     assert_eq!(empty["postsAggregate"], json!({"count": 0, "sum": {"viewCount": null}, "max": {"publishedAt": null}}));
+    // Sibling aggregates of one table are computed in one scan, each over its own rows.
+    let siblings = "{ drafts: postsAggregate(where: {status: {eq: DRAFT}}) { count sum { viewCount } } \
+        published: postsAggregate(where: {status: {eq: PUBLISHED}, viewCount: {lte: 200}}) { count max { viewCount publishedAt } } \
+        none: postsAggregate(where: {viewCount: {gt: 1000}}) { count min { viewCount } } \
+        all: postsAggregate { count } commentsAggregate { count } }";
+    let data = s.data(siblings, json!({}));
+    assert_eq!(data["drafts"], json!({"count": 100, "sum": {"viewCount": 15150.0}}));
+    assert_eq!(data["none"], json!({"count": 0, "min": {"viewCount": null}}));
+    assert_eq!(data["all"]["count"], 300);
+    assert_eq!(data["commentsAggregate"]["count"], 600);
+    let alone = s.data("{ postsAggregate(where: {status: {eq: PUBLISHED}, viewCount: {lte: 200}}) { count max { viewCount publishedAt } } }", json!({}));
+    assert_eq!(data["published"], alone["postsAggregate"]);
+    assert!(alone["postsAggregate"]["count"].as_i64().unwrap() > 0, "{alone}");
+    // Posts in one statement (a search ranks its own read), comments in another.
+    assert_eq!(s.statements(siblings, json!({})), 2);
+    let searched = "{ a: postsAggregate(search: \"rust\") { count } b: postsAggregate { count } }";
+    assert_eq!(s.statements(searched, json!({})), 2);
 
     let groups = s.data("{ postsGroupBy(by: [STATUS]) { key { status authorId } aggregate { count sum { viewCount } } } }", json!({}));
     assert_eq!(

@@ -17,8 +17,8 @@ use crate::runtime::auth::Identity;
 use crate::runtime::db::Db;
 use crate::runtime::error::ApiError;
 use crate::runtime::metrics::RequestStats;
-use crate::runtime::select::{Child, Fetched, Key, Link, Loadable, Row, Select};
-use crate::runtime::sql::{ident, in_keys, JsonRow, Sql};
+use crate::runtime::select::{AggregateTerm, Child, Fetched, Key, Link, Loadable, Row, Select};
+use crate::runtime::sql::{ident, in_keys, searches_outer_table, JsonRow, Sql};
 
 /// The loader behind one request's `DataLoader`.
 pub struct Batcher {
@@ -303,6 +303,119 @@ impl Loader<RelatedCount> for Batcher {
                         if let Some(&i) = parent {
                             out.insert(RelatedCount::new(query.clone(), parents[i].clone()), count);
                         }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}
+
+/// At most this many sibling aggregates share one statement (each adds two arguments to its
+/// `json_object` call, which SQLite and PostgreSQL bound).
+const MERGED_AGGREGATES: usize = 16;
+
+/// The aggregates one root `…Aggregate` field asks for. Siblings that read the same table
+/// (`drafts: postsAggregate(where: …) published: postsAggregate(where: …)`) are computed in
+/// one scan of it ([`Select::aggregates`]) instead of one scan each.
+#[derive(Clone)]
+pub struct Aggregates(Arc<AggregateQuery>);
+
+struct AggregateQuery {
+    select: Select,
+    terms: Vec<AggregateTerm>,
+    fingerprint: u64,
+}
+
+impl Aggregates {
+    pub fn new(select: Select, terms: Vec<AggregateTerm>) -> Aggregates {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (&select, &terms).hash(&mut hasher);
+        Aggregates(Arc::new(AggregateQuery {
+            select,
+            terms,
+            fingerprint: hasher.finish(),
+        }))
+    }
+}
+
+impl PartialEq for Aggregates {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.fingerprint == other.0.fingerprint
+            && self.0.select == other.0.select
+            && self.0.terms == other.0.terms
+    }
+}
+
+impl Eq for Aggregates {}
+
+impl Hash for Aggregates {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.fingerprint.hash(state);
+    }
+}
+
+/// The keys of a batch in groups that share one scan. The loader hands keys over in no set
+/// order; sorted, the same siblings make the same statement text each time (prepared once, its
+/// plan asked once).
+fn sharing_scans(keys: &[Aggregates]) -> Vec<Vec<Aggregates>> {
+    let mut keys = keys.to_vec();
+    keys.sort_by_key(|k| k.0.fingerprint);
+    let mut groups: Vec<Vec<Aggregates>> = Vec::new();
+    for key in keys {
+        match groups.iter_mut().find(|group| {
+            group.len() < MERGED_AGGREGATES && group[0].0.select.shares_scan(&key.0.select)
+        }) {
+            Some(group) => group.push(key),
+            None => groups.push(vec![key]),
+        }
+    }
+    groups
+}
+
+/// The single row of an aggregate statement.
+fn only_row(rows: Vec<JsonRow>) -> serde_json::Map<String, serde_json::Value> {
+    rows.into_iter().next().map(|r| r.0).unwrap_or_default()
+}
+
+impl Loader<Aggregates> for Batcher {
+    type Value = Arc<serde_json::Map<String, serde_json::Value>>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[Aggregates],
+    ) -> Result<HashMap<Aggregates, Self::Value>, ApiError> {
+        let groups = sharing_scans(keys);
+        self.db
+            .run(&self.stats, move |conn| {
+                let mut out = HashMap::new();
+                for group in groups {
+                    if let [one] = &group[..] {
+                        let columns: Vec<String> =
+                            one.0.terms.iter().map(AggregateTerm::column).collect();
+                        let sql = one.0.select.json(&columns.join(", "), None, None, None);
+                        out.insert(one.clone(), Arc::new(only_row(sql.load(conn)?)));
+                        continue;
+                    }
+                    let reads: Vec<(&Select, &[AggregateTerm])> = group
+                        .iter()
+                        .map(|k| (&k.0.select, &k.0.terms[..]))
+                        .collect();
+                    let narrowed = Select::aggregates(&reads, true);
+                    let sql =
+                        if !Select::narrowable(&reads) || searches_outer_table(conn, &narrowed)? {
+                            narrowed
+                        } else {
+                            Select::aggregates(&reads, false)
+                        };
+                    let mut row = only_row(sql.load(conn)?);
+                    for (i, key) in group.iter().enumerate() {
+                        let values = match row.remove(&i.to_string()) {
+                            Some(serde_json::Value::Object(values)) => values,
+                            _ => serde_json::Map::new(),
+                        };
+                        out.insert(key.clone(), Arc::new(values));
                     }
                 }
                 Ok(out)

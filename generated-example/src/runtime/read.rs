@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use async_graphql::{Lookahead, SimpleObject, ID};
 
-use crate::runtime::batch::{ByKey, Related, RelatedCount, RelatedQuery};
+use crate::runtime::batch::{Aggregates, ByKey, Related, RelatedCount, RelatedQuery};
 use crate::runtime::context::Ctx;
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::filter::negate;
 use crate::runtime::scalars;
-use crate::runtime::select::{Fetched, Key, Link, Loadable, Row, Select};
+use crate::runtime::select::{AggregateTerm, Fetched, Key, Link, Loadable, Row, Select};
 use crate::runtime::sql::{decimal_value, ident, JsonRow, Sql};
 
 /// One page of rows by `limit`/`offset`.
@@ -383,13 +383,19 @@ impl Measure {
     }
 }
 
-/// The `json_object` arguments computing the count and each sum, average, minimum and maximum
-/// that `wanted(function, field)` asks for (see [`selected`]), so `{ count }` is one `COUNT(*)`.
-pub fn aggregate_columns(measures: &[Measure], wanted: impl Fn(&str, &str) -> bool) -> String {
-    let mut columns = vec!["'count', COUNT(*)".to_string()];
+/// The count and each sum, average, minimum and maximum that `wanted(function, field)` asks
+/// for (see [`selected`]), so `{ count }` is one `COUNT(*)`.
+pub fn aggregate_terms(
+    measures: &[Measure],
+    wanted: impl Fn(&str, &str) -> bool,
+) -> Vec<AggregateTerm> {
+    let mut terms = vec![AggregateTerm {
+        name: "count".into(),
+        function: "COUNT",
+        argument: None,
+    }];
     for m in measures {
-        let e = m.expr();
-        let functions: &[(&str, &str)] = if m.numeric {
+        let functions: &[(&str, &'static str)] = if m.numeric {
             &[
                 ("sum", "SUM"),
                 ("avg", "AVG"),
@@ -401,11 +407,26 @@ pub fn aggregate_columns(measures: &[Measure], wanted: impl Fn(&str, &str) -> bo
         };
         for (name, function) in functions {
             if wanted(name, m.field) {
-                columns.push(format!("'{name}.{c}', {function}({e})", c = m.column));
+                terms.push(AggregateTerm {
+                    name: format!("{name}.{}", m.column),
+                    function,
+                    argument: Some(m.expr()),
+                });
             }
         }
     }
-    columns.join(", ")
+    terms
+}
+
+/// The `json_object` arguments computing [`aggregate_terms`].
+pub fn aggregate_columns(measures: &[Measure], wanted: impl Fn(&str, &str) -> bool) -> String {
+    terms_sql(&aggregate_terms(measures, wanted))
+}
+
+/// `terms` as `json_object` arguments over every row read.
+pub fn terms_sql(terms: &[AggregateTerm]) -> String {
+    let pairs: Vec<String> = terms.iter().map(AggregateTerm::column).collect();
+    pairs.join(", ")
 }
 
 /// What an aggregate object's selection (`selection`) asks for: `sum { viewCount }` wants
@@ -414,17 +435,20 @@ pub fn selected<'a>(selection: &'a Lookahead<'a>) -> impl Fn(&str, &str) -> bool
     move |function, field| selection.field(function).field(field).exists()
 }
 
-/// The aggregates `columns` (from [`aggregate_columns`]) over every row `select` matches.
+/// The aggregates `terms` (from [`aggregate_terms`]) over every row `select` matches. Sibling
+/// aggregates of one table are computed together, in one scan ([`Aggregates`]).
 pub async fn aggregate(
     cx: &Ctx<'_>,
     select: Select,
-    columns: String,
+    terms: Vec<AggregateTerm>,
 ) -> Result<AggregateRow, ApiError> {
-    let sql = select.json(&columns, None, None, None);
-    let rows: Vec<JsonRow> = cx.run(move |conn| Ok(sql.load(conn)?)).await?;
-    Ok(AggregateRow(Arc::new(
-        rows.into_iter().next().map(|r| r.0).unwrap_or_default(),
-    )))
+    cx.request.stats.load_requested();
+    let values = cx
+        .batch
+        .load_one(Aggregates::new(select, terms))
+        .await?
+        .unwrap_or_default();
+    Ok(AggregateRow(values))
 }
 
 /// The same aggregates per group of equal `group_by` columns, groups filtered by `having` and

@@ -197,6 +197,36 @@ pub struct Table {
     pub columns: String,
 }
 
+/// One value an aggregate computes: `'sum.view_count', SUM(t0."view_count")`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AggregateTerm {
+    /// Its key in the aggregate's JSON object (`count`, `sum.<column>`, ...).
+    pub name: String,
+    /// `COUNT`, `SUM`, `AVG`, `MIN` or `MAX`.
+    pub function: &'static str,
+    /// What it is computed over; `None` counts rows (`COUNT(*)`).
+    pub argument: Option<String>,
+}
+
+impl AggregateTerm {
+    /// `'name', FUNCTION(argument)`: a `json_object` argument pair.
+    pub fn column(&self) -> String {
+        format!(
+            "'{}', {}({})",
+            self.name,
+            self.function,
+            self.argument.as_deref().unwrap_or("*")
+        )
+    }
+
+    /// [`AggregateTerm::column`] over the rows meeting `only`.
+    fn filtered(&self, only: &Sql) -> Sql {
+        let mut sql = Sql::raw(self.column());
+        sql.push(" FILTER (WHERE ").append(only).push(")");
+        sql
+    }
+}
+
 /// Which rows one read returns, and in which order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Select {
@@ -385,6 +415,61 @@ impl Select {
             .push(" WHERE ")
             .append(&self.with(extra))
             .push(")) AS gqlauto_json");
+        sql
+    }
+
+    /// Whether the aggregates of `self` and `other` can be computed in one scan
+    /// ([`Select::aggregates`]): the same table, neither ranked by a search.
+    pub fn shares_scan(&self, other: &Select) -> bool {
+        self.table == other.table && self.search.is_none() && other.search.is_none()
+    }
+
+    /// Whether a `WHERE` could narrow the scan of [`Select::aggregates`]: not when a read wants
+    /// every row.
+    pub fn narrowable(reads: &[(&Select, &[AggregateTerm])]) -> bool {
+        !reads.iter().any(|(read, _)| read.cond.text() == "TRUE")
+    }
+
+    /// The aggregates of several reads of one table in one scan, so sibling `…Aggregate` fields
+    /// read the table once: `SELECT json_object('0', json_object(<terms of the first read>),
+    /// '1', …)` over the rows any read matches, each read's terms computed over its own rows
+    /// (`FILTER (WHERE …)`). The reads must share a scan ([`Select::shares_scan`]).
+    ///
+    /// `narrow` adds `WHERE <any read's condition>`, which lets an index find the rows; where none
+    /// does, the table is scanned anyway and the conditions are better left to each `FILTER`
+    /// (evaluated once per row instead of twice: the Django blog's two filtered counts of 20,000
+    /// posts ran at 839–877 requests/s without the `WHERE`, 606–682 with it, 586–718 as two
+    /// statements).
+    pub fn aggregates(reads: &[(&Select, &[AggregateTerm])], narrow: bool) -> Sql {
+        let open = json_object_open();
+        let mut sql = Sql::raw(format!("SELECT {open}"));
+        let mut conds = Vec::with_capacity(reads.len());
+        for (i, (read, terms)) in reads.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(&format!("'{i}', {open}"));
+            for (j, term) in terms.iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                if read.cond.text() == "TRUE" {
+                    sql.push(&term.column());
+                } else {
+                    sql.append(&term.filtered(&read.cond));
+                }
+            }
+            sql.push(")");
+            conds.push(read.cond.clone());
+        }
+        sql.push(") AS gqlauto_json");
+        if let Some((first, _)) = reads.first() {
+            sql.append(&first.from());
+        }
+        if narrow && Select::narrowable(reads) {
+            sql.push(" WHERE ")
+                .append(&Sql::join(&conds, " OR ", "FALSE"));
+        }
         sql
     }
 
@@ -799,6 +884,111 @@ mod tests {
             "p < ? OR p IS NULL"
         );
         assert_eq!(step(&key, &Bind::Int(3), true).unwrap().text(), "p > ?");
+    }
+
+    /// Sibling aggregates of one table share a scan: each computes over its own rows, and the
+    /// rows any of them wants narrow the scan only when an index finds them.
+    #[test]
+    fn sibling_aggregates_share_one_scan() {
+        use crate::runtime::db::{Conn, SqliteSession};
+        use crate::runtime::sql::{searches_outer_table, JsonRow};
+        use diesel::Connection as _;
+        let mut conn = Conn::Sqlite(Box::new(SqliteSession::new(
+            diesel::SqliteConnection::establish(":memory:").unwrap(),
+        )));
+        conn.batch_execute(
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY, status TEXT, author INTEGER, views INTEGER);
+             CREATE INDEX posts_author ON posts (author);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO posts SELECT i, CASE i % 3 WHEN 0 THEN 'draft' ELSE 'published' END, i % 30, i FROM n;",
+        )
+        .unwrap();
+        let read = |column: &'static str, value: Bind| {
+            let table = Table {
+                name: "posts",
+                key: "id",
+                search: None,
+                default_order: &[],
+                columns: "t0.*".into(),
+            };
+            Select::build(table, None, |scope| {
+                let mut cond = Sql::raw(format!("{} = ", scope.col(column)));
+                cond.bind(value);
+                Ok((cond, None))
+            })
+            .unwrap()
+        };
+        let count = AggregateTerm {
+            name: "count".into(),
+            function: "COUNT",
+            argument: None,
+        };
+        let sum = AggregateTerm {
+            name: "sum.views".into(),
+            function: "SUM",
+            argument: Some("t0.\"views\"".into()),
+        };
+        let run = |conn: &mut Conn, sql: &Sql| {
+            let rows: Vec<JsonRow> = sql.load(conn).unwrap();
+            serde_json::Value::Object(rows.into_iter().next().unwrap().0)
+        };
+        let drafts = read("status", Bind::Text("draft".into()));
+        let published = read("status", Bind::Text("published".into()));
+        let terms = [count.clone(), sum.clone()];
+        let reads = [(&drafts, &terms[..]), (&published, &terms[..1])];
+        let expected = serde_json::json!({
+            "0": {"count": 100, "sum.views": 15150},
+            "1": {"count": 200},
+        });
+        let narrowed = Select::aggregates(&reads, true);
+        assert!(narrowed.text().contains(" WHERE "), "{}", narrowed.text());
+        assert_eq!(run(&mut conn, &narrowed), expected);
+        let scanned = Select::aggregates(&reads, false);
+        assert!(!scanned.text().contains(" WHERE "), "{}", scanned.text());
+        assert_eq!(run(&mut conn, &scanned), expected);
+        // No index on `status`: narrowing would scan anyway.
+        assert!(!searches_outer_table(&mut conn, &narrowed).unwrap());
+        // An index on `author` finds each read's rows.
+        let (one, two) = (read("author", Bind::Int(1)), read("author", Bind::Int(2)));
+        let by_author = Select::aggregates(&[(&one, &terms[..]), (&two, &terms[..])], true);
+        assert!(searches_outer_table(&mut conn, &by_author).unwrap());
+        assert_eq!(
+            run(&mut conn, &by_author),
+            serde_json::json!({
+                "0": {"count": 10, "sum.views": 1360},
+                "1": {"count": 10, "sum.views": 1370},
+            })
+        );
+        // A read of every row scans: no `WHERE`, and its terms need no `FILTER`.
+        let every = Select::build(
+            Table {
+                name: "posts",
+                key: "id",
+                search: None,
+                default_order: &[],
+                columns: "t0.*".into(),
+            },
+            None,
+            |_| Ok((Sql::raw("TRUE"), None)),
+        )
+        .unwrap();
+        let with_every = Select::aggregates(&[(&one, &terms[..1]), (&every, &terms[..1])], true);
+        assert!(
+            !with_every.text().contains(" WHERE "),
+            "{}",
+            with_every.text()
+        );
+        assert_eq!(
+            run(&mut conn, &with_every),
+            serde_json::json!({"0": {"count": 10}, "1": {"count": 300}})
+        );
+        assert!(
+            drafts.shares_scan(&published)
+                && !drafts.shares_scan(&Select {
+                    table: "comments",
+                    ..drafts.clone()
+                })
+        );
     }
 
     #[test]

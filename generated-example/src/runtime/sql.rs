@@ -485,6 +485,52 @@ pub fn decimal_value(expr: &str) -> String {
     }
 }
 
+/// Whether the plan SQLite makes for `sql` finds the rows of its outer table (`t0`) through an
+/// index instead of scanning the table. Asked once per statement text (`EXPLAIN QUERY PLAN`,
+/// with the same values) and remembered for the process; PostgreSQL is not asked (`true`).
+pub fn searches_outer_table(conn: &mut Conn, sql: &Sql) -> QueryResult<bool> {
+    static KNOWN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, bool>>> =
+        std::sync::LazyLock::new(Default::default);
+    const REMEMBERED: usize = 1024;
+    if matches!(conn, Conn::Postgres(_)) {
+        return Ok(true);
+    }
+    let known = || {
+        KNOWN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(&searches) = known().get(sql.text()) {
+        return Ok(searches);
+    }
+    let mut explain = Sql::raw("EXPLAIN QUERY PLAN ");
+    explain.append(sql);
+    let steps: Vec<PlanStep> = explain.load(conn)?;
+    let searches = !steps
+        .iter()
+        .any(|s| s.0 == "SCAN t0" || s.0.starts_with("SCAN t0 "));
+    let mut known = known();
+    if known.len() >= REMEMBERED {
+        known.clear();
+    }
+    known.insert(sql.text().to_string(), searches);
+    Ok(searches)
+}
+
+/// A line of SQLite's `EXPLAIN QUERY PLAN`.
+struct PlanStep(String);
+
+impl<DB: diesel::backend::Backend> QueryableByName<DB> for PlanStep
+where
+    String: diesel::deserialize::FromSql<Text, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        Ok(PlanStep(diesel::row::NamedRow::get::<Text, String>(
+            row, "detail",
+        )?))
+    }
+}
+
 /// A row of one JSON text column, `gqlauto_json`: how aggregates of any shape come back.
 #[derive(Debug, Clone)]
 pub struct JsonRow(pub serde_json::Map<String, serde_json::Value>);

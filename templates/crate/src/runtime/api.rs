@@ -595,10 +595,10 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                 }
                 Root::Aggregate => {
                     let select = select(model, &ctx, who, None, Rows::Counted)?;
-                    let columns =
-                        read::aggregate_columns(model.measures, read::selected(&ctx.look_ahead()));
+                    let terms =
+                        read::aggregate_terms(model.measures, read::selected(&ctx.look_ahead()));
                     Some(FieldValue::owned_any(
-                        read::aggregate(&cx, select, columns).await?,
+                        read::aggregate(&cx, select, terms).await?,
                     ))
                 }
                 Root::GroupBy => {

@@ -77,7 +77,7 @@ pub struct SqliteSession {
 }
 
 impl SqliteSession {
-    fn new(conn: SqliteConnection) -> SqliteSession {
+    pub(crate) fn new(conn: SqliteConnection) -> SqliteSession {
         SqliteSession {
             conn,
             prepared: Prepared::default(),
