@@ -251,6 +251,10 @@ fn two_servers_on_one_database_serve_the_same_data() {
     assert_eq!(first["node"]["title"], "Post 1");
     let next = b.data(page, json!({"after": first["cursor"]}))["postsConnection"]["edges"][0].clone();
     assert_eq!(next["node"]["title"], "Post 2", "b accepts a's cursor");
+    // a's answer cache: asked twice, then b writes; a sees the write at once.
+    for _ in 0..2 {
+        assert_eq!(a.data("{ tags { name } }", json!({}))["tags"], json!([]));
+    }
     b.data("mutation { createTag(input: {name: \"shared\"}) { id } }", json!({}));
     assert_eq!(a.data("{ tags { name } }", json!({}))["tags"], json!([{"name": "shared"}]));
     let post = b.data("{ posts(limit: 1, orderBy: [{id: ASC}]) { id } }", json!({}))["posts"][0]["id"].clone();
@@ -316,4 +320,42 @@ fn a_write_aborted_by_a_deadlock_runs_again() {
     let metrics = res.body_mut().read_to_string().unwrap();
     let retries: u64 = metrics.lines().find_map(|l| l.strip_prefix("gqlauto_transaction_retries_total ")).unwrap().parse().unwrap();
     assert!(retries >= 1, "{metrics}");
+}
+
+/// PostgreSQL: a commit enters the write-ahead log before other sessions see it, so the answer
+/// cache keeps no answer read while a transaction that writes is open (its commit could be logged
+/// and not yet visible); once it ends, its rows are seen at once and answers are kept again.
+#[test]
+fn the_answer_cache_keeps_nothing_while_another_transaction_writes() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
+    let s = Server::start();
+    let db = s.db.as_ref().expect("the server's database");
+    if !db.is_postgres() {
+        // SQLite makes a commit and its `data_version` visible together (the runtime's cache tests).
+        return;
+    }
+    let hits = || {
+        let mut res = s.agent.get(format!("{}/metrics", s.base)).call().unwrap();
+        let metrics = res.body_mut().read_to_string().unwrap();
+        metrics.lines().find_map(|l| l.strip_prefix("gqlauto_response_cache_hits_total ")).unwrap().parse::<u64>().unwrap()
+    };
+    let tags = "{ tags { name } }";
+    let mut other = PgWrapper::establish(&db.url).expect("a second connection");
+    other.batch_execute("BEGIN; INSERT INTO tags (name) VALUES ('pending')").unwrap();
+    let before = hits();
+    for _ in 0..3 {
+        assert_eq!(s.data(tags, json!({}))["tags"], json!([]));
+    }
+    assert_eq!(hits(), before, "no answer kept while a writing transaction is open");
+    other.batch_execute("COMMIT").unwrap();
+    assert_eq!(s.data(tags, json!({}))["tags"], json!([{"name": "pending"}]), "the commit is seen at once");
+    // Kept again (any write to the cluster, such as another test's, empties the cache meanwhile).
+    let served = (0..100).any(|_| {
+        assert_eq!(s.data(tags, json!({}))["tags"], json!([{"name": "pending"}]));
+        std::thread::sleep(Duration::from_millis(20));
+        hits() > before
+    });
+    assert!(served, "served from the cache once no transaction writes");
 }

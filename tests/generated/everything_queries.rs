@@ -150,9 +150,8 @@ fn uuid_keys_relations_and_search() {
     assert_eq!(found["notesAggregate"]["count"], 2);
 }
 
-/// Answers are served again while the database is unchanged (SQLite): per caller, renewed after a
-/// write through the API and after a write by another program on the same file. PostgreSQL caches
-/// nothing.
+/// Answers are served again while the database is unchanged: per caller, renewed after a write
+/// through the API and after a write by another program on the same database.
 #[test]
 fn answers_are_cached_per_caller_until_the_database_changes() {
     let s = Server::start();
@@ -168,15 +167,25 @@ fn answers_are_cached_per_caller_until_the_database_changes() {
     let first = s.gql(query);
     assert_eq!(bodies(&first), ["a", "b"]);
     assert!(statements(&first) > 0);
-    let again = s.gql(query);
+    // On PostgreSQL any write to the cluster (the other tests' databases too) empties the cache,
+    // so the answer is asked again until two askings meet no write between them.
+    let served_again = |ask: &dyn Fn() -> Value| {
+        for _ in 0..100 {
+            let answer = ask();
+            if statements(&answer) == 0 {
+                return answer;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("never served from the cache");
+    };
+    let again = served_again(&|| s.gql(query));
     assert_eq!(again["data"], first["data"]);
-    let cached = !s.0.db.is_postgres();
-    assert_eq!(statements(&again) == 0, cached, "served again without a statement on SQLite only: {again}");
     // Another caller sees the rows its role may read, never the administrator's answer.
-    let (seen, seen_again) = (anonymous(), anonymous());
+    let seen = anonymous();
     assert_eq!(bodies(&seen), ["a"], "anonymous callers read English notes only");
     assert!(statements(&seen) > 0);
-    assert_eq!((bodies(&seen_again), statements(&seen_again) == 0), (vec!["a".to_string()], cached));
+    assert_eq!(bodies(&served_again(&anonymous)), ["a"]);
     // A write through the API, then one by another program on the same database.
     s.data(&format!("mutation {{ createNote(input: {{authorId: \"{}\", body: \"c\", languageId: \"en\"}}) {{ id }} }}", ids[1]));
     let written = s.gql(query);
@@ -195,5 +204,8 @@ fn answers_are_cached_per_caller_until_the_database_changes() {
         .unwrap_or_else(|| panic!("{text}"))
         .parse()
         .unwrap();
-    assert_eq!(hits, if cached { 2 } else { 0 }, "{text}");
+    match s.0.db.is_postgres() {
+        true => assert!(hits >= 2, "{text}"),
+        false => assert_eq!(hits, 2, "{text}"),
+    }
 }

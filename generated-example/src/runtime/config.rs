@@ -9,7 +9,7 @@ use clap::Parser;
 use crate::runtime::auth::Authenticator;
 use crate::runtime::cache::ResponseCache;
 use crate::runtime::context::Limits;
-use crate::runtime::db::{dialect_of, file_path, in_memory, Storage};
+use crate::runtime::db::{dialect_of, file_path, in_memory, Db, Storage};
 use crate::runtime::guard::RequestLimits;
 use crate::runtime::sql::Dialect;
 use crate::settings;
@@ -49,9 +49,9 @@ pub struct Config {
     /// Page cache of each database connection, in KiB (SQLite `cache_size`).
     #[arg(long, env = "SQLITE_CACHE_KIB", default_value_t = 8192)]
     pub sqlite_cache_kib: u32,
-    /// Bytes of answers kept to serve again while the database is unchanged (SQLite: any commit,
-    /// by this server or another program, empties the cache); 0 turns caching off. PostgreSQL
-    /// caches nothing.
+    /// Bytes of answers kept to serve again while the database is unchanged (any commit, by this
+    /// server or another program or server, empties the cache: SQLite's `data_version`,
+    /// PostgreSQL's write-ahead log position); 0 turns caching off.
     #[arg(long, env = "RESPONSE_CACHE_BYTES", default_value_t = 16_777_216)]
     pub response_cache_bytes: u64,
     /// Serve the database read-only (a replica, or a database another program owns): no
@@ -195,14 +195,18 @@ impl Config {
         }
     }
 
-    /// The answer cache this configuration asks for, or why there is none.
-    pub fn response_cache(&self) -> Result<Option<ResponseCache>, String> {
+    /// The answer cache this configuration asks for on the database `db` serves, or why there is
+    /// none.
+    pub async fn response_cache(&self, db: &Db) -> Result<Option<ResponseCache>, String> {
         let url = &self.database_url;
-        if self.response_cache_bytes == 0 || dialect_of(url) != Dialect::Sqlite || in_memory(url) {
+        if self.response_cache_bytes == 0 || in_memory(url) {
             return Ok(None);
         }
         let budget = usize::try_from(self.response_cache_bytes).unwrap_or(usize::MAX);
-        ResponseCache::open(file_path(url), budget).map(Some)
+        match dialect_of(url) {
+            Dialect::Sqlite => ResponseCache::open(file_path(url), budget).map(Some),
+            Dialect::Postgres => ResponseCache::postgres(db.clone(), budget).await.map(Some),
+        }
     }
 
     pub fn limits(&self) -> Limits {

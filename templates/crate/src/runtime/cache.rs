@@ -1,34 +1,59 @@
 //! Answers to queries, kept in memory and served again while the database has not changed.
 //!
-//! SQLite tells whether any connection has committed since it last looked: `PRAGMA data_version`
-//! on a connection that only watches changes whenever another connection (one of this server's,
-//! or another program's, such as a Django application sharing the file) commits a write. Every
-//! lookup asks first, and a change empties the cache; an answer read while a change was being
-//! committed is not kept. So a cached answer is never older than the database when it is served,
-//! and a server answering the same question again skips the database and the executor.
+//! Every lookup first asks the database whether anything was committed since the cached answers
+//! were read, and a change empties the cache; an answer read while a change was being committed
+//! is not kept. So a cached answer is never older than the database when it is served, and a
+//! server answering the same question again skips the database's rows and the executor.
+//!
+//! - SQLite: `PRAGMA data_version` on a connection that only watches changes whenever another
+//!   connection (one of this server's, or another program's, such as a Django application sharing
+//!   the file) commits a write.
+//! - PostgreSQL: the position of the write-ahead log (`pg_current_wal_insert_lsn()`, or the
+//!   position replayed on a read replica), which every committed write moves, whichever server or
+//!   program made it: two servers on one database never serve each other's stale answers. Any
+//!   write to the cluster moves it (another database's, a vacuum's), so those empty the cache too;
+//!   writes that skip the log (`UNLOGGED` or temporary tables of another program) are not seen.
+//!   Reading it is a round trip, so requests that arrive while one reading is under way wait for
+//!   the next one and share it (a reading that began before a request arrived cannot answer it).
 //!
 //! Answers are cached per caller (the role and every claim of its token), per query text,
 //! operation and variables; only answers without errors. The cache is bounded in bytes and forgets
-//! its oldest entries first. PostgreSQL has no such cheap signal across servers sharing a
-//! database, so there the server caches nothing.
+//! its oldest entries first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use diesel::sql_types::BigInt;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 
+use crate::runtime::budget::Budget;
+use crate::runtime::db::Db;
+use crate::runtime::metrics::RequestStats;
+use crate::runtime::sql::{JsonRow, Sql};
+
 /// The cache of one server.
 pub struct ResponseCache {
-    watch: Mutex<SqliteConnection>,
+    watch: Watch,
     entries: Mutex<Entries>,
     budget: usize,
 }
 
+/// How the cache learns that the database changed.
+enum Watch {
+    /// A connection of its own that only reads `PRAGMA data_version`.
+    Sqlite(Mutex<SqliteConnection>),
+    /// The pool's connections read the log position; the last reading and when it began.
+    Postgres {
+        db: Db,
+        last: tokio::sync::Mutex<Option<(Instant, Version)>>,
+    },
+}
+
 #[derive(Default)]
 struct Entries {
-    /// The `data_version` the entries were read at.
+    /// The database version the entries were read at.
     version: Option<i64>,
     answers: HashMap<Arc<str>, Bytes>,
     /// Keys, oldest first.
@@ -46,7 +71,12 @@ impl Entries {
 
 /// The database's version when a query began, to store its answer under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version(i64);
+pub struct Version {
+    at: i64,
+    /// Whether an answer read from here on may be kept: on PostgreSQL, not while a writing
+    /// transaction is running (its commit may be in the log and not yet visible).
+    settled: bool,
+}
 
 /// What a lookup found.
 pub enum Lookup {
@@ -62,57 +92,124 @@ struct DataVersion {
     data_version: i64,
 }
 
+/// The write-ahead log's position, in bytes from its start (on a replica, the position
+/// replayed), and whether no transaction that writes is running in the cluster (none holds a
+/// transaction id; any role may see that in `pg_stat_activity`). A commit enters the log before
+/// it becomes visible, so a reading taken in between would let an answer without that commit be
+/// kept under the position that includes it: answers are kept only from settled readings.
+const LOG_POSITION: &str = "SELECT json_build_object('at', (CASE WHEN pg_is_in_recovery() \
+     THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END - '0/0'::pg_lsn)::bigint, \
+     'settled', NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_xid IS NOT NULL)) \
+     AS gqlauto_json";
+
+/// How long a reading of the log position may take before the request goes on without the cache.
+const READING_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl ResponseCache {
     /// A cache of at most `budget` bytes (keys and answers) for the SQLite file at `path`.
     pub fn open(path: &str, budget: usize) -> Result<ResponseCache, String> {
         let watch = SqliteConnection::establish(path)
             .map_err(|e| format!("cannot open `{path}` to watch it for changes: {e}"))?;
         let cache = ResponseCache {
-            watch: Mutex::new(watch),
+            watch: Watch::Sqlite(Mutex::new(watch)),
             entries: Mutex::default(),
             budget,
         };
         cache
-            .version()
+            .sqlite_version()
             .ok_or_else(|| format!("cannot read the data version of `{path}`"))?;
         Ok(cache)
     }
 
-    /// The database's version now: it changes whenever another connection commits.
-    fn version(&self) -> Option<i64> {
-        let mut watch = self.watch.lock().ok()?;
+    /// A cache of at most `budget` bytes for the PostgreSQL database `db` serves.
+    pub async fn postgres(db: Db, budget: usize) -> Result<ResponseCache, String> {
+        let cache = ResponseCache {
+            watch: Watch::Postgres {
+                db,
+                last: tokio::sync::Mutex::new(None),
+            },
+            entries: Mutex::default(),
+            budget,
+        };
+        cache.version().await.ok_or_else(|| {
+            "cannot read the database's write-ahead log position (pg_current_wal_insert_lsn)"
+                .to_string()
+        })?;
+        Ok(cache)
+    }
+
+    fn sqlite_version(&self) -> Option<Version> {
+        let Watch::Sqlite(watch) = &self.watch else {
+            return None;
+        };
+        let mut watch = watch.lock().ok()?;
         let row: DataVersion = diesel::sql_query("PRAGMA data_version")
             .get_result(&mut *watch)
             .ok()?;
-        Some(row.data_version)
+        // A commit and the version it makes become visible together.
+        Some(Version {
+            at: row.data_version,
+            settled: true,
+        })
+    }
+
+    /// The database's version now, read after this call began: it changes whenever anything is
+    /// committed (on SQLite, by another connection).
+    async fn version(&self) -> Option<Version> {
+        let Watch::Postgres { db, last } = &self.watch else {
+            return self.sqlite_version();
+        };
+        let asked = Instant::now();
+        let mut last = last.lock().await;
+        if let Some((began, position)) = *last {
+            if began >= asked {
+                return Some(position);
+            }
+        }
+        let began = Instant::now();
+        let stats = Arc::new(RequestStats::new(Budget::new(READING_TIMEOUT, 1)));
+        let rows: Vec<JsonRow> = db
+            .run(&stats, |conn| Ok(Sql::raw(LOG_POSITION).load(conn)?))
+            .await
+            .ok()?;
+        let row = &rows.first()?.0;
+        let position = Version {
+            at: row.get("at")?.as_i64()?,
+            settled: row.get("settled")?.as_bool()?,
+        };
+        *last = Some((began, position));
+        Some(position)
     }
 
     /// The cached answer to `key`, if the database has not changed since it was read; `None`
     /// when the database's version cannot be read (then nothing is cached).
-    pub fn lookup(&self, key: &str) -> Option<Lookup> {
-        let now = self.version()?;
+    pub async fn lookup(&self, key: &str) -> Option<Lookup> {
+        let now = self.version().await?;
         let mut entries = self.entries.lock().ok()?;
-        if entries.version != Some(now) {
+        if entries.version != Some(now.at) {
             entries.clear();
-            entries.version = Some(now);
+            entries.version = Some(now.at);
         }
         Some(match entries.answers.get(key) {
             Some(answer) => Lookup::Hit(answer.clone()),
-            None => Lookup::Miss(Version(now)),
+            None => Lookup::Miss(now),
         })
     }
 
     /// Keeps `answer` to `key`, read at version `at`, unless the database changed meanwhile or the
     /// answer is larger than an eighth of the budget. The oldest entries make room.
-    pub fn store(&self, key: String, answer: Bytes, at: Version) {
+    pub async fn store(&self, key: String, answer: Bytes, at: Version) {
         let size = key.len() + answer.len();
-        if size > self.budget / 8 || self.version() != Some(at.0) {
+        if size > self.budget / 8
+            || !at.settled
+            || self.version().await.map(|now| now.at) != Some(at.at)
+        {
             return;
         }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.version != Some(at.0) {
+        if entries.version != Some(at.at) {
             return;
         }
         let key: Arc<str> = key.into();
@@ -158,66 +255,71 @@ mod tests {
         (ResponseCache::open(path, budget).unwrap(), writer)
     }
 
-    fn hit(c: &ResponseCache, key: &str) -> Option<Bytes> {
-        match c.lookup(key).unwrap() {
+    async fn hit(c: &ResponseCache, key: &str) -> Option<Bytes> {
+        match c.lookup(key).await.unwrap() {
             Lookup::Hit(answer) => Some(answer),
             Lookup::Miss(_) => None,
         }
     }
 
-    fn miss(c: &ResponseCache, key: &str) -> Version {
-        match c.lookup(key).unwrap() {
+    async fn miss(c: &ResponseCache, key: &str) -> Version {
+        match c.lookup(key).await.unwrap() {
             Lookup::Hit(_) => panic!("{key} is cached"),
             Lookup::Miss(v) => v,
         }
     }
 
-    #[test]
-    fn answers_are_served_until_any_connection_commits() {
+    #[tokio::test]
+    async fn answers_are_served_until_any_connection_commits() {
         let dir = tempfile::tempdir().unwrap();
         let (c, mut writer) = cache(&dir, 1 << 20);
-        let v = miss(&c, "q");
-        c.store("q".into(), Bytes::from_static(b"{\"data\":1}"), v);
-        assert_eq!(hit(&c, "q").as_deref(), Some(&b"{\"data\":1}"[..]));
-        assert!(hit(&c, "other").is_none());
+        let v = miss(&c, "q").await;
+        c.store("q".into(), Bytes::from_static(b"{\"data\":1}"), v)
+            .await;
+        assert_eq!(hit(&c, "q").await.as_deref(), Some(&b"{\"data\":1}"[..]));
+        assert!(hit(&c, "other").await.is_none());
         diesel::sql_query("INSERT INTO t VALUES (1)")
             .execute(&mut writer)
             .unwrap();
         assert!(
-            hit(&c, "q").is_none(),
+            hit(&c, "q").await.is_none(),
             "a commit elsewhere empties the cache"
         );
     }
 
-    #[test]
-    fn an_answer_read_across_a_commit_is_not_kept() {
+    #[tokio::test]
+    async fn an_answer_read_across_a_commit_is_not_kept() {
         let dir = tempfile::tempdir().unwrap();
         let (c, mut writer) = cache(&dir, 1 << 20);
-        let v = miss(&c, "q");
+        let v = miss(&c, "q").await;
         diesel::sql_query("INSERT INTO t VALUES (1)")
             .execute(&mut writer)
             .unwrap();
-        c.store("q".into(), Bytes::from_static(b"{\"data\":1}"), v);
-        assert!(hit(&c, "q").is_none());
+        c.store("q".into(), Bytes::from_static(b"{\"data\":1}"), v)
+            .await;
+        assert!(hit(&c, "q").await.is_none());
     }
 
-    #[test]
-    fn the_oldest_answers_make_room_and_large_ones_are_not_kept() {
+    #[tokio::test]
+    async fn the_oldest_answers_make_room_and_large_ones_are_not_kept() {
         let dir = tempfile::tempdir().unwrap();
         let (c, _writer) = cache(&dir, 800);
         let answer = Bytes::from(vec![b'x'; 90]);
         for key in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
-            let v = miss(&c, key);
-            c.store(key.into(), answer.clone(), v);
+            let v = miss(&c, key).await;
+            c.store(key.into(), answer.clone(), v).await;
         }
         // Nine answers of 91 bytes in 800: the first made room for the ninth.
-        assert!(hit(&c, "a").is_none(), "the oldest went");
-        assert!(["b", "c", "d", "e", "f", "g", "h", "i"]
-            .iter()
-            .all(|k| hit(&c, k).is_some()));
-        let v = miss(&c, "big");
-        c.store("big".into(), Bytes::from(vec![b'x'; 120]), v);
-        assert!(hit(&c, "big").is_none(), "over an eighth of the budget");
+        assert!(hit(&c, "a").await.is_none(), "the oldest went");
+        for key in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            assert!(hit(&c, key).await.is_some(), "{key} stays");
+        }
+        let v = miss(&c, "big").await;
+        c.store("big".into(), Bytes::from(vec![b'x'; 120]), v).await;
+        assert!(
+            hit(&c, "big").await.is_none(),
+            "over an eighth of the budget"
+        );
     }
 
     #[test]

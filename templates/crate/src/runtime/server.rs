@@ -136,7 +136,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error + Sen
         }
     }
     let mut state = AppState::new(&config, db, config.authenticator()?);
-    state.cache = config.response_cache()?.map(Arc::new);
+    state.cache = config.response_cache(&state.db).await?.map(Arc::new);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let connections = Connections {
@@ -499,7 +499,7 @@ async fn handle(
     let mut cacheable = None;
     if let (Some(cache), OperationType::Query) = (&state.cache, kind) {
         let key = cache_key(&identity, &request);
-        match cache.lookup(&key) {
+        match cache.lookup(&key).await {
             Some(Lookup::Hit(answer)) => {
                 METRICS.cache_hit();
                 METRICS.request(started.elapsed(), false);
@@ -555,7 +555,7 @@ async fn handle(
             match serde_json::to_vec(&response) {
                 Ok(answer) => {
                     let answer = Bytes::from(answer);
-                    cache.store(key, answer.clone(), version);
+                    cache.store(key, answer.clone(), version).await;
                     Some(answer)
                 }
                 Err(e) => return unencodable(media, e),
