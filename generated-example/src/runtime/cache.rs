@@ -18,7 +18,9 @@
 //!   write to the cluster moves it (another database's, a vacuum's), so those empty the cache too;
 //!   writes that skip the log (`UNLOGGED` or temporary tables of another program) are not seen.
 //!   Reading it is a round trip, so requests that arrive while one reading is under way wait for
-//!   the next one and share it (a reading that began before a request arrived cannot answer it).
+//!   the next one and share it (a reading that began before a request arrived cannot answer it),
+//!   and a question is cached from its second asking: the first costs no reading, so answers
+//!   nobody asks again (lookups of ever new keys) cost nothing.
 //!
 //! Answers are cached per caller (the role and every claim of its token), per query text,
 //! operation and variables; only answers without errors. The cache is bounded in bytes and forgets
@@ -42,7 +44,12 @@ pub struct ResponseCache {
     watch: Watch,
     entries: Mutex<Entries>,
     budget: usize,
+    /// Hashes of the questions asked recently (PostgreSQL): one is kept from its second asking.
+    asked: Mutex<std::collections::HashSet<u64>>,
 }
+
+/// How many recent questions are remembered (8 bytes each) before they are forgotten at once.
+const RECENT_QUESTIONS: usize = 65_536;
 
 /// How the cache learns that the database changed.
 enum Watch {
@@ -118,6 +125,7 @@ impl ResponseCache {
             watch: Watch::Sqlite(Mutex::new(watch)),
             entries: Mutex::default(),
             budget,
+            asked: Mutex::default(),
         };
         cache
             .sqlite_version()
@@ -134,6 +142,7 @@ impl ResponseCache {
             },
             entries: Mutex::default(),
             budget,
+            asked: Mutex::default(),
         };
         cache.version().await.ok_or_else(|| {
             "cannot read the database's write-ahead log position (pg_current_wal_insert_lsn)"
@@ -186,8 +195,14 @@ impl ResponseCache {
     }
 
     /// The cached answer to `key`, if the database has not changed since it was read; `None`
-    /// when the database's version cannot be read (then nothing is cached).
+    /// when the answer is not to be kept (then nothing is read or stored): the database's
+    /// version cannot be read, or on PostgreSQL, where reading it is a round trip, the question
+    /// is new (asked for the first time since [`RECENT_QUESTIONS`] others), so answers that are
+    /// never asked again cost no reading.
     pub async fn lookup(&self, key: &str) -> Option<Lookup> {
+        if matches!(self.watch, Watch::Postgres { .. }) && !self.asked_before(key) {
+            return None;
+        }
         let now = self.version().await?;
         let mut entries = self.entries.lock().ok()?;
         if entries.version != Some(now.at) {
@@ -198,6 +213,27 @@ impl ResponseCache {
             Some(answer) => Lookup::Hit(answer.clone()),
             None => Lookup::Miss(now),
         })
+    }
+
+    /// Whether `key` is cached or was asked recently; notes it as asked.
+    fn asked_before(&self, key: &str) -> bool {
+        if self
+            .entries
+            .lock()
+            .is_ok_and(|entries| entries.answers.contains_key(key))
+        {
+            return true;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        let question = std::hash::Hasher::finish(&hasher);
+        let Ok(mut asked) = self.asked.lock() else {
+            return false;
+        };
+        if asked.len() >= RECENT_QUESTIONS {
+            asked.clear();
+        }
+        !asked.insert(question)
     }
 
     /// Keeps `answer` to `key`, read at version `at`, unless the database changed meanwhile or the
@@ -324,6 +360,23 @@ mod tests {
             hit(&c, "big").await.is_none(),
             "over an eighth of the budget"
         );
+    }
+
+    /// On PostgreSQL a question is cached from its second asking (the check itself is the same
+    /// on both databases).
+    #[tokio::test]
+    async fn questions_are_known_from_their_second_asking() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, _writer) = cache(&dir, 1 << 20);
+        assert!(!c.asked_before("q"), "new");
+        assert!(c.asked_before("q"), "asked before");
+        let v = miss(&c, "cached").await;
+        c.store("cached".into(), Bytes::from_static(b"{}"), v).await;
+        assert!(c.asked_before("cached"), "a cached question is known");
+        for n in 0..RECENT_QUESTIONS {
+            c.asked_before(&n.to_string());
+        }
+        assert!(!c.asked_before("q"), "forgotten after as many others");
     }
 
     #[test]
