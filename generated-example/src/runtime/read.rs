@@ -420,13 +420,7 @@ pub fn aggregate_terms(
 
 /// The `json_object` arguments computing [`aggregate_terms`].
 pub fn aggregate_columns(measures: &[Measure], wanted: impl Fn(&str, &str) -> bool) -> String {
-    terms_sql(&aggregate_terms(measures, wanted))
-}
-
-/// `terms` as `json_object` arguments over every row read.
-pub fn terms_sql(terms: &[AggregateTerm]) -> String {
-    let pairs: Vec<String> = terms.iter().map(AggregateTerm::column).collect();
-    pairs.join(", ")
+    AggregateTerm::columns(&aggregate_terms(measures, wanted))
 }
 
 /// What an aggregate object's selection (`selection`) asks for: `sum { viewCount }` wants

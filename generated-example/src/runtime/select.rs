@@ -219,6 +219,12 @@ impl AggregateTerm {
         )
     }
 
+    /// `terms` as `json_object` arguments, over every row read.
+    pub fn columns(terms: &[AggregateTerm]) -> String {
+        let pairs: Vec<String> = terms.iter().map(AggregateTerm::column).collect();
+        pairs.join(", ")
+    }
+
     /// [`AggregateTerm::column`] over the rows meeting `only`.
     fn filtered(&self, only: &Sql) -> Sql {
         let mut sql = Sql::raw(self.column());

@@ -388,9 +388,8 @@ impl Loader<Aggregates> for Batcher {
                 let mut out = HashMap::new();
                 for group in groups {
                     if let [one] = &group[..] {
-                        let columns: Vec<String> =
-                            one.0.terms.iter().map(AggregateTerm::column).collect();
-                        let sql = one.0.select.json(&columns.join(", "), None, None, None);
+                        let columns = AggregateTerm::columns(&one.0.terms);
+                        let sql = one.0.select.json(&columns, None, None, None);
                         out.insert(one.clone(), Arc::new(only_row(sql.load(conn)?)));
                         continue;
                     }
