@@ -205,7 +205,15 @@ impl Config {
         let budget = usize::try_from(self.response_cache_bytes).unwrap_or(usize::MAX);
         match dialect_of(url) {
             Dialect::Sqlite => ResponseCache::open(file_path(url), budget).map(Some),
-            Dialect::Postgres => ResponseCache::postgres(db.clone(), budget).await.map(Some),
+            // A database that does not let its role read the log position (some managed
+            // services) is served without the cache rather than not at all.
+            Dialect::Postgres => match ResponseCache::postgres(db.clone(), budget).await {
+                Ok(cache) => Ok(Some(cache)),
+                Err(e) => {
+                    eprintln!("{e}; answers are not cached");
+                    Ok(None)
+                }
+            },
         }
     }
 
