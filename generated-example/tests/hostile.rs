@@ -204,6 +204,8 @@ fn bodies_are_bounded_and_never_echoed() {
     let huge = json!({ "query": format!("{{ tags {{ id }} }} #{}", "x".repeat(200_000)) });
     let mut res = s.agent.post(s.url()).header("content-type", "application/json").send(huge.to_string()).unwrap();
     assert_eq!(res.status(), 413);
+    // The unread rest of the body ends the connection, and the client is told so.
+    assert_eq!(res.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
     let text = res.body_mut().read_to_string().unwrap();
     assert!(text.len() < 300, "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();

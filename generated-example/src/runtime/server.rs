@@ -678,12 +678,18 @@ async fn read_request(
         let limit = state.max_body_bytes;
         let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
             let message = format!("the request body is larger than {limit} bytes (MAX_BODY_BYTES)");
-            refuse(
+            let mut response = refuse(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PAYLOAD_TOO_LARGE",
                 &message,
-            )
+            );
+            // The rest of the body is not read, so the connection cannot carry another request:
+            // the client is told, rather than finding it closed when it sends the next one.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
         })?;
         if bytes.is_empty() {
             return Err(bad(
