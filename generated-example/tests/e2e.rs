@@ -359,3 +359,53 @@ fn the_answer_cache_keeps_nothing_while_another_transaction_writes() {
     });
     assert!(served, "served from the cache once no transaction writes");
 }
+
+/// PostgreSQL: a role that may not read the write-ahead log position (as on some managed
+/// services) gets a server that answers without the answer cache and says why, not a server that
+/// does not start.
+#[test]
+fn a_role_that_cannot_read_the_log_position_is_served_without_the_cache() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
+    let db = common::Database::new("e2e_no_log");
+    if !db.is_postgres() {
+        return;
+    }
+    let role = format!("gqlauto_no_log_{}", std::process::id());
+    let mut admin = PgWrapper::establish(&db.url).expect("the test database");
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT ALL ON SCHEMA public TO {role}; \
+             REVOKE EXECUTE ON FUNCTION pg_current_wal_insert_lsn() FROM PUBLIC"
+        ))
+        .unwrap();
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let url = format!("{scheme}://{role}@{}", rest.split_once('@').unwrap().1);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
+        .env("DATABASE_URL", &url)
+        .env("JWT_SECRET", common::JWT_SECRET)
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
+    for _ in 0..3 {
+        let mut res = agent.post(format!("{base}/graphql")).header("authorization", common::admin()).send_json(json!({"query": "{ tags { name } }"})).unwrap();
+        let body: Value = res.body_mut().read_json().unwrap();
+        assert_eq!(body, json!({"data": {"tags": []}}));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("answers are not cached"), "{err}");
+    drop(admin);
+    drop(db);
+    let mut cluster = PgWrapper::establish(&std::env::var("GQLAUTO_TEST_POSTGRES_URL").unwrap()).unwrap();
+    cluster.batch_execute(&format!("DROP ROLE IF EXISTS {role}")).unwrap();
+}
