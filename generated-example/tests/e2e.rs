@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 
 mod common;
 
+/// A PostgreSQL session of the test's own, beside the server's.
+type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
+
 /// The running server; killed when dropped.
 struct Server {
     child: Child,
@@ -57,6 +60,14 @@ impl Server {
         let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
         let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build();
         (child, base, config.into())
+    }
+
+    /// The value of the counter `name` at `GET /metrics`.
+    fn metric(&self, name: &str) -> u64 {
+        let mut res = self.agent.get(format!("{}/metrics", self.base)).call().unwrap();
+        let metrics = res.body_mut().read_to_string().unwrap();
+        let value = metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' '));
+        value.unwrap_or_else(|| panic!("no {name} in {metrics}")).parse().unwrap()
     }
 
     /// POSTs a GraphQL request and returns the JSON body.
@@ -280,7 +291,6 @@ fn two_servers_on_one_database_serve_the_same_data() {
 fn a_write_aborted_by_a_deadlock_runs_again() {
     use diesel::connection::SimpleConnection as _;
     use diesel::Connection as _;
-    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
     let s = Server::start();
     let db = s.db.as_ref().expect("the server's database");
     if !db.is_postgres() {
@@ -316,10 +326,7 @@ fn a_write_aborted_by_a_deadlock_runs_again() {
     });
     let counts = s.data("{ posts(orderBy: [{id: ASC}]) { viewCount } }", json!({}));
     assert_eq!(counts["posts"], json!([{"viewCount": 101}, {"viewCount": 101}]), "both writes count once");
-    let mut res = s.agent.get(format!("{}/metrics", s.base)).call().unwrap();
-    let metrics = res.body_mut().read_to_string().unwrap();
-    let retries: u64 = metrics.lines().find_map(|l| l.strip_prefix("gqlauto_transaction_retries_total ")).unwrap().parse().unwrap();
-    assert!(retries >= 1, "{metrics}");
+    assert!(s.metric("gqlauto_transaction_retries_total") >= 1);
 }
 
 /// PostgreSQL: a commit enters the write-ahead log before other sessions see it, so the answer
@@ -329,18 +336,13 @@ fn a_write_aborted_by_a_deadlock_runs_again() {
 fn the_answer_cache_keeps_nothing_while_another_transaction_writes() {
     use diesel::connection::SimpleConnection as _;
     use diesel::Connection as _;
-    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
     let s = Server::start();
     let db = s.db.as_ref().expect("the server's database");
     if !db.is_postgres() {
         // SQLite makes a commit and its `data_version` visible together (the runtime's cache tests).
         return;
     }
-    let hits = || {
-        let mut res = s.agent.get(format!("{}/metrics", s.base)).call().unwrap();
-        let metrics = res.body_mut().read_to_string().unwrap();
-        metrics.lines().find_map(|l| l.strip_prefix("gqlauto_response_cache_hits_total ")).unwrap().parse::<u64>().unwrap()
-    };
+    let hits = || s.metric("gqlauto_response_cache_hits_total");
     let tags = "{ tags { name } }";
     let mut other = PgWrapper::establish(&db.url).expect("a second connection");
     other.batch_execute("BEGIN; INSERT INTO tags (name) VALUES ('pending')").unwrap();
@@ -367,7 +369,6 @@ fn the_answer_cache_keeps_nothing_while_another_transaction_writes() {
 fn a_role_that_cannot_read_the_log_position_is_served_without_the_cache() {
     use diesel::connection::SimpleConnection as _;
     use diesel::Connection as _;
-    type PgWrapper = diesel_async::async_connection_wrapper::AsyncConnectionWrapper<diesel_async::AsyncPgConnection>;
     let db = common::Database::new("e2e_no_log");
     if !db.is_postgres() {
         return;

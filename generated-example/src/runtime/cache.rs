@@ -128,7 +128,7 @@ impl ResponseCache {
             asked: Mutex::default(),
         };
         cache
-            .sqlite_version()
+            .watched_version()
             .ok_or_else(|| format!("cannot read the data version of `{path}`"))?;
         Ok(cache)
     }
@@ -151,7 +151,8 @@ impl ResponseCache {
         Ok(cache)
     }
 
-    fn sqlite_version(&self) -> Option<Version> {
+    /// SQLite's `data_version` on the watching connection.
+    fn watched_version(&self) -> Option<Version> {
         let Watch::Sqlite(watch) = &self.watch else {
             return None;
         };
@@ -170,7 +171,7 @@ impl ResponseCache {
     /// committed (on SQLite, by another connection).
     async fn version(&self) -> Option<Version> {
         let Watch::Postgres { db, last } = &self.watch else {
-            return self.sqlite_version();
+            return self.watched_version();
         };
         let asked = Instant::now();
         let mut last = last.lock().await;

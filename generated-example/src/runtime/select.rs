@@ -430,10 +430,15 @@ impl Select {
         self.table == other.table && self.search.is_none() && other.search.is_none()
     }
 
+    /// Whether the read has no condition: it wants every row of its table.
+    fn reads_every_row(&self) -> bool {
+        self.cond.text() == "TRUE"
+    }
+
     /// Whether a `WHERE` could narrow the scan of [`Select::aggregates`]: not when a read wants
     /// every row.
     pub fn narrowable(reads: &[(&Select, &[AggregateTerm])]) -> bool {
-        !reads.iter().any(|(read, _)| read.cond.text() == "TRUE")
+        !reads.iter().any(|(read, _)| read.reads_every_row())
     }
 
     /// The aggregates of several reads of one table in one scan, so sibling `…Aggregate` fields
@@ -459,7 +464,7 @@ impl Select {
                 if j > 0 {
                     sql.push(", ");
                 }
-                if read.cond.text() == "TRUE" {
+                if read.reads_every_row() {
                     sql.push(&term.column());
                 } else {
                     sql.append(&term.filtered(&read.cond));
@@ -909,15 +914,15 @@ mod tests {
              INSERT INTO posts SELECT i, CASE i % 3 WHEN 0 THEN 'draft' ELSE 'published' END, i % 30, i FROM n;",
         )
         .unwrap();
+        let table = || Table {
+            name: "posts",
+            key: "id",
+            search: None,
+            default_order: &[],
+            columns: "t0.*".into(),
+        };
         let read = |column: &'static str, value: Bind| {
-            let table = Table {
-                name: "posts",
-                key: "id",
-                search: None,
-                default_order: &[],
-                columns: "t0.*".into(),
-            };
-            Select::build(table, None, |scope| {
+            Select::build(table(), None, |scope| {
                 let mut cond = Sql::raw(format!("{} = ", scope.col(column)));
                 cond.bind(value);
                 Ok((cond, None))
@@ -966,18 +971,7 @@ mod tests {
             })
         );
         // A read of every row scans: no `WHERE`, and its terms need no `FILTER`.
-        let every = Select::build(
-            Table {
-                name: "posts",
-                key: "id",
-                search: None,
-                default_order: &[],
-                columns: "t0.*".into(),
-            },
-            None,
-            |_| Ok((Sql::raw("TRUE"), None)),
-        )
-        .unwrap();
+        let every = Select::build(table(), None, |_| Ok((Sql::raw("TRUE"), None))).unwrap();
         let with_every = Select::aggregates(&[(&one, &terms[..1]), (&every, &terms[..1])], true);
         assert!(
             !with_every.text().contains(" WHERE "),
