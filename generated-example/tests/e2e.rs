@@ -31,25 +31,31 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// A server on a fresh database, with these settings besides the usual ones.
+    fn start_with(vars: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = common::Database::new("e2e");
-        let (child, base, agent) = Server::spawn(&db.url);
+        let (child, base, agent) = Server::spawn(&db.url, vars);
         Server { child, base, agent, db: Some(db), _dir: Some(dir) }
     }
 
     /// Another server on this one's database (which this one keeps).
     fn beside(&self) -> Server {
         let url = &self.db.as_ref().expect("the first server holds the database").url;
-        let (child, base, agent) = Server::spawn(url);
+        let (child, base, agent) = Server::spawn(url, &[]);
         Server { child, base, agent, db: None, _dir: None }
     }
 
-    fn spawn(url: &str) -> (Child, String, ureq::Agent) {
+    fn spawn(url: &str, vars: &[(&str, &str)]) -> (Child, String, ureq::Agent) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_blog"))
             .env("DATABASE_URL", url)
             .env("JWT_SECRET", common::JWT_SECRET)
             .env("PORT", "0")
             .env("HOST", "127.0.0.1")
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -360,6 +366,54 @@ fn the_answer_cache_keeps_nothing_while_another_transaction_writes() {
         hits() > before
     });
     assert!(served, "served from the cache once no transaction writes");
+}
+
+/// PostgreSQL: a read that runs out of time while the database makes it wait (here on a table
+/// another session holds locked) is answered with TIMEOUT at its time limit; its connection,
+/// dropped with the statement still waiting, is never lent to a later read, and the next reads
+/// are answered at once, with the rows.
+#[test]
+fn a_read_out_of_time_leaves_no_connection_behind() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let s = Server::start_with(&[("REQUEST_TIMEOUT_MS", "700"), ("RESPONSE_CACHE_BYTES", "0")]);
+    let db = s.db.as_ref().expect("the server's database");
+    if !db.is_postgres() {
+        // SQLite readers never wait for a lock (WAL); its budget is checked as a statement runs.
+        return;
+    }
+    s.data(CREATE_AUTHOR, json!({"input": {"name": "Ada", "email": "ada@example.com"}}));
+    let names = "{ authors { name } }";
+    assert_eq!(s.data(names, json!({}))["authors"], json!([{"name": "Ada"}]));
+    let mut other = PgWrapper::establish(&db.url).expect("a second connection");
+    other.batch_execute("BEGIN; LOCK TABLE authors IN ACCESS EXCLUSIVE MODE").unwrap();
+    let asked = std::time::Instant::now();
+    let error = s.error(names, json!({}));
+    assert_eq!(error["extensions"]["code"], "TIMEOUT", "{error}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "answered at the time limit: {:?}", asked.elapsed());
+    // The abandoned statement does not wait on: its time limit holds on the database too.
+    let mut waiting = || {
+        diesel::sql_query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            .get_result::<Waiting>(&mut other)
+            .unwrap()
+            .n
+    };
+    let gone = (0..100).any(|_| {
+        let n = waiting();
+        std::thread::sleep(Duration::from_millis(20));
+        n == 0
+    });
+    assert!(gone, "the abandoned read still waits on the database");
+    other.batch_execute("ROLLBACK").unwrap();
+    for _ in 0..20 {
+        assert_eq!(s.data(names, json!({}))["authors"], json!([{"name": "Ada"}]));
+    }
 }
 
 /// PostgreSQL: a role that may not read the write-ahead log position (as on some managed

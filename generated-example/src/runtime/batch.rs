@@ -49,6 +49,11 @@ impl Batcher {
     {
         self.db.run(&self.stats, work).await
     }
+
+    /// Reads the rows of each statement, counted in the request's statistics (see [`Db::load`]).
+    pub async fn read<R: Loadable>(&self, statements: Vec<Sql>) -> Result<Vec<Vec<R>>, ApiError> {
+        self.db.load(&self.stats, statements).await
+    }
 }
 
 /// A row of `R` by primary key (to-one relations).
@@ -95,10 +100,7 @@ impl<R: Row> Loader<ByKey<R>> for Batcher {
         let keys: Vec<Key> = keys.iter().map(|k| k.key.clone()).collect();
         let mut sql = Sql::raw(format!("SELECT t0.* FROM {} AS t0 WHERE ", ident(R::TABLE)));
         sql.append(&in_keys(&format!("t0.{}", ident(R::KEY)), &keys));
-        let rows: Vec<R> = self
-            .db
-            .run(&self.stats, move |conn| Ok(sql.load(conn)?))
-            .await?;
+        let rows: Vec<R> = self.db.load_one(&self.stats, sql).await?;
         Ok(rows
             .into_iter()
             .map(|row| (ByKey::new(row.key()), row))
@@ -223,28 +225,28 @@ impl<R: Loadable> Loader<Related<R>> for Batcher {
         keys: &[Related<R>],
     ) -> Result<HashMap<Related<R>, Arc<Vec<Fetched<R>>>>, ApiError> {
         let groups = by_query(keys.iter().map(|k| (&k.query, &k.parent)));
-        self.db
-            .run(&self.stats, move |conn| {
-                let mut out = HashMap::new();
-                for (query, parents) in groups {
-                    let index = parent_index(&parents);
-                    let sql = query.select.batch(&parents, &query);
-                    let mut children = sql.load::<Child<R>>(conn)?;
-                    children.sort_unstable_by_key(|c| c.position);
-                    let mut per_parent: Vec<Vec<Fetched<R>>> =
-                        parents.iter().map(|_| Vec::new()).collect();
-                    for child in children {
-                        if let Some(&i) = index.get(&child.parent) {
-                            per_parent[i].push(child.fetched);
-                        }
-                    }
-                    for (parent, rows) in parents.into_iter().zip(per_parent) {
-                        out.insert(Related::new(query.clone(), parent), Arc::new(rows));
-                    }
+        let statements = groups
+            .iter()
+            .map(|(query, parents)| query.select.batch(parents, query))
+            .collect();
+        let mut out = HashMap::new();
+        for ((query, parents), mut children) in groups
+            .into_iter()
+            .zip(self.read::<Child<R>>(statements).await?)
+        {
+            let index = parent_index(&parents);
+            children.sort_unstable_by_key(|c| c.position);
+            let mut per_parent: Vec<Vec<Fetched<R>>> = parents.iter().map(|_| Vec::new()).collect();
+            for child in children {
+                if let Some(&i) = index.get(&child.parent) {
+                    per_parent[i].push(child.fetched);
                 }
-                Ok(out)
-            })
-            .await
+            }
+            for (parent, rows) in parents.into_iter().zip(per_parent) {
+                out.insert(Related::new(query.clone(), parent), Arc::new(rows));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -283,31 +285,33 @@ impl Loader<RelatedCount> for Batcher {
 
     async fn load(&self, keys: &[RelatedCount]) -> Result<HashMap<RelatedCount, i64>, ApiError> {
         let groups = by_query(keys.iter().map(|k| (&k.0.query, &k.0.parent)));
-        self.db
-            .run(&self.stats, move |conn| {
-                let mut out = HashMap::new();
-                for (query, parents) in groups {
-                    let index = parent_index(&parents);
-                    let sql = query.select.batch_count(query.link, &parents, &[]);
-                    for row in sql.load::<JsonRow>(conn)? {
-                        let parent = row
-                            .0
-                            .get("parent")
-                            .and_then(|v| v.as_str())
-                            .and_then(|p| index.get(p));
-                        let count = row
-                            .0
-                            .get("count")
-                            .and_then(serde_json::Value::as_i64)
-                            .unwrap_or(0);
-                        if let Some(&i) = parent {
-                            out.insert(RelatedCount::new(query.clone(), parents[i].clone()), count);
-                        }
-                    }
+        let statements = groups
+            .iter()
+            .map(|(query, parents)| query.select.batch_count(query.link, parents, &[]))
+            .collect();
+        let mut out = HashMap::new();
+        for ((query, parents), rows) in groups
+            .into_iter()
+            .zip(self.read::<JsonRow>(statements).await?)
+        {
+            let index = parent_index(&parents);
+            for row in rows {
+                let parent = row
+                    .0
+                    .get("parent")
+                    .and_then(|v| v.as_str())
+                    .and_then(|p| index.get(p));
+                let count = row
+                    .0
+                    .get("count")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0);
+                if let Some(&i) = parent {
+                    out.insert(RelatedCount::new(query.clone(), parents[i].clone()), count);
                 }
-                Ok(out)
-            })
-            .await
+            }
+        }
+        Ok(out)
     }
 }
 

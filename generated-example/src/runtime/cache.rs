@@ -182,10 +182,7 @@ impl ResponseCache {
         }
         let began = Instant::now();
         let stats = Arc::new(RequestStats::new(Budget::new(READING_TIMEOUT, 1)));
-        let rows: Vec<JsonRow> = db
-            .run(&stats, |conn| Ok(Sql::raw(LOG_POSITION).load(conn)?))
-            .await
-            .ok()?;
+        let rows: Vec<JsonRow> = db.load_one(&stats, Sql::raw(LOG_POSITION)).await.ok()?;
         let row = &rows.first()?.0;
         let position = Version {
             at: row.get("at")?.as_i64()?,

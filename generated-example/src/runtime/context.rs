@@ -17,6 +17,7 @@ use crate::runtime::batch::{Batcher, RelatedQuery};
 use crate::runtime::db::{Conn, Db};
 use crate::runtime::error::{ApiError, ErrorCode};
 use crate::runtime::metrics::RequestStats;
+use crate::runtime::sql::{Loadable, Sql};
 
 /// Page-size limits applied to every list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,11 @@ impl<'a> Ctx<'a> {
         T: Send + 'static,
     {
         self.db.run(&self.request.stats, work).await
+    }
+
+    /// Reads the rows of `sql`, charging its statement to this request (see [`Db::load`]).
+    pub async fn load<R: Loadable>(&self, sql: Sql) -> Result<Vec<R>, ApiError> {
+        self.db.load_one(&self.request.stats, sql).await
     }
 
     /// Runs `work` in one transaction, charging its statements to this request; `work` runs

@@ -59,6 +59,23 @@ pub fn charged_to<T>(stats: &Arc<RequestStats>, work: impl FnOnce() -> T) -> T {
     result
 }
 
+/// Awaits `work` with its statements charged to `stats`: each of its polls runs as
+/// [`charged_to`], whichever thread polls it.
+pub async fn charged<F: std::future::Future>(stats: &Arc<RequestStats>, work: F) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| charged_to(stats, || work.as_mut().poll(cx))).await
+}
+
+/// A connection's instrumentation: counts each statement it starts (see [`Metrics::statement`]).
+pub fn count_statements(event: diesel::connection::InstrumentationEvent<'_>) {
+    if matches!(
+        event,
+        diesel::connection::InstrumentationEvent::StartQuery { .. }
+    ) {
+        METRICS.statement();
+    }
+}
+
 /// Upper bounds (seconds) of the request duration histogram.
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

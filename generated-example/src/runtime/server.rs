@@ -69,6 +69,8 @@ pub struct AppState {
     pub authenticator: Arc<Authenticator>,
     /// Answers served again while the database is unchanged (`RESPONSE_CACHE_BYTES`).
     pub cache: Option<Arc<ResponseCache>>,
+    /// Documents parsed before, by their text.
+    pub documents: Arc<guard::Documents>,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             report_statements: config.report_sql_statements,
             authenticator: Arc::new(authenticator),
             cache: None,
+            documents: Arc::default(),
         }
     }
 }
@@ -447,14 +450,25 @@ async fn handle(
     let refused =
         |refusal: Refusal| refuse(media, media.request_error(), refusal.code, &refusal.message);
     let limits = &state.request_limits;
+    // A document parsed before passed these checks of its text then.
+    let known = state.documents.get(&request.query);
+    let checked = match known {
+        Some(_) => Ok(()),
+        None => guard::check_document(&request.query, limits.max_input_depth, limits.max_tokens),
+    };
     if let Err(refusal) =
-        guard::check_document(&request.query, limits.max_input_depth, limits.max_tokens)
-            .and_then(|()| guard::check_variables(&request.variables, limits.max_input_depth))
+        checked.and_then(|()| guard::check_variables(&request.variables, limits.max_input_depth))
     {
         return refused(refusal);
     }
     let mut request = request;
-    let document = match async_graphql::parser::parse_query(&request.query) {
+    let parsed = match known {
+        Some(document) => Ok(document),
+        None => async_graphql::parser::parse_query(&request.query).inspect(|document| {
+            state.documents.keep(&request.query, document);
+        }),
+    };
+    let document = match parsed {
         Ok(document) => document,
         Err(e) => {
             let positions: Vec<serde_json::Value> = e

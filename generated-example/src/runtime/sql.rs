@@ -12,6 +12,7 @@
 //! parameter's type for PostgreSQL when the statement runs) and the few constructs that differ
 //! come from [`Dialect`].
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
@@ -185,6 +186,18 @@ impl Sql {
         }
     }
 
+    /// Reads every row on a connection of PostgreSQL's read pool (see [`crate::runtime::db::Db::load`]).
+    /// The future is boxed: its type names Diesel's, which the compiler cannot prove `Send`
+    /// for every lifetime inside a resolver's future.
+    pub fn load_async<R: Loadable>(
+        self,
+        session: &mut crate::runtime::postgres::ReadSession,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = QueryResult<Vec<R>>> + Send + '_>> {
+        let statement = self.into_postgres();
+        let conn = session.preparing(PgSession::key(&statement.pieces));
+        Box::pin(diesel_async::RunQueryDsl::load(statement, conn))
+    }
+
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub fn execute(&self, conn: &mut Conn) -> QueryResult<usize> {
         match conn {
@@ -259,6 +272,14 @@ impl Sql {
     /// bound value's own (decimals, UUIDs and JSON travel as text), and NULL written in place.
     fn postgres(&self) -> PgStatement<'_> {
         let (pieces, binds) = self.pieces();
+        let binds = binds.into_iter().map(Cow::Borrowed).collect();
+        PgStatement { pieces, binds }
+    }
+
+    /// [`Sql::postgres`], owning its values: a statement a future can hold across awaits.
+    fn into_postgres(self) -> PgStatement<'static> {
+        let (pieces, binds) = self.pieces();
+        let binds = binds.into_iter().map(|b| Cow::Owned(b.clone())).collect();
         PgStatement { pieces, binds }
     }
 
@@ -297,7 +318,7 @@ impl Sql {
 struct PgStatement<'a> {
     /// The text around the parameters (Diesel writes each `$n`); they identify the statement.
     pieces: Vec<String>,
-    binds: Vec<&'a Bind>,
+    binds: Vec<Cow<'a, Bind>>,
 }
 
 impl QueryId for PgStatement<'_> {
@@ -318,7 +339,7 @@ impl QueryFragment<Pg> for PgStatement<'_> {
         let mut pieces = self.pieces.iter();
         out.push_sql(pieces.next().map_or("", String::as_str));
         for (value, piece) in self.binds.iter().zip(pieces) {
-            match *value {
+            match value.as_ref() {
                 Bind::Null => unreachable!("NULL is written into the text"),
                 Bind::Int(v) => out.push_bind_param::<BigInt, _>(v)?,
                 Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
@@ -589,14 +610,17 @@ mod tests {
         let shown = diesel::debug_query::<Pg, _>(&statement).to_string();
         let text = "SELECT '?' AS \"a?\" WHERE x = $1::bigint AND y IS NULL AND z = $2::uuid AND d > $3::numeric";
         assert_eq!(shown.split(" -- binds: ").next(), Some(text));
-        assert_eq!(
-            statement.binds,
-            [
-                &Bind::Int(1),
-                &Bind::Uuid("u".into()),
-                &Bind::Numeric("1.5".into())
-            ]
-        );
+        let binds = [
+            &Bind::Int(1),
+            &Bind::Uuid("u".into()),
+            &Bind::Numeric("1.5".into()),
+        ];
+        let borrowed: Vec<&Bind> = statement.binds.iter().map(|b| b.as_ref()).collect();
+        assert_eq!(borrowed, binds);
+        // The owned form, which reads send from the request's task, is the same statement.
+        let owned = sql.clone().into_postgres();
+        assert_eq!(diesel::debug_query::<Pg, _>(&owned).to_string(), shown);
+        assert!(owned.binds.iter().all(|b| matches!(b, Cow::Owned(_))));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use diesel::connection::{CacheSize, Connection, InstrumentationEvent, SimpleConnection};
+use diesel::connection::{CacheSize, Connection, SimpleConnection};
 use diesel::r2d2::{ManageConnection, Pool};
 use diesel::sqlite::{ProgressDecision, SqliteConnection};
 use diesel::RunQueryDsl;
@@ -13,8 +13,10 @@ use diesel_async::AsyncPgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::runtime::error::ApiError;
-use crate::runtime::metrics::{charged_to, RequestStats, METRICS};
+use crate::runtime::metrics::{charged, charged_to, count_statements, RequestStats, METRICS};
+use crate::runtime::postgres::ReadPool;
 use crate::runtime::sql::{set_dialect, Dialect};
+use crate::runtime::sql::{Loadable, Sql};
 
 /// The migrations in `migrations/`, compiled into the binary and applied at start-up.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -43,21 +45,29 @@ const PREPARED_STATEMENTS: usize = 256;
 /// past [`PREPARED_STATEMENTS`] distinct ones, every prepared statement is closed and preparing
 /// starts over, which bounds what hostile query shapes can make the server hold.
 #[derive(Default)]
-struct Prepared(std::collections::HashSet<u64>);
+pub(crate) struct Prepared(std::collections::HashSet<u64>);
 
 impl Prepared {
-    /// Notes the statement `key` identifies, about to run on `conn`; at the bound, `conn` first
-    /// closes every statement it holds (a new cache drops the old one).
-    fn note(&mut self, key: u64, conn: &mut impl Connection) {
+    /// Notes the statement `key` identifies, about to run; true when the connection must first
+    /// close every statement it holds (at the bound; a new cache drops the old one).
+    pub(crate) fn note(&mut self, key: u64) -> bool {
         if self.0.contains(&key) {
-            return;
+            return false;
         }
-        if self.0.len() >= PREPARED_STATEMENTS {
-            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-            conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
+        let full = self.0.len() >= PREPARED_STATEMENTS;
+        if full {
             self.0.clear();
         }
         self.0.insert(key);
+        full
+    }
+
+    /// [`Prepared::note`] for a synchronous connection, whose statements it closes when full.
+    fn noted(&mut self, key: u64, conn: &mut impl Connection) {
+        if self.note(key) {
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+            conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
+        }
     }
 
     /// What a statement's text is remembered by.
@@ -86,7 +96,7 @@ impl SqliteSession {
 
     /// The connection, about to run the statement `text` as a prepared statement it may keep.
     pub fn preparing(&mut self, text: &str) -> &mut SqliteConnection {
-        self.prepared.note(Prepared::key(&text), &mut self.conn);
+        self.prepared.noted(Prepared::key(&text), &mut self.conn);
         &mut self.conn
     }
 
@@ -136,7 +146,7 @@ impl PgSession {
             + 'q,
         R: Send,
     {
-        self.prepared.note(key, &mut self.conn);
+        self.prepared.noted(key, &mut self.conn);
         let conn: &mut AsyncPgConnection = &mut self.conn;
         self.runtime
             .block_on(diesel_async::RunQueryDsl::load(query, conn))
@@ -145,7 +155,7 @@ impl PgSession {
     /// The connection, about to run the statement `text` identifies as a prepared statement it
     /// may keep.
     pub fn preparing(&mut self, text: &impl std::hash::Hash) -> &mut PgConnection {
-        self.prepared.note(Self::key(text), &mut self.conn);
+        self.prepared.noted(Self::key(text), &mut self.conn);
         &mut self.conn
     }
 
@@ -233,14 +243,9 @@ impl Conn {
     }
 
     fn count_statements(&mut self) {
-        let count = |event: InstrumentationEvent<'_>| {
-            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-                METRICS.statement();
-            }
-        };
         match self {
-            Conn::Sqlite(c) => c.set_instrumentation(count),
-            Conn::Postgres(c) => c.set_instrumentation(count),
+            Conn::Sqlite(c) => c.set_instrumentation(count_statements),
+            Conn::Postgres(c) => c.set_instrumentation(count_statements),
         }
     }
 }
@@ -291,7 +296,10 @@ pub struct Db {
     pool: Pool<Manager>,
     /// One permit per pooled connection: requests wait for a connection here, as tasks, instead
     /// of each holding a blocking thread (and its allocator's memory) while it waits in the pool.
+    /// Reads on PostgreSQL take theirs here too: at most `pool_size` connections work at once.
     connections: Arc<tokio::sync::Semaphore>,
+    /// PostgreSQL: the connections reads await on the server's runtime (see [`ReadPool`]).
+    reads: Option<Arc<ReadPool>>,
 }
 
 /// How the database is opened and tuned; from the configuration.
@@ -354,7 +362,6 @@ impl ManageConnection for Manager {
             mmap_bytes,
             cache_kib,
             read_only,
-            statement_timeout_ms,
             ..
         } = self.storage;
         let mut conn = match dialect_of(&self.url) {
@@ -376,11 +383,7 @@ impl ManageConnection for Manager {
             Dialect::Postgres => {
                 let (mut c, runtime) = crate::runtime::postgres::connect(&self.url)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
-                let session = format!(
-                    "SET TIME ZONE 'UTC'; SET statement_timeout = {statement_timeout_ms}; SET default_transaction_read_only = {};",
-                    if read_only { "on" } else { "off" }
-                );
-                c.batch_execute(&session)
+                c.batch_execute(&postgres_session(&self.storage))
                     .map_err(diesel::r2d2::Error::QueryError)?;
                 Conn::Postgres(Box::new(PgSession::new((c, runtime))))
             }
@@ -406,6 +409,16 @@ impl ManageConnection for Manager {
             }
         }
     }
+}
+
+/// What sets a PostgreSQL connection up for this server: UTC, the statement timeout, read only
+/// when asked.
+fn postgres_session(storage: &Storage) -> String {
+    format!(
+        "SET TIME ZONE 'UTC'; SET statement_timeout = {}; SET default_transaction_read_only = {};",
+        storage.statement_timeout_ms,
+        if storage.read_only { "on" } else { "off" }
+    )
 }
 
 /// Refreshes the statistics SQLite's planner reads (`sqlite_stat1`) where they are missing or
@@ -569,7 +582,7 @@ impl Db {
             if pending {
                 return Err(OpenError(format!("`{shown}` lacks migrations this server needs; apply them by starting it once without DATABASE_READ_ONLY")));
             }
-            return Ok(Db::with(pool));
+            return Ok(Db::with(pool, url, storage));
         }
         match &mut *conn {
             Conn::Sqlite(c) => {
@@ -590,14 +603,19 @@ impl Db {
             }
         }
         crate::runtime::keys::ensure_table(&mut conn).map_err(OpenError)?;
-        Ok(Db::with(pool))
+        Ok(Db::with(pool, url, storage))
     }
 
-    fn with(pool: Pool<Manager>) -> Db {
-        let connections = Arc::new(tokio::sync::Semaphore::new(
-            pool.max_size().try_into().unwrap_or(usize::MAX),
-        ));
-        Db { pool, connections }
+    fn with(pool: Pool<Manager>, url: &str, storage: Storage) -> Db {
+        let size = pool.max_size().try_into().unwrap_or(usize::MAX);
+        let connections = Arc::new(tokio::sync::Semaphore::new(size));
+        let reads = (dialect_of(url) == Dialect::Postgres)
+            .then(|| Arc::new(ReadPool::new(url, postgres_session(&storage), size)));
+        Db {
+            pool,
+            connections,
+            reads,
+        }
     }
 
     /// Runs `work` on a pooled connection, on this thread (for commands, not requests).
@@ -618,16 +636,7 @@ impl Db {
         T: Send + 'static,
     {
         let _task = stats.budget.task().await?;
-        let connection = match tokio::time::timeout(
-            stats.budget.remaining()?,
-            self.connections.clone().acquire_owned(),
-        )
-        .await
-        {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(closed)) => return Err(ApiError::internal(closed)),
-            Err(_) => return Err(ApiError::timeout()),
-        };
+        let connection = self.permit(stats).await?;
         let wait = stats.budget.remaining()?;
         let pool = self.pool.clone();
         let stats = stats.clone();
@@ -664,6 +673,79 @@ impl Db {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// A permit to use one connection, waited for within the request's budget.
+    async fn permit(
+        &self,
+        stats: &RequestStats,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(
+            stats.budget.remaining()?,
+            self.connections.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::internal(closed)),
+            Err(_) => Err(ApiError::timeout()),
+        }
+    }
+
+    /// Reads the rows of each statement, in order, on one connection, charged to `stats` and
+    /// bounded by the request's budget. On SQLite this is [`Db::run`]; on PostgreSQL the
+    /// statements are sent from this task on a connection of the [`ReadPool`], with no blocking
+    /// thread between the request and the database.
+    pub async fn load<R: Loadable>(
+        &self,
+        stats: &Arc<RequestStats>,
+        statements: Vec<Sql>,
+    ) -> Result<Vec<Vec<R>>, ApiError> {
+        let Some(reads) = &self.reads else {
+            return self
+                .run(stats, move |conn| {
+                    let mut out = Vec::with_capacity(statements.len());
+                    for sql in &statements {
+                        out.push(sql.load(conn)?);
+                    }
+                    Ok(out)
+                })
+                .await;
+        };
+        let _task = stats.budget.task().await?;
+        let _connection = self.permit(stats).await?;
+        let work = async {
+            let mut session = reads.get().await.map_err(ApiError::unavailable)?;
+            let mut out = Vec::with_capacity(statements.len());
+            for sql in statements {
+                match sql.load_async(&mut session).await {
+                    Ok(rows) => out.push(rows),
+                    Err(e) => {
+                        reads.put(session);
+                        return Err(ApiError::from(e));
+                    }
+                }
+            }
+            reads.put(session);
+            Ok(out)
+        };
+        // Cancelled (out of time, or the request went away), the connection is dropped with the
+        // statement it was running, never lent again mid-answer.
+        match tokio::time::timeout(stats.budget.remaining()?, charged(stats, work)).await {
+            Ok(Ok(out)) => Ok(out),
+            Ok(Err(_)) | Err(_) if stats.budget.spent() => Err(ApiError::timeout()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ApiError::timeout()),
+        }
+    }
+
+    /// [`Db::load`] of one statement.
+    pub async fn load_one<R: Loadable>(
+        &self,
+        stats: &Arc<RequestStats>,
+        sql: Sql,
+    ) -> Result<Vec<R>, ApiError> {
+        Ok(self.load(stats, vec![sql]).await?.pop().unwrap_or_default())
     }
 
     /// Runs `work` inside one transaction: all of it commits, or none of it (see

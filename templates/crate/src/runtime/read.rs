@@ -22,7 +22,7 @@ pub async fn list<R: Loadable>(
 ) -> Result<Vec<R>, ApiError> {
     let (limit, offset) = cx.page(limit, offset)?;
     let sql = select.page(limit, offset);
-    cx.run(move |conn| Ok(sql.load::<R>(conn)?)).await
+    cx.load(sql).await
 }
 
 /// The row with this key, batched with the other lookups of the same model in this request.
@@ -156,7 +156,7 @@ impl<R> Page<R> {
         match &self.count {
             CountOf::Root(select) => {
                 let sql = select.json("'count', COUNT(*)", None, None, None);
-                let rows: Vec<JsonRow> = cx.run(move |conn| Ok(sql.load(conn)?)).await?;
+                let rows: Vec<JsonRow> = cx.load(sql).await?;
                 Ok(rows
                     .first()
                     .and_then(|r| r.0.get("count"))
@@ -472,7 +472,7 @@ pub async fn group_by(
         having.as_ref(),
         Some(page),
     );
-    let rows: Vec<JsonRow> = cx.run(move |conn| Ok(sql.load(conn)?)).await?;
+    let rows: Vec<JsonRow> = cx.load(sql).await?;
     Ok(rows
         .into_iter()
         .map(|r| AggregateRow(Arc::new(r.0)))

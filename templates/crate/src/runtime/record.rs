@@ -467,22 +467,23 @@ impl Loader<ModelKey> for Batcher {
             }
             statements.push((model, sql));
         }
-        self.run(move |conn| {
-            let mut out = HashMap::new();
-            for (model, sql) in statements {
-                for record in sql.load::<Record>(conn)? {
-                    out.insert(
-                        ModelKey {
-                            model,
-                            key: record.key(model),
-                        },
-                        record,
-                    );
-                }
+        let (models, statements): (Vec<_>, Vec<_>) = statements.into_iter().unzip();
+        let mut out = HashMap::new();
+        for (model, records) in models
+            .into_iter()
+            .zip(self.read::<Record>(statements).await?)
+        {
+            for record in records {
+                out.insert(
+                    ModelKey {
+                        model,
+                        key: record.key(model),
+                    },
+                    record,
+                );
             }
-            Ok(out)
-        })
-        .await
+        }
+        Ok(out)
     }
 }
 
