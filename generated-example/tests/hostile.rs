@@ -210,6 +210,15 @@ fn bodies_are_bounded_and_never_echoed() {
     assert!(text.len() < 300, "{text}");
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "PAYLOAD_TOO_LARGE");
+    // So does a request refused for its credentials before its body is read; one without a body
+    // keeps its connection.
+    let query = json!({ "query": "{ tags { id } }" });
+    let res = s.agent.post(s.url()).header("content-type", "application/json").header("authorization", "Bearer not-a-token").send(query.to_string()).unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
+    let res = s.agent.get(format!("{}?query=%7B%20tags%20%7B%20id%20%7D%20%7D", s.url())).header("authorization", "Bearer not-a-token").call().unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("connection"), None);
     // An invalid document just under the limit is answered briefly, without echoing it.
     let invalid = json!({ "query": format!("{{ tags {{ {} }}", "x".repeat(90_000)) });
     let (_, body) = s.post(&invalid);

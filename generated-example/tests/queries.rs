@@ -176,6 +176,34 @@ fn nested_relations_cost_one_statement_per_level() {
     assert!(text.contains("# TYPE gqlauto_graphql_request_duration_seconds histogram"), "{text}");
 }
 
+/// A lookup by id reads the rows of its selected to-one relations in its own statement (one
+/// statement where it took one for the row and one per relation); a to-one relation of those
+/// rows is a level of its own again.
+#[test]
+fn a_lookup_reads_its_to_one_relations_in_the_same_statement() {
+    let s = Server::start();
+    let post = "query($id: ID!) { post(id: $id) { title author { id name } } }";
+    // Post 5 is the second post of the second author.
+    let data = s.data(post, json!({"id": "5"}));
+    assert_eq!(data["post"]["author"], json!({"id": "2", "name": "Author 001"}));
+    assert_eq!(s.statements(post, json!({"id": "5"})), 1);
+    assert_eq!(s.statements("query($id: ID!) { post(id: $id) { title } }", json!({"id": "5"})), 1);
+    // A missing row stays missing, with or without its relations.
+    assert_eq!(s.data(post, json!({"id": "999999"}))["post"], Value::Null);
+    // Aliases and fragments: both lookups in one statement, each with its own author.
+    let two = "{ a: post(id: \"1\") { author { name } } b: post(id: \"4\") { ...P } } fragment P on Post { writer: author { name } }";
+    let data = s.data(two, json!({}));
+    assert_eq!(data["a"]["author"]["name"], "Author 000");
+    assert_eq!(data["b"]["writer"]["name"], "Author 001");
+    assert_eq!(s.statements(two, json!({})), 1);
+    // A comment with its post (joined), and the post's author (the next level).
+    let comment = "query($id: ID!) { comment(id: $id) { body post { id title author { name } } } }";
+    let data = s.data(comment, json!({"id": "9"}));
+    let alone = s.data("query($id: ID!) { post(id: $id) { id title author { name } } }", json!({"id": data["comment"]["post"]["id"]}));
+    assert_eq!(data["comment"]["post"], alone["post"]);
+    assert_eq!(s.statements(comment, json!({"id": "9"})), 2);
+}
+
 #[test]
 fn scalar_filters() {
     let s = Server::start();

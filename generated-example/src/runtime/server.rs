@@ -377,6 +377,21 @@ async fn handle(
     body: Body,
     stats: Arc<RequestStats>,
 ) -> Response {
+    // Refused before its body is read, a request leaves that body on the connection, which then
+    // cannot carry another request: the client is told to close it, rather than finding it closed
+    // when it sends the next one.
+    let has_body = headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|length| length != "0")
+        || headers.contains_key(header::TRANSFER_ENCODING);
+    let unread = |mut response: Response| {
+        if has_body {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    };
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{fffd}"));
@@ -396,12 +411,12 @@ async fn handle(
         {
             Ok(identified) => identified,
             Err(e) => {
-                return refuse(
+                return unread(refuse(
                     media,
                     StatusCode::SERVICE_UNAVAILABLE,
                     e.code.as_str(),
                     &e.message,
-                )
+                ))
             }
         },
         (authorization, None) => state.authenticator.identify_current(authorization).await,
@@ -414,7 +429,7 @@ async fn handle(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer error=\"invalid_token\""),
             );
-            return response;
+            return unread(response);
         }
     };
     let Some(schema) = state.schemas.for_role(identity.role()) else {
@@ -440,7 +455,7 @@ async fn handle(
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        return response;
+        return unread(response);
     };
     let request = match read_request(state, media, &method, &uri, &headers, body).await {
         Ok(request) => request,

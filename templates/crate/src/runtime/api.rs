@@ -23,7 +23,7 @@ use crate::runtime::input;
 use crate::runtime::model::{Model, RelationKind, Root, ValueType};
 use crate::runtime::plan;
 use crate::runtime::read::{self, AggregateRow, Edge, Page, PageArgs, PageInfo};
-use crate::runtime::record::{output, ModelKey, Record, Stored};
+use crate::runtime::record::{output, to_one_selected, ModelKey, Record, Stored};
 use crate::runtime::scalars;
 use crate::runtime::select::{Key, Link, Select, Table};
 use crate::runtime::sql::Sql;
@@ -570,8 +570,11 @@ fn root_resolver(model: &'static Model, root: Root) -> Resolver {
                         .into());
                     };
                     cx.request.stats.load_requested();
+                    // Its selected to-one relations are read in the same statement.
+                    let look = ctx.look_ahead();
+                    let with = to_one_selected(model, |name| look.field(name).exists());
                     cx.batch
-                        .load_one(ModelKey { model, key })
+                        .load_one(ModelKey { model, key, with })
                         .await?
                         .map(FieldValue::owned_any)
                 }
@@ -851,6 +854,11 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
     };
     let target = relation.target;
     let key_index = model.key_index();
+    let relation_index = model
+        .relations
+        .iter()
+        .position(|r| std::ptr::eq(r, relation))
+        .unwrap_or(usize::MAX);
     let paged = connection.is_some();
     match relation.kind {
         RelationKind::ToOne { column, nullable } => {
@@ -865,9 +873,16 @@ fn row_field(model: &'static Model, field: &str) -> Resolver {
                     let Some(key) = Key::stored(record.get(fk), target.key_kind) else {
                         return Ok(None);
                     };
-                    let cx = Ctx::of(ctx.ctx)?;
-                    cx.request.stats.load_requested();
-                    match cx.batch.load_one(ModelKey { model: target, key }).await? {
+                    let row = match record.joined(relation_index) {
+                        // Read with its parent.
+                        Some(row) => row.cloned(),
+                        None => {
+                            let cx = Ctx::of(ctx.ctx)?;
+                            cx.request.stats.load_requested();
+                            cx.batch.load_one(ModelKey::new(target, key)).await?
+                        }
+                    };
+                    match row {
                         Some(row) => Ok(Some(FieldValue::owned_any(row))),
                         None if nullable => Ok(None),
                         None => Err(ApiError::not_found(target.name).into()),

@@ -298,6 +298,15 @@ impl Model {
         self.projection_of(|_| true)
     }
 
+    /// Every field's column, qualified by `alias`, in field order.
+    pub fn projection_in(&self, alias: &str) -> String {
+        self.fields
+            .iter()
+            .map(|f| format!("{alias}.{}", crate::runtime::sql::ident(f.column)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The columns of the fields `wanted` picks (and always the key), qualified by `t0`, in
     /// field order; every other field reads as `NULL` under its column's name. Rows keep their
     /// shape (a record is positional), and the database neither reads, sorts nor sends the

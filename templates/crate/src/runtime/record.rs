@@ -13,10 +13,12 @@ use diesel::row::{Field as _, NamedRow};
 use diesel::sqlite::{Sqlite, SqliteType};
 
 use crate::runtime::access::{self, Op};
+use crate::runtime::auth::Identity;
 use crate::runtime::batch::Batcher;
 use crate::runtime::convert;
 use crate::runtime::error::{ApiError, ErrorCode};
-use crate::runtime::model::{Model, ValueType};
+use crate::runtime::filter::Scope;
+use crate::runtime::model::{Model, RelationKind, ValueType};
 use crate::runtime::scalars;
 use crate::runtime::select::{Key, KeyKind};
 use crate::runtime::sql::{ident, in_keys, Bind, Sql};
@@ -32,14 +34,46 @@ pub enum Stored {
     Blob(Vec<u8>),
 }
 
-/// A row of some model: its fields' stored values, in the model's field order.
+/// A row of some model: its fields' stored values, in the model's field order, and the rows of
+/// the to-one relations read with it (see [`ModelKey::with`]).
 #[derive(Debug, Clone)]
-pub struct Record(Arc<Vec<Stored>>);
+pub struct Record(Arc<Vec<Stored>>, Option<Arc<Joined>>);
+
+/// The related rows read with a row, by the relation's index among its model's relations: `None`
+/// where no row is related, or none the caller may read.
+pub type Joined = Vec<(usize, Option<Record>)>;
 
 impl Record {
     /// The value of the field at `index`.
     pub fn get(&self, index: usize) -> &Stored {
         self.0.get(index).unwrap_or(&Stored::Null)
+    }
+
+    /// The row of the relation at `relation` (its index among the model's relations), when it was
+    /// read with this one.
+    pub fn joined(&self, relation: usize) -> Option<Option<&Record>> {
+        let joined = self.1.as_ref()?;
+        let (_, row) = joined.iter().find(|(r, _)| *r == relation)?;
+        Some(row.as_ref())
+    }
+
+    /// A row read with the rows of `relations` (to-one relations of `model`) after its own
+    /// columns, each as many as its target model has fields: split into the row and theirs.
+    fn split(self, model: &Model, relations: &[usize]) -> Record {
+        if relations.is_empty() {
+            return self;
+        }
+        let mut values = Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone());
+        let mut rest = values.split_off(model.fields.len().min(values.len()));
+        let mut joined = Vec::with_capacity(relations.len());
+        for &relation in relations {
+            let target = model.relations[relation].target;
+            let tail = rest.split_off(target.fields.len().min(rest.len()));
+            let row = std::mem::replace(&mut rest, tail);
+            let present = !matches!(row.get(target.key_index()), None | Some(Stored::Null));
+            joined.push((relation, present.then(|| Record(Arc::new(row), None))));
+        }
+        Record(Arc::new(values), Some(Arc::new(joined)))
     }
 
     /// This row's primary key, a row of `model`.
@@ -88,7 +122,7 @@ impl QueryableByName<Sqlite> for Record {
                 },
             });
         }
-        Ok(Record(Arc::new(values)))
+        Ok(Record(Arc::new(values), None))
     }
 }
 
@@ -114,7 +148,7 @@ impl QueryableByName<Pg> for Record {
                 Some(v) => pg_value(v.get_oid().into(), v.as_bytes())?,
             });
         }
-        Ok(Record(Arc::new(values)))
+        Ok(Record(Arc::new(values), None))
     }
 }
 
@@ -422,11 +456,45 @@ pub fn bind(value: &Value, ty: ValueType, field: &str) -> Result<Bind, ApiError>
 pub struct ModelKey {
     pub model: &'static Model,
     pub key: Key,
+    /// The to-one relations whose rows are read with it, in the same statement (bit `i`: the
+    /// model's relation `i`): a lookup by id that selects its author costs one statement, not
+    /// one for the post and another for its author.
+    pub with: u64,
+}
+
+impl ModelKey {
+    /// The row of `model` with key `key`, alone.
+    pub fn new(model: &'static Model, key: Key) -> ModelKey {
+        ModelKey {
+            model,
+            key,
+            with: 0,
+        }
+    }
+
+    /// The relations `with` names, in order.
+    fn relations(&self) -> Vec<usize> {
+        (0..self.model.relations.len().min(64))
+            .filter(|i| self.with & (1 << i) != 0)
+            .collect()
+    }
+}
+
+/// The to-one relations of `model` that `selected` says the request reads (at most the first 64
+/// of its relations), as [`ModelKey::with`] takes them.
+pub fn to_one_selected(model: &Model, selected: impl Fn(&str) -> bool) -> u64 {
+    model
+        .relations
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(_, r)| matches!(r.kind, RelationKind::ToOne { .. }) && selected(r.name))
+        .fold(0, |with, (i, _)| with | (1 << i))
 }
 
 impl PartialEq for ModelKey {
     fn eq(&self, other: &Self) -> bool {
-        std::ptr::eq(self.model, other.model) && self.key == other.key
+        std::ptr::eq(self.model, other.model) && self.key == other.key && self.with == other.with
     }
 }
 
@@ -436,6 +504,7 @@ impl Hash for ModelKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.model.table.hash(state);
         self.key.hash(state);
+        self.with.hash(state);
     }
 }
 
@@ -444,52 +513,224 @@ impl Loader<ModelKey> for Batcher {
     type Error = ApiError;
 
     async fn load(&self, keys: &[ModelKey]) -> Result<HashMap<ModelKey, Record>, ApiError> {
-        // One statement per model among the keys (normally one).
-        let mut groups: Vec<(&'static Model, Vec<Key>)> = Vec::new();
+        // One statement per model and relations read with it among the keys (normally one).
+        let mut groups: Vec<(&ModelKey, Vec<Key>)> = Vec::new();
         for k in keys {
-            match groups.iter_mut().find(|(m, _)| std::ptr::eq(*m, k.model)) {
+            let same = |g: &ModelKey| std::ptr::eq(g.model, k.model) && g.with == k.with;
+            match groups.iter_mut().find(|(g, _)| same(g)) {
                 Some((_, list)) => list.push(k.key.clone()),
-                None => groups.push((k.model, vec![k.key.clone()])),
+                None => groups.push((k, vec![k.key.clone()])),
             }
         }
-        // Within the rows the caller may read: another row's reads as missing.
         let mut statements = Vec::with_capacity(groups.len());
-        for (model, keys) in groups {
-            let visible = access::rows_t0(self.identity(), model, Op::Read)?;
-            let mut sql = Sql::raw(format!(
-                "SELECT {} FROM {} AS t0 WHERE ",
-                model.projection(),
-                ident(model.table)
-            ));
-            sql.append(&in_keys(&format!("t0.{}", ident(model.key)), &keys));
-            if let Some(visible) = visible {
-                sql.push(" AND (").append(&visible).push(")");
-            }
-            statements.push((model, sql));
+        let mut shapes = Vec::with_capacity(groups.len());
+        for (group, keys) in groups {
+            let relations = group.relations();
+            statements.push(by_keys(self.identity(), group.model, &relations, &keys)?);
+            shapes.push((group.model, group.with, relations));
         }
-        let (models, statements): (Vec<_>, Vec<_>) = statements.into_iter().unzip();
         let mut out = HashMap::new();
-        for (model, records) in models
+        for ((model, with, relations), records) in shapes
             .into_iter()
             .zip(self.read::<Record>(statements).await?)
         {
             for record in records {
-                out.insert(
-                    ModelKey {
-                        model,
-                        key: record.key(model),
-                    },
-                    record,
-                );
+                let record = record.split(model, &relations);
+                let key = record.key(model);
+                out.insert(ModelKey { model, key, with }, record);
             }
         }
         Ok(out)
     }
 }
 
+/// The rows of `model` with these keys, and the rows of its to-one `relations` (indexes among
+/// its relations) after each row's own columns, all within what the caller may read: a row it
+/// may not read is missing, a related row it may not read reads as no row.
+fn by_keys(
+    identity: &Identity,
+    model: &'static Model,
+    relations: &[usize],
+    keys: &[Key],
+) -> Result<Sql, ApiError> {
+    let counter = std::cell::Cell::new(0);
+    let root = Scope::root(&counter);
+    let visible = access::rows(identity, model, Op::Read, &root)?;
+    let mut columns = model.projection();
+    let mut joins = Sql::default();
+    for &relation in relations {
+        let relation = &model.relations[relation];
+        let RelationKind::ToOne { column, .. } = relation.kind else {
+            continue;
+        };
+        let target = relation.target;
+        let scope = root.fresh();
+        columns.push_str(", ");
+        columns.push_str(&target.projection_in(scope.alias()));
+        joins.push(&format!(
+            " LEFT JOIN {} AS {} ON {} = {}",
+            ident(target.table),
+            scope.alias(),
+            scope.col(target.key),
+            root.col(column)
+        ));
+        if let Some(rule) = access::rows(identity, target, Op::Read, &scope)? {
+            joins.push(" AND (").append(&rule).push(")");
+        }
+    }
+    let mut sql = Sql::raw(format!(
+        "SELECT {columns} FROM {} AS t0",
+        ident(model.table)
+    ));
+    sql.append(&joins).push(" WHERE ");
+    sql.append(&in_keys(&root.col(model.key), keys));
+    if let Some(visible) = visible {
+        sql.push(" AND (").append(&visible).push(")");
+    }
+    Ok(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod joined {
+        use super::*;
+        use crate::runtime::db::{Conn, SqliteSession};
+        use crate::runtime::model::{Access, Field, Grant, Grants, Relation, Write};
+        use diesel::Connection;
+
+        const fn field(name: &'static str, value: ValueType, write: Write) -> Field {
+            Field {
+                name,
+                column: name,
+                value,
+                nullable: false,
+                write,
+            }
+        }
+
+        /// Anonymous callers read only the authors named `shown`.
+        static AUTHOR: Model = Model {
+            name: "Author",
+            table: "authors",
+            key: "id",
+            key_kind: KeyKind::Int,
+            fields: &[
+                field("id", ValueType::Key(KeyKind::Int), Write::Auto),
+                field("name", ValueType::Text, Write::Auto),
+            ],
+            relations: &[],
+            default_order: &[],
+            search: None,
+            measures: &[],
+            roots: &[],
+            references: &[],
+            unique_keys: &[],
+            rules: &[],
+            columns: "",
+            access: Access::Roles(&[Grants {
+                role: "anonymous",
+                read: Some(Grant {
+                    rows: Some(r#"{"name": {"eq": "shown"}}"#),
+                    check: None,
+                    preset: &[],
+                    under: &[],
+                }),
+                create: None,
+                update: None,
+                delete: None,
+            }]),
+        };
+
+        /// Every post may be read; its author only as above.
+        static POST: Model = Model {
+            name: "Post",
+            table: "posts",
+            key: "id",
+            key_kind: KeyKind::Int,
+            fields: &[
+                field("id", ValueType::Key(KeyKind::Int), Write::Auto),
+                field("author_id", ValueType::Key(KeyKind::Int), Write::Reference),
+                field("title", ValueType::Text, Write::Auto),
+            ],
+            relations: &[Relation {
+                name: "author",
+                connection: None,
+                target: &AUTHOR,
+                kind: RelationKind::ToOne {
+                    column: "author_id",
+                    nullable: false,
+                },
+            }],
+            default_order: &[],
+            search: None,
+            measures: &[],
+            roots: &[],
+            references: &[],
+            unique_keys: &[],
+            rules: &[],
+            columns: "",
+            access: Access::Open,
+        };
+
+        /// A post read with its author is one statement; the author's rule holds on the joined
+        /// row (one the caller may not read is no row, its post still read); a row read alone
+        /// has nothing joined.
+        #[test]
+        fn to_one_rows_are_read_with_their_row_within_their_own_rule() {
+            let mut conn = Conn::Sqlite(Box::new(SqliteSession::new(
+                diesel::SqliteConnection::establish(":memory:").unwrap(),
+            )));
+            conn.batch_execute(
+                "CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                 CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL);
+                 INSERT INTO authors VALUES (1, 'shown'), (2, 'hidden');
+                 INSERT INTO posts VALUES (10, 1, 'a'), (20, 2, 'b');",
+            )
+            .unwrap();
+            let with = to_one_selected(&POST, |name| name == "author");
+            assert_eq!(with, 1);
+            assert_eq!(to_one_selected(&POST, |_| false), 0);
+            let key = ModelKey {
+                model: &POST,
+                key: Key::Int(10),
+                with,
+            };
+            let keys = [Key::Int(10), Key::Int(20)];
+            let sql = by_keys(&Identity::Anonymous, &POST, &key.relations(), &keys).unwrap();
+            assert!(
+                sql.text()
+                    .contains(r#"LEFT JOIN "authors" AS t1 ON t1."id" = t0."author_id" AND ("#),
+                "{}",
+                sql.text()
+            );
+            let mut rows: Vec<Record> = sql
+                .load::<Record>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.split(&POST, &[0]))
+                .collect();
+            rows.sort_by_key(|r| match r.get(0) {
+                Stored::Int(id) => *id,
+                _ => 0,
+            });
+            assert_eq!(rows.len(), 2, "both posts are read");
+            assert_eq!(rows[0].get(2), &Stored::Text("a".into()));
+            let author = rows[0].joined(0).expect("joined").expect("readable");
+            assert_eq!(author.key(&AUTHOR), Key::Int(1));
+            assert_eq!(author.get(1), &Stored::Text("shown".into()));
+            assert!(
+                matches!(rows[1].joined(0), Some(None)),
+                "an author it may not read is no row"
+            );
+            // Read alone: its own columns only, nothing joined.
+            let alone = by_keys(&Identity::Anonymous, &POST, &[], &keys[..1]).unwrap();
+            let rows = alone.load::<Record>(&mut conn).unwrap();
+            assert_eq!(rows[0].0.len(), POST.fields.len());
+            assert!(rows[0].joined(0).is_none());
+        }
+    }
 
     #[test]
     fn timestamps_are_written_as_the_format_string_would() {
