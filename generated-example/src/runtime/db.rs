@@ -721,25 +721,26 @@ impl Db {
         let work = async {
             let mut session = reads.get().await.map_err(ApiError::unavailable)?;
             let mut out = Vec::with_capacity(statements.len());
+            let mut failed = None;
             for sql in statements {
                 match sql.load_async(&mut session).await {
                     Ok(rows) => out.push(rows),
                     Err(e) => {
-                        reads.put(session);
-                        return Err(ApiError::from(e));
+                        failed = Some(ApiError::from(e));
+                        break;
                     }
                 }
             }
+            // Kept unless broken: a failed statement outside a transaction leaves it usable.
             reads.put(session);
-            Ok(out)
+            failed.map_or(Ok(out), Err)
         };
         // Cancelled (out of time, or the request went away), the connection is dropped with the
         // statement it was running, never lent again mid-answer.
         match tokio::time::timeout(stats.budget.remaining()?, charged(stats, work)).await {
             Ok(Ok(out)) => Ok(out),
-            Ok(Err(_)) | Err(_) if stats.budget.spent() => Err(ApiError::timeout()),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(ApiError::timeout()),
+            Ok(Err(e)) if !stats.budget.spent() => Err(e),
+            _ => Err(ApiError::timeout()),
         }
     }
 

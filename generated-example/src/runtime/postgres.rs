@@ -268,11 +268,6 @@ impl ReadPool {
             idle.push((session, Instant::now()));
         }
     }
-
-    /// How many connections wait unused.
-    pub fn idle(&self) -> usize {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
 }
 
 /// A connection of the [`ReadPool`], and the statements it keeps prepared.

@@ -71,7 +71,9 @@ impl Record {
         let mut rest = values.split_off(model.fields.len().min(values.len()));
         let mut joined = Vec::with_capacity(relations.len());
         for &relation in relations {
-            let target = model.relations[relation].target;
+            let Some((target, _)) = to_one(model, relation) else {
+                continue;
+            };
             let tail = rest.split_off(target.fields.len().min(rest.len()));
             let row = std::mem::replace(&mut rest, tail);
             let present = !matches!(row.get(target.key_index()), None | Some(Stored::Null));
@@ -548,6 +550,16 @@ impl Loader<ModelKey> for Batcher {
     }
 }
 
+/// The model and foreign key column of `model`'s relation `relation`, if it is to-one: what
+/// [`by_keys`] joins and [`Record::split`] takes apart, in the same order.
+fn to_one(model: &Model, relation: usize) -> Option<(&'static Model, &'static str)> {
+    let relation = model.relations.get(relation)?;
+    match relation.kind {
+        RelationKind::ToOne { column, .. } => Some((relation.target, column)),
+        _ => None,
+    }
+}
+
 /// The rows of `model` with these keys, and the rows of its to-one `relations` (indexes among
 /// its relations) after each row's own columns, all within what the caller may read: a row it
 /// may not read is missing, a related row it may not read reads as no row.
@@ -563,11 +575,9 @@ fn by_keys(
     let mut columns = model.projection();
     let mut joins = Sql::default();
     for &relation in relations {
-        let relation = &model.relations[relation];
-        let RelationKind::ToOne { column, .. } = relation.kind else {
+        let Some((target, column)) = to_one(model, relation) else {
             continue;
         };
-        let target = relation.target;
         let scope = root.fresh();
         columns.push_str(", ");
         columns.push_str(&target.projection_in(scope.alias()));

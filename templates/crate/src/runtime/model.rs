@@ -295,7 +295,7 @@ impl Model {
 
     /// Every column, qualified by `t0`, in field order: what a read of whole rows selects.
     pub fn projection(&self) -> String {
-        self.projection_of(|_| true)
+        self.projection_in("t0")
     }
 
     /// Every field's column, qualified by `alias`, in field order.
